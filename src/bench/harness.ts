@@ -1,0 +1,130 @@
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { Bench } from 'tinybench';
+
+/**
+ * The bench convention every suite follows (DESIGN.md §9): a suite is a list of named cases run
+ * side by side in one process; each case reports a rate (ops/s or bytes/s) from the median
+ * iteration, and a suite may declare ratio targets between its cases ("tell >= 0.5x tell:raw-queue").
+ */
+export interface BenchCase {
+  /** Exact case name, as the issues give it (e.g. `tell:nact`). */
+  readonly name: string;
+  /** What one iteration moves: `perIteration` operations, or bytes. */
+  readonly unit: 'ops' | 'bytes';
+  readonly perIteration: number;
+  /** Runs once before the case's iterations. */
+  readonly setup?: () => Promise<void> | void;
+  readonly run: () => Promise<void> | void;
+  readonly teardown?: () => Promise<void> | void;
+}
+
+export interface RatioTarget {
+  readonly name: string;
+  readonly baseline: string;
+  /** The ratio name/baseline must reach. */
+  readonly atLeast: number;
+}
+
+export interface BenchSuite {
+  readonly name: string;
+  readonly cases: readonly BenchCase[];
+  readonly targets?: readonly RatioTarget[];
+  /** tinybench time budget per case, ms. */
+  readonly timeMs?: number;
+  readonly iterations?: number;
+}
+
+export interface BenchEnv {
+  readonly node: string;
+  readonly cpu: string;
+  readonly cores: number;
+  readonly commit: string;
+  readonly date: string;
+}
+
+export interface BenchResult {
+  readonly suite: string;
+  readonly name: string;
+  readonly opsPerSec?: number;
+  readonly bytesPerSec?: number;
+  readonly samples: number;
+  readonly medianMs: number;
+  readonly rme: number;
+}
+
+export interface RatioResult extends RatioTarget {
+  readonly suite: string;
+  readonly ratio: number;
+  readonly met: boolean;
+}
+
+export interface BenchReport {
+  readonly env: BenchEnv;
+  readonly results: BenchResult[];
+  readonly ratios: RatioResult[];
+}
+
+export function benchEnv(): BenchEnv {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    // Not a git checkout (an installed package): leave it unknown.
+  }
+  const cpu = cpus();
+  return { node: process.version, cpu: cpu[0]?.model.trim() ?? 'unknown', cores: cpu.length, commit, date: new Date().toISOString() };
+}
+
+export async function runSuite(suite: BenchSuite, log: (line: string) => void): Promise<{ results: BenchResult[]; ratios: RatioResult[] }> {
+  const results: BenchResult[] = [];
+  for (const c of suite.cases) {
+    // One Bench per case so that each case's setup/teardown brackets only its own iterations.
+    const bench = new Bench({ time: suite.timeMs ?? 1500, iterations: suite.iterations ?? 5, warmupIterations: 1, warmupTime: 0 });
+    await c.setup?.();
+    bench.add(c.name, c.run);
+    try {
+      await bench.run();
+    } finally {
+      await c.teardown?.();
+    }
+    const task = bench.tasks[0];
+    const r = task?.result;
+    if (r === undefined || !('latency' in r)) {
+      const err = r !== undefined && 'error' in r ? r.error : new Error('no result');
+      throw new Error(`bench ${suite.name}/${c.name} failed: ${String(err)}`);
+    }
+    const medianMs = r.latency.p50;
+    const rate = c.perIteration / (medianMs / 1000);
+    const result: BenchResult = {
+      suite: suite.name,
+      name: c.name,
+      ...(c.unit === 'ops' ? { opsPerSec: rate } : { bytesPerSec: rate }),
+      samples: r.latency.samplesCount ?? 0,
+      medianMs,
+      rme: r.latency.rme,
+    };
+    results.push(result);
+    log(`${suite.name.padEnd(10)} ${c.name.padEnd(28)} ${formatRate(result).padStart(16)}  (median of ${result.samples}, ±${result.rme.toFixed(1)}%)`);
+  }
+  const ratios: RatioResult[] = [];
+  for (const t of suite.targets ?? []) {
+    const a = results.find((r) => r.name === t.name);
+    const b = results.find((r) => r.name === t.baseline);
+    if (a === undefined || b === undefined) continue;
+    const ratio = rateOf(a) / rateOf(b);
+    ratios.push({ ...t, suite: suite.name, ratio, met: ratio >= t.atLeast });
+    log(`${suite.name.padEnd(10)} ${`${t.name} / ${t.baseline}`.padEnd(44)} ${ratio.toFixed(2)}x (target >= ${t.atLeast}x) ${ratio >= t.atLeast ? 'met' : 'NOT MET'}`);
+  }
+  return { results, ratios };
+}
+
+export function rateOf(r: BenchResult): number {
+  return r.opsPerSec ?? r.bytesPerSec ?? 0;
+}
+
+export function formatRate(r: BenchResult): string {
+  if (r.bytesPerSec !== undefined) return `${(r.bytesPerSec / 1e9).toFixed(2)} GB/s`;
+  const ops = r.opsPerSec ?? 0;
+  return ops >= 1e6 ? `${(ops / 1e6).toFixed(2)} M ops/s` : `${(ops / 1e3).toFixed(1)} k ops/s`;
+}

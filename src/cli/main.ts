@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+import { CommanderError } from 'commander';
+import { buildProgram, ExitCode } from './program.js';
+import { registerUp } from './commands/up.js';
+
+const program = buildProgram([registerUp]);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  } else {
+    console.error(`troupe: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = ExitCode.failure;
+  }
+}
