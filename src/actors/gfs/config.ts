@@ -37,6 +37,8 @@ export interface GfsConfig {
   readonly rebalanceThreshold: number;
   /** Moves started per rebalancing pass. */
   readonly rebalanceMovesPerPassMax: number;
+  /** How often a shadow master asks each chunkserver for a full chunk report (¶121: it polls for locations). */
+  readonly shadowReportIntervalMs: number;
   /** Timeout of the master's requests to chunkservers and replicas. */
   readonly rpcTimeoutMs: number;
   /** Diagnostic RPC log entries kept in memory (patent ¶129–131). */
@@ -62,6 +64,7 @@ export const defaultGfsConfig: GfsConfig = {
   recentCreationsPerServerMax: 8,
   rebalanceThreshold: 0.1,
   rebalanceMovesPerPassMax: 2,
+  shadowReportIntervalMs: 10_000,
   rpcTimeoutMs: 5_000,
   rpcLogEntriesMax: 10_000,
   pathLengthMax: 4096,

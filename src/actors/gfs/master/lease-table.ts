@@ -15,6 +15,8 @@ export interface Lease {
   expiresAt: number;
 }
 
+type ChunkHandleList = bigint[];
+
 export class LeaseTable {
   private readonly leases = new Map<bigint, Lease>();
   /** No lease may be granted before this time (after a master restart: leases granted by the previous incarnation may still run). */
@@ -75,6 +77,11 @@ export class LeaseTable {
       if (l !== undefined && l.primary === primary) out.push(l);
     }
     return out;
+  }
+
+  /** Chunks that have a lease entry (possibly expired). */
+  handles(): ChunkHandleList {
+    return [...this.leases.keys()];
   }
 
   get size(): number {

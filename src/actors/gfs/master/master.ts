@@ -67,6 +67,7 @@ interface ServerState {
   lastHeartbeat: number;
   alive: boolean;
   reported: boolean;
+  lastReportAt: number;
   /** Replicas as last reported or since created: handle → version, length. */
   readonly chunks: Map<ChunkHandle, { version: number; lengthBytes: number }>;
   decommission: 'none' | 'draining' | 'done';
@@ -89,6 +90,8 @@ class Master {
   private readonly locations = new Map<ChunkHandle, Set<string>>();
   private readonly clones = new Map<string, { handle: ChunkHandle; source: string; target: string }>();
   private readonly blocking = new Set<ChunkHandle>();
+  /** Handles being created or copied but not yet logged: a report naming them is not garbage. */
+  private readonly pendingChunks = new Set<ChunkHandle>();
   private readonly rpcLog: Deque<RpcLogEntry> = new Deque(64);
   /** Recent records for catching up lagging replicas and followers. */
   private readonly tail: Deque<MasterRecord> = new Deque(64);
@@ -264,6 +267,8 @@ class Master {
         this.state.apply(r);
         this.remember(r);
       }
+      // Erased chunks keep no lease (their primary's lease runs out harmlessly on garbage).
+      for (const h of this.leases.handles()) if (!this.state.chunks.has(h)) this.leases.revoked(h);
       for (const f of this.opts.followers ?? []) this.ctx.tell(f, { type: 'gfs.master.appendLog', firstLsn, records });
       const lagging = remoteOutcomes.filter((o) => o.status === 'rejected' || (o.status === 'fulfilled' && o.value !== true));
       if (lagging.length > 0) {
@@ -379,9 +384,10 @@ class Master {
   /** Live, up-to-date replicas of a chunk (stale ones are treated as absent, ¶78). */
   private replicasOf(h: ChunkHandle): ReplicaAddr[] {
     const out: ReplicaAddr[] = [];
+    const version = this.state.chunks.get(h)?.version;
     for (const id of this.locations.get(h) ?? []) {
       const s = this.servers.get(id);
-      if (s !== undefined && s.alive) out.push(addr(s));
+      if (s !== undefined && s.alive && s.chunks.get(h)?.version === version) out.push(addr(s));
     }
     return out.sort((a, b) => (a.server < b.server ? -1 : 1));
   }
@@ -448,9 +454,18 @@ class Master {
     if (targets.length === 0) return fail('no_chunkservers', 'no live chunkserver can take a new chunk');
     const handle = this.state.nextHandle();
     const version = 1;
-    const results = await Promise.all(targets.map((t) => this.command(t, { type: 'gfs.chunkserver.createChunk', handle, version })));
-    const created = targets.filter((_, i) => results[i]?.ok === true);
-    if (created.length === 0) return fail('chunkserver_failed', `no chunkserver could create the chunk: ${results.map((r) => (r.ok ? 'ok' : r.error.message)).join('; ')}`);
+    this.pendingChunks.add(handle);
+    try {
+      const results = await Promise.all(targets.map((t) => this.command(t, { type: 'gfs.chunkserver.createChunk', handle, version })));
+      const created = targets.filter((_, i) => results[i]?.ok === true);
+      if (created.length === 0) return fail('chunkserver_failed', `no chunkserver could create the chunk: ${results.map((r) => (r.ok ? 'ok' : r.error.message)).join('; ')}`);
+      return await this.chunkCreated(path, index, handle, version, created);
+    } finally {
+      this.pendingChunks.delete(handle);
+    }
+  }
+
+  private async chunkCreated(path: string, index: number, handle: ChunkHandle, version: number, created: readonly string[]): Promise<GfsResult<null>> {
     const committed = await this.commit([{ op: 'addChunk', path, index, handle, version, at: this.ctx.clock.now() }]);
     if (!committed.ok && committed.error.code === 'io_error') return committed;
     for (const t of created) {
@@ -468,10 +483,17 @@ class Master {
     if (holders.length === 0) return fail('chunk_not_found', `no live replica of chunk ${from} to copy`);
     const to = this.state.nextHandle();
     const version = 1;
-    const results = await Promise.all(holders.map((s) => this.command(s, { type: 'gfs.chunkserver.copyLocal', from, to, version })));
-    const copied = holders.filter((_, i) => results[i]?.ok === true);
-    if (copied.length === 0) return fail('chunkserver_failed', `no replica could copy chunk ${from}`);
-    const committed = await this.commit([{ op: 'cow', path, index, from, to, version }]);
+    this.pendingChunks.add(to);
+    let copied: string[];
+    let committed: GfsResult<null>;
+    try {
+      const results = await Promise.all(holders.map((s) => this.command(s, { type: 'gfs.chunkserver.copyLocal', from, to, version })));
+      copied = holders.filter((_, i) => results[i]?.ok === true);
+      if (copied.length === 0) return fail('chunkserver_failed', `no replica could copy chunk ${from}`);
+      committed = await this.commit([{ op: 'cow', path, index, from, to, version }]);
+    } finally {
+      this.pendingChunks.delete(to);
+    }
     if (!committed.ok && committed.error.code === 'io_error') return committed;
     for (const id of copied) {
       const s = this.servers.get(id) as ServerState;
@@ -572,7 +594,7 @@ class Master {
     const now = this.ctx.clock.now();
     let s = this.servers.get(m.server);
     if (s === undefined) {
-      s = { id: m.server, ref: m.ref, rack: m.rack, host: m.host, usedBytes: 0, capacityBytes: 0, lastHeartbeat: now, alive: true, reported: false, chunks: new Map(), decommission: 'none', recentCreations: [] };
+      s = { id: m.server, ref: m.ref, rack: m.rack, host: m.host, usedBytes: 0, capacityBytes: 0, lastHeartbeat: now, alive: true, reported: false, lastReportAt: now, chunks: new Map(), decommission: 'none', recentCreations: [] };
       this.servers.set(m.server, s);
       this.ctx.log.info('chunkserver joined', { server: m.server, rack: m.rack });
     }
@@ -590,7 +612,10 @@ class Master {
     if (m.chunks !== undefined) {
       this.applyReport(s, m.chunks, garbage);
       s.reported = true;
+      s.lastReportAt = now;
     }
+    // A shadow polls for locations now and then (¶121): it learns of new replicas only from reports.
+    if (this.opts.role !== 'primary' && now - s.lastReportAt >= this.cfg.shadowReportIntervalMs) s.reported = false;
     const extended: Array<{ handle: ChunkHandle; expiresAt: number }> = [];
     if (this.opts.role === 'primary') {
       for (const h of m.leaseExtensions ?? []) {
@@ -607,7 +632,14 @@ class Master {
     s.chunks.clear();
     for (const c of report) {
       const meta = this.state.chunks.get(c.handle);
+      if (meta === undefined && this.opts.role !== 'primary') {
+        // A follower may not have the record yet: keep the location; reads check the version.
+        s.chunks.set(c.handle, { version: c.version, lengthBytes: c.lengthBytes });
+        this.addLocation(c.handle, s.id);
+        continue;
+      }
       if (meta === undefined) {
+        if (this.pendingChunks.has(c.handle)) continue; // being created: its record is on the way
         garbage.push(c.handle); // no file references it (deleted, orphaned, or never committed)
         continue;
       }

@@ -64,7 +64,7 @@ export function lockOrder(a: string, b: string): number {
 
 /** Hidden name of a deleted file (¶72): kept in the same directory, marked with the deletion time. */
 export function hiddenName(path: string, deletedAtMs: number, seq: number): string {
-  return `${parent(path) === ROOT ? '' : parent(path)}/.deleted.${deletedAtMs}.${seq}.${baseName(path)}`;
+  return `${parent(path) === ROOT ? '' : parent(path)}/.deleted.${Math.floor(deletedAtMs)}.${seq}.${baseName(path)}`;
 }
 
 export function isHiddenName(path: string): boolean {
