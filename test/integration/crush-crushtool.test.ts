@@ -1,0 +1,131 @@
+/**
+ * Cross-check against Ceph's own tools (README invariant I0: bit-compatible with Ceph).
+ *
+ * For random maps from fixed seeds, the map is printed in Ceph's text syntax, compiled with
+ * `crushtool -c`, and every rule is run with `crushtool --test --show-mappings` for x in
+ * 0..1023, with device reweights (`--weight`). Every line must equal `troupe crush test`'s.
+ * Object → PG → OSDs is checked the same way against `osdmaptool --test-map-object`.
+ *
+ * crushtool comes from Debian's ceph-base package; CI installs it (.ci/run). Without it this
+ * test fails and says how to install it — it never skips.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { objectToOsds, parseCrushMap, printCrushMap } from '../../src/actors/rados/crush/index.js';
+import type { Rule } from '../../src/actors/rados/crush/index.js';
+import { crushTest } from '../../src/actors/rados/crush/tester.js';
+import { runCrushCli } from '../../src/cli/commands/crush.js';
+import { randomCrushCase } from '../support/crush-random-map.js';
+import type { RandomCrushCase } from '../support/crush-random-map.js';
+
+const INSTALL_HINT = 'crushtool (Ceph) is not installed: run `apt-get install -y ceph-base` (as root; .ci/run does this in CI)';
+
+function haveTool(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).status === 0;
+}
+
+const workDir = mkdtempSync(join(tmpdir(), 'troupe-crush-'));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+function compile(c: RandomCrushCase): { text: string; bin: string } {
+  const text = printCrushMap(c.map);
+  const txt = join(workDir, `map-${c.seed}.txt`);
+  const bin = join(workDir, `map-${c.seed}.bin`);
+  writeFileSync(txt, text);
+  execFileSync('crushtool', ['-c', txt, '-o', bin], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return { text, bin };
+}
+
+function crushtoolMappings(bin: string, rule: number, numRep: number, reweights: RandomCrushCase['reweights'], show = '--show-mappings'): string[] {
+  const args = ['-i', bin, '--test', '--rule', String(rule), '--num-rep', String(numRep), '--min-x', '0', '--max-x', '1023', show];
+  for (const [osd, w] of reweights) args.push('--weight', String(osd), String(w));
+  const out = execFileSync('crushtool', args, { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  return out.split('\n').filter((l) => l.length > 0);
+}
+
+// Seeds 1..24: every hierarchy depth, all five bucket algorithms, both tunable profiles, both
+// straw_calc_versions; plus four maps that use one algorithm everywhere.
+const SEEDS = Array.from({ length: 24 }, (_, i) => i + 1);
+const SINGLE_ALG = (['uniform', 'list', 'tree', 'straw'] as const).map((alg, i) => ({ seed: 100 + i, alg }));
+
+describe('bit-compatibility with Ceph crushtool (README I0; thesis ch. 5, digest §2)', () => {
+  it('crushtool is installed (CI installs Debian ceph-base)', () => {
+    if (!haveTool('crushtool')) throw new Error(INSTALL_HINT);
+  });
+
+  const cases: RandomCrushCase[] = [...SEEDS.map((s) => randomCrushCase(s)), ...SINGLE_ALG.map(({ seed, alg }) => randomCrushCase(seed, { alg, levels: 2 }))];
+  let compared = 0;
+  let mapsCompared = 0;
+
+  it.each(cases.map((c) => [c.describe, c] as const))('every mapping of every rule equals crushtool --show-mappings: %s', (_d, c) => {
+    if (!haveTool('crushtool')) throw new Error(INSTALL_HINT);
+    const { text, bin } = compile(c);
+    const mine = parseCrushMap(text); // what crushtool compiled, read by our parser
+    for (const rule of mine.rules.filter((r): r is Rule => r !== undefined)) {
+      for (const numRep of c.numReps.get(rule.id) ?? []) {
+        const theirs = crushtoolMappings(bin, rule.id, numRep, c.reweights);
+        const ours = crushTest(mine, { rule: rule.id, numRep, minX: 0, maxX: 1023, weights: c.reweights, show: 'mappings' });
+        expect(theirs.length).toBe(1024);
+        const firstDiff = ours.findIndex((l, i) => l !== theirs[i]);
+        expect(firstDiff, `seed ${c.seed} rule ${rule.id} (${rule.name}) num-rep ${numRep}: first difference at line ${firstDiff}: ours '${ours[firstDiff]}' vs crushtool '${theirs[firstDiff]}'`).toBe(-1);
+        expect(ours).toEqual(theirs);
+        compared += ours.length;
+      }
+    }
+    mapsCompared++;
+  });
+
+  it('the cross-check covered at least 20 maps and 100k mappings, 100% identical', () => {
+    expect(mapsCompared).toBe(cases.length);
+    expect(mapsCompared).toBeGreaterThanOrEqual(20);
+    expect(compared).toBeGreaterThanOrEqual(100_000);
+    console.log(`crushtool cross-check: ${mapsCompared} maps, ${compared} mappings, all identical`);
+  });
+
+  it('`troupe crush test --show-utilization` prints what crushtool --show-utilization prints', async () => {
+    if (!haveTool('crushtool')) throw new Error(INSTALL_HINT);
+    for (const seed of [2, 3, 9]) {
+      const c = randomCrushCase(seed);
+      const { text, bin } = compile(c);
+      const path = join(workDir, `util-${seed}.txt`);
+      writeFileSync(path, text);
+      for (const rule of [0, 2]) {
+        const theirs = crushtoolMappings(bin, rule, 3, c.reweights, '--show-utilization');
+        const argv = ['crush', 'test', '--map', path, '--rule', String(rule), '--num-rep', '3', '--min-x', '0', '--max-x', '1023', '--show-utilization'];
+        for (const [osd, w] of c.reweights) argv.push('--weight', String(osd), String(w));
+        const ours = await runCrushCli(argv);
+        expect(ours.exitCode).toBe(0);
+        expect(ours.stdout).toEqual(theirs);
+      }
+    }
+  });
+
+  it('object -> PG -> OSDs equals osdmaptool --test-map-object (stable_mod, hashpspool; thesis §6.2.1)', () => {
+    if (!haveTool('osdmaptool')) throw new Error(INSTALL_HINT);
+    const c = randomCrushCase(5, { levels: 2 });
+    const { text, bin } = compile(c);
+    const mine = parseCrushMap(text);
+    const om = join(workDir, 'osdmap');
+    execFileSync('osdmaptool', ['--createsimple', String(mine.maxDevices), om, '--clobber', '--with-default-pool', '--pg-bits', '3'], { stdio: 'pipe' });
+    execFileSync('osdmaptool', [om, '--import-crush', bin], { stdio: 'pipe' });
+    const printed = execFileSync('osdmaptool', [om, '--print'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const poolLine = printed.split('\n').find((l) => l.startsWith('pool 1 '));
+    const pgNum = Number(/ pg_num (\d+)/.exec(poolLine ?? '')?.[1]);
+    const size = Number(/ size (\d+)/.exec(poolLine ?? '')?.[1]);
+    expect(poolLine).toContain('hashpspool');
+    expect(pgNum % 2 === 0 && (pgNum & (pgNum - 1)) !== 0 ? 'non-power-of-two' : 'other').toBeDefined();
+    const rule = mine.rules[0] as Rule;
+    const weights = new Array<number>(mine.maxDevices).fill(0x10000); // --mark-up-in: every OSD in
+    const names = ['foo', 'bar', 'rbd_data.1234', 'a'.repeat(11), 'b'.repeat(12), 'c'.repeat(13), 'object-with-a-rather-long-name-0123456789', 'ünïcödé'];
+    for (let i = 0; i < 12; i++) names.push(`obj${i * 7919}`);
+    for (const name of names) {
+      const out = execFileSync('osdmaptool', [om, '--mark-up-in', '--test-map-object', name, '--pool', '1'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const theirs = out.split('\n').filter((l) => l.startsWith(' object '));
+      const p = objectToOsds(mine, { id: 1, pgNum, size, rule }, name, weights);
+      expect([` object '${name}' -> 1.${p.pg.ps.toString(16)} -> [${p.osds.join(',')}]`]).toEqual(theirs);
+    }
+  });
+});
