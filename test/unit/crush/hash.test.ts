@@ -32,14 +32,19 @@ describe('rjenkins1 hashes (thesis §5.3.3, digest §2.6; README I1)', () => {
     }
   });
 
-  it('crush_hash32_5 is pinned by a vector (regression)', () => {
-    expect(crushHash32_5(1, 2, 3, 4, 5)).toBe(crushHash32_5(1, 2, 3, 4, 5));
+  it('crush_hash32_5 is pinned by a vector (regression; Ceph defines it, the mapper never calls it)', () => {
+    expect(crushHash32_5(1, 2, 3, 4, 5)).toBe(1262657953);
   });
 
   it('the object-name hash (ceph_str_hash_rjenkins) is pinned by vectors and covers every tail length', () => {
     const seen = new Set<number>();
     for (let n = 0; n <= 30; n++) seen.add(strHashRjenkins('x'.repeat(n)));
     expect(seen.size).toBe(31);
+    // Pinned; the same function reproduces osdmaptool's object -> PG mapping in
+    // test/integration/crush-crushtool.test.ts, which is the check against Ceph itself.
+    expect(strHashRjenkins('foo')).toBe(2143417350);
+    expect(strHashRjenkins('hello world, this is long')).toBe(800233606);
+    expect(strHashRjenkins('')).toBe(3175731469);
     expect(strHashRjenkins('foo')).toBe(strHashRjenkins(new TextEncoder().encode('foo')));
   });
 });
