@@ -9,7 +9,7 @@
  * permutation between calls; the cache never changes a result, so it is left out here.
  */
 import { crushHash32_3, crushHash32_4 } from './hash.js';
-import { straw2LnNumerator } from './ln.js';
+import { straw2LnTable } from './ln.js';
 
 export const BUCKET_ALGS = ['uniform', 'list', 'tree', 'straw', 'straw2'] as const;
 export type BucketAlg = (typeof BUCKET_ALGS)[number];
@@ -304,6 +304,7 @@ function strawChoose(b: Bucket, x: number, r: number): number {
  * the numerator is below 2^49 in magnitude, so `Math.trunc(n / w)` is exact.
  */
 function straw2Choose(b: Bucket, x: number, r: number): number {
+  const ln = straw2LnTable();
   let high = 0;
   let highDraw = -Infinity;
   for (let i = 0; i < b.items.length; i++) {
@@ -311,7 +312,7 @@ function straw2Choose(b: Bucket, x: number, r: number): number {
     let draw: number;
     if (w !== 0) {
       const u = crushHash32_3(x, b.items[i] as number, r) & 0xffff;
-      draw = Math.trunc(straw2LnNumerator(u) / w);
+      draw = Math.trunc((ln[u] as number) / w);
     } else {
       draw = -Infinity; // S64_MIN in C: a zero-weight item never wins unless all are zero.
     }

@@ -49,10 +49,15 @@ let lnMinusOne: Float64Array | undefined;
  * exact as a double. Built on first use (65,536 entries).
  */
 export function straw2LnNumerator(u: number): number {
+  return straw2LnTable()[u & 0xffff] as number;
+}
+
+/** The whole `crush_ln(u) - 2^48` table, indexed by u (for loops that draw many straws). */
+export function straw2LnTable(): Float64Array {
   if (lnMinusOne === undefined) {
     const t = new Float64Array(0x10000);
     for (let i = 0; i <= 0xffff; i++) t[i] = Number(crushLnExact(i) - 0x1000000000000n);
     lnMinusOne = t;
   }
-  return lnMinusOne[u & 0xffff] as number;
+  return lnMinusOne;
 }
