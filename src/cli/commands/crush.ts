@@ -2,14 +2,16 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import {
   CrushMapParseError,
+  CrushTestError,
+  crushTest,
   defaultDeviceWeights,
   findRule,
   formatPgId,
   objectToOsds,
   parseCrushMap,
+  reweightFromFloat,
 } from '../../actors/rados/crush/index.js';
 import type { CrushMap, Rule } from '../../actors/rados/crush/index.js';
-import { CrushTestError, crushTest, reweightFromFloat } from '../../actors/rados/crush/tester.js';
 import { ExitCode, buildProgram } from '../program.js';
 import type { Register } from '../program.js';
 

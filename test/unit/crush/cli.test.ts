@@ -62,7 +62,7 @@ describe('`troupe crush` (crushtool-compatible CLI; README "CLI")', () => {
   it('a malformed map fails (exit 1) naming the file, the line and what was expected', async () => {
     const r = await run('test', '--map', 'bad.txt', '--rule', '0', '--num-rep', '3', '--show-mappings');
     expect(r.exitCode).toBe(1);
-    expect(r.stderr.join('\n')).toMatch(/bad\.txt: line 3: bucket type 'root' is not defined/);
+    expect(r.stderr.join('\n')).toMatch(/bad\.txt: line 3: unknown bucket type 'root'/);
   });
 
   it('a missing map file fails (exit 1)', async () => {

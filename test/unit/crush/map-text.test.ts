@@ -121,13 +121,13 @@ describe("Ceph's text map syntax (README I10–I11)", () => {
     // [text, a string on the offending line, message]
     const cases: Array<[string, string, RegExp]> = [
       [DECOMPILED.replace('type 1 host', 'type x host'), 'type x host', /expected a type id \(an integer\), found 'x'/],
-      [DECOMPILED.replace('host node-b {', 'rack node-b {'), 'rack node-b {', /bucket type 'rack' is not defined/],
-      [DECOMPILED.replace('item osd.2 weight 0.500', 'item osd.9 weight 0.500'), 'item osd.9', /item 'osd.9' in bucket 'node-b' is not defined/],
+      [DECOMPILED.replace('host node-b {', 'rack node-b {'), 'rack node-b {', /unknown bucket type 'rack'/],
+      [DECOMPILED.replace('item osd.2 weight 0.500', 'item osd.9 weight 0.500'), 'item osd.9', /bucket 'node-b' lists item 'osd.9', which is not a device or bucket/],
       [DECOMPILED.replace('weight 0.500', 'weight lots'), 'weight lots', /expected a non-negative weight, found 'lots'/],
       [DECOMPILED.replace('alg list', 'alg fancy'), 'alg fancy', /unknown bucket alg 'fancy'/],
       [DECOMPILED.replace('tunable chooseleaf_stable 1', 'tunable chooseleaf_unstable 1'), 'chooseleaf_unstable', /unknown tunable 'chooseleaf_unstable'/],
-      [DECOMPILED.replace('step take default', 'step take nowhere'), 'take nowhere', /item 'nowhere' not defined/],
-      [DECOMPILED.replace('type host\n', 'type rack\n'), 'type rack', /type 'rack' not defined/],
+      [DECOMPILED.replace('step take default', 'step take nowhere'), 'take nowhere', /take 'nowhere' names no device or bucket/],
+      [DECOMPILED.replace('type host\n', 'type rack\n'), 'type rack', /unknown type 'rack'/],
       [DECOMPILED.replace('\tstep emit\n}', '\tstep emit\n'), '# end crush map', /expected '}' to close rule replicated_rule, found end of file/],
       [DECOMPILED.replace('\tid -2\n', '\tid -3\n'), 'host node-b', /id -3 is used by another bucket/],
       [DECOMPILED.replace('step take default', 'step take default class hdd'), 'default class hdd', /device classes\) is not supported/],
@@ -146,7 +146,7 @@ describe("Ceph's text map syntax (README I10–I11)", () => {
   });
 
   it('rejects a uniform bucket with unequal weights and a hierarchy that contains itself', () => {
-    expect(parseError(DECOMPILED.replace('alg straw2\n\thash 0\t# rjenkins1\n\titem osd.0 weight 1.000\n\titem osd.1 weight 1.000', 'alg uniform\n\titem osd.0 weight 1.000\n\titem osd.1 weight 2.000')).message).toMatch(/uniform bucket items must all have identical weights/);
+    expect(parseError(DECOMPILED.replace('alg straw2\n\thash 0\t# rjenkins1\n\titem osd.0 weight 1.000\n\titem osd.1 weight 1.000', 'alg uniform\n\titem osd.0 weight 1.000\n\titem osd.1 weight 2.000')).message).toMatch(/a uniform bucket needs equal item weights/);
     const cyclic = DECOMPILED.replace('\titem osd.2 weight 0.500\n', '\titem osd.2 weight 0.500\n\titem default\n');
     expect(parseError(cyclic).message).toMatch(/contains itself/);
   });

@@ -35,3 +35,5 @@ export { CRUSH_ITEM_NONE, isOut, mapRule } from './mapper.js';
 export type { DeviceWeights } from './mapper.js';
 export { formatPgId, objectHash, objectToOsds, objectToPg, pgMask, pgToOsds, pgToPlacementSeed, stableMod } from './placement.js';
 export type { PgId, PgPlacement, PoolPlacement } from './placement.js';
+export { CrushTestError, crushTest, reweightFromFloat, testerWeights } from './tester.js';
+export type { CrushTestOptions } from './tester.js';

@@ -364,9 +364,9 @@ function resolve(tunables: Tunables, devices: Device[], types: TypeName[], pendi
   }
   const specs: BucketSpec[] = [];
   for (const b of pending) {
-    if (itemIds.has(b.name)) throw new CrushMapParseError(b.line, `bucket or device '${b.name}' is already defined`);
+    if (itemIds.has(b.name)) throw new CrushMapParseError(b.line, `the name '${b.name}' is already used by a device or bucket`);
     const type = typeIds.get(b.typeName);
-    if (type === undefined) throw new CrushMapParseError(b.line, `bucket type '${b.typeName}' is not defined (expected a 'type N ${b.typeName}' line, or a top-level keyword)`);
+    if (type === undefined) throw new CrushMapParseError(b.line, `unknown bucket type '${b.typeName}' (expected a 'type N ${b.typeName}' line before it, or a top-level keyword)`);
     if (b.alg === undefined) throw new CrushMapParseError(b.line, `bucket ${b.name} has no 'alg' line (expected one of ${BUCKET_ALGS.join(', ')})`);
     let id = b.id;
     if (id === undefined) {
@@ -401,21 +401,21 @@ function resolve(tunables: Tunables, devices: Device[], types: TypeName[], pendi
     for (const it of b.items) {
       if (it.pos === undefined) continue;
       if (it.pos >= b.items.length) throw new CrushMapParseError(it.line, `item ${it.name} in bucket ${b.name}: pos ${it.pos} >= size ${b.items.length}`);
-      if (usedPos.has(it.pos)) throw new CrushMapParseError(it.line, `item ${it.name} in bucket ${b.name}: pos ${it.pos} is occupied`);
+      if (usedPos.has(it.pos)) throw new CrushMapParseError(it.line, `bucket ${b.name}: item ${it.name} takes pos ${it.pos}, which another item already has`);
       usedPos.add(it.pos);
     }
     let nextPos = 0;
     let uniformWeight: number | undefined;
     for (const it of b.items) {
       const id = itemIds.get(it.name);
-      if (id === undefined) throw new CrushMapParseError(it.line, `item '${it.name}' in bucket '${b.name}' is not defined (expected a device or a bucket defined in this map)`);
+      if (id === undefined) throw new CrushMapParseError(it.line, `bucket '${b.name}' lists item '${it.name}', which is not a device or bucket of this map`);
       const child = byName.get(it.name);
       const w = it.weight ?? (child ? weightOf(child, new Set([b.name])) : 0x10000);
-      if (id >= 0 && w > MAX_DEVICE_WEIGHT) throw new CrushMapParseError(it.line, `device weight limited to ${MAX_DEVICE_WEIGHT / 0x10000}`);
-      if (id < 0 && w > MAX_BUCKET_WEIGHT) throw new CrushMapParseError(it.line, `bucket weight limited to ${MAX_BUCKET_WEIGHT / 0x10000}`);
+      if (id >= 0 && w > MAX_DEVICE_WEIGHT) throw new CrushMapParseError(it.line, `a device weight must be at most ${MAX_DEVICE_WEIGHT / 0x10000} (crushtool's limit)`);
+      if (id < 0 && w > MAX_BUCKET_WEIGHT) throw new CrushMapParseError(it.line, `a bucket weight must be at most ${MAX_BUCKET_WEIGHT / 0x10000} (crushtool's limit)`);
       if (b.alg === 'uniform') {
         if (uniformWeight === undefined) uniformWeight = w;
-        else if (uniformWeight !== w) throw new CrushMapParseError(it.line, `item '${it.name}' in uniform bucket '${b.name}' has a different weight; uniform bucket items must all have identical weights`);
+        else if (uniformWeight !== w) throw new CrushMapParseError(it.line, `uniform bucket '${b.name}': item '${it.name}' weighs differently from the first item; a uniform bucket needs equal item weights`);
       }
       let pos = it.pos;
       if (pos === undefined) {
@@ -431,19 +431,19 @@ function resolve(tunables: Tunables, devices: Device[], types: TypeName[], pendi
   const ruleIds = new Set<number>();
   const ruleNames = new Set<string>();
   for (const r of pendingRules) {
-    if (ruleIds.has(r.id)) throw new CrushMapParseError(r.line, `rule ${r.id} already exists`);
-    if (ruleNames.has(r.name)) throw new CrushMapParseError(r.line, `rule name '${r.name}' already defined`);
+    if (ruleIds.has(r.id)) throw new CrushMapParseError(r.line, `rule id ${r.id} is used twice`);
+    if (ruleNames.has(r.name)) throw new CrushMapParseError(r.line, `rule name '${r.name}' is used twice`);
     ruleIds.add(r.id);
     ruleNames.add(r.name);
     const steps: RuleStep[] = r.steps.map(({ line, step }) => {
       if (step.op === 'takeName') {
         const item = itemIds.get(step.name);
-        if (item === undefined) throw new CrushMapParseError(line, `in rule '${r.name}' item '${step.name}' not defined`);
+        if (item === undefined) throw new CrushMapParseError(line, `rule '${r.name}': take '${step.name}' names no device or bucket of this map`);
         return { op: 'take', item };
       }
       if (step.op === 'chooseName') {
         const type = typeIds.get(step.typeName);
-        if (type === undefined) throw new CrushMapParseError(line, `in rule '${r.name}' type '${step.typeName}' not defined`);
+        if (type === undefined) throw new CrushMapParseError(line, `rule '${r.name}': unknown type '${step.typeName}'`);
         return { op: 'choose', leaf: step.leaf, mode: step.mode, num: step.num, type };
       }
       return step;
