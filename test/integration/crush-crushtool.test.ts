@@ -46,6 +46,115 @@ function crushtoolMappings(bin: string, rule: number, numRep: number, reweights:
   return out.split('\n').filter((l) => l.length > 0);
 }
 
+// Hand-written edge cases: an empty bucket of every alg, zero-weight items in tree, straw and
+// list buckets, rules that must skip the empty and all-zero branches.
+const EDGE_MAP = `tunable choose_local_tries 0
+tunable choose_local_fallback_tries 0
+tunable choose_total_tries 50
+tunable chooseleaf_descend_once 1
+tunable chooseleaf_vary_r 1
+tunable chooseleaf_stable 1
+tunable straw_calc_version 1
+tunable allowed_bucket_algs 54
+device 0 osd.0
+device 1 osd.1
+device 2 osd.2
+device 3 osd.3
+device 4 osd.4
+device 5 osd.5
+device 6 osd.6
+type 0 osd
+type 1 host
+type 2 root
+host e1 {
+\tid -2
+\talg uniform
+\thash 0
+}
+host e2 {
+\tid -3
+\talg list
+\thash 0
+}
+host e3 {
+\tid -4
+\talg tree
+\thash 0
+}
+host e4 {
+\tid -5
+\talg straw
+\thash 0
+}
+host e5 {
+\tid -6
+\talg straw2
+\thash 0
+}
+host h1 {
+\tid -7
+\talg tree
+\thash 0
+\titem osd.0 weight 0.000
+\titem osd.1 weight 1.000
+\titem osd.2 weight 0.000
+}
+host h2 {
+\tid -8
+\talg straw
+\thash 0
+\titem osd.3 weight 0.000
+\titem osd.4 weight 2.000
+}
+host h3 {
+\tid -9
+\talg list
+\thash 0
+\titem osd.5 weight 0.000
+\titem osd.6 weight 1.000
+}
+root default {
+\tid -1
+\talg straw2
+\thash 0
+\titem e1 weight 1.0
+\titem e2 weight 1.0
+\titem e3 weight 1.0
+\titem e4 weight 1.0
+\titem e5 weight 1.0
+\titem h1
+\titem h2
+\titem h3
+}
+rule r0 {
+\tid 0
+\ttype replicated
+\tmin_size 1
+\tmax_size 10
+\tstep take default
+\tstep chooseleaf firstn 0 type host
+\tstep emit
+}
+rule r1 {
+\tid 1
+\ttype erasure
+\tmin_size 1
+\tmax_size 10
+\tstep take default
+\tstep chooseleaf indep 0 type host
+\tstep emit
+}
+rule r2 {
+\tid 2
+\ttype replicated
+\tmin_size 1
+\tmax_size 10
+\tstep take default
+\tstep choose firstn 0 type osd
+\tstep emit
+}
+`;
+
 // Seeds 1..24: every hierarchy depth, all five bucket algorithms, both tunable profiles, both
 // straw_calc_versions; plus four maps that use one algorithm everywhere.
 const SEEDS = Array.from({ length: 24 }, (_, i) => i + 1);
@@ -78,11 +187,20 @@ describe('bit-compatibility with Ceph crushtool (README I0; thesis ch. 5, digest
     mapsCompared++;
   });
 
-  it('the cross-check covered at least 20 maps and 100k mappings, 100% identical', () => {
-    expect(mapsCompared).toBe(cases.length);
-    expect(mapsCompared).toBeGreaterThanOrEqual(20);
-    expect(compared).toBeGreaterThanOrEqual(100_000);
-    console.log(`crushtool cross-check: ${mapsCompared} maps, ${compared} mappings, all identical`);
+  it('edge map (empty buckets of every alg, zero weights) maps exactly like crushtool', () => {
+    if (!haveTool('crushtool')) throw new Error(INSTALL_HINT);
+    const txt = join(workDir, 'edge.txt');
+    const bin = join(workDir, 'edge.bin');
+    writeFileSync(txt, EDGE_MAP);
+    execFileSync('crushtool', ['-c', txt, '-o', bin], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const mine = parseCrushMap(EDGE_MAP);
+    for (const rule of [0, 1, 2]) {
+      for (const numRep of [2, 3, 5]) {
+        const ours = crushTest(mine, { rule, numRep, minX: 0, maxX: 1023, show: 'mappings' });
+        expect(ours).toEqual(crushtoolMappings(bin, rule, numRep, []));
+        compared += ours.length;
+      }
+    }
   });
 
   it('reads the maps `crushtool -d` prints (users bring their own maps; README I10)', () => {
@@ -151,4 +269,11 @@ describe('bit-compatibility with Ceph crushtool (README I0; thesis ch. 5, digest
       expect([` object '${name}' -> 1.${p.pg.ps.toString(16)} -> [${p.osds.join(',')}]`]).toEqual(theirs);
     }
   });
+  it('the cross-check covered at least 20 maps and 100k mappings (checked last), 100% identical', () => {
+    expect(mapsCompared).toBe(cases.length);
+    expect(mapsCompared).toBeGreaterThanOrEqual(20);
+    expect(compared).toBeGreaterThanOrEqual(100_000);
+    console.log(`crushtool cross-check: ${mapsCompared} random maps + 1 edge map, ${compared} mappings, all identical`);
+  });
+
 });
