@@ -159,13 +159,19 @@ rule r2 {
 // straw_calc_versions; plus four maps that use one algorithm everywhere.
 const SEEDS = Array.from({ length: 24 }, (_, i) => i + 1);
 const SINGLE_ALG = (['uniform', 'list', 'tree', 'straw'] as const).map((alg, i) => ({ seed: 100 + i, alg }));
+// Device classes: shadow trees built by crushtool's compiler, `step take … class …` rules.
+const CLASS_SEEDS = [200, 201, 202, 203, 204, 205];
 
 describe('bit-compatibility with Ceph crushtool (README I0; thesis ch. 5, digest §2)', () => {
   it('crushtool is installed (CI installs Debian ceph-base)', () => {
     if (!haveTool('crushtool')) throw new Error(INSTALL_HINT);
   });
 
-  const cases: RandomCrushCase[] = [...SEEDS.map((s) => randomCrushCase(s)), ...SINGLE_ALG.map(({ seed, alg }) => randomCrushCase(seed, { alg, levels: 2 }))];
+  const cases: RandomCrushCase[] = [
+    ...SEEDS.map((s) => randomCrushCase(s)),
+    ...SINGLE_ALG.map(({ seed, alg }) => randomCrushCase(seed, { alg, levels: 2 })),
+    ...CLASS_SEEDS.map((s) => randomCrushCase(s, { classes: true })),
+  ];
   let compared = 0;
   let mapsCompared = 0;
 
@@ -182,6 +188,22 @@ describe('bit-compatibility with Ceph crushtool (README I0; thesis ch. 5, digest
         expect(firstDiff, `seed ${c.seed} rule ${rule.id} (${rule.name}) num-rep ${numRep}: first difference at line ${firstDiff}: ours '${ours[firstDiff]}' vs crushtool '${theirs[firstDiff]}'`).toBe(-1);
         expect(ours).toEqual(theirs);
         compared += ours.length;
+      }
+    }
+    if (c.map.deviceClasses.length > 0) {
+      // Without the `id … class …` lines both sides must allocate the shadow ids themselves.
+      const stripped = text.split('\n').filter((l) => !/^\tid -\d+ class /.test(l)).join('\n');
+      const txt = join(workDir, `map-${c.seed}-noclassids.txt`);
+      const bin2 = join(workDir, `map-${c.seed}-noclassids.bin`);
+      writeFileSync(txt, stripped);
+      execFileSync('crushtool', ['-c', txt, '-o', bin2], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const ours2 = parseCrushMap(stripped);
+      for (const rule of ours2.rules.filter((r): r is Rule => r !== undefined && r.steps.some((st) => st.op === 'take' && st.deviceClass !== undefined))) {
+        for (const numRep of c.numReps.get(rule.id) ?? []) {
+          const ours = crushTest(ours2, { rule: rule.id, numRep, minX: 0, maxX: 1023, weights: c.reweights, show: 'mappings' });
+          expect(ours).toEqual(crushtoolMappings(bin2, rule.id, numRep, c.reweights));
+          compared += ours.length;
+        }
       }
     }
     mapsCompared++;
@@ -228,8 +250,8 @@ describe('bit-compatibility with Ceph crushtool (README I0; thesis ch. 5, digest
 
   it('`troupe crush test --show-utilization` prints what crushtool --show-utilization prints', async () => {
     if (!haveTool('crushtool')) throw new Error(INSTALL_HINT);
-    for (const seed of [2, 3, 9]) {
-      const c = randomCrushCase(seed);
+    for (const [seed, classes] of [[2, false], [3, false], [9, false], [201, true]] as const) {
+      const c = randomCrushCase(seed, { classes });
       const { text, bin } = compile(c);
       const path = join(workDir, `util-${seed}.txt`);
       writeFileSync(path, text);

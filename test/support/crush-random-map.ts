@@ -31,13 +31,21 @@ export interface RandomMapOptions {
   readonly alg?: BucketAlg;
   /** Levels above devices: 1 = root → osds, 2 = root → host → osd, 3 = root → rack → host → osd. */
   readonly levels?: 1 | 2 | 3;
+  /**
+   * Give devices classes (hdd/ssd/nvme) and add class rules. Bucket algs are then list, straw or
+   * straw2: Ceph cannot copy uniform buckets into shadow trees, and its tree copies read
+   * uninitialised memory.
+   */
+  readonly classes?: boolean;
 }
 
 export function randomCrushCase(seed: number, options: RandomMapOptions = {}): RandomCrushCase {
   const rnd = seededRandom(seed);
   const levels = options.levels ?? ([1, 2, 3, 3, 2] as const)[seed % 5] ?? 2;
   const big = seed % 7 === 3;
-  const pickAlg = (): BucketAlg => options.alg ?? rnd.pick(BUCKET_ALGS);
+  const classAlgs: readonly BucketAlg[] = ['list', 'straw', 'straw2'];
+  const pickAlg = (): BucketAlg => options.alg ?? rnd.pick(options.classes ? classAlgs : BUCKET_ALGS);
+  const classFor = (id: number): string | undefined => (!options.classes ? undefined : id < 2 ? (['hdd', 'ssd'] as const)[id] : rnd.chance(0.1) ? 'nvme' : rnd.pick(['hdd', 'ssd']));
   let tunables: Tunables;
   switch (seed % 4) {
     case 0:
@@ -71,7 +79,8 @@ export function randomCrushCase(seed: number, options: RandomMapOptions = {}): R
     const uniformW = deviceWeight();
     for (let i = 0; i < n; i++) {
       const id = nextDevice++;
-      devices.push({ id, name: `osd.${id}` });
+      const cls = classFor(id);
+      devices.push(cls === undefined ? { id, name: `osd.${id}` } : { id, name: `osd.${id}`, deviceClass: cls });
       items.push(id);
       weights.push(alg === 'uniform' ? uniformW : zeroSometimes(deviceWeight()));
     }
@@ -149,6 +158,11 @@ export function randomCrushCase(seed: number, options: RandomMapOptions = {}): R
       [3],
     );
   }
+  if (options.classes) {
+    addRule('hdd_leaf', 'replicated', [{ op: 'take', item: -1, deviceClass: 'hdd' }, { op: 'choose', leaf: true, mode: 'firstn', num: 0, type: failureType }, emit], [rnd.range(1, 4)]);
+    addRule('ssd_indep', 'erasure', [{ op: 'take', item: -1, deviceClass: 'ssd' }, { op: 'choose', leaf: true, mode: 'indep', num: 0, type: failureType }, emit], [rnd.range(2, 5)]);
+    addRule('hdd_osd', 'replicated', [{ op: 'take', item: -1, deviceClass: 'hdd' }, { op: 'choose', leaf: false, mode: 'firstn', num: 0, type: 0 }, emit], [3]);
+  }
   if (levels === 3) {
     addRule('ec_racks', 'erasure', [take, { op: 'choose', leaf: false, mode: 'indep', num: 2, type: 2 }, { op: 'choose', leaf: true, mode: 'indep', num: 2, type: 1 }, emit], [4]);
   }
@@ -159,5 +173,6 @@ export function randomCrushCase(seed: number, options: RandomMapOptions = {}): R
 
   const map = buildCrushMap({ tunables, devices, types: TYPES, buckets, rules });
   const algs = [...new Set(buckets.map((b) => b.alg))].sort().join('/');
-  return { seed, map, numReps, reweights, describe: `seed ${seed}: ${levels} level(s), ${devices.length} devices, ${buckets.length} buckets (${algs}), ${rules.length} rules, ${reweights.length} reweights` };
+  const classes = options.classes ? `, classes ${map.deviceClasses.join('/')}` : '';
+  return { seed, map, numReps, reweights, describe: `seed ${seed}: ${levels} level(s), ${devices.length} devices, ${buckets.length} buckets (${algs})${classes}, ${rules.length} rules, ${reweights.length} reweights` };
 }

@@ -84,6 +84,21 @@ describe("Ceph's text map syntax (README I10–I11)", () => {
     expect(m.maxDevices).toBe(3);
   });
 
+  it('device classes build shadow trees with crushtool\'s ids: given ones kept, the rest allocated depth-first', () => {
+    const m = parseCrushMap(DECOMPILED.replace('step take default', 'step take default class hdd'));
+    // node-a's hdd copy has the given id -4; node-b, default and every ssd copy get free ids,
+    // children first, classes in order of first use (hdd, ssd), skipping reserved -4.
+    expect(m.deviceClasses).toEqual(['hdd', 'ssd']);
+    expect(m.classBuckets.get(-3)?.get('hdd')).toBe(-4);
+    expect(m.classBuckets.get(-2)?.get('hdd')).toBe(-5);
+    expect(m.classBuckets.get(-1)?.get('hdd')).toBe(-6);
+    expect(m.buckets[5]?.name).toBe('default~hdd');
+    expect(m.buckets[5]?.items).toEqual([-4, -5]);
+    expect(m.buckets[4]?.items).toEqual([]); // node-b has no hdd device
+    expect(m.rules[0]?.steps[0]).toEqual({ op: 'take', item: -1, deviceClass: 'hdd' });
+    expect(parseCrushMap(printCrushMap(m))).toEqual(m);
+  });
+
   it("missing tunable lines mean Ceph's legacy values, as crushtool's compiler assumes", () => {
     const noTunables = DECOMPILED.split('\n').filter((l) => !l.startsWith('tunable')).join('\n');
     expect(parseCrushMap(noTunables).tunables).toEqual(LEGACY_TUNABLES);
@@ -130,7 +145,7 @@ describe("Ceph's text map syntax (README I10–I11)", () => {
       [DECOMPILED.replace('type host\n', 'type rack\n'), 'type rack', /unknown type 'rack'/],
       [DECOMPILED.replace('\tstep emit\n}', '\tstep emit\n'), '# end crush map', /expected '}' to close rule replicated_rule, found end of file/],
       [DECOMPILED.replace('\tid -2\n', '\tid -3\n'), 'host node-b', /id -3 is used by another bucket/],
-      [DECOMPILED.replace('step take default', 'step take default class hdd'), 'default class hdd', /device classes\) is not supported/],
+      [DECOMPILED.replace('step take default', 'step take default class nvme'), 'default class nvme', /no device or bucket has class 'nvme'/],
       [DECOMPILED.replace('step emit', 'step spin'), 'step spin', /expected a step .* found 'spin'/],
       [DECOMPILED.replace('device 2 osd.2', 'device 1 osd.2'), 'device 1 osd.2', /device id 1 is defined twice/],
       [`${DECOMPILED}choose_args 0 {\n}\n`, 'choose_args', /choose_args \(weight sets\) are not supported/],

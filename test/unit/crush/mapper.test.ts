@@ -157,6 +157,21 @@ describe('CRUSH mapping (thesis §5.2.2 Algorithm 1; digest §2.2–2.3)', () =>
     for (let x = 0; x < 200; x++) expect(mapRule(map, map.rules[0] as Rule, x, 5, w).length).toBe(3);
   });
 
+  it('`take X class C` places data only on devices of class C (Ceph device classes, shadow trees)', () => {
+    for (const seed of [200, 201, 202]) {
+      const c = randomCrushCase(seed, { classes: true });
+      const w = defaultDeviceWeights(c.map);
+      const classOf = new Map(c.map.devices.map((d) => [d.id, d.deviceClass]));
+      for (const rule of c.map.rules) {
+        const take = rule?.steps.find((st) => st.op === 'take');
+        if (!rule || take?.op !== 'take' || take.deviceClass === undefined) continue;
+        for (let x = 0; x < 500; x++) {
+          for (const o of mapRule(c.map, rule, x, 3, w)) if (o !== CRUSH_ITEM_NONE) expect(classOf.get(o)).toBe(take.deviceClass);
+        }
+      }
+    }
+  });
+
   it('set_* steps override tunables for one rule (set_choose_tries 1 gives up sooner)', () => {
     const stingy = cluster(3, 1, 'straw2', 'straw2', [{ op: 'set', name: 'choose_tries', value: 1 }]);
     const normal = cluster(3, 1);

@@ -38,6 +38,9 @@ export interface Bucket {
   readonly nodeWeights: readonly number[];
   /** straw: each item's straw length (16.16), from Algorithm 2. Empty otherwise. */
   readonly straws: readonly number[];
+  /** For a device-class shadow copy: the bucket it copies, and the class it keeps. */
+  readonly shadowOf?: number;
+  readonly deviceClass?: string;
 }
 
 export interface BucketInput {

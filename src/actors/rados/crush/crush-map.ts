@@ -103,7 +103,7 @@ export const SET_STEP_NAMES: readonly SetStepName[] = [
  * `resultMax + num` (e.g. 0 = as many as the pool's size).
  */
 export type RuleStep =
-  | { readonly op: 'take'; readonly item: number }
+  | { readonly op: 'take'; readonly item: number; readonly deviceClass?: string }
   | { readonly op: 'choose'; readonly leaf: boolean; readonly mode: 'firstn' | 'indep'; readonly num: number; readonly type: number }
   | { readonly op: 'emit' }
   | { readonly op: 'set'; readonly name: SetStepName; readonly value: number }
@@ -127,6 +127,10 @@ export interface CrushMap {
   readonly types: readonly TypeName[];
   readonly buckets: ReadonlyArray<Bucket | undefined>;
   readonly rules: ReadonlyArray<Rule | undefined>;
+  /** Device classes in Ceph's class-id order (first use: devices, then bucket `id … class` lines). */
+  readonly deviceClasses: readonly string[];
+  /** Shadow trees: bucket id → device class → id of the bucket's copy holding only that class. */
+  readonly classBuckets: ReadonlyMap<number, ReadonlyMap<string, number>>;
   /** 1 + the highest device id named or placed in a bucket (Ceph's `max_devices`). */
   readonly maxDevices: number;
 }
@@ -145,6 +149,8 @@ export interface BucketSpec {
    * child bucket's total weight for a bucket (as crushtool's compiler does).
    */
   readonly weights?: ReadonlyArray<number | undefined>;
+  /** Ids for this bucket's device-class shadow copies (`id -N class C`); others are allocated. */
+  readonly classIds?: ReadonlyArray<readonly [deviceClass: string, id: number]>;
 }
 
 export interface CrushMapSpec {
@@ -154,6 +160,8 @@ export interface CrushMapSpec {
   /** Buckets in any order; children are built before their parents. */
   readonly buckets: readonly BucketSpec[];
   readonly rules: readonly Rule[];
+  /** Class order (Ceph's class ids); defaults to first use among devices, then bucket class ids. */
+  readonly deviceClasses?: readonly string[];
 }
 
 /** Thrown for a map that cannot be built; the message says what is wrong. */
@@ -206,6 +214,9 @@ export function buildCrushMap(spec: CrushMapSpec): CrushMap {
   };
   for (const b of spec.buckets) build(b.id);
 
+  const deviceClasses = classOrder(spec);
+  const classBuckets = spec.rules.length > 0 && deviceClasses.length > 0 ? populateClasses(spec, built, deviceClasses, tunables.strawCalcVersion) : new Map<number, Map<string, number>>();
+
   const buckets: Array<Bucket | undefined> = [];
   for (const b of built.values()) buckets[-1 - b.id] = b;
 
@@ -219,6 +230,9 @@ export function buildCrushMap(spec: CrushMapSpec): CrushMap {
     if (rules[r.id] !== undefined) throw new CrushMapError(`rule id ${r.id} is defined twice`);
     for (const s of r.steps) {
       if (s.op === 'take' && !(s.item >= 0 ? deviceIds.has(s.item) : built.has(s.item))) throw new CrushMapError(`rule ${r.name}: take ${s.item}: no such item`);
+      if (s.op === 'take' && s.deviceClass !== undefined && classBuckets.get(s.item)?.get(s.deviceClass) === undefined) {
+        throw new CrushMapError(`rule ${r.name}: take ${s.item} class ${s.deviceClass}: the item has no copy for that class (unknown class, or crushtool could not build the shadow tree)`);
+      }
       if (s.op === 'choose' && !typeIds.has(s.type) && s.type !== 0) throw new CrushMapError(`rule ${r.name}: type ${s.type} is not defined`);
     }
     rules[r.id] = r;
@@ -231,7 +245,92 @@ export function buildCrushMap(spec: CrushMapSpec): CrushMap {
     buckets,
     rules,
     maxDevices,
+    deviceClasses,
+    classBuckets,
   };
+}
+
+/** Class order as crushtool assigns class ids: first use among devices, then bucket class ids. */
+function classOrder(spec: CrushMapSpec): string[] {
+  const order: string[] = [...(spec.deviceClasses ?? [])];
+  const add = (c: string | undefined): void => {
+    if (c !== undefined && !order.includes(c)) order.push(c);
+  };
+  for (const d of spec.devices) add(d.deviceClass);
+  for (const b of spec.buckets) for (const [c] of b.classIds ?? []) add(c);
+  return order;
+}
+
+class ShadowCloneFailed extends Error {}
+
+/**
+ * Device-class shadow trees, as Ceph builds them when the compiler meets the first rule
+ * (`populate_classes` / `device_class_clone`): for every root and class (in class-id order), a
+ * depth-first copy of the hierarchy keeping only that class's devices; a copied bucket weighs
+ * the sum of what it kept. Ids come from the bucket's `id … class` lines, else the lowest free
+ * slot not reserved by such a line. A uniform bucket cannot take an item of non-zero weight
+ * into its (initially weightless) copy, so Ceph stops there, keeping the copies made so far;
+ * so does this. Tree copies use clean node sums (Ceph's incremental tree growth reads
+ * uninitialised memory for new interior nodes; see README limits).
+ */
+function populateClasses(spec: CrushMapSpec, built: Map<number, Bucket>, classes: readonly string[], strawCalcVersion: number): Map<number, Map<string, number>> {
+  const classOf = new Map<number, string>();
+  for (const d of spec.devices) if (d.deviceClass !== undefined) classOf.set(d.id, d.deviceClass);
+  const given = new Map<number, Map<string, number>>();
+  const reserved = new Set<number>();
+  for (const b of spec.buckets) {
+    for (const [c, id] of b.classIds ?? []) {
+      let m = given.get(b.id);
+      if (!m) given.set(b.id, (m = new Map()));
+      m.set(c, id);
+      reserved.add(id);
+    }
+  }
+  const children = new Set<number>();
+  for (const b of built.values()) for (const item of b.items) if (item < 0) children.add(item);
+  const roots = [...built.keys()].filter((id) => !children.has(id)).sort((a, b) => a - b);
+  const result = new Map<number, Map<string, number>>();
+  const clone = (origId: number, cls: string): number => {
+    const existing = result.get(origId)?.get(cls);
+    if (existing !== undefined) return existing;
+    const orig = built.get(origId) as Bucket;
+    const items: number[] = [];
+    const weights: number[] = [];
+    orig.items.forEach((item, i) => {
+      let w: number;
+      let id: number;
+      if (item >= 0) {
+        if (classOf.get(item) !== cls) return;
+        id = item;
+        w = orig.itemWeights[i] as number;
+      } else {
+        id = clone(item, cls);
+        w = (built.get(id) as Bucket).weight;
+      }
+      if (orig.alg === 'uniform' && w !== 0) throw new ShadowCloneFailed();
+      items.push(id);
+      weights.push(w);
+    });
+    let id = given.get(origId)?.get(cls);
+    if (id === undefined) {
+      id = -1;
+      while (built.has(id) || reserved.has(id)) id--;
+    } else if (built.has(id)) {
+      throw new ShadowCloneFailed(); // Ceph: the id is taken (EEXIST)
+    }
+    const copy = makeBucket({ id, name: `${orig.name}~${cls}`, type: orig.type, alg: orig.alg, hash: orig.hash, items, weights }, strawCalcVersion);
+    built.set(id, { ...copy, shadowOf: origId, deviceClass: cls });
+    let m = result.get(origId);
+    if (!m) result.set(origId, (m = new Map()));
+    m.set(cls, id);
+    return id;
+  };
+  try {
+    for (const root of roots) for (const cls of classes) clone(root, cls);
+  } catch (err) {
+    if (!(err instanceof ShadowCloneFailed)) throw err;
+  }
+  return result;
 }
 
 /** The bucket with this (negative) id, if any. */

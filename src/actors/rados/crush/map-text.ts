@@ -151,6 +151,7 @@ interface PendingBucket {
   alg: BucketAlg | undefined;
   hash: number;
   readonly items: PendingItem[];
+  readonly classIds: Array<[string, number]>;
 }
 
 interface PendingRule {
@@ -160,13 +161,13 @@ interface PendingRule {
   readonly type: RuleType;
   readonly minSize: number;
   readonly maxSize: number;
-  readonly steps: Array<{ readonly line: number; readonly step: RuleStep | { readonly op: 'takeName'; readonly name: string } | { readonly op: 'chooseName'; readonly leaf: boolean; readonly mode: 'firstn' | 'indep'; readonly num: number; readonly typeName: string } }>;
+  readonly steps: Array<{ readonly line: number; readonly step: RuleStep | { readonly op: 'takeName'; readonly name: string; readonly deviceClass?: string } | { readonly op: 'chooseName'; readonly leaf: boolean; readonly mode: 'firstn' | 'indep'; readonly num: number; readonly typeName: string } }>;
 }
 
 /**
  * Parses a text map. Throws CrushMapParseError (with the line and what was expected) for
- * malformed text, undefined names, duplicate ids and unsupported features (device-class `take`,
- * `choose_args`, hashes other than rjenkins1).
+ * malformed text, undefined names, duplicate ids and unsupported features (`choose_args`,
+ * hashes other than rjenkins1). Device classes build Ceph's shadow trees (crush-map.ts).
  */
 export function parseCrushMap(text: string): CrushMap {
   const tokens = tokenize(text);
@@ -224,7 +225,7 @@ function parseBucket(cur: Cursor): PendingBucket {
   const typeTok = cur.name("a top-level keyword ('tunable', 'device', 'type', 'rule') or a bucket type name");
   const nameTok = cur.name(`a bucket name after bucket type '${typeTok.text}'`);
   cur.keyword('{');
-  const b: PendingBucket = { typeName: typeTok.text, name: nameTok.text, line: typeTok.line, id: undefined, alg: undefined, hash: 0, items: [] };
+  const b: PendingBucket = { typeName: typeTok.text, name: nameTok.text, line: typeTok.line, id: undefined, alg: undefined, hash: 0, items: [], classIds: [] };
   for (;;) {
     const t = cur.peek();
     if (!t) cur.fail(`'}' to close bucket ${b.name}`);
@@ -237,7 +238,11 @@ function parseBucket(cur: Cursor): PendingBucket {
       case 'id': {
         const id = cur.int('a bucket id');
         if (cur.accept('class')) {
-          cur.name('a device class name'); // shadow-tree id: only class-based rules use it
+          // The id of this bucket's copy for one device class (its shadow tree).
+          const cls = cur.name('a device class name').text;
+          if (id >= 0) throw new CrushMapParseError(t.line, `bucket ${b.name}: class id ${id} must be negative`);
+          if (b.classIds.some(([c]) => c === cls)) throw new CrushMapParseError(t.line, `bucket ${b.name}: a second id for class ${cls}`);
+          b.classIds.push([cls, id]);
           break;
         }
         if (id >= 0) throw new CrushMapParseError(t.line, `bucket ${b.name}: id ${id} must be negative`);
@@ -327,7 +332,7 @@ function parseStep(cur: Cursor): PendingRule['steps'][number]['step'] {
   switch (op.text) {
     case 'take': {
       const name = cur.name('an item name after take').text;
-      if (cur.peek()?.text === 'class') throw new CrushMapParseError(op.line, 'step take ... class (device classes) is not supported');
+      if (cur.accept('class')) return { op: 'takeName', name, deviceClass: cur.name('a device class name after take ... class').text };
       return { op: 'takeName', name };
     }
     case 'emit':
@@ -362,6 +367,8 @@ function resolve(tunables: Tunables, devices: Device[], types: TypeName[], pendi
     if (usedIds.has(b.id)) throw new CrushMapParseError(b.line, `bucket ${b.name}: id ${b.id} is used by another bucket`);
     usedIds.add(b.id);
   }
+  // Shadow-copy ids are reserved too (crushtool collects every `id` line before assigning).
+  for (const b of pending) for (const [, id] of b.classIds) usedIds.add(id);
   const specs: BucketSpec[] = [];
   for (const b of pending) {
     if (itemIds.has(b.name)) throw new CrushMapParseError(b.line, `the name '${b.name}' is already used by a device or bucket`);
@@ -425,8 +432,12 @@ function resolve(tunables: Tunables, devices: Device[], types: TypeName[], pendi
       items[pos] = id;
       weights[pos] = w;
     }
-    specs.push({ id: b.id as number, name: b.name, type: typeIds.get(b.typeName) as number, alg: b.alg as BucketAlg, hash: b.hash, items, weights });
+    specs.push({ id: b.id as number, name: b.name, type: typeIds.get(b.typeName) as number, alg: b.alg as BucketAlg, hash: b.hash, items, weights, ...(b.classIds.length > 0 ? { classIds: b.classIds } : {}) });
   }
+  // Class ids in crushtool's order: first use in device lines (file order), then bucket lines.
+  const classes: string[] = [];
+  for (const d of devices) if (d.deviceClass !== undefined && !classes.includes(d.deviceClass)) classes.push(d.deviceClass);
+  for (const b of pending) for (const [c] of b.classIds) if (!classes.includes(c)) classes.push(c);
   const rules: Rule[] = [];
   const ruleIds = new Set<number>();
   const ruleNames = new Set<string>();
@@ -439,7 +450,9 @@ function resolve(tunables: Tunables, devices: Device[], types: TypeName[], pendi
       if (step.op === 'takeName') {
         const item = itemIds.get(step.name);
         if (item === undefined) throw new CrushMapParseError(line, `rule '${r.name}': take '${step.name}' names no device or bucket of this map`);
-        return { op: 'take', item };
+        if (step.deviceClass === undefined) return { op: 'take', item };
+        if (!classes.includes(step.deviceClass)) throw new CrushMapParseError(line, `rule '${r.name}': take ${step.name} class ${step.deviceClass}: no device or bucket has class '${step.deviceClass}'`);
+        return { op: 'take', item, deviceClass: step.deviceClass };
       }
       if (step.op === 'chooseName') {
         const type = typeIds.get(step.typeName);
@@ -451,7 +464,7 @@ function resolve(tunables: Tunables, devices: Device[], types: TypeName[], pendi
     rules.push({ id: r.id, name: r.name, type: r.type, minSize: r.minSize, maxSize: r.maxSize, steps });
   }
   try {
-    return buildCrushMap({ tunables, devices, types, buckets: specs, rules });
+    return buildCrushMap({ tunables, devices, types, buckets: specs, rules, deviceClasses: classes });
   } catch (err) {
     if (err instanceof CrushMapError) throw new CrushMapParseError(0, err.message);
     throw err;
@@ -472,11 +485,16 @@ export function printCrushMap(map: CrushMap): string {
   const printed = new Set<number>();
   const printBucket = (id: number): void => {
     const b = map.buckets[-1 - id];
-    if (!b || printed.has(id)) return;
+    if (!b || printed.has(id) || b.shadowOf !== undefined) return; // shadow copies are implied
     printed.add(id);
     for (const item of b.items) if (item < 0) printBucket(item); // children first
     out.push(`${typeName(b.type)} ${b.name} {`);
     out.push(`\tid ${b.id}\t\t# do not change unnecessarily`);
+    const shadows = map.classBuckets.get(b.id);
+    for (const cls of map.deviceClasses) {
+      const sid = shadows?.get(cls);
+      if (sid !== undefined) out.push(`\tid ${sid} class ${cls}\t\t# do not change unnecessarily`);
+    }
     out.push(`\t# weight ${weightToText(b.weight)}`);
     out.push(`\talg ${b.alg}`);
     out.push(`\thash ${b.hash}\t# rjenkins1`);
@@ -491,7 +509,7 @@ export function printCrushMap(map: CrushMap): string {
     for (const s of r.steps) {
       switch (s.op) {
         case 'take':
-          out.push(`\tstep take ${nameOf(s.item)}`);
+          out.push(`\tstep take ${nameOf(s.item)}${s.deviceClass !== undefined ? ` class ${s.deviceClass}` : ''}`);
           break;
         case 'choose':
           out.push(`\tstep ${s.leaf ? 'chooseleaf' : 'choose'} ${s.mode} ${s.num} type ${typeName(s.type)}`);

@@ -265,7 +265,8 @@ export function mapRule(map: CrushMap, rule: Rule, x: number, resultMax: number,
   for (const step of rule.steps) {
     switch (step.op) {
       case 'take': {
-        const a = step.item;
+        // `take X class C` starts from X's shadow copy for class C (Ceph stores that id in the rule).
+        const a = step.deviceClass === undefined ? step.item : (map.classBuckets.get(step.item)?.get(step.deviceClass) ?? CRUSH_ITEM_NONE);
         if ((a >= 0 && a < map.maxDevices) || (a < 0 && bucketAt(map, a) !== undefined)) {
           w[0] = a;
           wsize = 1;
