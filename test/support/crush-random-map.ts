@@ -6,7 +6,7 @@
  * firstn/indep, n <= 0, set_* steps, several take/emit blocks) and device reweights.
  */
 import { BUCKET_ALGS, DEFAULT_TUNABLES, LEGACY_TUNABLES, buildCrushMap } from '../../src/actors/rados/crush/index.js';
-import type { BucketAlg, BucketSpec, CrushMap, Device, Rule, RuleStep, Tunables } from '../../src/actors/rados/crush/index.js';
+import type { BucketAlg, BucketSpec, ChooseArg, CrushMap, Device, Rule, RuleStep, Tunables } from '../../src/actors/rados/crush/index.js';
 import { seededRandom } from '../../src/runtime/random.js';
 
 export interface RandomCrushCase {
@@ -37,6 +37,8 @@ export interface RandomMapOptions {
    * uninitialised memory.
    */
   readonly classes?: boolean;
+  /** Add choose_args (weight sets with 1–3 positions, sometimes ids) for some buckets. */
+  readonly chooseArgs?: boolean;
 }
 
 export function randomCrushCase(seed: number, options: RandomMapOptions = {}): RandomCrushCase {
@@ -171,8 +173,22 @@ export function randomCrushCase(seed: number, options: RandomMapOptions = {}): R
   const reweightCount = rnd.range(0, Math.min(5, nextDevice));
   for (let i = 0; i < reweightCount; i++) reweights.push([rnd.int(nextDevice), rnd.pick([0, 0.5, 0.25, 0.8, 0.93, 1])]);
 
-  const map = buildCrushMap({ tunables, devices, types: TYPES, buckets, rules });
+  const chooseArgs = new Map<number, Map<number, ChooseArg>>();
+  if (options.chooseArgs) {
+    for (const index of rnd.chance(0.5) ? [-1] : [0, 7]) {
+      const set = new Map<number, ChooseArg>();
+      for (const b of buckets) {
+        if (!rnd.chance(b.alg === 'straw2' ? 0.8 : 0.2)) continue;
+        const positions = rnd.range(1, 3);
+        const weightSet = Array.from({ length: positions }, () => b.items.map(() => (rnd.chance(0.1) ? 0 : rnd.range(8, 256) * 1024)));
+        const arg: ChooseArg = rnd.chance(0.3) ? { weightSet, ids: b.items.map((it) => it * 7 + 1000) } : rnd.chance(0.2) ? { ids: b.items.map((it) => it + 77) } : { weightSet };
+        set.set(b.id, arg);
+      }
+      chooseArgs.set(index, set);
+    }
+  }
+  const map = buildCrushMap({ tunables, devices, types: TYPES, buckets, rules, chooseArgs });
   const algs = [...new Set(buckets.map((b) => b.alg))].sort().join('/');
-  const classes = options.classes ? `, classes ${map.deviceClasses.join('/')}` : '';
+  const classes = (options.classes ? `, classes ${map.deviceClasses.join('/')}` : '') + (options.chooseArgs ? `, choose_args ${[...map.chooseArgs.keys()].join('/')}` : '');
   return { seed, map, numReps, reweights, describe: `seed ${seed}: ${levels} level(s), ${devices.length} devices, ${buckets.length} buckets (${algs})${classes}, ${rules.length} rules, ${reweights.length} reweights` };
 }

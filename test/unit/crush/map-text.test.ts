@@ -99,6 +99,16 @@ describe("Ceph's text map syntax (README I10–I11)", () => {
     expect(parseCrushMap(printCrushMap(m))).toEqual(m);
   });
 
+  it('reads choose_args (weight sets and ids); 18446744073709551615 is the default set, -1', () => {
+    const text = `${DECOMPILED}choose_args 18446744073709551615 {\n  {\n    bucket_id -3\n    weight_set [\n      [ 0.500 2.000 ]\n      [ 1.000 1.000 ]\n    ]\n    ids [ 7 8 ]\n  }\n}\n`;
+    const m = parseCrushMap(text);
+    expect(m.chooseArgs.get(-1)?.get(-3)).toEqual({ weightSet: [[0x8000, 0x20000], [0x10000, 0x10000]], ids: [7, 8] });
+    expect(parseCrushMap(printCrushMap(m))).toEqual(m);
+    expect(printCrushMap(m)).toContain('choose_args 18446744073709551615 {');
+    const short = text.replace('[ 1.000 1.000 ]', '[ 1.000 ]');
+    expect(() => parseCrushMap(short)).toThrow(/bucket -3 needs exactly 2 weights per weight_set row, got 1/);
+  });
+
   it("missing tunable lines mean Ceph's legacy values, as crushtool's compiler assumes", () => {
     const noTunables = DECOMPILED.split('\n').filter((l) => !l.startsWith('tunable')).join('\n');
     expect(parseCrushMap(noTunables).tunables).toEqual(LEGACY_TUNABLES);
@@ -148,7 +158,8 @@ describe("Ceph's text map syntax (README I10–I11)", () => {
       [DECOMPILED.replace('step take default', 'step take default class nvme'), 'default class nvme', /no device or bucket has class 'nvme'/],
       [DECOMPILED.replace('step emit', 'step spin'), 'step spin', /expected a step .* found 'spin'/],
       [DECOMPILED.replace('device 2 osd.2', 'device 1 osd.2'), 'device 1 osd.2', /device id 1 is defined twice/],
-      [`${DECOMPILED}choose_args 0 {\n}\n`, 'choose_args', /choose_args \(weight sets\) are not supported/],
+      [`${DECOMPILED}choose_args 0 {\n  {\n    bucket_id 5\n  }\n}\n`, 'bucket_id 5', /choose_args bucket_id 5 must be negative/],
+      [`${DECOMPILED}choose_args 0 {\n  {\n    bucket_id -1\n    weight_set [\n      [ 1.0 x ]\n    ]\n  }\n}\n`, '[ 1.0 x ]', /expected a non-negative weight or '\]', found 'x'/],
     ];
     for (const [text, marker, message] of cases) {
       const lines = text.split('\n');

@@ -11,6 +11,12 @@
 import { crushHash32_3, crushHash32_4 } from './hash.js';
 import { straw2LnTable } from './ln.js';
 
+/** Per-bucket straw2 overrides (Ceph's choose_args): see crush-map.ts `ChooseArg`. */
+export interface StrawOverrides {
+  readonly weightSet?: ReadonlyArray<readonly number[]>;
+  readonly ids?: readonly number[];
+}
+
 export const BUCKET_ALGS = ['uniform', 'list', 'tree', 'straw', 'straw2'] as const;
 export type BucketAlg = (typeof BUCKET_ALGS)[number];
 
@@ -306,15 +312,20 @@ function strawChoose(b: Bucket, x: number, r: number): number {
  * changed item (README I4). The division truncates toward zero like C's signed 64-bit divide;
  * the numerator is below 2^49 in magnitude, so `Math.trunc(n / w)` is exact.
  */
-function straw2Choose(b: Bucket, x: number, r: number): number {
+function straw2Choose(b: Bucket, x: number, r: number, arg: StrawOverrides | undefined, position: number): number {
   const ln = straw2LnTable();
+  // choose_args: the weight set row for this result position (the last row for later ones),
+  // and the ids to hash in place of the item ids.
+  let weights = b.itemWeights;
+  if (arg?.weightSet !== undefined && arg.weightSet.length > 0) weights = arg.weightSet[Math.min(position, arg.weightSet.length - 1)] as readonly number[];
+  const ids = arg?.ids ?? b.items;
   let high = 0;
   let highDraw = -Infinity;
   for (let i = 0; i < b.items.length; i++) {
-    const w = b.itemWeights[i] as number;
+    const w = weights[i] as number;
     let draw: number;
     if (w !== 0) {
-      const u = crushHash32_3(x, b.items[i] as number, r) & 0xffff;
+      const u = crushHash32_3(x, ids[i] as number, r) & 0xffff;
       draw = Math.trunc((ln[u] as number) / w);
     } else {
       draw = -Infinity; // S64_MIN in C: a zero-weight item never wins unless all are zero.
@@ -327,8 +338,11 @@ function straw2Choose(b: Bucket, x: number, r: number): number {
   return b.items[high] as number;
 }
 
-/** c(r, x) of the bucket. The bucket must not be empty (callers check). */
-export function bucketChoose(b: Bucket, x: number, r: number): number {
+/**
+ * c(r, x) of the bucket. The bucket must not be empty (callers check). `arg` and `position`
+ * (the result position being filled) matter only to straw2 buckets with choose_args.
+ */
+export function bucketChoose(b: Bucket, x: number, r: number, arg?: StrawOverrides, position = 0): number {
   switch (b.alg) {
     case 'uniform':
       return permChoose(b, x, r);
@@ -339,6 +353,6 @@ export function bucketChoose(b: Bucket, x: number, r: number): number {
     case 'straw':
       return strawChoose(b, x, r);
     case 'straw2':
-      return straw2Choose(b, x, r);
+      return straw2Choose(b, x, r, arg, position);
   }
 }

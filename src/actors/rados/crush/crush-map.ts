@@ -120,6 +120,22 @@ export interface Rule {
   readonly steps: readonly RuleStep[];
 }
 
+/**
+ * Per-bucket overrides for straw2 choices (Ceph's `choose_args`, used by its balancer): a
+ * weight set per result position (the last row serves later positions too) and/or the ids to
+ * hash instead of the item ids. Other bucket algorithms ignore them.
+ */
+export interface ChooseArg {
+  readonly weightSet?: ReadonlyArray<readonly number[]>;
+  readonly ids?: readonly number[];
+}
+
+/** One set of choose_args: bucket id → overrides. */
+export type ChooseArgMap = ReadonlyMap<number, ChooseArg>;
+
+/** The choose_args index Ceph falls back to (printed as 18446744073709551615, "compat"). */
+export const DEFAULT_CHOOSE_ARGS = -1;
+
 /** A built map. Buckets and rules are stored by slot (`-1 - bucketId`, rule id); holes are undefined. */
 export interface CrushMap {
   readonly tunables: Tunables;
@@ -131,6 +147,8 @@ export interface CrushMap {
   readonly deviceClasses: readonly string[];
   /** Shadow trees: bucket id → device class → id of the bucket's copy holding only that class. */
   readonly classBuckets: ReadonlyMap<number, ReadonlyMap<string, number>>;
+  /** choose_args sets by index (a pool id, or DEFAULT_CHOOSE_ARGS). */
+  readonly chooseArgs: ReadonlyMap<number, ChooseArgMap>;
   /** 1 + the highest device id named or placed in a bucket (Ceph's `max_devices`). */
   readonly maxDevices: number;
 }
@@ -162,6 +180,8 @@ export interface CrushMapSpec {
   readonly rules: readonly Rule[];
   /** Class order (Ceph's class ids); defaults to first use among devices, then bucket class ids. */
   readonly deviceClasses?: readonly string[];
+  /** choose_args sets by index; bucket ids may name shadow buckets. */
+  readonly chooseArgs?: ReadonlyMap<number, ChooseArgMap>;
 }
 
 /** Thrown for a map that cannot be built; the message says what is wrong. */
@@ -247,7 +267,34 @@ export function buildCrushMap(spec: CrushMapSpec): CrushMap {
     maxDevices,
     deviceClasses,
     classBuckets,
+    chooseArgs: validateChooseArgs(spec.chooseArgs, built),
   };
+}
+
+function validateChooseArgs(sets: ReadonlyMap<number, ChooseArgMap> | undefined, built: ReadonlyMap<number, Bucket>): Map<number, ChooseArgMap> {
+  const out = new Map<number, ChooseArgMap>();
+  for (const [index, set] of sets ?? []) {
+    if (!Number.isInteger(index)) throw new CrushMapError(`choose_args index ${index} must be an integer`);
+    for (const [bucketId, arg] of set) {
+      const b = built.get(bucketId);
+      if (!b) throw new CrushMapError(`choose_args ${index}: bucket ${bucketId} does not exist`);
+      if (arg.weightSet !== undefined) {
+        if (arg.weightSet.length === 0) throw new CrushMapError(`choose_args ${index}: bucket ${bucketId}: weight_set needs at least one row`);
+        for (const row of arg.weightSet) {
+          if (row.length !== b.items.length) throw new CrushMapError(`choose_args ${index}: bucket ${bucketId} needs exactly ${b.items.length} weights per weight_set row, got ${row.length}`);
+          for (const w of row) if (!Number.isInteger(w) || w < 0 || w > 0xffffffff) throw new CrushMapError(`choose_args ${index}: bucket ${bucketId}: weight ${w} is not a 16.16 uint32`);
+        }
+      }
+      if (arg.ids !== undefined && arg.ids.length !== b.items.length) throw new CrushMapError(`choose_args ${index}: bucket ${bucketId} needs exactly ${b.items.length} ids, got ${arg.ids.length}`);
+    }
+    out.set(index, set);
+  }
+  return out;
+}
+
+/** The choose_args a mapping with this index uses: its own set, else the default set (Ceph's fallback). */
+export function chooseArgsFor(map: CrushMap, index: number): ChooseArgMap | undefined {
+  return map.chooseArgs.get(index) ?? map.chooseArgs.get(DEFAULT_CHOOSE_ARGS);
 }
 
 /** Class order as crushtool assigns class ids: first use among devices, then bucket class ids. */

@@ -6,18 +6,22 @@ export { BUCKET_ALGS, BUCKET_ALG_ID, bucketChoose, makeBucket } from './buckets.
 export type { Bucket, BucketAlg, BucketInput } from './buckets.js';
 export {
   CrushMapError,
+  DEFAULT_CHOOSE_ARGS,
   DEFAULT_TUNABLES,
   LEGACY_TUNABLES,
   SET_STEP_NAMES,
   TUNABLE_NAMES,
   bucketById,
   buildCrushMap,
+  chooseArgsFor,
   defaultDeviceWeights,
   findRule,
   itemName,
 } from './crush-map.js';
 export type {
   BucketSpec,
+  ChooseArg,
+  ChooseArgMap,
   CrushMap,
   CrushMapSpec,
   Device,

@@ -16,7 +16,7 @@
 import { BUCKET_ALGS } from './buckets.js';
 import type { BucketAlg } from './buckets.js';
 import { CrushMapError, LEGACY_TUNABLES, SET_STEP_NAMES, TUNABLE_NAMES, buildCrushMap } from './crush-map.js';
-import type { BucketSpec, CrushMap, Device, Rule, RuleStep, RuleType, SetStepName, Tunables, TypeName } from './crush-map.js';
+import type { BucketSpec, ChooseArg, ChooseArgMap, CrushMap, Device, Rule, RuleStep, RuleType, SetStepName, Tunables, TypeName } from './crush-map.js';
 
 /** A malformed text map: the 1-based line and what was expected there. */
 export class CrushMapParseError extends Error {
@@ -166,8 +166,8 @@ interface PendingRule {
 
 /**
  * Parses a text map. Throws CrushMapParseError (with the line and what was expected) for
- * malformed text, undefined names, duplicate ids and unsupported features (`choose_args`,
- * hashes other than rjenkins1). Device classes build Ceph's shadow trees (crush-map.ts).
+ * malformed text, undefined names, duplicate ids and unsupported features (hashes other than
+ * rjenkins1). Device classes build Ceph's shadow trees (crush-map.ts).
  */
 export function parseCrushMap(text: string): CrushMap {
   const tokens = tokenize(text);
@@ -177,6 +177,7 @@ export function parseCrushMap(text: string): CrushMap {
   const types: TypeName[] = [];
   const buckets: PendingBucket[] = [];
   const rules: PendingRule[] = [];
+  const chooseArgs = new Map<number, Map<number, ChooseArg>>();
 
   while (!cur.done()) {
     const head = cur.peek() as Token;
@@ -212,13 +213,68 @@ export function parseCrushMap(text: string): CrushMap {
       case 'rule':
         rules.push(parseRule(cur));
         break;
-      case 'choose_args':
-        throw new CrushMapParseError(head.line, 'choose_args (weight sets) are not supported');
+      case 'choose_args': {
+        const [index, set] = parseChooseArgs(cur);
+        if (chooseArgs.has(index)) throw new CrushMapParseError(head.line, `choose_args ${index} is defined twice`);
+        chooseArgs.set(index, set);
+        break;
+      }
       default:
         buckets.push(parseBucket(cur));
     }
   }
-  return resolve(tunables, devices, types, buckets, rules);
+  return resolve(tunables, devices, types, buckets, rules, chooseArgs);
+}
+
+/**
+ * The choose_args index as crushtool reads it: `strtol` (saturating at 2^63 − 1) stored in an
+ * int, so 18446744073709551615 — how Ceph prints the default set — reads as -1.
+ */
+function chooseArgsIndex(text: string): number {
+  let v = BigInt(text);
+  if (v > 0x7fffffffffffffffn) v = 0x7fffffffffffffffn;
+  return Number(BigInt.asIntN(32, v));
+}
+
+function parseChooseArgs(cur: Cursor): [number, Map<number, ChooseArg>] {
+  cur.keyword('choose_args');
+  const idx = cur.next('a choose_args index');
+  if (!/^\d+$/.test(idx.text)) throw new CrushMapParseError(idx.line, `expected a choose_args index (digits), found '${idx.text}'`);
+  const index = chooseArgsIndex(idx.text);
+  cur.keyword('{');
+  const set = new Map<number, ChooseArg>();
+  while (!cur.accept('}')) {
+    cur.keyword('{');
+    const bidTok = cur.keyword('bucket_id');
+    const bucketId = cur.int('a bucket id');
+    if (bucketId >= 0) throw new CrushMapParseError(bidTok.line, `choose_args bucket_id ${bucketId} must be negative`);
+    let weightSet: number[][] | undefined;
+    let ids: number[] | undefined;
+    if (cur.accept('weight_set')) {
+      cur.keyword('[');
+      weightSet = [];
+      while (!cur.accept(']')) {
+        cur.keyword('[');
+        const row: number[] = [];
+        while (!cur.accept(']')) {
+          const wt = cur.next("a weight or ']'");
+          const w = weightFromText(wt.text);
+          if (w === undefined) throw new CrushMapParseError(wt.line, `expected a non-negative weight or ']', found '${wt.text}'`);
+          row.push(w);
+        }
+        weightSet.push(row);
+      }
+    }
+    if (cur.accept('ids')) {
+      cur.keyword('[');
+      ids = [];
+      while (!cur.accept(']')) ids.push(cur.int("an id or ']'"));
+    }
+    cur.keyword('}');
+    if (set.has(bucketId)) throw new CrushMapParseError(bidTok.line, `choose_args ${index}: bucket ${bucketId} appears twice`);
+    set.set(bucketId, { ...(weightSet !== undefined ? { weightSet } : {}), ...(ids !== undefined ? { ids } : {}) });
+  }
+  return [index, set];
 }
 
 function parseBucket(cur: Cursor): PendingBucket {
@@ -356,7 +412,7 @@ function parseStep(cur: Cursor): PendingRule['steps'][number]['step'] {
   }
 }
 
-function resolve(tunables: Tunables, devices: Device[], types: TypeName[], pending: PendingBucket[], pendingRules: PendingRule[]): CrushMap {
+function resolve(tunables: Tunables, devices: Device[], types: TypeName[], pending: PendingBucket[], pendingRules: PendingRule[], chooseArgs: ReadonlyMap<number, ChooseArgMap>): CrushMap {
   const itemIds = new Map<string, number>();
   for (const d of devices) itemIds.set(d.name, d.id);
   const typeIds = new Map(types.map((t) => [t.name, t.id]));
@@ -464,7 +520,7 @@ function resolve(tunables: Tunables, devices: Device[], types: TypeName[], pendi
     rules.push({ id: r.id, name: r.name, type: r.type, minSize: r.minSize, maxSize: r.maxSize, steps });
   }
   try {
-    return buildCrushMap({ tunables, devices, types, buckets: specs, rules, deviceClasses: classes });
+    return buildCrushMap({ tunables, devices, types, buckets: specs, rules, deviceClasses: classes, chooseArgs });
   } catch (err) {
     if (err instanceof CrushMapError) throw new CrushMapParseError(0, err.message);
     throw err;
@@ -530,6 +586,24 @@ export function printCrushMap(map: CrushMap): string {
       }
     }
     out.push('}');
+  }
+  if (map.chooseArgs.size > 0) {
+    out.push('', '# choose_args');
+    for (const [index, set] of [...map.chooseArgs].sort((a, b) => (a[0] >>> 0) - (b[0] >>> 0))) {
+      // Ceph prints the index as an unsigned 64-bit number: -1 is 18446744073709551615.
+      out.push(`choose_args ${index < 0 ? (BigInt(index) + (1n << 64n)).toString() : index} {`);
+      for (const [bucketId, arg] of [...set].sort((a, b) => b[0] - a[0])) {
+        out.push('  {', `    bucket_id ${bucketId}`);
+        if (arg.weightSet !== undefined) {
+          out.push('    weight_set [');
+          for (const row of arg.weightSet) out.push(`      [ ${row.map(weightToText).join(' ')} ]`);
+          out.push('    ]');
+        }
+        if (arg.ids !== undefined) out.push(`    ids [ ${arg.ids.join(' ')} ]`);
+        out.push('  }');
+      }
+      out.push('}');
+    }
   }
   out.push('', '# end crush map', '');
   return out.join('\n');

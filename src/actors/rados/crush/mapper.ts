@@ -17,7 +17,7 @@
  */
 import { bucketChoose, permChoose } from './buckets.js';
 import type { Bucket } from './buckets.js';
-import type { CrushMap, Rule } from './crush-map.js';
+import type { ChooseArgMap, CrushMap, Rule } from './crush-map.js';
 import { crushHash32_2 } from './hash.js';
 
 /** An indep position with no item (`CRUSH_ITEM_NONE`). */
@@ -41,6 +41,7 @@ interface Walk {
   readonly map: CrushMap;
   readonly weights: DeviceWeights;
   readonly x: number;
+  readonly args: ChooseArgMap | undefined;
 }
 
 function bucketAt(map: CrushMap, item: number): Bucket | undefined {
@@ -99,7 +100,7 @@ function chooseFirstn(
         } else {
           const size = inb.items.length;
           if (localFallbackRetries > 0 && flocal >= size >> 1 && flocal > localFallbackRetries) item = permChoose(inb, x, r);
-          else item = bucketChoose(inb, x, r);
+          else item = bucketChoose(inb, x, r, walk.args?.get(inb.id), outpos);
           if (item >= map.maxDevices) {
             skipRep = true;
             break;
@@ -189,7 +190,7 @@ function chooseIndep(
         if (inb.alg === 'uniform' && size % numrep === 0) r += (numrep + 1) * ftotal;
         else r += numrep * ftotal;
         if (size === 0) break;
-        const item = bucketChoose(inb, x, r);
+        const item = bucketChoose(inb, x, r, walk.args?.get(inb.id), outpos);
         if (item >= map.maxDevices) {
           out[ob + rep] = CRUSH_ITEM_NONE;
           if (out2) out2[o2b + rep] = CRUSH_ITEM_NONE;
@@ -240,15 +241,16 @@ function chooseIndep(
 /**
  * Runs `rule` for input x and returns up to `resultMax` items (Ceph's `crush_do_rule`).
  *
- * Pure: the result depends only on (map, rule, x, resultMax, weights) (README I6). Callers: any
- * code that places data; `weights` is the per-device reweight vector (see
- * `defaultDeviceWeights`). Firstn results hold distinct items; indep results have exactly one
+ * Pure: the result depends only on (map, rule, x, resultMax, weights, chooseArgs) (README I6).
+ * Callers: any code that places data; `weights` is the per-device reweight vector (see
+ * `defaultDeviceWeights`); `chooseArgs` the straw2 overrides in effect (see `chooseArgsFor`:
+ * crushtool uses index 0, RADOS the pool id, both falling back to the default set). Firstn results hold distinct items; indep results have exactly one
  * entry per position, CRUSH_ITEM_NONE where nothing fit.
  */
-export function mapRule(map: CrushMap, rule: Rule, x: number, resultMax: number, weights: DeviceWeights): number[] {
+export function mapRule(map: CrushMap, rule: Rule, x: number, resultMax: number, weights: DeviceWeights, chooseArgs?: ChooseArgMap): number[] {
   if (!Number.isInteger(resultMax) || resultMax < 0) throw new RangeError(`resultMax ${resultMax} must be a non-negative integer`);
   const t = map.tunables;
-  const walkInput: Walk = { map, weights, x: x | 0 };
+  const walkInput: Walk = { map, weights, x: x | 0, args: chooseArgs };
   let chooseTries = t.chooseTotalTries + 1; // Ceph counted "retries"; +1 makes them tries
   let chooseLeafTries = 0;
   let localRetries = t.chooseLocalTries;

@@ -11,6 +11,7 @@
  *    id is added (the legacy behaviour).
  * 4. CRUSH maps the seed with the pool's rule to `size` OSDs; the first is the primary.
  */
+import { chooseArgsFor } from './crush-map.js';
 import type { CrushMap, Rule } from './crush-map.js';
 import { crushHash32_2, strHashRjenkins } from './hash.js';
 import { CRUSH_ITEM_NONE, mapRule } from './mapper.js';
@@ -92,7 +93,8 @@ export interface PgPlacement {
  */
 export function pgToOsds(map: CrushMap, pool: PoolPlacement, pg: PgId, weights: DeviceWeights): PgPlacement {
   const x = pgToPlacementSeed(pool, pg);
-  const raw = mapRule(map, pool.rule, x, pool.size, weights);
+  // RADOS passes the pool id as the choose_args index (falling back to the default set).
+  const raw = mapRule(map, pool.rule, x, pool.size, weights, chooseArgsFor(map, pool.id));
   const exists = (o: number): boolean => o !== CRUSH_ITEM_NONE && o >= 0 && o < weights.length;
   const erasure = (pool.type ?? pool.rule.type) === 'erasure';
   const osds = erasure ? raw.map((o) => (exists(o) ? o : CRUSH_ITEM_NONE)) : raw.filter(exists);

@@ -2,7 +2,7 @@
  * The `crushtool --test` report, line for line (Ceph 16's CrushTester output), so that
  * `troupe crush test` and crushtool can be diffed. Pure: takes a map, returns lines.
  */
-import { defaultDeviceWeights, findRule } from './crush-map.js';
+import { chooseArgsFor, defaultDeviceWeights, findRule } from './crush-map.js';
 import type { CrushMap, Rule } from './crush-map.js';
 import { CRUSH_ITEM_NONE, mapRule } from './mapper.js';
 
@@ -124,9 +124,10 @@ export function crushTest(map: CrushMap, opts: CrushTestOptions): string[] {
   if (opts.show === 'utilization') lines.push(`rule ${rule.id} (${rule.name}), x = ${opts.minX}..${opts.maxX}, numrep = ${opts.numRep}..${opts.numRep}`);
   if (totalWeight === 0) return lines; // crushtool skips a rule when every device is out
   const per = new Array<number>(map.maxDevices).fill(0);
+  const args = chooseArgsFor(map, 0); // CrushTester maps with choose_args index 0 (or the default set)
   const sizes = new Map<number, number>();
   for (let x = opts.minX; x <= opts.maxX; x++) {
-    const out = mapRule(map, rule, x, opts.numRep, weights);
+    const out = mapRule(map, rule, x, opts.numRep, weights, args);
     if (opts.show === 'mappings') lines.push(`CRUSH rule ${rule.id} x ${x} [${out.join(',')}]`);
     for (const o of out) if (o !== CRUSH_ITEM_NONE && o >= 0 && o < per.length) per[o] = (per[o] ?? 0) + 1;
     sizes.set(out.length, (sizes.get(out.length) ?? 0) + 1);
