@@ -238,6 +238,10 @@ function chooseIndep(
   }
 }
 
+const scratchA: number[] = [];
+const scratchB: number[] = [];
+const scratchC: number[] = [];
+
 /**
  * Runs `rule` for input x and returns up to `resultMax` items (Ceph's `crush_do_rule`).
  *
@@ -258,9 +262,10 @@ export function mapRule(map: CrushMap, rule: Rule, x: number, resultMax: number,
   let varyR = t.chooseleafVaryR;
   let stable = t.chooseleafStable;
 
-  let w: number[] = new Array<number>(resultMax).fill(0);
-  let o: number[] = new Array<number>(resultMax).fill(0);
-  const c: number[] = new Array<number>(resultMax).fill(0);
+  // Scratch vectors (Ceph's a, b, c), reused across calls: mapRule never re-enters itself.
+  let w = scratchA;
+  let o = scratchB;
+  const c = scratchC;
   let wsize = 0;
   const result: number[] = [];
 
