@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CRUSH_ITEM_NONE, DEFAULT_TUNABLES, buildCrushMap, defaultDeviceWeights, mapRule } from '../../../src/actors/rados/crush/index.js';
+import { CRUSH_ITEM_NONE, DEFAULT_CHOOSE_ARGS, DEFAULT_TUNABLES, buildCrushMap, chooseArgsFor, defaultDeviceWeights, mapRule } from '../../../src/actors/rados/crush/index.js';
 import type { BucketAlg, BucketSpec, CrushMap, Rule, RuleStep } from '../../../src/actors/rados/crush/index.js';
 import { randomCrushCase } from '../../support/crush-random-map.js';
 
@@ -170,6 +170,27 @@ describe('CRUSH mapping (thesis §5.2.2 Algorithm 1; digest §2.2–2.3)', () =>
         }
       }
     }
+  });
+
+  it('choose_args weight sets apply per result position, the last row to later positions; pools fall back to the default set', () => {
+    const base = cluster(1, 4);
+    // Row 0 excludes osd.0, row 1 excludes osd.1: osd.0 is never first, osd.1 never second or third.
+    const args = new Map([[-2, { weightSet: [[0, W, W, W], [W, 0, W, W]] }]]);
+    const map = buildCrushMap({
+      devices: base.devices,
+      types: base.types,
+      buckets: [{ id: -2, name: 'host0', type: 1, alg: 'straw2', items: [0, 1, 2, 3] }, { id: -1, name: 'default', type: 3, alg: 'straw2', items: [-2] }],
+      rules: [base.rules[2] as Rule],
+      chooseArgs: new Map([[DEFAULT_CHOOSE_ARGS, args]]),
+    });
+    const w = defaultDeviceWeights(map);
+    for (let x = 0; x < 2000; x++) {
+      const out = mapRule(map, map.rules[2] as Rule, x, 3, w, chooseArgsFor(map, 7));
+      expect(out[0]).not.toBe(0);
+      expect(out.slice(1)).not.toContain(1);
+    }
+    expect(chooseArgsFor(map, 7)).toBe(map.chooseArgs.get(DEFAULT_CHOOSE_ARGS));
+    expect(chooseArgsFor(cluster(1, 4), 7)).toBeUndefined();
   });
 
   it('set_* steps override tunables for one rule (set_choose_tries 1 gives up sooner)', () => {
