@@ -354,12 +354,8 @@ class SimFile implements DiskFile {
     this.disk.grow(this.path, offset, reserved);
     this.inode.current.truncate(reserved);
     this.inode.unsynced.push({ kind: 'truncate', size: reserved });
-    try {
-      await this.enter('append', offset);
-    } catch (err) {
-      // Nothing of the data was written; the reserved range stays as zeros, as a failed append can leave.
-      throw err;
-    }
+    // If this fails, nothing of the data was written and the reserved range stays as zeros, as a failed append can leave.
+    await this.enter('append', offset);
     const landed = this.disk.faultWrite(this.path, this.inode, offset, data);
     this.inode.current.write(landed.offset, landed.data);
     this.inode.unsynced.push({ kind: 'write', offset: landed.offset, data: landed.data.slice() });
