@@ -15,7 +15,21 @@ export class CrashPointDisk implements Disk {
   /** Crash points passed so far. */
   points = 0;
   crashed = false;
+  /** Calls made, by operation (for tests that count fsyncs). */
+  readonly calls: Record<'open' | 'read' | 'write' | 'append' | 'truncate' | 'fsync' | 'rename' | 'remove' | 'list' | 'stat', number> = {
+    open: 0,
+    read: 0,
+    write: 0,
+    append: 0,
+    truncate: 0,
+    fsync: 0,
+    rename: 0,
+    remove: 0,
+    list: 0,
+    stat: 0,
+  };
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly openFiles = new Set<DiskFile>();
 
   constructor(
     private readonly inner: Disk,
@@ -28,22 +42,38 @@ export class CrashPointDisk implements Disk {
   }
 
   open(path: string, options?: { readonly create?: boolean }): Promise<DiskFile> {
-    return this.call(options?.create === true, async () => new CrashPointFile(this, await this.inner.open(path, options)));
+    this.calls.open++;
+    return this.call(options?.create === true, async () => {
+      const f = await this.inner.open(path, options);
+      this.openFiles.add(f);
+      return new CrashPointFile(this, f, () => this.openFiles.delete(f));
+    });
+  }
+
+  /** After a crash: waits for calls in flight, then releases every inner file handle still open (the process that held them is gone). */
+  async releaseAfterCrash(): Promise<void> {
+    await this.settled();
+    for (const f of this.openFiles) await f.close();
+    this.openFiles.clear();
   }
 
   stat(path: string): Promise<{ readonly sizeBytes: number } | undefined> {
+    this.calls.stat++;
     return this.call(false, () => this.inner.stat(path));
   }
 
   list(dir: string): Promise<string[]> {
+    this.calls.list++;
     return this.call(false, () => this.inner.list(dir));
   }
 
   rename(from: string, to: string): Promise<void> {
+    this.calls.rename++;
     return this.call(true, () => this.inner.rename(from, to));
   }
 
   remove(path: string): Promise<void> {
+    this.calls.remove++;
     return this.call(true, () => this.inner.remove(path));
   }
 
@@ -86,6 +116,7 @@ class CrashPointFile implements DiskFile {
   constructor(
     private readonly disk: CrashPointDisk,
     private readonly inner: DiskFile,
+    private readonly onClose: () => void,
   ) {}
 
   get path(): string {
@@ -97,26 +128,32 @@ class CrashPointFile implements DiskFile {
   }
 
   read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
+    this.disk.calls.read++;
     return this.disk.call(false, () => this.inner.read(offsetBytes, lengthBytes));
   }
 
   write(offsetBytes: number, data: Uint8Array): Promise<void> {
+    this.disk.calls.write++;
     return this.disk.call(true, () => this.inner.write(offsetBytes, data));
   }
 
   append(data: Uint8Array): Promise<number> {
+    this.disk.calls.append++;
     return this.disk.call(true, () => this.inner.append(data));
   }
 
   truncate(sizeBytes: number): Promise<void> {
+    this.disk.calls.truncate++;
     return this.disk.call(true, () => this.inner.truncate(sizeBytes));
   }
 
   fsync(): Promise<void> {
+    this.disk.calls.fsync++;
     return this.disk.call(true, () => (this.disk.fsyncIsNoop ? Promise.resolve() : this.inner.fsync()));
   }
 
   close(): Promise<void> {
+    this.onClose();
     return this.inner.close();
   }
 }

@@ -140,7 +140,7 @@ export const realKind: DiskKind = {
     return {
       disk,
       async crashed() {
-        await disk.settled();
+        await disk.releaseAfterCrash();
         return new NodeDisk(root);
       },
       async dispose() {
