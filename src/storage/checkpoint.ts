@@ -180,6 +180,8 @@ export async function takeCheckpoint(
   capture: () => { serialize(): Uint8Array | Promise<Uint8Array> },
 ): Promise<number> {
   const { boundaryLsn, done } = log.rotate();
+  // Awaited below; handled now so a log failure during serialization is not an unhandled rejection.
+  done.catch(() => undefined);
   const view = capture();
   const data = await view.serialize();
   if (data.length > checkpoints.config.checkpointMaxBytes) {
