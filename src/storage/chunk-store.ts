@@ -460,9 +460,7 @@ export class ChunkStore {
    * reads in segments with one segment read ahead while the previous one is checked (patent ¶125).
    */
   private async readRange(s: ChunkState, offset: number, length: number, verify: boolean, detectedBy: 'read' | 'write' | 'scrub'): Promise<Uint8Array> {
-    if (s.checksumFileCorrupt) {
-      if (verify) throw corruptChecksumFile(s);
-    }
+    if (s.checksumFileCorrupt && verify) throw corruptChecksumFile(s);
     const end = Math.min(s.sizeBytes, offset + length);
     if (end <= offset) return new Uint8Array(0);
     const B = this.config.blockSizeBytes;
@@ -470,39 +468,43 @@ export class ChunkStore {
     const stop = verify ? Math.min(s.sizeBytes, Math.ceil(end / B) * B) : end;
     const file = await this.fileOf(s);
     const seg = this.config.readSegmentBytes;
-    const out = new Uint8Array(end - offset);
-    let next: Promise<Uint8Array> | undefined = file.read(start, Math.min(seg, stop - start));
-    for (let at = start; at < stop; at += seg) {
-      const segEnd = Math.min(stop, at + seg);
-      const cur = await next!;
-      next = segEnd < stop ? file.read(segEnd, Math.min(seg, stop - segEnd)) : undefined;
-      if (cur.length < segEnd - at) {
-        // Swallow the read-ahead's outcome; this read has failed already.
-        next?.catch(() => undefined);
-        const block = Math.floor((at + cur.length) / B);
-        this.report(s, { kind: 'missing_data', blockIndex: block, detectedBy });
-        throw new StorageError('corrupt_block', `chunk ${s.handle} v${s.version}: data file ends at ${at + cur.length} but the checksums cover ${s.sizeBytes} bytes (block ${block}); the replica must be re-cloned`, { path: this.dataPath(s.handle) });
-      }
-      if (verify) {
+    // One buffer for the whole (block-widened) range; segments are read straight into it, a bounded
+    // number ahead of the one being verified, and the caller gets a view of the requested bytes.
+    const buf = new Uint8Array(stop - start);
+    const inFlight: Promise<number>[] = [];
+    let issuedTo = start;
+    const issue = (): void => {
+      if (issuedTo >= stop) return;
+      const at = issuedTo;
+      issuedTo = Math.min(stop, at + seg);
+      inFlight.push(file.readInto(at, buf.subarray(at - start, issuedTo - start)));
+    };
+    for (let i = 0; i <= this.config.readAheadSegments; i++) issue();
+    try {
+      for (let at = start; at < stop; at += seg) {
+        const segEnd = Math.min(stop, at + seg);
+        const got = await inFlight.shift()!;
+        issue();
+        if (got < segEnd - at) {
+          const block = Math.floor((at + got) / B);
+          this.report(s, { kind: 'missing_data', blockIndex: block, detectedBy });
+          throw new StorageError('corrupt_block', `chunk ${s.handle} v${s.version}: data file ends at ${at + got} but the checksums cover ${s.sizeBytes} bytes (block ${block}); the replica must be re-cloned`, { path: this.dataPath(s.handle) });
+        }
+        if (!verify) continue;
         for (let b = at; b < segEnd; b += B) {
           const blockIndex = b / B;
-          const actual = crc32c(cur.subarray(b - at, Math.min(segEnd, b + B) - at));
+          const actual = crc32c(buf.subarray(b - start, Math.min(segEnd, b + B) - start));
           if (actual !== s.crcs[blockIndex]) {
-            next?.catch(() => undefined);
             this.report(s, { kind: 'block', blockIndex, detectedBy });
             throw new StorageError('corrupt_block', `chunk ${s.handle} v${s.version}: block ${blockIndex} (bytes ${b}..${Math.min(segEnd, b + B)}) fails its CRC32C (stored ${hex(s.crcs[blockIndex]!)}, computed ${hex(actual)}); the replica must be re-cloned`, { path: this.dataPath(s.handle) });
           }
         }
       }
-      // Copy the part of this segment that lies inside the requested range.
-      const from = Math.max(at, offset);
-      const to = Math.min(segEnd, end);
-      if (to > from) {
-        if (from === offset && to === end) return cur.subarray(from - at, to - at);
-        out.set(cur.subarray(from - at, to - at), from - offset);
-      }
+    } finally {
+      // Reads still in flight after a failure: their outcome no longer matters, but they must settle before the chunk's next operation.
+      await Promise.allSettled(inFlight);
     }
-    return out;
+    return buf.subarray(offset - start, end - start);
   }
 
   private async persistChecksums(s: ChunkState): Promise<void> {

@@ -14,8 +14,10 @@ export interface ChunkStoreConfig {
   readonly chunkSizeBytes: number;
   /** Checksum granularity (patent ¶123: 64 KB). */
   readonly blockSizeBytes: number;
-  /** Reads are issued in segments of this size; one segment is read ahead while the previous one is verified (patent ¶125: checksum work overlapped with I/O). */
+  /** Reads are issued in segments of this size; up to `readAheadSegments` segments are read ahead while one is verified (patent ¶125: checksum work overlapped with I/O). */
   readonly readSegmentBytes: number;
+  /** Segments read ahead while one is verified (bounded read-ahead). */
+  readonly readAheadSegments: number;
   /** Most chunks one store holds; creation beyond it fails with `no_space`. */
   readonly chunksMax: number;
 }
@@ -24,6 +26,7 @@ export const chunkStoreConfigDefault: ChunkStoreConfig = {
   chunkSizeBytes: chunkSizeBytesDefault,
   blockSizeBytes: checksumBlockSizeBytesDefault,
   readSegmentBytes: 1024 * 1024,
+  readAheadSegments: 2,
   chunksMax: 1_000_000,
 };
 

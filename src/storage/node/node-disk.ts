@@ -119,19 +119,25 @@ class NodeFile implements DiskFile {
 
   async read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
     this.checkOpen();
-    const want = Math.max(0, Math.min(lengthBytes, this.size - offsetBytes));
-    const out = new Uint8Array(want);
+    const out = new Uint8Array(Math.max(0, Math.min(lengthBytes, this.size - offsetBytes)));
+    const done = await this.readInto(offsetBytes, out);
+    return done === out.length ? out : out.subarray(0, done);
+  }
+
+  async readInto(offsetBytes: number, into: Uint8Array): Promise<number> {
+    this.checkOpen();
+    const want = into.length;
     let done = 0;
     try {
       while (done < want) {
-        const { bytesRead } = await this.handle.read(out, done, want - done, offsetBytes + done);
+        const { bytesRead } = await this.handle.read(into, done, want - done, offsetBytes + done);
         if (bytesRead === 0) break;
         done += bytesRead;
       }
     } catch (err) {
       throw toStorageError(err, `read ${this.path} at ${offsetBytes}`, this.path);
     }
-    return done === want ? out : out.subarray(0, done);
+    return done;
   }
 
   async write(offsetBytes: number, data: Uint8Array): Promise<void> {

@@ -132,6 +132,11 @@ class CrashPointFile implements DiskFile {
     return this.disk.call(false, () => this.inner.read(offsetBytes, lengthBytes));
   }
 
+  readInto(offsetBytes: number, into: Uint8Array): Promise<number> {
+    this.disk.calls.read++;
+    return this.disk.call(false, () => this.inner.readInto(offsetBytes, into));
+  }
+
   write(offsetBytes: number, data: Uint8Array): Promise<void> {
     this.disk.calls.write++;
     return this.disk.call(true, () => this.inner.write(offsetBytes, data));

@@ -340,6 +340,14 @@ class SimFile implements DiskFile {
     return this.inode.current.read(offsetBytes, lengthBytes);
   }
 
+  async readInto(offsetBytes: number, into: Uint8Array): Promise<number> {
+    checkRange(offsetBytes, into.length);
+    await this.enter('read', offsetBytes);
+    const data = this.inode.current.read(offsetBytes, into.length);
+    into.set(data);
+    return data.length;
+  }
+
   async write(offsetBytes: number, data: Uint8Array): Promise<void> {
     checkRange(offsetBytes, data.length);
     await this.enter('write', offsetBytes);
