@@ -1,3 +1,4 @@
+import type { Defer } from '../runtime/env.js';
 import type { Disk, DiskFile } from './disk.js';
 import { joinPath, readWholeFile } from './disk.js';
 import { crc32c } from './crc32c.js';
@@ -26,6 +27,8 @@ import { StorageError, assert } from './errors.js';
 /** Frame header: payload length u32, LSN (high u32, low u32), CRC32C u32 over the first 12 header bytes and the payload. */
 export const frameHeaderBytes = 16;
 const segmentPrefix = 'log-';
+/** Microtask hops the writer waits before cutting a batch when no `defer` is given (see `gather`). */
+const gatherMicrotaskHops = 8;
 
 export interface OpLogRecord {
   readonly lsn: number;
@@ -40,6 +43,11 @@ export interface OpLogOpenOptions {
   readonly afterLsn?: number;
   /** Called for each replayed record, in LSN order, before `open` returns. */
   readonly onRecord?: (record: OpLogRecord) => void;
+  /**
+   * Runs a callback after the current turn (the runtime's macrotask `Defer`). The writer waits for
+   * it before cutting each batch, so every append of a turn shares one fsync.
+   */
+  readonly defer?: Defer;
 }
 
 interface Pending {
@@ -114,6 +122,7 @@ export class OpLog {
     segments: number[],
     private lastAssignedLsn: number,
     private segmentBytes: number,
+    private readonly defer: Defer | undefined,
   ) {
     this.segments = segments;
     this.durable = lastAssignedLsn;
@@ -205,7 +214,7 @@ export class OpLog {
       segment = await disk.open(joinPath(options.dir, segmentName(firsts[firsts.length - 1]!)));
     }
     assert(segment.sizeBytes() === lastSegmentBytes, 'the current segment ends at its last good frame');
-    return new OpLog(disk, options.dir, config, segment, firsts, lastLsn, lastSegmentBytes);
+    return new OpLog(disk, options.dir, config, segment, firsts, lastLsn, lastSegmentBytes, options.defer);
   }
 
   /**
@@ -276,6 +285,7 @@ export class OpLog {
   private async writeLoop(): Promise<void> {
     try {
       while (this.failure === undefined) {
+        await this.gather();
         const rotateAt = this.rotateAtLsn;
         if (rotateAt !== undefined && (this.pending.length === 0 || this.pending[0]!.lsn > rotateAt)) {
           await this.switchSegment(rotateAt + 1);
@@ -320,6 +330,21 @@ export class OpLog {
       this.idleWaiters = [];
       for (const w of waiters) w();
     }
+  }
+
+  /**
+   * Lets appends issued in the current turn join the next batch before it is cut: callers whose
+   * records just committed usually append again right away, in continuations a few microtasks
+   * later. With `defer` (a macrotask) every append of the turn joins; without it, a few microtask
+   * hops catch most of them. Without this, batches alternate between 1 record and the rest.
+   */
+  private async gather(): Promise<void> {
+    if (this.defer !== undefined) {
+      const defer = this.defer;
+      await new Promise<void>((resolve) => defer(resolve));
+      return;
+    }
+    for (let i = 0; i < gatherMicrotaskHops; i++) await Promise.resolve();
   }
 
   private async switchSegment(firstLsn: number): Promise<void> {
