@@ -26,7 +26,7 @@ import { StorageError, assert, isStorageError } from './errors.js';
  * then replaces the checksum file atomically. After a crash a chunk comes back at its last synced
  * size (a longer data file is cut back); an overwrite that was not synced may leave blocks that no
  * longer match their checksums, which reads and the scrubber report as corruption: the replica is
- * then re-cloned, as for any other damage.
+ * then re-cloned, as for any other damage. A new chunk exists on disk from its first `sync`.
  *
  * Operations on one chunk run one at a time, in call order; different chunks proceed in parallel.
  */
@@ -163,7 +163,11 @@ export class ChunkStore {
     return [...this.chunks.values()].map((s) => this.describe(s));
   }
 
-  /** Creates an empty chunk with `version`, durably. Its data file appears with the first write. */
+  /**
+   * Creates an empty chunk with `version`. Nothing reaches the disk yet: the data file appears with
+   * the first write, the checksum file with the first `sync`. A chunk never synced does not survive
+   * a crash (the master then sees it missing from the chunk report and re-replicates).
+   */
   async create(handle: ChunkHandle, version: number): Promise<void> {
     if (!handlePattern.test(handle)) throw new Error(`invalid chunk handle "${handle}"`);
     if (this.chunks.has(handle)) throw new StorageError('already_exists', `chunk ${handle} already exists`);
@@ -183,12 +187,7 @@ export class ChunkStore {
       deleted: false,
     };
     this.chunks.set(handle, s);
-    try {
-      await this.locked(s, () => this.persistChecksums(s));
-    } catch (err) {
-      this.chunks.delete(handle);
-      throw err;
-    }
+    await Promise.resolve();
   }
 
   /**
