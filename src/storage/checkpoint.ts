@@ -1,3 +1,4 @@
+import type { Defer } from '../runtime/env.js';
 import type { Disk } from './disk.js';
 import { joinPath, readWholeFile, writeFileAtomically } from './disk.js';
 import { crc32c } from './crc32c.js';
@@ -153,6 +154,8 @@ export async function openLogWithCheckpoints(
     readonly checkpointConfig?: Partial<CheckpointConfig>;
     readonly onCheckpoint: (data: Uint8Array, lsn: number) => void;
     readonly onRecord: (record: OpLogRecord) => void;
+    /** Passed to the log (see `OpLogOpenOptions.defer`). */
+    readonly defer?: Defer;
   },
 ): Promise<RecoveredLog> {
   const checkpoints = new CheckpointStore(disk, options.dir, options.checkpointConfig);
@@ -164,6 +167,7 @@ export async function openLogWithCheckpoints(
     ...(options.logConfig === undefined ? {} : { config: options.logConfig }),
     afterLsn: checkpointLsn,
     onRecord: options.onRecord,
+    ...(options.defer === undefined ? {} : { defer: options.defer }),
   });
   return { log, checkpoints, checkpointLsn };
 }

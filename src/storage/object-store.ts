@@ -1,4 +1,5 @@
 import { decode, encode } from '@msgpack/msgpack';
+import type { Defer } from '../runtime/env.js';
 import type { Disk } from './disk.js';
 import { objectStoreConfigDefault, withDefaults, type CheckpointConfig, type ObjectStoreConfig, type OpLogConfig } from './config.js';
 import { StorageError, assert } from './errors.js';
@@ -80,7 +81,14 @@ export class ObjectStore {
   /** Opens the store in `dir`, recovering from the newest checkpoint and the log after it. */
   static async open(
     disk: Disk,
-    options: { readonly dir: string; readonly config?: Partial<ObjectStoreConfig>; readonly logConfig?: Partial<OpLogConfig>; readonly checkpointConfig?: Partial<CheckpointConfig> },
+    options: {
+      readonly dir: string;
+      readonly config?: Partial<ObjectStoreConfig>;
+      readonly logConfig?: Partial<OpLogConfig>;
+      readonly checkpointConfig?: Partial<CheckpointConfig>;
+      /** The runtime's macrotask `Defer`, so every transaction of a turn shares one group commit. */
+      readonly defer?: Defer;
+    },
   ): Promise<ObjectStore> {
     const config = withDefaults(objectStoreConfigDefault, options.config);
     const state: State = new Map();
@@ -88,6 +96,7 @@ export class ObjectStore {
       dir: options.dir,
       ...(options.logConfig === undefined ? {} : { logConfig: options.logConfig }),
       ...(options.checkpointConfig === undefined ? {} : { checkpointConfig: options.checkpointConfig }),
+      ...(options.defer === undefined ? {} : { defer: options.defer }),
       onCheckpoint: (data) => loadSnapshot(state, data),
       onRecord: (r) => {
         const txn = decodeTransaction(r.payload);

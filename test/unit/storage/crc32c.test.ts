@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { seededRandom } from '../../../src/runtime/random.js';
 import { crc32c, crc32cCheckValue, crc32cImplementation, crc32cJs, loadNativeCrc32c } from '../../../src/storage/crc32c.js';
 import { bytesOf } from './helpers.js';
@@ -43,5 +43,37 @@ describe('CRC32C (issue 4 item 2)', () => {
     ab.set(b, a.length);
     expect(crc32c(b, crc32c(a))).toBe(crc32c(ab));
     expect(crc32cJs(b, crc32cJs(a))).toBe(crc32cJs(ab));
+  });
+});
+
+describe('CRC32C fallback', () => {
+  it('when the native module gives a wrong answer, crc32c.ts falls back to the pure-JS version and still passes the vector', async () => {
+    vi.resetModules();
+    vi.doMock('@node-rs/crc32', () => ({ crc32c: () => 0 }));
+    try {
+      const mod = await import('../../../src/storage/crc32c.js');
+      expect(mod.crc32cImplementation).toBe('js');
+      expect(mod.crc32c(bytesOf('123456789'))).toBe(0xe3069283);
+      const data = seededRandom(5).bytes(70_000);
+      expect(mod.crc32c(data)).toBe(crc32cJs(data));
+    } finally {
+      vi.doUnmock('@node-rs/crc32');
+      vi.resetModules();
+    }
+  });
+
+  it('when the native module is missing, crc32c.ts uses the pure-JS version', async () => {
+    vi.resetModules();
+    vi.doMock('@node-rs/crc32', () => {
+      throw new Error('Cannot find module @node-rs/crc32-linux-x64-gnu');
+    });
+    try {
+      const mod = await import('../../../src/storage/crc32c.js');
+      expect(mod.crc32cImplementation).toBe('js');
+      expect(mod.crc32c(bytesOf('123456789'))).toBe(0xe3069283);
+    } finally {
+      vi.doUnmock('@node-rs/crc32');
+      vi.resetModules();
+    }
   });
 });
