@@ -385,6 +385,9 @@ export class ChunkStore {
     const lastBlock = Math.floor((end - 1) / B);
     this.ensureCrcCapacity(s, lastBlock + 1);
     const file = await this.fileOf(s);
+    // The checksums this write replaces, put back if the write fails (ENOSPC writes nothing).
+    const saved = s.crcs.slice(firstBlock, lastBlock + 1);
+    const finish = (pending: Promise<void>): Promise<void> => this.finishWrite(s, pending, newSize, firstBlock, saved);
 
     if (offset === oldSize && offset % B !== 0) {
       // Append into a partial last block: extend its checksum incrementally (patent ¶126).
@@ -392,13 +395,13 @@ export class ChunkStore {
       const pending = file.write(offset, data);
       s.crcs[firstBlock] = crc32c(data.subarray(0, fill), s.crcs[firstBlock]!);
       this.fullBlockCrcs(s, offset + fill, data.subarray(fill));
-      await this.finishWrite(s, pending, newSize);
+      await finish(pending);
       return;
     }
     if (offset === oldSize) {
       const pending = file.write(offset, data);
       this.fullBlockCrcs(s, offset, data);
-      await this.finishWrite(s, pending, newSize);
+      await finish(pending);
       return;
     }
 
@@ -431,7 +434,7 @@ export class ChunkStore {
         s.crcs[b] = crc32c(data.subarray(bStart - offset, bEnd - offset));
       }
     }
-    await this.finishWrite(s, pending, newSize);
+    await finish(pending);
   }
 
   /** Checksums for blocks starting at the block-aligned `offset`; the last may be partial. */
@@ -441,14 +444,15 @@ export class ChunkStore {
     for (let at = 0; at < data.length; at += B) s.crcs[(offset + at) / B] = crc32c(data.subarray(at, Math.min(data.length, at + B)));
   }
 
-  private async finishWrite(s: ChunkState, pending: Promise<void>, newSize: number): Promise<void> {
+  private async finishWrite(s: ChunkState, pending: Promise<void>, newSize: number, firstBlock: number, saved: Uint32Array): Promise<void> {
     s.dirty = true;
     s.unsynced = true;
     try {
       await pending;
     } catch (err) {
-      // The data on disk is unknown now; its checksums may not match: reads will say so.
-      s.sizeBytes = Math.max(s.sizeBytes, Math.min(newSize, s.file?.sizeBytes() ?? 0));
+      // Keep the old size and checksums: after ENOSPC the old data is intact and still verifies;
+      // after EIO the bytes on disk are unknown, and blocks that changed will fail verification.
+      s.crcs.set(saved, firstBlock);
       throw err;
     }
     s.sizeBytes = newSize;

@@ -215,16 +215,21 @@ describe('chunk store on a full disk', () => {
     const sim = new SimDisk({ random: seededRandom(9), capacityBytes: 20 * B });
     const store = await openStore(sim);
     await store.create('c', 1);
-    const first = filled(8 * B, 9);
+    // A partial last block: the failed append must not leave its checksum extended.
+    const first = filled(8 * B + 10, 9);
     await store.append('c', first);
     await store.sync('c');
     const err = await store.append('c', new Uint8Array(20 * B)).catch((e: unknown) => e);
     expect(isStorageError(err, 'no_space')).toBe(true);
     expect((err as Error).message).toMatch(/no space left/);
-    expect(store.info('c').sizeBytes).toBe(8 * B);
-    expect(await store.read('c', 0, 8 * B)).toEqual(first);
+    expect(store.info('c').sizeBytes).toBe(first.length);
+    expect(await store.read('c', 0, first.length)).toEqual(first);
+    const overwrite = await store.write('c', 5, new Uint8Array(30 * B)).catch((e: unknown) => e);
+    expect(isStorageError(overwrite, 'no_space')).toBe(true);
+    expect(await store.read('c', 0, first.length)).toEqual(first);
+    await store.sync('c');
     const again = await openStore(sim.crash());
-    expect(await again.read('c', 0, 8 * B)).toEqual(first);
+    expect(await again.read('c', 0, first.length)).toEqual(first);
   });
 });
 
