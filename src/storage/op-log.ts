@@ -11,9 +11,10 @@ import { StorageError, assert } from './errors.js';
  * files `<dir>/log-<first LSN>`.
  *
  * Group commit: `append` queues a record and resolves once it is durable. One writer loop takes
- * every record queued while the previous fsync ran (up to `groupCommitMaxRecords` /
- * `groupCommitMaxBytes`), writes them with one append and makes them durable with one fsync.
- * Nothing waits on a timer: a lone record is written at once, and batches grow with the load.
+ * every record queued while the previous fsync ran, plus those appended in the same turn (up to
+ * `groupCommitMaxRecords` / `groupCommitMaxBytes`), writes them with one append and makes them
+ * durable with one fsync. Nothing waits on a timer: a lone record is written at once (after a few
+ * microtasks, or the injected `defer`), and batches grow with the load.
  *
  * Recovery (`OpLog.open`) replays every record after a given LSN in order and stops cleanly at a
  * torn tail: the first frame of the last segment whose length, LSN or CRC is wrong ends the log,
