@@ -192,18 +192,18 @@ for (const kind of diskKinds) {
       const scrubber = new Scrubber(store, time, time, { scrubBandwidthBytesPerSec: bandwidth, sliceBytes: 2 * B, idleAfterMs: 1000, restMs: 500 });
       scrubber.start();
       // Not idle yet: nothing is scrubbed in the first second.
-      await time.advance(900);
+      await time.advance(900, { awaitReschedule: true });
       expect(scrubber.bytesVerified).toBe(0);
-      await time.advance(10_000);
+      await time.advance(10_000, { awaitReschedule: true });
       const elapsedIdleSec = 10.0;
       expect(scrubber.bytesVerified).toBeLessThanOrEqual(bandwidth * elapsedIdleSec + 2 * B);
       expect(scrubber.bytesVerified).toBeGreaterThan(0);
       expect(events).toEqual([{ handle: 'b', version: 1, kind: 'block', blockIndex: 5, detectedBy: 'scrub' }]);
-      await time.advance(60_000);
+      await time.advance(60_000, { awaitReschedule: true });
       expect(scrubber.passesCompleted).toBeGreaterThan(0);
       scrubber.stop();
       const stoppedAt = scrubber.bytesVerified;
-      await time.advance(60_000);
+      await time.advance(60_000, { awaitReschedule: true });
       expect(scrubber.bytesVerified).toBe(stoppedAt);
       await store.close();
     });
