@@ -4,4 +4,5 @@ import type { BenchSuite } from '../harness.js';
 export const suites: Record<string, () => Promise<BenchSuite>> = {
   runtime: async () => (await import('./runtime.js')).default,
   crush: async () => (await import('./crush.js')).default,
+  storage: async () => (await import('./storage.js')).default,
 };
