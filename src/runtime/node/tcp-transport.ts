@@ -225,6 +225,14 @@ export class TcpTransport implements Transport {
     peer.enqueue(env, chunks);
   }
 
+  /**
+   * Fault injection: breaks every outbound connection as a network failure would. The links
+   * reconnect and resend what was not acknowledged (tests use this to check order across reconnects).
+   */
+  breakConnections(): void {
+    for (const peer of this.peers.values()) peer.breakConnection();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -596,6 +604,10 @@ class Peer {
       if (this.grace === undefined && this.length === 0) return;
       this.dial();
     });
+  }
+
+  breakConnection(): void {
+    this.socket?.destroy();
   }
 
   close(): void {
