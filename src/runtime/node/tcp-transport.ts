@@ -115,7 +115,7 @@ const DEFAULTS: Config = {
   handshakeTimeoutMs: 5000,
   outboundQueueMax: 10_000,
   outboundQueueMaxBytes: 256 * 1024 * 1024,
-  socketHighWaterBytes: 4 * 1024 * 1024,
+  socketHighWaterBytes: 16 * 1024 * 1024,
   reconnectBackoffMinMs: 20,
   reconnectBackoffMaxMs: 2000,
   linkDownAfterMs: 3000,

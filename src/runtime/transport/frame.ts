@@ -77,6 +77,16 @@ export function parseFrameBody(body: Uint8Array): Frame {
 }
 
 /**
+ * A buffer for a frame body that every byte of will be overwritten by the copy that follows: not
+ * zero-filled first (the fill is a whole extra pass over a 1 MiB payload). Its own ArrayBuffer, never
+ * a slice of Node's shared pool, so attachments handed to actors can be transferred to threads.
+ */
+function allocBody(bodyBytes: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(bodyBytes);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
  * Streaming decoder for one connection. `push` returns the frames completed by a chunk; any
  * violation throws `FrameError` with the reason, after which the connection must be closed.
  */
@@ -113,7 +123,7 @@ export class FrameDecoder {
             pos += 4 + bodyBytes;
             continue;
           }
-          this.body = new Uint8Array(bodyBytes);
+          this.body = allocBody(bodyBytes);
           this.bodyFill = 0;
           pos += 4;
           continue;
@@ -125,7 +135,7 @@ export class FrameDecoder {
         if (this.lengthFill < 4) break;
         const bodyBytes = this.checkLength(new DataView(this.lengthBytes.buffer).getUint32(0));
         this.lengthFill = 0;
-        this.body = new Uint8Array(bodyBytes);
+        this.body = allocBody(bodyBytes);
         this.bodyFill = 0;
         continue;
       }
