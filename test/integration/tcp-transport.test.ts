@@ -13,17 +13,16 @@ afterEach(async () => {
 
 describe('TCP transport: the Ceph communication model (thesis §3.3: ordered, fail-stop, notified)', () => {
   it('delivers per-pair FIFO under load, with no loss or duplicates across forced reconnects', async () => {
-    const a = await node('a', { outboundQueueMax: 50_000 });
+    const a = await node('a', { outboundQueueMax: 50_000, linkDownAfterMs: 15_000 });
     const b = await node('b');
     a.transport.addPeer('b', { host: '127.0.0.1', port: b.port });
     const total = 20_000;
-    for (let i = 0; i < total; i++) {
-      a.transport.send(tell('a', 'b', { i, pad: i % 7 === 0 ? new Uint8Array(8192).fill(i & 0xff) : null }));
-      if (i % 2500 === 1000) {
-        // Let some of it go out, then break the link mid-stream.
-        await new Promise((r) => setTimeout(r, 1));
-        a.transport.breakConnections();
-      }
+    const burst = 2_500;
+    for (let start = 0; start < total; start += burst) {
+      for (let i = start; i < start + burst; i++) a.transport.send(tell('a', 'b', { i, pad: i % 7 === 0 ? new Uint8Array(8192).fill(i & 0xff) : null }));
+      // Break the link while this burst is in flight: part delivered, part written but unacked, part queued.
+      await until(() => b.delivered.length > start, 'the burst starts arriving');
+      if (b.delivered.length < start + burst) a.transport.breakConnections();
     }
     await until(() => b.delivered.length >= total || a.undeliverable.length > 0, 'all messages delivered');
     expect(a.undeliverable).toEqual([]);
