@@ -10,12 +10,12 @@ export interface ActorRef<M = unknown> {
   readonly node: string;
   readonly id: string;
   /** Phantom marker for the message type; never present at run time. */
-  readonly __message?: (message: M) => void;
+  readonly __message?: M;
 }
 
 /** The class behind refs the runtime creates; the TCP codec encodes it as a msgpack extension. */
 export class Ref<M = unknown> implements ActorRef<M> {
-  declare readonly __message?: (message: M) => void;
+  declare readonly __message?: M;
   constructor(
     readonly node: string,
     readonly id: string,

@@ -15,7 +15,7 @@ export const realTimers: Timers = {
 };
 
 /** The real environment. `seed` defaults to a fresh random one (recorded, so a run can be reproduced in part). */
-export function realEnv(seed: number = randomInt(0, 2 ** 48)): Env {
+export function realEnv(seed: number = randomInt(0, 2 ** 47)): Env {
   return { clock: realClock, timers: realTimers, random: seededRandom(seed) };
 }
 

@@ -1,0 +1,56 @@
+/**
+ * Structured logging hook. The runtime and actors log through `ctx.log`; the system's `logger`
+ * option receives every entry as data (time from the runtime clock, so simulated runs log virtual
+ * time). The default writes warnings and errors to stderr as one JSON line each.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogEntry {
+  readonly level: LogLevel;
+  /** Runtime clock, ms. */
+  readonly time: number;
+  readonly node: string;
+  /** The actor id, when an actor logged it. */
+  readonly actor?: string;
+  readonly msg: string;
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+export type Logger = (entry: LogEntry) => void;
+
+export interface Log {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export const levelRank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export function stderrLogger(minLevel: LogLevel = 'warn'): Logger {
+  const min = levelRank[minLevel];
+  return (e) => {
+    if (levelRank[e.level] < min) return;
+    process.stderr.write(`${JSON.stringify(e, jsonSafe)}\n`);
+  };
+}
+
+/** JSON replacer for log fields: bigints and errors become readable strings. */
+export function jsonSafe(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  if (value instanceof Uint8Array) return `<${value.byteLength} bytes>`;
+  return value;
+}
+
+export function makeLog(logger: Logger, clock: { now(): number }, node: string, actor?: string): Log {
+  const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
+    logger({ level, time: clock.now(), node, ...(actor === undefined ? {} : { actor }), msg, ...(fields === undefined ? {} : { fields }) });
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+  };
+}
