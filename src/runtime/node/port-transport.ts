@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Envelope, EnvelopeKind } from '../envelope.js';
 import type { RuntimeErrorCode } from '../errors.js';
-import { Ref } from '../ref.js';
+import { Ref, type ActorRef } from '../ref.js';
 import type { TransportSink } from '../transport/transport.js';
 import type { RelayTransport } from '../transport/router.js';
 
@@ -11,8 +11,10 @@ import type { RelayTransport } from '../transport/router.js';
  *
  * - **Batching.** `send` appends to an outbox flushed once per microtask checkpoint, so a burst
  *   of sends in one turn becomes one `postMessage` (up to `batchMaxEnvelopes` each). A batch is
- *   one flat array of primitives and messages (7 slots per envelope), which structured clone
- *   handles faster than an array of envelope objects.
+ *   `[refs, records]`: a table of the refs it mentions (node, id pairs, each ref once) and three
+ *   slots per envelope (kind and ref indexes packed in one number, message, correlation id).
+ *   Structured clone handles that much faster than envelope objects, whose node and id strings
+ *   it would serialize again for every envelope.
  * - **Order.** A port is FIFO and each end has one outbox, so per-pair order holds (thesis §3.3).
  * - **Zero-copy payloads.** A `Uint8Array` of at least `transferMinBytes` that is the whole of
  *   its own `ArrayBuffer`, found as the message itself or as a field (or array element) of it, is
@@ -37,31 +39,88 @@ export interface PortTransportOptions {
 
 /** Control messages on the data port; data batches are plain arrays. */
 type PortControl =
-  | { readonly t: 'undeliverable'; readonly rec: unknown[]; readonly code: RuntimeErrorCode }
+  | { readonly t: 'undeliverable'; readonly rec: [string[], unknown[]]; readonly code: RuntimeErrorCode }
   | { readonly t: 'down'; readonly node: string }
   | { readonly t: 'up'; readonly node: string };
 
-const SLOTS = 7;
+const SLOTS = 3;
+const KINDS: readonly EnvelopeKind[] = ['tell', 'ask', 'reply', 'fail', 'sys'];
+const KIND_INDEX: Readonly<Record<EnvelopeKind, number>> = { tell: 0, ask: 1, reply: 2, fail: 3, sys: 4 };
+/** head = kind + 8 × (toIndex + REF_SPAN × (fromIndex + 1)); fromIndex + 1 = 0 means no sender. */
+const REF_SPAN = 2 ** 22;
 export const TRANSFER_MIN_BYTES_DEFAULT = 64 * 1024;
 
-function pushRecord(out: unknown[], env: Envelope): void {
-  out.push(env.kind, env.to.node, env.to.id, env.from?.node ?? null, env.from?.id ?? null, env.msg, env.corr);
+/** Builds one batch: envelopes as packed records plus a table of the refs they mention. */
+class BatchBuilder {
+  refs: string[] = [];
+  records: unknown[] = [];
+  /** Ref objects already in the table, by identity (senders reuse one ref object for a burst). */
+  private index = new Map<ActorRef<unknown>, number>();
+
+  get size(): number {
+    return this.records.length / SLOTS;
+  }
+
+  add(env: Envelope): void {
+    const to = this.refIndex(env.to);
+    const from = env.from === undefined ? 0 : this.refIndex(env.from) + 1;
+    this.records.push(KIND_INDEX[env.kind] + 8 * (to + REF_SPAN * from), env.msg, env.corr);
+  }
+
+  take(): [string[], unknown[]] {
+    const batch: [string[], unknown[]] = [this.refs, this.records];
+    this.refs = [];
+    this.records = [];
+    this.index = new Map();
+    return batch;
+  }
+
+  private refIndex(ref: ActorRef<unknown>): number {
+    let i = this.index.get(ref);
+    if (i === undefined) {
+      i = this.refs.length / 2;
+      if (i >= REF_SPAN - 1) throw new RangeError('batch ref table overflow');
+      this.refs.push(ref.node, ref.id);
+      this.index.set(ref, i);
+    }
+    return i;
+  }
 }
 
-function readRecord(b: unknown[], i: number): Envelope {
-  const fromNode = b[i + 3] as string | null;
-  return {
-    kind: b[i] as EnvelopeKind,
-    to: new Ref(b[i + 1] as string, b[i + 2] as string),
-    from: fromNode === null ? undefined : new Ref(fromNode, b[i + 4] as string),
-    msg: b[i + 5],
-    corr: b[i + 6] as number,
-  };
+function isBatch(m: unknown): m is [string[], unknown[]] {
+  return Array.isArray(m) && m.length === 2 && Array.isArray(m[0]) && Array.isArray(m[1]);
+}
+
+/** Decodes a batch; every ref of the table becomes one `Ref` shared by the envelopes naming it. */
+function readBatch([names, records]: [string[], unknown[]], deliver: (env: Envelope) => void): void {
+  const refs: Ref[] = [];
+  for (let i = 0; i < names.length; i += 2) refs.push(new Ref(names[i] as string, names[i + 1] as string));
+  for (let i = 0; i < records.length; i += SLOTS) {
+    const head = records[i] as number;
+    const kind = head % 8;
+    const rest = (head - kind) / 8;
+    const to = rest % REF_SPAN;
+    const from = (rest - to) / REF_SPAN;
+    deliver({ kind: KINDS[kind] as EnvelopeKind, to: refs[to] as Ref, from: from === 0 ? undefined : refs[from - 1], msg: records[i + 1], corr: records[i + 2] as number });
+  }
+}
+
+function oneEnvelope(env: Envelope): [string[], unknown[]] {
+  const b = new BatchBuilder();
+  b.add(env);
+  return b.take();
+}
+
+function readOne(batch: [string[], unknown[]]): Envelope {
+  let env: Envelope | undefined;
+  readBatch(batch, (e) => (env = e));
+  if (env === undefined) throw new Error('empty envelope record');
+  return env;
 }
 
 export class PortTransport implements RelayTransport {
   private sink: TransportSink | undefined;
-  private outbox: unknown[] = [];
+  private readonly outbox = new BatchBuilder();
   private outboxEnvelopes: Envelope[] = [];
   private transfer: ArrayBuffer[] = [];
   private flushQueued = false;
@@ -69,6 +128,7 @@ export class PortTransport implements RelayTransport {
   private readonly transferMinBytes: number;
   private readonly batchMaxEnvelopes: number;
   private readonly flushFn = (): void => this.flush();
+  private readonly deliverFn = (env: Envelope): void => this.sink?.deliver(env);
 
   constructor(
     private readonly port: MessagePort,
@@ -93,10 +153,10 @@ export class PortTransport implements RelayTransport {
       queueMicrotask(() => this.sink?.undeliverable(env, 'node_unreachable'));
       return;
     }
-    pushRecord(this.outbox, env);
+    this.outbox.add(env);
     this.outboxEnvelopes.push(env);
     this.collectTransfers(env.msg);
-    if (this.outboxEnvelopes.length >= this.batchMaxEnvelopes) this.flush();
+    if (this.outbox.size >= this.batchMaxEnvelopes) this.flush();
     else if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushFn);
@@ -105,10 +165,8 @@ export class PortTransport implements RelayTransport {
 
   relayUndeliverable(env: Envelope, code: RuntimeErrorCode): void {
     if (this.dead) return;
-    const rec: unknown[] = [];
-    pushRecord(rec, env);
     this.flush();
-    this.post({ t: 'undeliverable', rec, code } satisfies PortControl);
+    this.post({ t: 'undeliverable', rec: oneEnvelope(env), code } satisfies PortControl);
   }
 
   relayLinkDown(node: string): void {
@@ -128,7 +186,7 @@ export class PortTransport implements RelayTransport {
     if (this.dead) return;
     this.dead = true;
     const lost = this.outboxEnvelopes;
-    this.outbox = [];
+    this.outbox.take();
     this.outboxEnvelopes = [];
     this.transfer = [];
     this.port.close();
@@ -148,10 +206,9 @@ export class PortTransport implements RelayTransport {
   flush(): void {
     this.flushQueued = false;
     if (this.outboxEnvelopes.length === 0 || this.dead) return;
-    const batch = this.outbox;
+    const batch = this.outbox.take();
     const envs = this.outboxEnvelopes;
     const transfer = this.transfer;
-    this.outbox = [];
     this.outboxEnvelopes = [];
     this.transfer = [];
     try {
@@ -159,12 +216,10 @@ export class PortTransport implements RelayTransport {
     } catch {
       // Something in the batch cannot be cloned (a function, a class with private state...):
       // post one by one so only the offending envelopes are reported.
-      for (let i = 0; i < envs.length; i++) {
-        const rec = batch.slice(i * SLOTS, (i + 1) * SLOTS);
+      for (const env of envs) {
         try {
-          this.port.postMessage(rec, transfer.filter((b) => b.byteLength > 0));
+          this.port.postMessage(oneEnvelope(env), transfer.filter((b) => b.byteLength > 0));
         } catch {
-          const env = envs[i] as Envelope;
           queueMicrotask(() => this.sink?.undeliverable(env, 'node_unreachable'));
         }
       }
@@ -198,14 +253,14 @@ export class PortTransport implements RelayTransport {
   private receive(m: unknown): void {
     const sink = this.sink;
     if (sink === undefined) return;
-    if (Array.isArray(m)) {
-      for (let i = 0; i < m.length; i += SLOTS) sink.deliver(readRecord(m, i));
+    if (isBatch(m)) {
+      readBatch(m, this.deliverFn);
       return;
     }
     const c = m as PortControl;
     switch (c.t) {
       case 'undeliverable':
-        sink.undeliverable(readRecord(c.rec, 0), c.code);
+        sink.undeliverable(readOne(c.rec), c.code);
         break;
       case 'down':
         sink.linkDown(c.node);
