@@ -77,4 +77,13 @@ describe('across processes over TCP (thesis §3.3: ordered, fail-stop delivery b
     expect(await watched).toBe('node_down');
     expect(downs).toContain('c');
   });
+
+  it('tells watchers on other hosts when a worker thread of a host crashes (node_down, in order with its data)', async () => {
+    const victim = await driver.spawn(spec('crasher'), { placement: { host: 'b', placement: { worker: 0 } } });
+    expect(victim.node).toBe('b/w0');
+    expect(await driver.system.ask(victim, 'ping', { timeoutMs: 5000 })).toBe('alive');
+    const watched = driver.system.terminated(victim);
+    driver.system.tell(victim, { type: 'crash' });
+    expect(await watched).toBe('node_down');
+  });
 });

@@ -18,7 +18,7 @@ import {
   type HandshakeIdentity,
   type Hello,
 } from '../transport/handshake.js';
-import { ackHeader, dataHeader, parseWire } from '../transport/wire.js';
+import { ackHeader, dataHeader, nodeDownHeader, parseWire } from '../transport/wire.js';
 import { realTimers } from './env.js';
 
 /**
@@ -97,7 +97,8 @@ export function hostOf(node: string): string {
 
 interface Pending {
   readonly seq: number;
-  readonly env: Envelope;
+  /** The envelope, or undefined for a transport notice (a worker of this node is down). */
+  readonly env: Envelope | undefined;
   readonly chunks: Uint8Array[];
   readonly bytes: number;
 }
@@ -223,6 +224,20 @@ export class TcpTransport implements Transport {
       return;
     }
     peer.enqueue(env, chunks);
+  }
+
+  /**
+   * Tells every peer this node has links with that `node` — one of this process's worker
+   * threads — is down, in order with the envelopes sent before (the router calls it when a worker
+   * crashes), so watchers on other hosts see `node_down` too.
+   */
+  announceNodeDown(node: string): void {
+    if (this.closed || hostOf(node) !== this.identity?.node || node === this.identity.node) return;
+    for (const peer of this.peers.values()) {
+      if (peer.down || this.addresses.get(peer.node) === undefined) continue;
+      const { header, attachments } = this.encoder.encode(nodeDownHeader(peer.nextSeq, node));
+      peer.enqueue(undefined, encodeFrame(header, attachments, this.cfg.maxFrameBytes));
+    }
   }
 
   /**
@@ -402,11 +417,11 @@ class Peer {
     return this.queue.length - this.head;
   }
 
-  enqueue(env: Envelope, chunks: Uint8Array[]): void {
+  enqueue(env: Envelope | undefined, chunks: Uint8Array[]): void {
     let bytes = 0;
     for (const c of chunks) bytes += c.byteLength;
     const cfg = this.t.config;
-    if (this.length >= cfg.outboundQueueMax || this.queuedBytes + bytes > cfg.outboundQueueMaxBytes) {
+    if (env !== undefined && (this.length >= cfg.outboundQueueMax || this.queuedBytes + bytes > cfg.outboundQueueMaxBytes)) {
       this.t.reportLater([env], 'outbound_queue_full');
       return;
     }
@@ -465,15 +480,23 @@ class Peer {
     });
   }
 
-  /** Reports everything queued as undeliverable and, once per outage, `linkDown`. */
-  declareDown(code: RuntimeErrorCode, keepConnection: boolean): void {
+  /** Reports everything queued as undeliverable. */
+  private failQueue(code: RuntimeErrorCode): void {
     const lost: Envelope[] = [];
-    for (let i = this.head; i < this.queue.length; i++) lost.push((this.queue[i] as Pending).env);
+    for (let i = this.head; i < this.queue.length; i++) {
+      const env = (this.queue[i] as Pending).env;
+      if (env !== undefined) lost.push(env);
+    }
     this.queue = [];
     this.head = 0;
     this.cursor = 0;
     this.queuedBytes = 0;
     this.t.reportLater(lost, code);
+  }
+
+  /** Reports everything queued as undeliverable and, once per outage, `linkDown`. */
+  declareDown(code: RuntimeErrorCode, keepConnection: boolean): void {
+    this.failQueue(code);
     if (!keepConnection) this.open = false;
     if (!this.down) {
       this.down = true;
@@ -484,7 +507,10 @@ class Peer {
   private dial(): void {
     const addr = this.t.addressOf(this.node);
     if (addr === undefined) {
-      this.declareDown('node_unreachable', false);
+      // Known only from its inbound connection, without a listen address: it cannot be reached.
+      this.grace?.();
+      this.grace = undefined;
+      this.failQueue('node_unreachable');
       return;
     }
     const me = this.t.me;
@@ -615,12 +641,7 @@ class Peer {
     this.reconnect = undefined;
     this.grace?.();
     this.grace = undefined;
-    const lost: Envelope[] = [];
-    for (let i = this.head; i < this.queue.length; i++) lost.push((this.queue[i] as Pending).env);
-    this.queue = [];
-    this.head = 0;
-    this.cursor = 0;
-    this.t.reportLater(lost, 'system_stopped');
+    this.failQueue('system_stopped');
     const s = this.socket;
     this.socket = undefined;
     s?.destroy();
@@ -724,11 +745,22 @@ class InboundConnection {
           this.reject(m);
           return;
         }
-        if (m.type !== 'data') {
+        if (m.type === 'ack') {
           this.reject('unexpected ack from client');
           return;
         }
         const peer = this.peer as Peer;
+        if (m.type === 'nodeDown') {
+          if (hostOf(m.node) !== peer.node || m.node === peer.node) {
+            this.reject(`peer ${peer.node} announced node ${m.node.slice(0, 64)} down, which is not one of its workers`);
+            return;
+          }
+          if (m.seq <= peer.receivedSeq) continue;
+          peer.receivedSeq = m.seq;
+          delivered = true;
+          this.t.sink.linkDown(m.node);
+          continue;
+        }
         if (hostOf(m.env.to.node) !== this.t.me.node) {
           this.reject(`envelope for node ${m.env.to.node.slice(0, 64)} arrived at ${this.t.me.node}`);
           return;

@@ -14,6 +14,11 @@ export interface RelayTransport extends Transport {
   relayLinkUp(node: string): void;
 }
 
+/** A host transport that can tell other hosts that one of this process's nodes is down. */
+export interface NodeDownAnnouncer {
+  announceNodeDown(node: string): void;
+}
+
 function isRelay(t: Transport): t is RelayTransport {
   return typeof (t as Partial<RelayTransport>).relayUndeliverable === 'function';
 }
@@ -121,6 +126,10 @@ export class RoutingTransport implements Transport {
   private linkDown(node: string, origin: Transport): void {
     const nodes = [node, ...(this.remoteNodes.get(node) ?? [])];
     this.remoteNodes.delete(node);
+    // One of this process's workers died: other hosts may watch its actors too.
+    if (hostOfNode(node) === this.local && node !== this.local && this.fallback !== undefined && origin !== this.fallback) {
+      (this.fallback as Partial<NodeDownAnnouncer>).announceNodeDown?.(node);
+    }
     for (const n of nodes) {
       this.sink?.linkDown(n);
       for (const t of this.exact.values()) if (t !== origin && isRelay(t)) t.relayLinkDown(n);
