@@ -13,7 +13,6 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts', 'examples/**/*.test.ts', 'src/**/*.test.ts'],
-    // Builds dist/ once: worker threads and child processes run compiled JavaScript.
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { ActorSystem } from '../../runtime/system.js';
 import type { ActorRef } from '../../runtime/ref.js';
 import type { Register } from '../program.js';
@@ -21,7 +21,7 @@ export const registerUp: Register = (program: Command) => {
 
 function parsePositiveInt(v: string, flag: string): number {
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${flag} takes a positive integer, got '${v}'`);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} takes a positive integer, got '${v}'`);
   return n;
 }
 
@@ -53,6 +53,13 @@ async function runDemo(workers: number, forMs: number | undefined): Promise<void
     };
   }, { name: 'producer' });
 
+  // Listen for Ctrl-C before saying how to stop, so the first Ctrl-C is always a clean shutdown.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (forMs !== undefined) setTimeout(stop, forMs);
+  });
   process.stdout.write(
     [
       `troupe: runtime up on node '${system.node}' (pid ${process.pid})`,
@@ -70,12 +77,7 @@ async function runDemo(workers: number, forMs: number | undefined): Promise<void
     });
   }, 1000);
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (forMs !== undefined) setTimeout(stop, forMs);
-  });
+  await stopped;
   clearInterval(report);
   await system.shutdown();
   process.stdout.write(`troupe: stopped cleanly after ${handled} messages\n`);

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// `npm run bench:table`: regenerates the README's performance table from bench/results/latest-*.json
+// (written by `npm run bench`), between the <!-- bench:start --> and <!-- bench:end --> markers.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const dir = join(root, 'bench', 'results');
+const reports = readdirSync(dir)
+  .filter((f) => /^latest-.*\.json$/.test(f))
+  .sort()
+  .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
+
+const rate = (r) =>
+  r.bytesPerSec !== undefined
+    ? `${(r.bytesPerSec / 1e9).toFixed(2)} GB/s`
+    : r.opsPerSec >= 1e6
+      ? `${(r.opsPerSec / 1e6).toFixed(2)} M/s`
+      : `${(r.opsPerSec / 1e3).toFixed(1)} k/s`;
+
+const lines = [];
+for (const rep of reports) {
+  const suite = rep.results[0]?.suite ?? '?';
+  const e = rep.env;
+  lines.push(`**${suite}** — \`npm run bench -- ${suite}\`; Node ${e.node}, ${e.cpu} ×${e.cores}, commit ${e.commit}, ${e.date.slice(0, 10)}`, '');
+  lines.push('| case | median rate |', '|---|---|');
+  for (const r of rep.results) lines.push(`| \`${r.name}\` | ${rate(r)} |`);
+  if (rep.ratios.length > 0) {
+    lines.push('', '| ratio | measured | target |', '|---|---|---|');
+    for (const q of rep.ratios) lines.push(`| \`${q.name}\` / \`${q.baseline}\` | ${q.ratio.toFixed(2)}× | ≥ ${q.atLeast}× ${q.met ? '(met)' : '(**not met**)'} |`);
+  }
+  lines.push('');
+}
+
+const readme = join(root, 'README.md');
+const text = readFileSync(readme, 'utf8');
+const start = '<!-- bench:start -->';
+const end = '<!-- bench:end -->';
+const a = text.indexOf(start);
+const b = text.indexOf(end);
+if (a < 0 || b < a) {
+  console.error(`README.md has no ${start} ... ${end} block`);
+  process.exit(1);
+}
+writeFileSync(readme, `${text.slice(0, a + start.length)}\n${lines.join('\n')}\n${text.slice(b)}`);
+console.log(`README performance table regenerated from ${reports.length} suite(s)`);
