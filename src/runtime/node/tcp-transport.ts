@@ -18,6 +18,7 @@ import {
   type HandshakeIdentity,
   type Hello,
 } from '../transport/handshake.js';
+import { hostOfNode } from '../transport/router.js';
 import { ackHeader, dataHeader, nodeDownHeader, parseWire } from '../transport/wire.js';
 import { realTimers } from './env.js';
 
@@ -87,12 +88,6 @@ export interface TcpTransportOptions {
   readonly attachmentMinBytes?: number;
   readonly timers?: Timers;
   readonly logger?: (entry: TransportLogEntry) => void;
-}
-
-/** Which node a node id is hosted by: worker nodes `<host>/w<i>` live in process `<host>`. */
-export function hostOf(node: string): string {
-  const slash = node.indexOf('/');
-  return slash < 0 ? node : node.slice(0, slash);
 }
 
 interface Pending {
@@ -194,7 +189,7 @@ export class TcpTransport implements Transport {
 
   /** Envelopes queued or awaiting acknowledgement for `node` (for tests and metrics). */
   pending(node: string): number {
-    return this.peers.get(hostOf(node))?.length ?? 0;
+    return this.peers.get(hostOfNode(node))?.length ?? 0;
   }
 
   send(env: Envelope): void {
@@ -202,7 +197,7 @@ export class TcpTransport implements Transport {
       this.reportLater([env], 'system_stopped');
       return;
     }
-    const host = hostOf(env.to.node);
+    const host = hostOfNode(env.to.node);
     let peer = this.peers.get(host);
     if (peer === undefined) {
       if (!this.addresses.has(host)) {
@@ -232,7 +227,7 @@ export class TcpTransport implements Transport {
    * crashes), so watchers on other hosts see `node_down` too.
    */
   announceNodeDown(node: string): void {
-    if (this.closed || hostOf(node) !== this.identity?.node || node === this.identity.node) return;
+    if (this.closed || hostOfNode(node) !== this.identity?.node || node === this.identity.node) return;
     for (const peer of this.peers.values()) {
       if (peer.down || this.addresses.get(peer.node) === undefined) continue;
       const { header, attachments } = this.encoder.encode(nodeDownHeader(peer.nextSeq, node));
@@ -407,6 +402,8 @@ class Peer {
   private reconnect: Cancel | undefined;
   private grace: Cancel | undefined;
   private lastFailure: RuntimeErrorCode = 'link_down';
+  /** The incarnation the server named in its challenge, during a handshake. */
+  private serverIncarnation: string | undefined;
 
   constructor(
     private readonly t: TcpTransport,
@@ -594,8 +591,6 @@ class Peer {
     socket.on('drain', () => this.pump());
   }
 
-  private serverIncarnation: string | undefined;
-
   private established(socket: Socket, receivedSeq: number): void {
     const incarnation = this.serverIncarnation as string;
     this.attempt = 0;
@@ -615,11 +610,9 @@ class Peer {
     this.open = false;
     this.cursor = this.head;
     if (this.t.isClosed) return;
-    if (this.length === 0 && this.grace === undefined && this.down) return;
-    if (this.length === 0 && !this.down) {
-      // Idle link broke: watch for the peer's return, and report it down if it does not come back.
-      this.startGrace();
-    }
+    // Nothing to send to a peer already reported down: dial again only when someone sends.
+    if (this.length === 0 && this.down) return;
+    // Otherwise reconnect, and report the peer down if it does not come back in time.
     this.startGrace();
     const cfg = this.t.config;
     const delayMs = Math.min(cfg.reconnectBackoffMaxMs, cfg.reconnectBackoffMinMs * 2 ** this.attempt);
@@ -751,7 +744,7 @@ class InboundConnection {
         }
         const peer = this.peer as Peer;
         if (m.type === 'nodeDown') {
-          if (hostOf(m.node) !== peer.node || m.node === peer.node) {
+          if (hostOfNode(m.node) !== peer.node || m.node === peer.node) {
             this.reject(`peer ${peer.node} announced node ${m.node.slice(0, 64)} down, which is not one of its workers`);
             return;
           }
@@ -761,7 +754,7 @@ class InboundConnection {
           this.t.sink.linkDown(m.node);
           continue;
         }
-        if (hostOf(m.env.to.node) !== this.t.me.node) {
+        if (hostOfNode(m.env.to.node) !== this.t.me.node) {
           this.reject(`envelope for node ${m.env.to.node.slice(0, 64)} arrived at ${this.t.me.node}`);
           return;
         }

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type ResourceLimits } from 'node:worker_threads';
 import { wrap, releaseProxy, type Remote } from 'comlink';
 import { EventEmitter } from 'eventemitter3';
 import type { ActorRef } from '../ref.js';
@@ -37,7 +37,8 @@ export interface WorkerPoolOptions {
   readonly controlTimeoutMs?: number;
   /** Default ask timeout inside the workers' systems. */
   readonly askTimeoutMs?: number;
-  readonly resourceLimits?: ConstructorParameters<typeof Worker>[1] extends infer O ? (O extends { resourceLimits?: infer R } ? R : never) : never;
+  /** Heap limits per worker thread. */
+  readonly resourceLimits?: ResourceLimits;
 }
 
 interface PoolEvents {
