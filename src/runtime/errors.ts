@@ -19,7 +19,11 @@ export type RuntimeErrorCode =
   /** No route to the receiver's node. */
   | 'node_unreachable'
   /** The local ActorSystem is shut down. */
-  | 'system_stopped';
+  | 'system_stopped'
+  /** The transport's bounded outbound queue to that node is full: the peer is slow; back off and retry. */
+  | 'outbound_queue_full'
+  /** The peer failed the cluster handshake (wrong cluster secret, cluster id or protocol version). */
+  | 'auth_failed';
 
 export class TroupeError extends Error {
   override readonly name = 'TroupeError';

@@ -3,6 +3,7 @@ import type { BenchSuite } from '../harness.js';
 /** Every bench suite, by name. Each module is imported only when its suite runs. */
 export const suites: Record<string, () => Promise<BenchSuite>> = {
   runtime: async () => (await import('./runtime.js')).default,
-  crush: async () => (await import('./crush.js')).default,
+  transport: async () => (await import('./transport.js')).default,
   storage: async () => (await import('./storage.js')).default,
+  crush: async () => (await import('./crush.js')).default,
 };

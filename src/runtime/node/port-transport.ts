@@ -1,0 +1,273 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { Envelope, EnvelopeKind } from '../envelope.js';
+import type { RuntimeErrorCode } from '../errors.js';
+import { Ref, type ActorRef } from '../ref.js';
+import type { TransportSink } from '../transport/transport.js';
+import type { RelayTransport } from '../transport/router.js';
+
+/**
+ * One end of the data plane between two threads of a process: envelopes cross a `MessagePort` in
+ * batches (machine-limits.md §3b: ~0.94 M msg/s one per postMessage, 3–4 M batched).
+ *
+ * - **Batching.** `send` appends to an outbox flushed once per microtask checkpoint, so a burst
+ *   of sends in one turn becomes one `postMessage` (up to `batchMaxEnvelopes` each). A batch is
+ *   `[refs, records]`: a table of the refs it mentions (node, id pairs, each ref once) and three
+ *   slots per envelope (kind and ref indexes packed in one number, message, correlation id).
+ *   Structured clone handles that much faster than envelope objects, whose node and id strings
+ *   it would serialize again for every envelope.
+ * - **Order.** A port is FIFO and each end has one outbox, so per-pair order holds (thesis §3.3).
+ * - **Zero-copy payloads.** A `Uint8Array` of at least `transferMinBytes` that is the whole of
+ *   its own `ArrayBuffer`, found as the message itself or as a field (or array element) of it, is
+ *   *transferred*, not copied: ownership moves to the receiver and the sender's view becomes
+ *   detached (length 0) — send it and let go of it. Views into a larger buffer (e.g. Node's
+ *   pooled Buffers) are copied, since transferring would take their neighbours too.
+ *   `SharedArrayBuffer`-backed arrays are never copied: both sides see the same memory, which is
+ *   the way to hand read-mostly data to several actors.
+ * - **Failure.** `fail(reason)` (the pool calls it when the worker exits or crashes) reports
+ *   everything still in the outbox as `link_down`, then `linkDown(peerNode)`; later sends are
+ *   reported `node_unreachable`. Envelopes already posted to a thread that then crashed are
+ *   lost with it; their senders learn of it through `linkDown` (pending asks reject with
+ *   `link_down`, watchers see `node_down`).
+ */
+
+export interface PortTransportOptions {
+  /** The node id at the far end (a worker's node, or the parent's). */
+  readonly peerNode: string;
+  readonly transferMinBytes?: number;
+  readonly batchMaxEnvelopes?: number;
+}
+
+/** Control messages on the data port; data batches are plain arrays. */
+type PortControl =
+  | { readonly t: 'undeliverable'; readonly rec: [string[], unknown[]]; readonly code: RuntimeErrorCode }
+  | { readonly t: 'down'; readonly node: string }
+  | { readonly t: 'up'; readonly node: string };
+
+const SLOTS = 3;
+const KINDS: readonly EnvelopeKind[] = ['tell', 'ask', 'reply', 'fail', 'sys'];
+const KIND_INDEX: Readonly<Record<EnvelopeKind, number>> = { tell: 0, ask: 1, reply: 2, fail: 3, sys: 4 };
+/** head = kind + 8 × (toIndex + REF_SPAN × (fromIndex + 1)); fromIndex + 1 = 0 means no sender. */
+const REF_SPAN = 2 ** 22;
+export const TRANSFER_MIN_BYTES_DEFAULT = 64 * 1024;
+
+/** Builds one batch: envelopes as packed records plus a table of the refs they mention. */
+class BatchBuilder {
+  refs: string[] = [];
+  records: unknown[] = [];
+  /** Ref objects already in the table, by identity (senders reuse one ref object for a burst). */
+  private index = new Map<ActorRef<unknown>, number>();
+
+  get size(): number {
+    return this.records.length / SLOTS;
+  }
+
+  add(env: Envelope): void {
+    const to = this.refIndex(env.to);
+    const from = env.from === undefined ? 0 : this.refIndex(env.from) + 1;
+    this.records.push(KIND_INDEX[env.kind] + 8 * (to + REF_SPAN * from), env.msg, env.corr);
+  }
+
+  take(): [string[], unknown[]] {
+    const batch: [string[], unknown[]] = [this.refs, this.records];
+    this.refs = [];
+    this.records = [];
+    this.index = new Map();
+    return batch;
+  }
+
+  private refIndex(ref: ActorRef<unknown>): number {
+    let i = this.index.get(ref);
+    if (i === undefined) {
+      i = this.refs.length / 2;
+      if (i >= REF_SPAN - 1) throw new RangeError('batch ref table overflow');
+      this.refs.push(ref.node, ref.id);
+      this.index.set(ref, i);
+    }
+    return i;
+  }
+}
+
+function isBatch(m: unknown): m is [string[], unknown[]] {
+  return Array.isArray(m) && m.length === 2 && Array.isArray(m[0]) && Array.isArray(m[1]);
+}
+
+/** Decodes a batch; every ref of the table becomes one `Ref` shared by the envelopes naming it. */
+function readBatch([names, records]: [string[], unknown[]], deliver: (env: Envelope) => void): void {
+  const refs: Ref[] = [];
+  for (let i = 0; i < names.length; i += 2) refs.push(new Ref(names[i] as string, names[i + 1] as string));
+  for (let i = 0; i < records.length; i += SLOTS) {
+    const head = records[i] as number;
+    const kind = head % 8;
+    const rest = (head - kind) / 8;
+    const to = rest % REF_SPAN;
+    const from = (rest - to) / REF_SPAN;
+    deliver({ kind: KINDS[kind] as EnvelopeKind, to: refs[to] as Ref, from: from === 0 ? undefined : refs[from - 1], msg: records[i + 1], corr: records[i + 2] as number });
+  }
+}
+
+function oneEnvelope(env: Envelope): [string[], unknown[]] {
+  const b = new BatchBuilder();
+  b.add(env);
+  return b.take();
+}
+
+function readOne(batch: [string[], unknown[]]): Envelope {
+  let env: Envelope | undefined;
+  readBatch(batch, (e) => (env = e));
+  if (env === undefined) throw new Error('empty envelope record');
+  return env;
+}
+
+export class PortTransport implements RelayTransport {
+  private sink: TransportSink | undefined;
+  private readonly outbox = new BatchBuilder();
+  private outboxEnvelopes: Envelope[] = [];
+  private transfer: ArrayBuffer[] = [];
+  private flushQueued = false;
+  private dead = false;
+  private readonly transferMinBytes: number;
+  private readonly batchMaxEnvelopes: number;
+  private readonly flushFn = (): void => this.flush();
+  private readonly deliverFn = (env: Envelope): void => this.sink?.deliver(env);
+
+  constructor(
+    private readonly port: MessagePort,
+    private readonly opts: PortTransportOptions,
+  ) {
+    this.transferMinBytes = opts.transferMinBytes ?? TRANSFER_MIN_BYTES_DEFAULT;
+    this.batchMaxEnvelopes = opts.batchMaxEnvelopes ?? 4096;
+    port.on('message', (m: unknown) => this.receive(m));
+  }
+
+  get peerNode(): string {
+    return this.opts.peerNode;
+  }
+
+  bind(_node: string, sink: TransportSink): void {
+    if (this.sink !== undefined) throw new Error('PortTransport.bind called twice');
+    this.sink = sink;
+  }
+
+  send(env: Envelope): void {
+    if (this.dead) {
+      queueMicrotask(() => this.sink?.undeliverable(env, 'node_unreachable'));
+      return;
+    }
+    this.outbox.add(env);
+    this.outboxEnvelopes.push(env);
+    this.collectTransfers(env.msg);
+    if (this.outbox.size >= this.batchMaxEnvelopes) this.flush();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flushFn);
+    }
+  }
+
+  relayUndeliverable(env: Envelope, code: RuntimeErrorCode): void {
+    if (this.dead) return;
+    this.flush();
+    this.post({ t: 'undeliverable', rec: oneEnvelope(env), code } satisfies PortControl);
+  }
+
+  relayLinkDown(node: string): void {
+    if (this.dead) return;
+    this.flush();
+    this.post({ t: 'down', node } satisfies PortControl);
+  }
+
+  relayLinkUp(node: string): void {
+    if (this.dead) return;
+    this.flush();
+    this.post({ t: 'up', node } satisfies PortControl);
+  }
+
+  /** The far side is gone (worker exited or crashed): report what is queued, then the link. */
+  fail(): void {
+    if (this.dead) return;
+    this.dead = true;
+    const lost = this.outboxEnvelopes;
+    this.outbox.take();
+    this.outboxEnvelopes = [];
+    this.transfer = [];
+    this.port.close();
+    const sink = this.sink;
+    if (sink === undefined) return;
+    for (const env of lost) sink.undeliverable(env, 'link_down');
+    sink.linkDown(this.opts.peerNode);
+  }
+
+  async close(): Promise<void> {
+    this.flush();
+    this.dead = true;
+    this.port.close();
+  }
+
+  /** Posts the outbox now (normally done at the end of the current turn). */
+  flush(): void {
+    this.flushQueued = false;
+    if (this.outboxEnvelopes.length === 0 || this.dead) return;
+    const batch = this.outbox.take();
+    const envs = this.outboxEnvelopes;
+    const transfer = this.transfer;
+    this.outboxEnvelopes = [];
+    this.transfer = [];
+    try {
+      this.port.postMessage(batch, transfer);
+    } catch {
+      // Something in the batch cannot be cloned (a function, a class with private state...):
+      // post one by one so only the offending envelopes are reported.
+      for (const env of envs) {
+        try {
+          this.port.postMessage(oneEnvelope(env), transfer.filter((b) => b.byteLength > 0));
+        } catch {
+          queueMicrotask(() => this.sink?.undeliverable(env, 'node_unreachable'));
+        }
+      }
+    }
+  }
+
+  private post(m: PortControl): void {
+    this.port.postMessage(m);
+  }
+
+  private collectTransfers(msg: unknown): void {
+    if (typeof msg !== 'object' || msg === null) return;
+    if (msg instanceof Uint8Array) {
+      this.maybeTransfer(msg);
+      return;
+    }
+    const values = Array.isArray(msg) ? msg : Object.values(msg);
+    for (const v of values) {
+      if (v instanceof Uint8Array) this.maybeTransfer(v);
+      else if (Array.isArray(v)) for (const w of v) if (w instanceof Uint8Array) this.maybeTransfer(w);
+    }
+  }
+
+  private maybeTransfer(u8: Uint8Array): void {
+    const buf = u8.buffer;
+    if (u8.byteLength < this.transferMinBytes || !(buf instanceof ArrayBuffer)) return;
+    if (u8.byteOffset !== 0 || u8.byteLength !== buf.byteLength) return;
+    if (!this.transfer.includes(buf)) this.transfer.push(buf);
+  }
+
+  private receive(m: unknown): void {
+    const sink = this.sink;
+    if (sink === undefined) return;
+    if (isBatch(m)) {
+      readBatch(m, this.deliverFn);
+      return;
+    }
+    const c = m as PortControl;
+    switch (c.t) {
+      case 'undeliverable':
+        sink.undeliverable(readOne(c.rec), c.code);
+        break;
+      case 'down':
+        sink.linkDown(c.node);
+        break;
+      case 'up':
+        sink.linkUp?.(c.node);
+        break;
+    }
+  }
+}

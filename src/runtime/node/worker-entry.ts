@@ -1,0 +1,37 @@
+/**
+ * The entry script of a Troupe worker thread: one ActorSystem with node id `<host>/w<i>`, whose
+ * transport is the data port to the parent (every envelope to another node goes through the
+ * parent's router), and a comlink control endpoint for spawn / stop / inspect / shutdown.
+ */
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { expose } from 'comlink';
+import type { ActorFactory } from '../behavior.js';
+import { ActorSystem } from '../system.js';
+import { PortTransport } from './port-transport.js';
+import { loadFactory } from './behavior-loader.js';
+import { portEndpoint } from './port-endpoint.js';
+import type { WorkerBoot, WorkerControl } from './worker-protocol.js';
+
+const boot = workerData as WorkerBoot & { readonly dataPort: MessagePort; readonly controlPort: MessagePort };
+
+const transport = new PortTransport(boot.dataPort, { peerNode: boot.hostNode, transferMinBytes: boot.transferMinBytes });
+const system = new ActorSystem({ node: boot.node, transport, ...(boot.askTimeoutMs !== undefined ? { askTimeoutMs: boot.askTimeoutMs } : {}) });
+
+const control: WorkerControl = {
+  async spawn(spec, options) {
+    const factory: ActorFactory<unknown> = await loadFactory(spec);
+    return system.spawn(factory, options);
+  },
+  async stop(ref) {
+    system.stop(ref);
+  },
+  async inspect() {
+    return { node: system.node, actors: system.actors().length, heapUsedBytes: process.memoryUsage().heapUsed, pendingAsks: system.pendingAsks };
+  },
+  async shutdown() {
+    // The parent terminates the thread after this reply; closing the control port here would lose it.
+    await system.shutdown();
+  },
+};
+
+expose(control, portEndpoint(boot.controlPort));
