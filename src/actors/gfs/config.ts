@@ -39,6 +39,10 @@ export interface GfsConfig {
   readonly rebalanceMovesPerPassMax: number;
   /** How often a shadow master asks each chunkserver for a full chunk report (¶121: it polls for locations). */
   readonly shadowReportIntervalMs: number;
+  /** Checkpoint once the log holds this many records past the last checkpoint (¶49: keep the log small). */
+  readonly checkpointEveryRecords: number;
+  /** How often the master checks whether a checkpoint is due. */
+  readonly checkpointCheckIntervalMs: number;
   /** Timeout of the master's requests to chunkservers and replicas. */
   readonly rpcTimeoutMs: number;
   /** Diagnostic RPC log entries kept in memory (patent ¶129–131). */
@@ -65,6 +69,8 @@ export const defaultGfsConfig: GfsConfig = {
   rebalanceThreshold: 0.1,
   rebalanceMovesPerPassMax: 2,
   shadowReportIntervalMs: 10_000,
+  checkpointEveryRecords: 10_000,
+  checkpointCheckIntervalMs: 5_000,
   rpcTimeoutMs: 5_000,
   rpcLogEntriesMax: 10_000,
   pathLengthMax: 4096,

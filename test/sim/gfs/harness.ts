@@ -5,6 +5,9 @@ import { MemoryJournal } from '../../../src/actors/gfs/master/journal.js';
 import type { GfsConfig } from '../../../src/actors/gfs/config.js';
 import type { GfsResult } from '../../../src/actors/gfs/errors.js';
 import type { MasterMsg } from '../../../src/actors/gfs/protocol.js';
+import { DiskJournal } from '../../../src/actors/gfs/master/disk-journal.js';
+import type { Journal } from '../../../src/actors/gfs/master/journal.js';
+import { SimDisk } from '../../../src/storage/sim/sim-disk.js';
 import { fakeChunkserver, type CloneStats, type FakeDisk, type LeaseRecord } from './fake-chunkserver.js';
 
 export const MASTER: ActorRef<MasterMsg> = { node: 'master', id: 'master' };
@@ -31,6 +34,8 @@ export interface ClusterOptions {
   readonly shadow?: boolean;
   readonly config?: Partial<GfsConfig>;
   readonly cloneMs?: number;
+  /** Keep the primary's log on a simulated disk (crashes lose unsynced writes) instead of in memory. */
+  readonly diskJournal?: boolean;
 }
 
 /** A simulated GFS master (with optional replica and shadow) and fake chunkservers on 2–3 racks. */
@@ -44,11 +49,13 @@ export function gfsCluster(o: ClusterOptions) {
   const disks = new Map<string, FakeDisk>();
   const masters = [MASTER, ...(o.shadow === true ? [SHADOW] : [])];
   let restarts = 0;
+  let masterDisk = new SimDisk({ random: sim.random.fork('master-disk') });
+  const masterJournal = (): Journal => (o.diskJournal === true ? new DiskJournal(masterDisk, 'master') : journal);
   sim.addNode('master', (system) => {
     system.spawn(
       gfsMaster({
         role: 'primary',
-        journal,
+        journal: masterJournal(),
         replicas: o.replica === true ? [REPLICA] : [],
         followers: o.shadow === true && o.replica !== true ? [SHADOW] : [],
         config,
@@ -83,6 +90,11 @@ export function gfsCluster(o: ClusterOptions) {
   }
   const client = sim.addNode('client', () => {});
 
+  /** Crashes the master node (a power cut for its disk: unsynced log writes may be lost or torn). */
+  function crashMaster(): void {
+    sim.crash('master');
+    masterDisk = masterDisk.crash();
+  }
   /** Sends a request to a master and runs the simulation until it answers. */
   async function call<T>(msg: MasterMsg, to: ActorRef<MasterMsg> = MASTER): Promise<GfsResult<T>> {
     return sim.result(client.system.ask<GfsResult<T>>(to, msg, { timeoutMs: 30_000 }));
@@ -97,5 +109,5 @@ export function gfsCluster(o: ClusterOptions) {
     if (!r.ok) throw new SimulationError(`${msg.type} failed: ${r.error.code}: ${r.error.message}`, sim.seed, sim.replayCommand);
     return r.value;
   }
-  return { sim, journal, replicaJournal, leases, clones, disks, servers, client, call, attempt, must, config };
+  return { sim, crashMaster, journal, replicaJournal, leases, clones, disks, servers, client, call, attempt, must, config };
 }

@@ -217,6 +217,35 @@ describe('durability of the operation log (¶47–51, ¶118)', () => {
     });
   });
 
+  it.each(simSeeds([41, 42, 43]))('seed %i: on a real operation log over a crashing disk, every acknowledged change survives, with checkpoints', async (seed) => {
+    await withSeed(seed, async () => {
+      const c = gfsCluster({ seed, servers: 3, diskJournal: true, config: { checkpointEveryRecords: 7, checkpointCheckIntervalMs: 50 } });
+      await c.sim.run({ forMs: 1_000 });
+      const rnd = c.sim.random.fork('power-cuts');
+      const acked: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const path = `/d${i}`;
+        const p = c.client.system.ask<{ ok: boolean }>(MASTER, { type: 'gfs.master.mkdir', path }, { timeoutMs: 3_000 }).then(
+          (r) => void (r.ok && acked.push(path)),
+          () => undefined,
+        );
+        await c.sim.run({ forMs: rnd.int(5) });
+        if (rnd.chance(0.08)) {
+          c.crashMaster();
+          c.sim.restart('master');
+        }
+        await c.sim.result(p);
+      }
+      c.crashMaster();
+      c.sim.restart('master');
+      await c.sim.run({ forMs: 500 });
+      const names = new Set((await c.must<FileInfo[]>({ type: 'gfs.master.list', path: '/' })).map((f) => f.path));
+      for (const p of acked) expect(names.has(p), `${p} was acknowledged`).toBe(true);
+      expect(acked.length).toBeGreaterThan(20);
+      expect(c.sim.logs().some((e) => e.msg === 'checkpoint written')).toBe(true);
+    });
+  });
+
   it('with a master replica down, changes are not acknowledged as committed (¶48, ¶118)', async () => {
     const c = gfsCluster({ seed: 31, servers: 3, replica: true });
     await c.sim.run({ forMs: 1_000 });
