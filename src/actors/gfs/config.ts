@@ -47,6 +47,11 @@ export interface GfsConfig {
   readonly rpcTimeoutMs: number;
   /** Diagnostic RPC log entries kept in memory (patent ¶129–131). */
   readonly rpcLogEntriesMax: number;
+  /**
+   * `per-path` (the patent's scheme, ¶53–59) or `global`: one lock around the whole namespace for
+   * every mutation. `global` exists only as the baseline of the `create-same-dir` benchmark.
+   */
+  readonly namespaceLocking: 'per-path' | 'global';
   /** Longest accepted path, bytes. */
   readonly pathLengthMax: number;
 }
@@ -73,5 +78,6 @@ export const defaultGfsConfig: GfsConfig = {
   checkpointCheckIntervalMs: 5_000,
   rpcTimeoutMs: 5_000,
   rpcLogEntriesMax: 10_000,
+  namespaceLocking: 'per-path',
   pathLengthMax: 4096,
 };

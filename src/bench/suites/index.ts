@@ -6,4 +6,5 @@ export const suites: Record<string, () => Promise<BenchSuite>> = {
   transport: async () => (await import('./transport.js')).default,
   storage: async () => (await import('./storage.js')).default,
   crush: async () => (await import('./crush.js')).default,
+  'gfs-master': async () => (await import('./gfs-master.js')).default,
 };

@@ -68,6 +68,25 @@ export class LockTable {
     };
   }
 
+  /**
+   * Takes every lock at once if none is held in a conflicting mode or waited for; otherwise takes
+   * none and returns undefined (the caller then waits with `acquire`).
+   */
+  tryAcquire(requests: readonly LockRequest[]): (() => void) | undefined {
+    for (const r of requests) {
+      const l = this.locks.get(r.path);
+      if (l === undefined) continue;
+      if (l.waiters.length > 0 || l.writer || (r.mode === 'write' && l.readers > 0)) return undefined;
+    }
+    for (const r of requests) if (!this.tryTake(r)) throw new Error(`M1: lock ${r.path} became unavailable during tryAcquire`);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (let i = requests.length - 1; i >= 0; i--) this.release(requests[i] as LockRequest);
+    };
+  }
+
   /** Holders and waiters of one path's lock (for tests and the dashboard). */
   inspect(path: string): { readers: number; writer: boolean; waiting: number } | undefined {
     const l = this.locks.get(path);
