@@ -2,7 +2,8 @@
  * Bench suite `crush` (issue 8; thesis §5.3.3, Figs 5.7–5.8; digest §6.2 B5, B6). Mapping rate
  * for hierarchies of 8-item buckets of each type as the device count grows (B5: logarithmic in
  * devices), and the choose rate c(r, x) of single buckets of 8 and 64 items (B6: uniform O(1),
- * tree O(log n), list and straw O(n)). Side by side in one run; read the ratios, not the rates.
+ * tree O(log n), list and straw O(n)); and mapping with 50% / 80% of the devices failed but left
+ * in the map (B8, thesis §5.3.3.1: +71% time at 50%). Side by side in one run; read the ratios.
  */
 import type { BenchCase, BenchSuite } from '../harness.js';
 import { bucketChoose, buildCrushMap, makeBucket, mapRule } from '../../actors/rados/crush/index.js';
@@ -36,12 +37,14 @@ function hierarchy(alg: BucketAlg, levels: number): { map: CrushMap; rule: Rule 
   return { map: buildCrushMap({ devices, types, buckets, rules: [rule] }), rule };
 }
 
-function mapCase(alg: BucketAlg, levels: number): BenchCase {
+/** Mapping rate; `failedPercent` of the devices (every k-th) are reweighted to 0 but stay in the map (B8). */
+function mapCase(alg: BucketAlg, levels: number, failedPercent = 0): BenchCase {
   const { map, rule } = hierarchy(alg, levels);
   const weights = new Array<number>(map.maxDevices).fill(W);
+  for (let d = 0; d < weights.length; d++) if ((d * 37) % 100 < failedPercent) weights[d] = 0;
   let x = 0;
   return {
-    name: `map:${alg}-${8 ** levels}`,
+    name: `map:${alg}-${8 ** levels}${failedPercent > 0 ? `-failed${failedPercent}` : ''}`,
     unit: 'ops',
     perIteration: MAPPINGS,
     run: () => {
@@ -71,6 +74,8 @@ const suite: BenchSuite = {
   cases: [
     ...ALGS.map((alg) => mapCase(alg, 3)),
     ...[1, 2, 4].map((levels) => mapCase('straw2', levels)),
+    mapCase('straw2', 3, 50),
+    mapCase('straw2', 3, 80),
     ...ALGS.flatMap((alg) => [chooseCase(alg, 8), chooseCase(alg, 64)]),
   ],
   timeMs: 500,

@@ -1,6 +1,7 @@
 /**
  * The thesis's CRUSH experiments that are pure computation (thesis §5.3; digest §2.8 and the
- * benchmark table §6.2: B1 uniformity, B3 movement in a hierarchy, B4 movement per bucket type).
+ * benchmark table §6.2: B1 uniformity, B2 PGs per OSD, B3 movement in a hierarchy, B4 movement
+ * per bucket type, B8 negligent aging).
  * Each test asserts the shape the thesis reports and prints the measured numbers; the crush
  * README records them. Regenerate with:
  *
@@ -9,7 +10,7 @@
  * Sizes are scaled down from the thesis (noted per test) to keep the suite fast.
  */
 import { describe, expect, it } from 'vitest';
-import { buildCrushMap, bucketChoose, makeBucket, mapRule } from '../../../src/actors/rados/crush/index.js';
+import { buildCrushMap, bucketChoose, makeBucket, mapRule, pgToOsds } from '../../../src/actors/rados/crush/index.js';
 import type { Bucket, BucketAlg, BucketSpec, CrushMap, Device, Rule } from '../../../src/actors/rados/crush/index.js';
 import { seededRandom } from '../../../src/runtime/random.js';
 
@@ -96,7 +97,7 @@ describe('thesis experiments (§5.3; digest §2.8, §6.2)', () => {
       const rule: Rule = { id: 0, name: 'r', type: 'replicated', minSize: 1, maxSize: 3, steps: [{ op: 'take', item: -1 }, { op: 'choose', leaf: false, mode: 'firstn', num: 1, type: 0 }, { op: 'emit' }] };
       const map = buildCrushMap({ devices, types: [{ id: 0, name: 'osd' }, { id: 1, name: 'host' }, { id: 2, name: 'root' }], buckets, rules: [rule] });
       const weightsIn = new Array<number>(devices.length).fill(W);
-      const inputs = 100_000;
+      const inputs = 50_000;
       const counts = new Array<number>(devices.length).fill(0);
       for (let x = 0; x < inputs; x++) {
         const [d] = mapRule(map, rule, x, 1, weightsIn);
@@ -123,7 +124,86 @@ describe('thesis experiments (§5.3; digest §2.8, §6.2)', () => {
       expect(ratio).toBeGreaterThan(0.85);
       expect(ratio).toBeLessThan(1.15);
     }
-    report('B1: uniformity, 1,000 devices (25 straw2 hosts × 40), 100k inputs', rows);
+    report('B1: uniformity, 1,000 devices (25 straw2 hosts × 40), 50k inputs', rows);
+  });
+
+  // ----------------------------------------------------------------------------------------
+  // B2 / §6.4.1.1: PGs per OSD — with µ PGs per OSD the spread is about 1/√µ.
+
+  it('B2 / §6.4.1.1: with µ = 100 and 1,000 PG replicas per OSD, σ/µ ≈ 10% and ≈ 3% (object → PG → OSDs)', () => {
+    const hosts = 10;
+    const per = 10;
+    const devices: Device[] = [];
+    const buckets: BucketSpec[] = [];
+    for (let h = 0; h < hosts; h++) {
+      const items = Array.from({ length: per }, (_, i) => h * per + i);
+      for (const id of items) devices.push({ id, name: `osd.${id}` });
+      buckets.push({ id: -2 - h, name: `h${h}`, type: 1, alg: 'straw2', items });
+    }
+    buckets.push({ id: -1, name: 'root', type: 2, alg: 'straw2', items: buckets.map((b) => b.id) });
+    const rule: Rule = { id: 0, name: 'r', type: 'replicated', minSize: 1, maxSize: 3, steps: [{ op: 'take', item: -1 }, { op: 'choose', leaf: true, mode: 'firstn', num: 0, type: 1 }, { op: 'emit' }] };
+    const map = buildCrushMap({ devices, types: [{ id: 0, name: 'osd' }, { id: 1, name: 'host' }, { id: 2, name: 'root' }], buckets, rules: [rule] });
+    const w = new Array<number>(devices.length).fill(W);
+    const rows: Array<Array<string | number>> = [['µ (PG replicas per OSD)', 'pg_num', 'σ/µ', '1/√µ']];
+    for (const mu of [100, 1000]) {
+      const pgNum = Math.round((mu * devices.length) / 3);
+      const pool = { id: 1, pgNum, size: 3, rule };
+      const counts = new Array<number>(devices.length).fill(0);
+      for (let ps = 0; ps < pgNum; ps++) for (const o of pgToOsds(map, pool, { pool: 1, ps }, w).osds) counts[o] = (counts[o] ?? 0) + 1;
+      const mean = counts.reduce((a, b) => a + b, 0) / counts.length;
+      const sd = Math.sqrt(counts.reduce((a, b) => a + (b - mean) ** 2, 0) / (counts.length - 1));
+      rows.push([String(mu), String(pgNum), sd / mean, 1 / Math.sqrt(mu)]);
+      expect(sd / mean).toBeGreaterThan(0.6 / Math.sqrt(mu));
+      expect(sd / mean).toBeLessThan(1.4 / Math.sqrt(mu));
+    }
+    report('B2: PG replicas per OSD, 100 OSDs (10 straw2 hosts × 10), 3 replicas, chooseleaf host', rows);
+  });
+
+  // ----------------------------------------------------------------------------------------
+  // B8 / §5.3.3.1: negligent aging — failed devices stay in the hierarchy (reweight 0).
+
+  it('B8 / §5.3.3.1: with 50% and 80% of 1,000 devices failed but left in the map, inputs still map (up to the retry bound) and survivors stay near-binomial', () => {
+    const hosts = 25;
+    const per = 40;
+    const devices: Device[] = [];
+    const buckets: BucketSpec[] = [];
+    for (let h = 0; h < hosts; h++) {
+      const items = Array.from({ length: per }, (_, i) => h * per + i);
+      for (const id of items) devices.push({ id, name: `osd.${id}` });
+      buckets.push({ id: -2 - h, name: `h${h}`, type: 1, alg: 'straw2', items });
+    }
+    buckets.push({ id: -1, name: 'root', type: 2, alg: 'straw2', items: buckets.map((b) => b.id) });
+    const rule: Rule = { id: 0, name: 'r', type: 'replicated', minSize: 1, maxSize: 3, steps: [{ op: 'take', item: -1 }, { op: 'choose', leaf: false, mode: 'firstn', num: 1, type: 0 }, { op: 'emit' }] };
+    const map = buildCrushMap({ devices, types: [{ id: 0, name: 'osd' }, { id: 1, name: 'host' }, { id: 2, name: 'root' }], buckets, rules: [rule] });
+    const rows: Array<Array<string | number>> = [['failed', 'unmapped inputs', 'survivor σ/σ_binomial', 'σ vs 0% failed']];
+    const inputs = 50_000;
+    const rnd = seededRandom(8);
+    const order = rnd.shuffle(devices.map((d) => d.id));
+    let baseRatio = 0;
+    for (const failedFraction of [0, 0.5, 0.8]) {
+      const w = new Array<number>(devices.length).fill(W);
+      for (const d of order.slice(0, Math.round(failedFraction * devices.length))) w[d] = 0;
+      const counts = new Array<number>(devices.length).fill(0);
+      let unmapped = 0;
+      for (let x = 0; x < inputs; x++) {
+        const [d] = mapRule(map, rule, x, 1, w);
+        if (d === undefined) unmapped++;
+        else counts[d] = (counts[d] ?? 0) + 1;
+      }
+      const alive = counts.filter((_, d) => w[d] !== 0);
+      const p = 1 / alive.length;
+      const mean = alive.reduce((a, b) => a + b, 0) / alive.length;
+      const sd = Math.sqrt(alive.reduce((a, b) => a + (b - mean) ** 2, 0) / (alive.length - 1));
+      const ratio = sd / Math.sqrt(inputs * p * (1 - p));
+      if (failedFraction === 0) baseRatio = ratio;
+      rows.push([`${failedFraction * 100}%`, String(unmapped), ratio, ratio / baseRatio]);
+      // choose_total_tries 50 (+1) bounds the retries: at 80% failed an input misses every try
+      // with probability 0.8^51 ≈ 1.1e-5, about one input in 100k (zero or one at 50k).
+      expect(unmapped).toBeLessThanOrEqual(Math.ceil(inputs * failedFraction ** 51 * 5));
+      expect(counts.filter((_, d) => w[d] === 0).every((c) => c === 0)).toBe(true);
+      expect(ratio).toBeLessThan(1.6);
+    }
+    report('B8: negligent aging, 1,000 devices (25 straw2 hosts × 40), failed devices reweighted to 0 in place, 50k inputs', rows);
   });
 
   // ----------------------------------------------------------------------------------------
