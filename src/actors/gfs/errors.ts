@@ -27,6 +27,14 @@ export type GfsErrorCode =
   | 'log_unavailable'
   /** A chunkserver refused or failed an instruction. */
   | 'chunkserver_failed'
+  /** The server is not primary for the chunk, or its lease ran out: ask the master again (¶89–90). */
+  | 'lease_expired'
+  /** The pushed data for a mutation is not in the server's buffer (never arrived, or aged out, ¶94): push again. */
+  | 'data_not_found'
+  /** A checksum mismatch on this replica (¶124): read another replica; the master re-replicates. */
+  | 'corrupt_replica'
+  /** The push buffer or a queue is full: retry later. */
+  | 'busy'
   /** A record larger than a quarter chunk (patent ¶104). */
   | 'record_too_large'
   | 'io_error';

@@ -152,7 +152,37 @@ export type ChunkserverMsg =
   | { readonly type: 'gfs.chunkserver.copyLocal'; readonly from: ChunkHandle; readonly to: ChunkHandle; readonly version: number }
   | { readonly type: 'gfs.chunkserver.deleteChunks'; readonly handles: readonly ChunkHandle[] }
   /** A shadow master polls for locations (¶121). */
-  | { readonly type: 'gfs.chunkserver.report' };
+  | { readonly type: 'gfs.chunkserver.report' }
+  // ----- the data path (clients and other chunkservers) -----
+  /**
+   * Data flow (¶94–97): slice `slice` (0-based) of `slices` of push `pushId`, at most
+   * `sliceBytesMax` (1 MiB). The server keeps it in its bounded push buffer (aged out after
+   * `pushBufferTtlMs`, ¶94) and forwards it at once to `chain[0]` with the rest of the chain —
+   * each slice as soon as it arrives, not after the whole push (pipelining, ¶96). The reply comes
+   * when the whole remaining chain holds the slice.
+   */
+  | { readonly type: 'gfs.chunkserver.pushData'; readonly pushId: string; readonly slice: number; readonly slices: number; readonly data: Uint8Array; readonly chain: readonly ReplicaAddr[] }
+  /** Control flow of a write, to the primary (¶98–100): apply the pushed data at `offset`, in serial order on every replica. */
+  | { readonly type: 'gfs.chunkserver.write'; readonly handle: ChunkHandle; readonly version: number; readonly offset: number; readonly pushId: string; readonly lengthBytes: number; readonly secondaries: readonly ReplicaAddr[] }
+  /** Record append, to the primary (¶101–108): the primary picks the offset; see `AppendReply`. */
+  | { readonly type: 'gfs.chunkserver.append'; readonly handle: ChunkHandle; readonly version: number; readonly pushId: string; readonly lengthBytes: number; readonly secondaries: readonly ReplicaAddr[] }
+  /** Primary → secondaries: apply mutation `serial` (consecutive per chunk from 1 within a lease) in serial order (¶99). */
+  | { readonly type: 'gfs.chunkserver.applyMutation'; readonly handle: ChunkHandle; readonly version: number; readonly serial: number; readonly mutation: Mutation }
+  /** Read bytes of a chunk; every checksum block overlapping the range is verified first (¶124). */
+  | { readonly type: 'gfs.chunkserver.read'; readonly handle: ChunkHandle; readonly version: number; readonly offset: number; readonly lengthBytes: number };
+
+/** A mutation as the primary orders it. Data was pushed beforehand under `pushId`. */
+export type Mutation =
+  | { readonly kind: 'write'; readonly offset: number; readonly pushId: string; readonly lengthBytes: number }
+  /** Record append at the primary's offset (secondaries write exactly there, ¶103). */
+  | { readonly kind: 'append'; readonly offset: number; readonly pushId: string; readonly lengthBytes: number }
+  /** Pad the chunk to `toBytes` (the record did not fit, ¶104). */
+  | { readonly kind: 'pad'; readonly toBytes: number };
+
+/** The primary's answer to a record append: the offset it was written at, or "retry on the next chunk" after padding (¶104). */
+export type AppendReply = GfsResult<{ readonly offset: number } | { readonly retryNextChunk: true }>;
+
+export type ReadReply = GfsResult<{ readonly data: Uint8Array; readonly chunkLengthBytes: number }>;
 
 /** What chunkservers answer to master commands. */
 export type ChunkserverReply = GfsResult<{ readonly version?: number; readonly lengthBytes?: number; readonly chunks?: readonly ChunkReport[] }>;
