@@ -246,6 +246,22 @@ describe('durability of the operation log (¶47–51, ¶118)', () => {
     });
   });
 
+  it('chunk locations are not persisted: a restarted master relearns them from chunkserver reports (¶45–46)', async () => {
+    const c = gfsCluster({ seed: 51, servers: 4 });
+    await c.sim.run({ forMs: 1_000 });
+    await c.must({ type: 'gfs.master.create', path: '/f' });
+    const lease = await c.must<ChunkLease>({ type: 'gfs.master.findLeaseHolder', path: '/f', index: 0 });
+    const holders = [lease.primary, ...lease.secondaries].map((r) => r.server).sort();
+    c.sim.crash('master');
+    c.sim.restart('master');
+    const [before] = await c.must<ChunkLocation[]>({ type: 'gfs.master.getChunkLocations', path: '/f', index: 0, count: 1 });
+    expect(before?.replicas).toEqual([]); // nothing known until the servers report
+    await c.sim.run({ forMs: 2 * c.config.heartbeatIntervalMs! });
+    const [after] = await c.must<ChunkLocation[]>({ type: 'gfs.master.getChunkLocations', path: '/f', index: 0, count: 1 });
+    expect(after?.replicas.map((r) => r.server).sort()).toEqual(holders);
+    expect(after?.version).toBe(lease.version);
+  });
+
   it('with a master replica down, changes are not acknowledged as committed (¶48, ¶118)', async () => {
     const c = gfsCluster({ seed: 31, servers: 3, replica: true });
     await c.sim.run({ forMs: 1_000 });
