@@ -98,26 +98,31 @@ describe('writes: the primary orders mutations (¶89, ¶98–100)', () => {
     await c.sim.result(c.must({ type: 'gfs.master.create', path: '/f' }));
     const l = await c.sim.result(c.lease('/f', 0));
     const secondary = l.secondaries[0]!;
-    // Push two writes to the same bytes straight to one secondary, then deliver their mutations out of order.
-    const one = await c.sim.result(c.push([secondary], bytes(1000, 1)));
-    const two = await c.sim.result(c.push([secondary], bytes(1000, 2)));
-    if (!one.ok || !two.ok) throw new Error('push failed');
+    // Mutations straight to one secondary: serial 1, then 3 before 2, all writing the same bytes.
+    const pushes = [];
+    for (let i = 1; i <= 3; i++) {
+      const p = await c.sim.result(c.push([secondary], bytes(1000, i)));
+      if (!p.ok) throw new Error('push failed');
+      pushes.push(p.value);
+    }
     const m = (serial: number, pushId: string) => ({ type: 'gfs.chunkserver.applyMutation', handle: l.handle, version: l.version, serial, mutation: { kind: 'write', offset: 0, pushId, lengthBytes: 1000 } }) satisfies ChunkserverMsg;
-    const second = c.ask<GfsResult<null>>(secondary.ref, m(2, two.value));
+    expect((await c.sim.result(c.ask<GfsResult<null>>(secondary.ref, m(1, pushes[0]!)))).ok).toBe(true);
+    const third = c.ask<GfsResult<null>>(secondary.ref, m(3, pushes[2]!));
     await c.sim.run({ forMs: 50 });
-    const first = c.ask<GfsResult<null>>(secondary.ref, m(1, one.value));
-    const [r2, r1] = await c.sim.result(Promise.all([second, first]));
-    expect(r1.ok && r2.ok).toBe(true);
-    // Serial 2 was applied last although it arrived first.
-    expect(equalBytes((await c.sim.result(c.read(secondary.ref, l.handle, l.version, 0, 1000))).ok ? ((await c.sim.result(c.read(secondary.ref, l.handle, l.version, 0, 1000))) as { ok: true; value: { data: Uint8Array } }).value.data : new Uint8Array(), bytes(1000, 2))).toBe(true);
-    // A gap that never fills fails the held mutation after mutationOrderTimeoutMs; ordering then resumes.
-    const three = await c.sim.result(c.push([secondary], bytes(10, 3)));
+    const second = c.ask<GfsResult<null>>(secondary.ref, m(2, pushes[1]!));
+    const [r3, r2] = await c.sim.result(Promise.all([third, second]));
+    expect(r2.ok && r3.ok).toBe(true);
+    // Serial 3 was applied last although it arrived before 2.
+    const now = await c.sim.result(c.read(secondary.ref, l.handle, l.version, 0, 1000));
+    expect(now.ok && equalBytes(now.value.data, bytes(1000, 3))).toBe(true);
+    // A gap that never fills (4 is lost) fails the held mutation after mutationOrderTimeoutMs; ordering then resumes.
     const five = await c.sim.result(c.push([secondary], bytes(10, 5)));
-    if (!three.ok || !five.ok) throw new Error('push failed');
-    const held = await c.sim.result(c.ask<GfsResult<null>>(secondary.ref, { ...m(4, three.value), mutation: { kind: 'write', offset: 0, pushId: three.value, lengthBytes: 10 } }));
+    const six = await c.sim.result(c.push([secondary], bytes(10, 6)));
+    if (!five.ok || !six.ok) throw new Error('push failed');
+    const small = (serial: number, pushId: string) => ({ ...m(serial, pushId), mutation: { kind: 'write', offset: 0, pushId, lengthBytes: 10 } }) satisfies ChunkserverMsg;
+    const held = await c.sim.result(c.ask<GfsResult<null>>(secondary.ref, small(5, five.value)));
     expect(held).toMatchObject({ ok: false, error: { code: 'chunkserver_failed' } });
-    const after = await c.sim.result(c.ask<GfsResult<null>>(secondary.ref, { ...m(5, five.value), mutation: { kind: 'write', offset: 0, pushId: five.value, lengthBytes: 10 } }));
-    expect(after.ok).toBe(true);
+    expect((await c.sim.result(c.ask<GfsResult<null>>(secondary.ref, small(6, six.value)))).ok).toBe(true);
   });
 
   it('a failed secondary makes the write and the record append report an error naming it (¶100)', async () => {

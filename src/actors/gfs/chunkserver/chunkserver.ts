@@ -65,7 +65,13 @@ interface Lease {
   expiresAt: number;
   /** The next serial number (¶98): consecutive from 1 within a lease. */
   nextSerial: number;
-  /** Mutated since the last heartbeat: ask the master to extend the lease (¶90). */
+  /** The secondaries the master named at grant time (the up-to-date replicas, ¶89). */
+  readonly secondaries: readonly ReplicaAddr[];
+  /**
+   * Mutated successfully on every replica since the last heartbeat: ask the master to extend the
+   * lease (¶90). A mutation that fails at any replica clears it (C4): a primary that cannot reach a
+   * secondary lets its lease lapse, so the next grant bumps the version past the failed replica (¶77).
+   */
   mutated: boolean;
   /** Mutations started and not yet answered (revokeLease waits for them, C9). */
   readonly inflight: Set<Promise<unknown>>;
@@ -248,7 +254,7 @@ class Chunkserver {
     if (old !== undefined && old.version === m.version) {
       old.expiresAt = Math.max(old.expiresAt, m.expiresAt);
     } else {
-      this.leases.set(key, { handle: m.handle, version: m.version, expiresAt: m.expiresAt, nextSerial: 1, mutated: false, inflight: new Set() });
+      this.leases.set(key, { handle: m.handle, version: m.version, expiresAt: m.expiresAt, secondaries: m.secondaries, nextSerial: 1, mutated: false, inflight: new Set() });
     }
     this.ctx.log.debug('lease granted', { chunk: key, version: m.version, expiresAt: m.expiresAt });
     return ok({ version: m.version });
@@ -512,6 +518,9 @@ class Chunkserver {
     const data = taken.data;
 
     const lease = this.leases.get(key) as Lease;
+    // Every replica the master named at grant time, and any the client names besides: a replica
+    // left out would keep the current version without the mutation and later serve stale bytes.
+    const secondaries = unionByServer(lease.secondaries, m.secondaries).filter((r) => r.server !== this.opts.id);
     const started = this.exclusive(key, async () => {
       // The lease may have been revoked, or the version bumped, while we waited for the lane.
       const again = this.checkPrimary(key, m.version, this.ctx.clock.now());
@@ -525,9 +534,8 @@ class Chunkserver {
         mutation = end + m.lengthBytes > size ? { kind: 'pad', toBytes: size } : { kind: 'append', offset: end, pushId: m.pushId, lengthBytes: m.lengthBytes };
       }
       const serial = lease.nextSerial++;
-      lease.mutated = true;
       // Sent in serial order, inside the lane (C3); the secondaries' answers are awaited outside it.
-      const acks = m.secondaries.map((s) => this.askSecondary(s, { type: 'gfs.chunkserver.applyMutation', handle: m.handle, version: m.version, serial, mutation }));
+      const acks = secondaries.map((s) => this.askSecondary(s, { type: 'gfs.chunkserver.applyMutation', handle: m.handle, version: m.version, serial, mutation }));
       const local = await this.applyLocal(key, m.version, mutation, data);
       return ok({ serial, mutation, acks, local });
     });
@@ -538,8 +546,9 @@ class Chunkserver {
       const failed: string[] = [];
       if (!local.ok) failed.push(`${this.opts.id} (primary): ${local.error.code}: ${local.error.message}`);
       answers.forEach((a, i) => {
-        if (!a.ok) failed.push(`${m.secondaries[i]?.server ?? '?'}: ${a.error.code}: ${a.error.message}`);
+        if (!a.ok) failed.push(`${secondaries[i]?.server ?? '?'}: ${a.error.code}: ${a.error.message}`);
       });
+      lease.mutated = failed.length === 0;
       if (failed.length > 0) {
         // ¶100: the mutation may have succeeded on some replicas; the region is inconsistent until the client retries.
         return fail<{ offset: number } | { retryNextChunk: true }>('chunkserver_failed', `mutation ${serial} of chunk ${key} failed at ${failed.length} replica(s): ${failed.join('; ')}`);
@@ -721,6 +730,12 @@ class Chunkserver {
       if (!this.store.has(key)) throw new Error(`C2: lease on ${key}, a chunk this server does not hold`);
     }
   }
+}
+
+function unionByServer(a: readonly ReplicaAddr[], b: readonly ReplicaAddr[]): ReplicaAddr[] {
+  const out = new Map<string, ReplicaAddr>();
+  for (const r of [...a, ...b]) if (!out.has(r.server)) out.set(r.server, r);
+  return [...out.values()];
 }
 
 function describe(m: unknown): string {

@@ -13,6 +13,8 @@
  * behind the gap): the client sees the error and retries (¶100). Ordering then resumes after the
  * highest serial seen, so one lost message does not block the chunk for the rest of the lease.
  *
+ * A fresh instance (a restarted replica) starts from the first serial it is offered.
+ *
  * Pure: callers pass `now`.
  */
 
@@ -66,8 +68,11 @@ export class MutationOrder<T> {
       // A new lease: mutations still held from the old one can never be applied.
       for (const [s, h] of this.held) failed.push({ item: h.item, message: `mutation ${s} of version ${this.version} superseded by version ${version} before the mutations ahead of it arrived` });
       this.held.clear();
+      // Fresh (this replica restarted, or never saw this chunk mutated): start at the first serial
+      // that arrives. Delivery between two actors is FIFO (DESIGN.md §3), so every earlier serial
+      // was lost with the link or the old incarnation, and the primary already failed it (¶100).
+      this.next = this.version === -1 ? serial : 1;
       this.version = version;
-      this.next = 1;
     }
     if (serial < this.next) return { ready: [], failed, refused: { reason: 'late', message: `mutation ${serial} arrived after this replica moved on to ${this.next} (it was declared lost or already applied)` } };
     if (this.held.has(serial)) return { ready: [], failed, refused: { reason: 'duplicate', message: `mutation ${serial} is already waiting here` } };
