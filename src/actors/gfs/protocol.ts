@@ -169,7 +169,9 @@ export type ChunkserverMsg =
   /** Primary → secondaries: apply mutation `serial` (consecutive per chunk from 1 within a lease) in serial order (¶99). */
   | { readonly type: 'gfs.chunkserver.applyMutation'; readonly handle: ChunkHandle; readonly version: number; readonly serial: number; readonly mutation: Mutation }
   /** Read bytes of a chunk; every checksum block overlapping the range is verified first (¶124). */
-  | { readonly type: 'gfs.chunkserver.read'; readonly handle: ChunkHandle; readonly version: number; readonly offset: number; readonly lengthBytes: number };
+  | { readonly type: 'gfs.chunkserver.read'; readonly handle: ChunkHandle; readonly version: number; readonly offset: number; readonly lengthBytes: number }
+  // internal timers (the chunkserver sends these to itself)
+  | { readonly type: 'gfs.chunkserver.tick'; readonly task: 'heartbeat' | 'expire' };
 
 /** A mutation as the primary orders it. Data was pushed beforehand under `pushId`. */
 export type Mutation =
