@@ -139,29 +139,41 @@ export class GfsClient {
 
   // ----- reads (¶84–88) -----
 
-  /** Reads up to `length` bytes at `offset`, across chunk boundaries; fewer at the end of the file. */
+  /**
+   * Reads up to `length` bytes at `offset`, across chunk boundaries; fewer at the end of the file.
+   * The end of the file is the length of its last chunk as its replica says now (the master's
+   * `stat` size lags: it knows lengths from chunkserver reports). Chunks before the last are full
+   * size; a range never written (a hole left by a write past the end) reads as zeros.
+   */
   async read(path: string, offset: number, length: number): Promise<Uint8Array> {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && Number.isSafeInteger(length) && length >= 0)) throw new GfsClientError('invalid_path', `bad range ${offset}+${length}`);
-    const size = (await this.stat(path)).sizeBytes ?? 0;
-    const end = Math.min(offset + length, size);
+    const chunks = (await this.stat(path)).chunks ?? 0;
+    const chunk = this.cfg.chunkSizeBytes;
+    const end = Math.min(offset + length, chunks * chunk);
     if (end <= offset) return new Uint8Array(0);
     const out = new Uint8Array(end - offset);
-    const chunk = this.cfg.chunkSizeBytes;
+    let filled = 0;
     for (let pos = offset; pos < end; ) {
       const index = Math.floor(pos / chunk);
       const within = pos - index * chunk;
       const n = Math.min(end - pos, chunk - within);
       const data = await this.readChunk(path, index, within, n);
       out.set(data.subarray(0, n), pos - offset);
+      const last = index === chunks - 1;
+      filled = pos - offset + (last ? Math.min(data.length, n) : n);
+      if (last && data.length < n) break; // the end of the file
       pos += n;
     }
-    return out;
+    return filled === out.length ? out : out.slice(0, filled);
   }
 
-  /** The file's bytes, chunk by chunk (a stream for large files; `Readable.from(client.chunks(path))` gives a Node stream). */
+  /** The file's bytes in pieces (a stream for large files; `Readable.from(client.chunks(path))` gives a Node stream). */
   async *chunks(path: string, pieceBytes = 1 << 20): AsyncGenerator<Uint8Array> {
-    const size = (await this.stat(path)).sizeBytes ?? 0;
-    for (let pos = 0; pos < size; pos += pieceBytes) yield await this.read(path, pos, Math.min(pieceBytes, size - pos));
+    for (let pos = 0; ; pos += pieceBytes) {
+      const piece = await this.read(path, pos, pieceBytes);
+      if (piece.length > 0) yield piece;
+      if (piece.length < pieceBytes) return;
+    }
   }
 
   /** Reads one chunk's range from the nearest replica, trying the others on failure (¶87). */
@@ -424,9 +436,9 @@ export class RecordReader {
   async *records(): AsyncGenerator<{ readonly writer: bigint; readonly seq: bigint; readonly data: Uint8Array; readonly offset: number }> {
     const info = await this.client.stat(this.path);
     const chunkBytes = this.client.cfg.chunkSizeBytes;
-    const size = info.sizeBytes ?? 0;
-    for (let start = 0; start < size; start += chunkBytes) {
-      const bytes = await this.client.read(this.path, start, Math.min(chunkBytes, size - start));
+    for (let index = 0; index < (info.chunks ?? 0); index++) {
+      const start = index * chunkBytes;
+      const bytes = await this.client.read(this.path, start, chunkBytes);
       const { records } = parseRecords(bytes, Math.floor(chunkBytes / 4), this.stats);
       for (const r of records) {
         if (this.seen.firstTime(r)) yield { writer: r.writer, seq: r.seq, data: r.data, offset: start + r.offset };
