@@ -46,6 +46,8 @@ export interface GfsError {
   readonly message: string;
   /** For `not_primary`: where the primary master is. */
   readonly master?: string;
+  /** For `lease_unavailable`: when a retry can succeed. */
+  readonly retryAfterMs?: number;
 }
 
 export type GfsResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: GfsError };
@@ -54,6 +56,6 @@ export function ok<T>(value: T): GfsResult<T> {
   return { ok: true, value };
 }
 
-export function fail<T = never>(code: GfsErrorCode, message: string, extra: { master?: string } = {}): GfsResult<T> {
+export function fail<T = never>(code: GfsErrorCode, message: string, extra: { master?: string; retryAfterMs?: number } = {}): GfsResult<T> {
   return { ok: false, error: { code, message, ...extra } };
 }

@@ -43,6 +43,11 @@ export interface GfsClientOptions {
   /** Slice size of a data push (≤ 1 MiB) and slices in flight per push. */
   readonly sliceBytes?: number;
   readonly slicesInFlightMax?: number;
+  /**
+   * How long a write or append may wait for the master to be able to grant a lease (after a
+   * master restart it grants none for a lease period, invariant M6). Default: lease + 10 s.
+   */
+  readonly leaseWaitMaxMs?: number;
 }
 
 export class GfsClientError extends Error {
@@ -73,6 +78,7 @@ export class GfsClient {
   private readonly retries: number;
   private readonly sliceBytes: number;
   private readonly slicesInFlight: number;
+  private readonly leaseWaitMs: number;
 
   constructor(private readonly o: GfsClientOptions) {
     this.cfg = { ...defaultGfsConfig, ...o.config };
@@ -81,6 +87,7 @@ export class GfsClient {
     this.retries = o.retriesMax ?? 5;
     this.sliceBytes = Math.min(o.sliceBytes ?? 1 << 20, 1 << 20);
     this.slicesInFlight = o.slicesInFlightMax ?? 4;
+    this.leaseWaitMs = o.leaseWaitMaxMs ?? this.cfg.leaseDurationMs + 2 * this.cfg.leaseSkewMarginMs + 10_000;
     if (o.masters.length === 0) throw new RangeError('GfsClient needs at least one master');
   }
 
@@ -231,11 +238,13 @@ export class GfsClient {
 
   private async writeChunk(path: string, index: number, offset: number, data: Uint8Array): Promise<void> {
     let lastError = '';
+    const waitUntil = this.o.clock.now() + this.leaseWaitMs;
     for (let attempt = 0; attempt <= this.retries; attempt++) {
       const lease = await this.leaseFor(path, index, attempt > 0);
       if (!lease.ok) {
         lastError = lease.error;
-        await this.sleep(this.backoffMs(attempt));
+        if (await this.waitForLease(lease.retryAfterMs, waitUntil)) attempt--;
+        else await this.sleep(this.backoffMs(attempt));
         continue;
       }
       const l = lease.value;
@@ -268,10 +277,12 @@ export class GfsClient {
     if (record.length > max) throw new GfsClientError('record_too_large', `record of ${record.length} bytes exceeds a quarter chunk (${max} bytes, ¶104)`);
     let index = Math.max(0, ((await this.stat(path)).chunks ?? 1) - 1);
     let lastError = '';
+    const waitUntil = this.o.clock.now() + this.leaseWaitMs;
     for (let attempt = 0; attempt <= this.retries; ) {
       const lease = await this.leaseFor(path, index, attempt > 0);
       if (!lease.ok) {
         lastError = lease.error;
+        if (await this.waitForLease(lease.retryAfterMs, waitUntil)) continue;
         attempt++;
         await this.sleep(this.backoffMs(attempt));
         continue;
@@ -300,7 +311,15 @@ export class GfsClient {
   }
 
   /** The lease holder for a chunk, from the cache while the lease runs (¶92), else from the master. */
-  private async leaseFor(path: string, index: number, refresh: boolean): Promise<{ ok: true; value: ChunkLease } | { ok: false; error: string }> {
+  /** Waits the time the master named for a lease to become grantable, within the overall budget; false when there is none or it is spent. */
+  private async waitForLease(retryAfterMs: number | undefined, waitUntil: number): Promise<boolean> {
+    const now = this.o.clock.now();
+    if (retryAfterMs === undefined || now + retryAfterMs > waitUntil) return false;
+    await this.sleep(retryAfterMs + 1);
+    return true;
+  }
+
+  private async leaseFor(path: string, index: number, refresh: boolean): Promise<{ ok: true; value: ChunkLease } | { ok: false; error: string; retryAfterMs?: number }> {
     const k = key(path, index);
     const cached = this.leases.get(k);
     const now = this.o.clock.now();
@@ -308,7 +327,7 @@ export class GfsClient {
     const r = await this.askMaster<ChunkLease>({ type: 'gfs.master.findLeaseHolder', path, index }, true);
     if (!r.ok) {
       if (!RETRYABLE.has(r.error.code)) throw new GfsClientError(r.error.code, r.error.message);
-      return { ok: false, error: `${r.error.code}: ${r.error.message}` };
+      return { ok: false, error: `${r.error.code}: ${r.error.message}`, ...(r.error.retryAfterMs === undefined ? {} : { retryAfterMs: r.error.retryAfterMs }) };
     }
     // Trust the lease a little less long than the master says, for clock skew.
     this.leases.set(k, { value: r.value, expiresAt: Math.min(r.value.expiresAt, now + this.cfg.leaseDurationMs) - this.cfg.leaseSkewMarginMs });

@@ -519,7 +519,7 @@ class Master {
       }
     }
     const at = this.leases.grantableAt(handle, now);
-    if (at > now) return fail('lease_unavailable', `a lease on chunk ${handle} may still be in force; retry in ${Math.ceil(at - now)} ms`);
+    if (at > now) return fail('lease_unavailable', `a lease on chunk ${handle} may still be in force; retry in ${Math.ceil(at - now)} ms`, { retryAfterMs: Math.ceil(at - now) });
     const replicas = this.replicasOf(handle);
     if (replicas.length === 0) {
       this.blocking.add(handle);
