@@ -5,8 +5,9 @@ import { registerUp } from './commands/up.js';
 import { registerCrush } from './commands/crush.js';
 import { registerFs } from './commands/fs.js';
 import { registerStatus } from './commands/status.js';
+import { registerAdmin } from './commands/admin.js';
 
-const program = buildProgram([registerUp, registerStatus, registerFs, registerCrush]);
+const program = buildProgram([registerUp, registerStatus, registerFs, registerAdmin, registerCrush]);
 
 try {
   await program.parseAsync(process.argv);

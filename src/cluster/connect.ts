@@ -2,6 +2,7 @@ import { nanoid } from 'nanoid';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TroupeNode } from '../runtime/node/troupe-node.js';
+import type { ActorRef } from '../runtime/ref.js';
 import { realClock, realTimers } from '../runtime/node/env.js';
 import { isTroupeError } from '../runtime/errors.js';
 import { GfsClient } from '../actors/gfs/client/client.js';
@@ -24,6 +25,8 @@ export interface ClusterConnection {
   readonly client: GfsClient;
   readonly node: TroupeNode;
   status(): Promise<ClusterStatus>;
+  /** Sends a request to an actor of the cluster (failures to reach it become `ConnectError`s). */
+  ask<R>(to: ActorRef<never>, msg: unknown, options?: { timeoutMs?: number }): Promise<R>;
   close(): Promise<void>;
 }
 
@@ -63,6 +66,7 @@ export async function connect(o: ConnectOptions): Promise<ClusterConnection> {
   return {
     client,
     node,
+    ask,
     status: async () => {
       const r = await ask<GfsResult<ClusterStatus>>(MASTER_REF, { type: 'gfs.master.status' } satisfies MasterMsg, { timeoutMs });
       if (!r.ok) throw new ConnectError(`${r.error.code}: ${r.error.message}`);

@@ -12,6 +12,7 @@ import { defaultGfsConfig, type GfsConfig } from '../actors/gfs/config.js';
 import type { MasterMsg } from '../actors/gfs/protocol.js';
 import { openDataDir, type DataDir } from './data-dir.js';
 import type { ChunkserverRoleArgs } from './roles.js';
+import { ADMIN_ACTOR, adminActor, type ManagedServer } from './admin.js';
 
 /**
  * The one-node cluster of `troupe up` / `npm start` (DESIGN.md §8): one process hosting the GFS
@@ -71,14 +72,18 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     sys.spawn(gfsMaster({ role: 'primary', journal: new DiskJournal(disk, 'master', deferMacrotask), replicas: [REPLICA_REF], config, afterRestart: !data.created }), { name: MASTER_REF.id, reentrant: true });
     const module = new URL('./roles.js', import.meta.url).href;
     const chunkservers: { id: string; rack: string; worker: number; ref: ActorRef<unknown> }[] = [];
+    const managed = new Map<string, ManagedServer>();
     for (let i = 0; i < count; i++) {
       const id = `cs${i}`;
       const rack = `rack${i % racks}`;
       const args: ChunkserverRoleArgs = { id, rack, host: hostname(), dir: join(dataDir, id), masters: [MASTER_REF, SHADOW_REF], config };
       const worker = i % workers;
-      const ref = await node.spawn({ module, export: 'chunkserverRole', args }, { placement: { worker }, name: id, reentrant: true });
+      const spec = { module, export: 'chunkserverRole', args };
+      const ref = await node.spawn(spec, { placement: { worker }, name: id, reentrant: true });
       chunkservers.push({ id, rack, worker, ref });
+      managed.set(id, { id, spec, worker, ref });
     }
+    sys.spawn(adminActor(node, managed), { name: ADMIN_ACTOR, reentrant: true });
     const address = node.address ?? { host: o.host ?? '127.0.0.1', port: o.port ?? 7070 };
     return { node, data, master: MASTER_REF, shadow: SHADOW_REF, chunkservers, address, close: () => node.close() };
   } catch (err) {

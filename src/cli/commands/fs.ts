@@ -1,4 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { progress } from '../progress.js';
 import type { Command } from 'commander';
 import { GfsClientError } from '../../actors/gfs/client/client.js';
 import type { FileInfo } from '../../actors/gfs/protocol.js';
@@ -35,22 +36,47 @@ export const registerFs: Register = (program: Command) => {
     await withCluster(o, async ({ client }) => {
       await client.create(remote);
       let offset = 0;
+      const bar = progress(`put ${remote}`, local === '-' ? undefined : statSync(local).size, o.json !== true);
       for await (const piece of pieces(local === '-' ? process.stdin : createReadStream(local))) {
         await client.write(remote, offset, piece);
         offset += piece.length;
+        bar.add(piece.length);
       }
+      bar.stop();
       print(o, { ok: true, path: remote, bytes: offset }, () => `${remote}: ${offset} bytes\n`);
     });
   });
-  const download = async (remote: string, local: string | undefined, o: ClientFlags): Promise<void> => {
+  const download = async (remote: string, local: string | undefined, o: ClientFlags, showProgress: boolean): Promise<void> => {
     await withCluster(o, async ({ client }) => {
-      const out = local === undefined || local === '-' ? process.stdout : createWriteStream(local);
-      for await (const piece of client.chunks(remote, PIECE_BYTES)) await write(out, piece);
+      const toStdout = local === undefined || local === '-';
+      const bar = progress(`get ${remote}`, (await client.stat(remote)).sizeBytes, showProgress && !toStdout && o.json !== true);
+      const out = toStdout ? process.stdout : createWriteStream(local);
+      for await (const piece of client.chunks(remote, PIECE_BYTES)) {
+        await write(out, piece);
+        bar.add(piece.length);
+      }
+      bar.stop();
       if (out !== process.stdout) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
     });
   };
-  cmd('get <remote> [local]', 'copy a file to a local file (or - / nothing for stdout)').action((remote: string, local: string | undefined, o: ClientFlags) => download(remote, local, o));
-  cmd('cat <remote>', 'print a file').action((remote: string, o: ClientFlags) => download(remote, undefined, o));
+  cmd('get <remote> [local]', 'copy a file to a local file (or - / nothing for stdout)').action((remote: string, local: string | undefined, o: ClientFlags) => download(remote, local, o, true));
+  cmd('cat <remote>', 'print a file').action((remote: string, o: ClientFlags) => download(remote, undefined, o, false));
+  cmd('tail <remote>', 'print the end of a file; with -f, keep printing what is appended (Ctrl-C stops)')
+    .option('-f, --follow', 'follow the file as it grows')
+    .option('-c, --bytes <n>', 'start this many bytes before the end', (v) => Number(v), 1024)
+    .action(async (remote: string, o: ClientFlags & { follow?: boolean; bytes: number }) => {
+      await withCluster(o, async ({ client }) => {
+        // The end as the replicas say now (stat's size may lag a heartbeat report).
+        const end = await client.size(remote);
+        const from = Math.max(0, end - (Number.isFinite(o.bytes) && o.bytes >= 0 ? o.bytes : 1024));
+        await write(process.stdout, await client.read(remote, from, end - from));
+        if (o.follow !== true) return;
+        const stop = new AbortController();
+        process.once('SIGINT', () => stop.abort());
+        process.once('SIGTERM', () => stop.abort());
+        for await (const piece of client.follow(remote, { fromOffset: end, signal: stop.signal })) await write(process.stdout, piece);
+      });
+    });
   cmd('rm <path>', 'delete (hidden until reclaimed; undelete brings it back)').option('-r, --recursive', 'delete a directory and everything in it').action(async (path: string, o: ClientFlags & { recursive?: boolean }) => {
     await withCluster(o, async ({ client }) => {
       await client.delete(path, { recursive: o.recursive === true });
