@@ -236,8 +236,7 @@ export class TcpTransport implements Transport {
     if (this.closed || hostOfNode(node) !== this.identity?.node || node === this.identity.node) return;
     for (const peer of this.peers.values()) {
       if (peer.down || this.addresses.get(peer.node) === undefined) continue;
-      const { header, attachments } = this.encoder.encode(nodeDownHeader(peer.nextSeq, node));
-      peer.enqueue(undefined, encodeFrame(header, attachments, this.cfg.maxFrameBytes));
+      peer.enqueue(undefined, this.encodeControl(nodeDownHeader(peer.nextSeq, node)));
     }
   }
 
@@ -652,7 +651,9 @@ class Peer {
     // Otherwise reconnect, and report the peer down if it does not come back in time.
     this.startGrace();
     const cfg = this.t.config;
-    const delayMs = Math.min(cfg.reconnectBackoffMaxMs, cfg.reconnectBackoffMinMs * 2 ** this.attempt);
+    // Exponential backoff with jitter (half to all of the step), so peers that lost one host do not redial in lockstep.
+    const stepMs = Math.min(cfg.reconnectBackoffMaxMs, cfg.reconnectBackoffMinMs * 2 ** this.attempt);
+    const delayMs = stepMs / 2 + Math.random() * (stepMs / 2);
     this.attempt = Math.min(this.attempt + 1, 30);
     this.reconnect?.();
     this.reconnect = this.t.timer.after(delayMs, () => {
