@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Signal } from '../../src/runtime/behavior.js';
 import { isTroupeError } from '../../src/runtime/errors.js';
 import type { ActorRef } from '../../src/runtime/ref.js';
-import { TroupeNode } from '../../src/runtime/node/troupe-node.js';
+import { PLACEMENT_ACTOR, TroupeNode, type PlacementRequest } from '../../src/runtime/node/troupe-node.js';
+import { hostOfNode } from '../../src/runtime/transport/router.js';
 import type { BehaviorSpec } from '../../src/runtime/node/worker-protocol.js';
 
 const fixtures = new URL('../fixtures/actors.mjs', import.meta.url).href;
@@ -38,6 +39,18 @@ describe('worker-thread placement (DESIGN.md §3: placement per actor, location-
     expect(await node.system.ask(a, { type: 'where' }, { timeoutMs: 5000 })).toBe('host/w0');
     expect(await node.system.ask(b, 'hello', { timeoutMs: 5000 })).toBe('hello');
     expect(await node.pool!.inspect(0)).toMatchObject({ node: 'host/w0' });
+  });
+
+  it('lets an actor place another actor on a worker through its host's placement actor', async () => {
+    const placer = node.system.spawn<{ spec: BehaviorSpec }>((ctx) => ({
+      receive: (msg) => {
+        const req: PlacementRequest = { type: 'troupe.placement.spawn', spec: msg.spec, placement: { worker: 1 }, options: {} };
+        return ctx.ask<ActorRef<unknown>>({ node: hostOfNode(ctx.node), id: PLACEMENT_ACTOR }, req, { timeoutMs: 10_000 });
+      },
+    }));
+    const placed = await node.system.ask<ActorRef<unknown>>(placer, { spec: spec('echo') }, { timeoutMs: 10_000 });
+    expect(placed.node).toBe('host/w1');
+    expect(await node.system.ask(placed, { type: 'where' }, { timeoutMs: 5000 })).toBe('host/w1');
   });
 
   it('keeps per-pair FIFO across threads under load: worker→worker, main→worker (thesis §3.3)', async () => {
