@@ -41,7 +41,7 @@ describe('worker-thread placement (DESIGN.md §3: placement per actor, location-
     expect(await node.pool!.inspect(0)).toMatchObject({ node: 'host/w0' });
   });
 
-  it('lets an actor place another actor on a worker through its host's placement actor', async () => {
+  it("lets an actor place another actor on a worker through its host's placement actor", async () => {
     const placer = node.system.spawn<{ spec: BehaviorSpec }>((ctx) => ({
       receive: (msg) => {
         const req: PlacementRequest = { type: 'troupe.placement.spawn', spec: msg.spec, placement: { worker: 1 }, options: {} };
