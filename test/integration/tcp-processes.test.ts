@@ -14,7 +14,7 @@ let c: NodeProcess | undefined;
 let d: NodeProcess | undefined;
 
 beforeAll(async () => {
-  driver = await TroupeNode.start({ node: 'driver', system: { logger: () => undefined }, tcp: { ...cluster, listen: { port: 0 }, linkDownAfterMs: 1000, heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1000, handshakeTimeoutMs: 1000 } });
+  driver = await TroupeNode.start({ node: 'driver', system: { logger: () => undefined }, tcp: { ...cluster, listen: { port: 0 }, linkDownAfterMs: 2000, heartbeatIntervalMs: 250, heartbeatTimeoutMs: 2000, handshakeTimeoutMs: 2000 } });
   b = await startNodeProcess({ node: 'b', workers: 1, ...cluster });
   c = await startNodeProcess({ node: 'c', ...cluster, peers: { b: { host: b.host, port: b.port } } });
   driver.tcp!.addPeer('b', { host: b.host, port: b.port });
