@@ -79,23 +79,36 @@ describe('thread data plane (PortTransport)', () => {
     expect(got.owned[0]).toBe(3);
   });
 
-  it('reports an uncloneable message to its sender and still delivers the rest of the batch', async () => {
+  it('reports an uncloneable message to its sender and still delivers the rest of the batch, payloads intact', async () => {
     const { a, ra, rb } = pair();
     a.send(tell(1));
     a.send(tell({ f: () => 1 }));
-    a.send(tell(3));
+    a.send(tell({ data: new Uint8Array(100_000).fill(8) }));
     await settle();
-    expect(rb.delivered.map((e) => e.msg)).toEqual([1, 3]);
+    expect(rb.delivered.map((e) => e.msg)).toEqual([1, { data: new Uint8Array(100_000).fill(8) }]);
     expect(ra.lost.map((l) => l.code)).toEqual(['node_unreachable']);
   });
 
-  it('on failure of the far side, reports what is still queued as link_down, then the link', async () => {
+  it('forgets posted envelopes once the far side acks their batch', async () => {
+    const { a, rb } = pair();
+    for (let i = 0; i < 10; i++) a.send(tell(i));
+    a.flush();
+    expect(a.inflightEnvelopes).toBe(10);
+    await settle();
+    expect(rb.delivered).toHaveLength(10);
+    expect(a.inflightEnvelopes).toBe(0);
+  });
+
+  it('on failure of the far side, reports posted-but-unacked and queued envelopes as link_down, then the link (thesis §3.3)', async () => {
     const { a, ra } = pair();
+    a.send(tell('posted'));
+    a.flush();
     a.send(tell('queued'));
-    a.fail();
+    a.fail(); // the far thread died before acking
     a.send(tell('after'));
     await settle();
     expect(ra.lost.map((l) => [l.env.msg, l.code])).toEqual([
+      ['posted', 'link_down'],
       ['queued', 'link_down'],
       ['after', 'node_unreachable'],
     ]);
