@@ -18,10 +18,10 @@ import type { BehaviorSpec, RemoteSpawnOptions, WorkerBoot, WorkerControl, Worke
  * this pool and still running. The returned ref is an ordinary ActorRef: `tell`/`ask`/`watch`
  * work on it from any thread or host (location transparency).
  *
- * Failure: when a worker exits or crashes, its data link fails: envelopes not yet posted are
- * reported undeliverable (`link_down`), the router announces `linkDown('<host>/w<i>')` locally and
- * to the other workers (watchers see `node_down`, pending asks reject `link_down`), and the pool
- * emits `worker-exit`. `restartWorker(i)` starts a fresh thread under the same node id.
+ * Failure: when a worker exits or crashes, its data link fails: envelopes it had not acked, and
+ * those not yet posted, are reported undeliverable (`link_down`); the router announces
+ * `linkDown('<host>/w<i>')` locally, to the other workers and to other hosts (watchers see
+ * `node_down`, pending asks reject `link_down`); and the pool emits `worker-exit`. `restartWorker(i)` starts a fresh thread under the same node id.
  */
 
 export type WorkerPlacement = { readonly worker: number } | { readonly policy: 'round-robin' | 'least-loaded' };
