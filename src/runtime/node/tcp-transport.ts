@@ -721,11 +721,13 @@ class InboundConnection {
     });
   }
 
+  /** Closes the connection without a log entry (transport shutdown, or superseded by a newer one). */
   destroy(): void {
     this.done = true;
     this.handshakeTimer();
     this.heartbeat?.();
     this.socket.destroy();
+    this.t.forgetInbound(this);
   }
 
   /** Closes the connection if the client (which pings every heartbeat interval) went silent. */
