@@ -53,6 +53,11 @@ describe('worker-thread placement (DESIGN.md §3: placement per actor, location-
     expect(await node.system.ask(placed, { type: 'where' }, { timeoutMs: 5000 })).toBe('host/w1');
   });
 
+  it('rejects a placement naming a factory that does not exist, with a clear error', async () => {
+    await expect(node.spawn(spec('noSuchFactory'), { placement: { worker: 0 } })).rejects.toThrow(/no exported factory named noSuchFactory/);
+    await expect(node.spawn({ module: 'file:///nonexistent/actors.mjs', export: 'x' }, { placement: { worker: 0 } })).rejects.toThrow(/cannot load behavior module/);
+  });
+
   it('keeps per-pair FIFO across threads under load: worker→worker, main→worker (thesis §3.3)', async () => {
     const n = 20_000;
     const rec = await node.spawn(spec('recorder'), { placement: { worker: 1 }, mailboxCapacity: 100_000 });
