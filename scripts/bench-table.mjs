@@ -12,7 +12,9 @@ const reports = readdirSync(dir)
   .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
 
 const rate = (r) =>
-  r.bytesPerSec !== undefined
+  r.bytes !== undefined
+    ? `${r.bytes.toFixed(0)} bytes`
+    : r.bytesPerSec !== undefined
     ? `${(r.bytesPerSec / 1e9).toFixed(2)} GB/s`
     : r.opsPerSec >= 1e6
       ? `${(r.opsPerSec / 1e6).toFixed(2)} M/s`
@@ -23,7 +25,7 @@ for (const rep of reports) {
   const suite = rep.results[0]?.suite ?? '?';
   const e = rep.env;
   lines.push(`**${suite}** — \`npm run bench -- ${suite}\`; Node ${e.node}, ${e.cpu} ×${e.cores}, commit ${e.commit}, ${e.date.slice(0, 10)}`, '');
-  lines.push('| case | median rate |', '|---|---|');
+  lines.push('| case | median |', '|---|---|');
   for (const r of rep.results) lines.push(`| \`${r.name}\` | ${rate(r)} |`);
   if (rep.ratios.length > 0) {
     lines.push('', '| ratio | measured | target |', '|---|---|---|');

@@ -24,3 +24,48 @@ export type { Envelope, EnvelopeKind, SystemMessage, TerminationReason } from '.
 export type { Transport, TransportSink } from './runtime/transport/transport.js';
 export type { Dispatcher, Runnable } from './runtime/dispatcher.js';
 export type { EnqueueResult, MailboxStats, OverflowPolicy } from './mailbox/mailbox.js';
+
+// Placement and transports: worker threads and hosts (src/runtime/transport/README.md).
+export { TroupeNode } from './runtime/node/troupe-node.js';
+export type { LocalPlacement, Placement, SpawnAt, TroupeNodeOptions } from './runtime/node/troupe-node.js';
+export { WorkerPool } from './runtime/node/worker-pool.js';
+export type { WorkerPlacement, WorkerPoolOptions } from './runtime/node/worker-pool.js';
+export type { BehaviorSpec } from './runtime/node/worker-protocol.js';
+export { TcpTransport } from './runtime/node/tcp-transport.js';
+export type { PeerAddress, TcpTransportOptions, TransportLogEntry } from './runtime/node/tcp-transport.js';
+export { RoutingTransport } from './runtime/transport/router.js';
+export { CodecError, MessageDecoder, MessageEncoder } from './runtime/transport/codec.js';
+export type { CodecLimits, EncodedMessage } from './runtime/transport/codec.js';
+
+// Storage (src/storage/README.md).
+export type { Disk, DiskFile } from './storage/disk.js';
+export { writeFileAtomically } from './storage/disk.js';
+export { NodeDisk } from './storage/node/node-disk.js';
+export { withIoTimeout } from './storage/timed-disk.js';
+export { isStorageError, StorageError } from './storage/errors.js';
+export type { StorageErrorCode } from './storage/errors.js';
+export { crc32c } from './storage/crc32c.js';
+export { ChunkStore } from './storage/chunk-store.js';
+export type { ChunkCorruption, ChunkInfo, ChunkStoreOptions } from './storage/chunk-store.js';
+export { Scrubber } from './storage/scrubber.js';
+export { OpLog } from './storage/op-log.js';
+export type { OpLogOpenOptions, OpLogRecord } from './storage/op-log.js';
+export { CheckpointStore, openLogWithCheckpoints, takeCheckpoint } from './storage/checkpoint.js';
+export type { RecoveredLog } from './storage/checkpoint.js';
+export { ObjectStore } from './storage/object-store.js';
+export type { CollectionId, ObjectId, Transaction, TransactionHandle, TransactionOp } from './storage/object-store.js';
+
+// CRUSH (src/actors/rados/crush/README.md).
+export { CRUSH_ITEM_NONE, CrushMapParseError, mapRule, objectToOsds, objectToPg, parseCrushMap, pgToOsds, printCrushMap, stableMod, strHashRjenkins } from './actors/rados/crush/index.js';
+export type { CrushMap, PgId, PgPlacement, PoolPlacement } from './actors/rados/crush/index.js';
+
+// GFS (src/actors/gfs/README.md).
+export { gfsMaster } from './actors/gfs/master/master.js';
+export type { MasterOptions } from './actors/gfs/master/master.js';
+export { MemoryJournal } from './actors/gfs/master/journal.js';
+export type { Journal } from './actors/gfs/master/journal.js';
+export { DiskJournal } from './actors/gfs/master/disk-journal.js';
+export { defaultGfsConfig } from './actors/gfs/config.js';
+export type { GfsConfig } from './actors/gfs/config.js';
+export type { GfsError, GfsErrorCode, GfsResult } from './actors/gfs/errors.js';
+export type { ChunkHandle, ChunkLease, ChunkLocation, ChunkReport, ChunkserverMsg, ClusterStatus, FileInfo, HeartbeatReply, MasterMsg, MasterRole, ReplicaAddr, RpcLogEntry } from './actors/gfs/protocol.js';

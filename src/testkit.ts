@@ -21,6 +21,9 @@ import type { ActorSystem } from './runtime/system.js';
 export { Simulation, SimulationError } from './runtime/sim/simulation.js';
 export type { NodeBoot, RunOptions, RunResult, SimNode, SimulationOptions, TraceEntry } from './runtime/sim/simulation.js';
 export type { LinkConfig } from './runtime/sim/network.js';
+export { SimDisk } from './storage/sim/sim-disk.js';
+export type { SimDiskFaultRecord, SimDiskFaults, SimDiskOp, SimDiskOptions } from './storage/sim/sim-disk.js';
+export { CrashPointDisk } from './storage/sim/crash-point-disk.js';
 
 export interface TestKitOptions extends Partial<SimulationOptions> {
   /** Node name of the test system. Default `test`. */

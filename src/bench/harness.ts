@@ -16,6 +16,11 @@ export interface BenchCase {
   /** Runs once before the case's iterations. */
   readonly setup?: () => Promise<void> | void;
   readonly run: () => Promise<void> | void;
+  /**
+   * For a measurement that is not a rate (e.g. heap bytes per chunk): called once instead of
+   * timing `run`, its value is reported as `bytes`.
+   */
+  readonly measure?: () => Promise<number> | number;
   readonly teardown?: () => Promise<void> | void;
 }
 
@@ -48,6 +53,7 @@ export interface BenchResult {
   readonly name: string;
   readonly opsPerSec?: number;
   readonly bytesPerSec?: number;
+  readonly bytes?: number;
   readonly samples: number;
   readonly medianMs: number;
   readonly rme: number;
@@ -79,6 +85,18 @@ export function benchEnv(): BenchEnv {
 export async function runSuite(suite: BenchSuite, log: (line: string) => void): Promise<{ results: BenchResult[]; ratios: RatioResult[] }> {
   const results: BenchResult[] = [];
   for (const c of suite.cases) {
+    if (c.measure !== undefined) {
+      await c.setup?.();
+      let bytes: number;
+      try {
+        bytes = await c.measure();
+      } finally {
+        await c.teardown?.();
+      }
+      results.push({ suite: suite.name, name: c.name, bytes, samples: 1, medianMs: 0, rme: 0 });
+      log(`${suite.name.padEnd(10)} ${c.name.padEnd(28)} ${`${bytes.toFixed(0)} bytes`.padStart(16)}`);
+      continue;
+    }
     // One Bench per case so that each case's setup/teardown brackets only its own iterations.
     const bench = new Bench({ time: suite.timeMs ?? 1500, iterations: suite.iterations ?? 5, warmupIterations: 1, warmupTime: 0 });
     await c.setup?.();

@@ -2,8 +2,9 @@
 import { CommanderError } from 'commander';
 import { buildProgram, ExitCode } from './program.js';
 import { registerUp } from './commands/up.js';
+import { registerCrush } from './commands/crush.js';
 
-const program = buildProgram([registerUp]);
+const program = buildProgram([registerUp, registerCrush]);
 
 try {
   await program.parseAsync(process.argv);

@@ -4,4 +4,7 @@ import type { BenchSuite } from '../harness.js';
 export const suites: Record<string, () => Promise<BenchSuite>> = {
   runtime: async () => (await import('./runtime.js')).default,
   transport: async () => (await import('./transport.js')).default,
+  storage: async () => (await import('./storage.js')).default,
+  crush: async () => (await import('./crush.js')).default,
+  'gfs-master': async () => (await import('./gfs-master.js')).default,
 };

@@ -1,0 +1,489 @@
+import type { AskOptions } from '../../../runtime/behavior.js';
+import type { Clock, Timers } from '../../../runtime/env.js';
+import { TroupeError } from '../../../runtime/errors.js';
+import type { ActorRef } from '../../../runtime/ref.js';
+import { defaultGfsConfig, type GfsConfig } from '../config.js';
+import type { GfsErrorCode, GfsResult } from '../errors.js';
+import type { AppendReply, ChunkLease, ChunkLocation, ChunkserverMsg, FileInfo, MasterMsg, ReadReply, ReplicaAddr } from '../protocol.js';
+import { DuplicateFilter, encodeRecord, parseRecords, RECORD_HEADER_BYTES, type ParseStats } from './record.js';
+
+/**
+ * The GFS client library (patent ¶82–109). Applications call it; it asks the master for metadata
+ * and talks to chunkservers for data, so file data never passes through the master (¶82).
+ *
+ * - Reads: offset → chunk index (¶84); locations come from a cache keyed by (file, chunk index)
+ *   with expiry, filled by batched requests that prefetch the following chunks (¶86, ¶88); the
+ *   nearest replica is tried first, the others on failure (¶87).
+ * - Writes and record appends: the lease holder from the master (cached until the lease ends),
+ *   data pushed along a chain ordered by network distance (¶95–97), then the control request to
+ *   the primary (¶98); on failure the whole operation is retried (¶100, ¶106).
+ *
+ * Everything the client waits for has a timeout; retries are bounded (`clientRetriesMax`).
+ * Errors are thrown as `GfsClientError` with a `code` from `errors.ts`.
+ */
+export interface GfsClientOptions {
+  /** How the client sends requests: `system.ask` outside actors, `ctx.ask` inside one. */
+  readonly ask: <R>(to: ActorRef<never>, message: unknown, options?: AskOptions) => Promise<R>;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  /** The primary master first; shadows after it serve reads when the primary is unreachable (¶120). */
+  readonly masters: readonly ActorRef<MasterMsg>[];
+  /** Unique per client: names its pushes. */
+  readonly clientId: string;
+  /** Where the client runs, for choosing the nearest replica (¶87). */
+  readonly host?: string;
+  readonly rack?: string;
+  readonly config?: Partial<GfsConfig>;
+  /** Location cache entry lifetime (¶86). Default 30 s. */
+  readonly locationCacheTtlMs?: number;
+  /** Chunks asked for per location request (the requested one plus prefetch, ¶88). Default 4. */
+  readonly prefetchChunks?: number;
+  /** Retries of a failed write, append or read before giving up. Default 5. */
+  readonly retriesMax?: number;
+  /** Slice size of a data push (≤ 1 MiB) and slices in flight per push. */
+  readonly sliceBytes?: number;
+  readonly slicesInFlightMax?: number;
+  /**
+   * How long a write or append may wait for the master to be able to grant a lease (after a
+   * master restart it grants none for a lease period, invariant M6). Default: lease + 10 s.
+   */
+  readonly leaseWaitMaxMs?: number;
+}
+
+export class GfsClientError extends Error {
+  override readonly name = 'GfsClientError';
+  constructor(
+    readonly code: GfsErrorCode,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+interface Cached<T> {
+  readonly value: T;
+  readonly expiresAt: number;
+}
+
+/** Errors worth another attempt after refreshing metadata. */
+const RETRYABLE: ReadonlySet<string> = new Set(['lease_expired', 'lease_unavailable', 'stale_version', 'data_not_found', 'chunkserver_failed', 'corrupt_replica', 'busy', 'log_unavailable', 'chunk_not_found', 'io_error']);
+
+export class GfsClient {
+  readonly cfg: GfsConfig;
+  private readonly locations = new Map<string, Cached<ChunkLocation>>();
+  private readonly leases = new Map<string, Cached<ChunkLease>>();
+  private pushSeq = 0;
+  private readonly ttlMs: number;
+  private readonly prefetch: number;
+  private readonly retries: number;
+  private readonly sliceBytes: number;
+  private readonly slicesInFlight: number;
+  private readonly leaseWaitMs: number;
+
+  constructor(private readonly o: GfsClientOptions) {
+    this.cfg = { ...defaultGfsConfig, ...o.config };
+    this.ttlMs = o.locationCacheTtlMs ?? 30_000;
+    this.prefetch = o.prefetchChunks ?? 4;
+    this.retries = o.retriesMax ?? 5;
+    this.sliceBytes = Math.min(o.sliceBytes ?? 1 << 20, 1 << 20);
+    this.slicesInFlight = o.slicesInFlightMax ?? 4;
+    this.leaseWaitMs = o.leaseWaitMaxMs ?? this.cfg.leaseDurationMs + 2 * this.cfg.leaseSkewMarginMs + 10_000;
+    if (o.masters.length === 0) throw new RangeError('GfsClient needs at least one master');
+  }
+
+  // ----- namespace -----
+
+  mkdir(path: string): Promise<void> {
+    return this.mutation({ type: 'gfs.master.mkdir', path });
+  }
+
+  /** Creates each missing directory on the way to `path`. */
+  async mkdirs(path: string): Promise<void> {
+    const parts = path.split('/').filter((p) => p !== '');
+    for (let i = 1; i <= parts.length; i++) {
+      const p = `/${parts.slice(0, i).join('/')}`;
+      try {
+        await this.mkdir(p);
+      } catch (e) {
+        if (!(e instanceof GfsClientError && e.code === 'already_exists')) throw e;
+      }
+    }
+  }
+
+  create(path: string): Promise<void> {
+    return this.mutation({ type: 'gfs.master.create', path });
+  }
+
+  delete(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+    this.forget(path);
+    return this.mutation({ type: 'gfs.master.delete', path, ...(options.recursive === undefined ? {} : { recursive: options.recursive }) });
+  }
+
+  undelete(path: string): Promise<void> {
+    return this.mutation({ type: 'gfs.master.undelete', path });
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    this.forget(from);
+    return this.mutation({ type: 'gfs.master.rename', from, to });
+  }
+
+  snapshot(source: string, target: string): Promise<void> {
+    return this.mutation({ type: 'gfs.master.snapshot', source, target });
+  }
+
+  setPolicy(path: string, policy: { replication?: number; reclaimImmediately?: boolean }): Promise<void> {
+    return this.mutation({ type: 'gfs.master.setPolicy', path, ...policy });
+  }
+
+  list(path: string, options: { includeDeleted?: boolean } = {}): Promise<FileInfo[]> {
+    return this.query<FileInfo[]>({ type: 'gfs.master.list', path, ...(options.includeDeleted === undefined ? {} : { includeDeleted: options.includeDeleted }) });
+  }
+
+  stat(path: string): Promise<FileInfo> {
+    return this.query<FileInfo>({ type: 'gfs.master.stat', path });
+  }
+
+  // ----- reads (¶84–88) -----
+
+  /**
+   * Reads up to `length` bytes at `offset`, across chunk boundaries; fewer at the end of the file.
+   * The end of the file is the length of its last chunk as its replica says now (the master's
+   * `stat` size lags: it knows lengths from chunkserver reports). Chunks before the last are full
+   * size; a range never written (a hole left by a write past the end) reads as zeros.
+   */
+  async read(path: string, offset: number, length: number): Promise<Uint8Array> {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && Number.isSafeInteger(length) && length >= 0)) throw new GfsClientError('invalid_path', `bad range ${offset}+${length}`);
+    const chunks = (await this.stat(path)).chunks ?? 0;
+    const chunk = this.cfg.chunkSizeBytes;
+    const end = Math.min(offset + length, chunks * chunk);
+    if (end <= offset) return new Uint8Array(0);
+    const out = new Uint8Array(end - offset);
+    let filled = 0;
+    for (let pos = offset; pos < end; ) {
+      const index = Math.floor(pos / chunk);
+      const within = pos - index * chunk;
+      const n = Math.min(end - pos, chunk - within);
+      const data = await this.readChunk(path, index, within, n);
+      out.set(data.subarray(0, n), pos - offset);
+      const last = index === chunks - 1;
+      filled = pos - offset + (last ? Math.min(data.length, n) : n);
+      if (last && data.length < n) break; // the end of the file
+      pos += n;
+    }
+    return filled === out.length ? out : out.slice(0, filled);
+  }
+
+  /** The file's bytes in pieces (a stream for large files; `Readable.from(client.chunks(path))` gives a Node stream). */
+  async *chunks(path: string, pieceBytes = 1 << 20): AsyncGenerator<Uint8Array> {
+    for (let pos = 0; ; pos += pieceBytes) {
+      const piece = await this.read(path, pos, pieceBytes);
+      if (piece.length > 0) yield piece;
+      if (piece.length < pieceBytes) return;
+    }
+  }
+
+  /** Reads one chunk's range from the nearest replica, trying the others on failure (¶87). */
+  private async readChunk(path: string, index: number, offset: number, length: number): Promise<Uint8Array> {
+    let lastError = '';
+    for (let attempt = 0; attempt <= this.retries; attempt++) {
+      const loc = await this.location(path, index, attempt > 0);
+      for (const r of this.nearestFirst(loc.replicas)) {
+        const reply = await this.o
+          .ask<ReadReply>(r.ref as ActorRef<never>, { type: 'gfs.chunkserver.read', handle: loc.handle, version: loc.version, offset, lengthBytes: length } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
+          .catch((e: unknown) => failure<ReadReply>(e));
+        if (reply.ok) return reply.value.data;
+        lastError = `${r.server}: ${reply.error.code}: ${reply.error.message}`;
+      }
+      if (loc.replicas.length === 0) lastError = `no live replica of chunk ${index} of ${path}`;
+      this.locations.delete(key(path, index));
+      await this.sleep(this.backoffMs(attempt));
+    }
+    throw new GfsClientError('chunkserver_failed', `reading chunk ${index} of ${path} failed on every replica: ${lastError}`);
+  }
+
+  private async location(path: string, index: number, refresh: boolean): Promise<ChunkLocation> {
+    const k = key(path, index);
+    const cached = this.locations.get(k);
+    if (!refresh && cached !== undefined && cached.expiresAt > this.o.clock.now()) return cached.value;
+    const locs = await this.query<ChunkLocation[]>({ type: 'gfs.master.getChunkLocations', path, index, count: this.prefetch });
+    const expiresAt = this.o.clock.now() + this.ttlMs;
+    for (const l of locs) this.locations.set(key(path, l.index), { value: l, expiresAt });
+    const hit = locs.find((l) => l.index === index);
+    if (hit === undefined) throw new GfsClientError('chunk_not_found', `${path} has no chunk ${index}`);
+    return hit;
+  }
+
+  // ----- writes (¶89–100) -----
+
+  /** Writes `data` at `offset` (creating chunks as needed). Serial successful writes leave the region defined. */
+  async write(path: string, offset: number, data: Uint8Array): Promise<void> {
+    if (!(Number.isSafeInteger(offset) && offset >= 0)) throw new GfsClientError('invalid_path', `bad offset ${offset}`);
+    const chunk = this.cfg.chunkSizeBytes;
+    // The master creates only the next chunk of a file: create any missing ones before the range.
+    const first = Math.floor(offset / chunk);
+    for (let i = (await this.stat(path)).chunks ?? 0; i < first; i++) {
+      const l = await this.leaseFor(path, i, false);
+      if (!l.ok) throw new GfsClientError('chunkserver_failed', `cannot create chunk ${i} of ${path}: ${l.error}`);
+    }
+    for (let pos = 0; pos < data.length; ) {
+      const at = offset + pos;
+      const index = Math.floor(at / chunk);
+      const within = at - index * chunk;
+      const n = Math.min(data.length - pos, chunk - within);
+      await this.writeChunk(path, index, within, data.subarray(pos, pos + n));
+      pos += n;
+    }
+  }
+
+  private async writeChunk(path: string, index: number, offset: number, data: Uint8Array): Promise<void> {
+    let lastError = '';
+    const waitUntil = this.o.clock.now() + this.leaseWaitMs;
+    for (let attempt = 0; attempt <= this.retries; attempt++) {
+      const lease = await this.leaseFor(path, index, attempt > 0);
+      if (!lease.ok) {
+        lastError = lease.error;
+        if (await this.waitForLease(lease.retryAfterMs, waitUntil)) attempt--;
+        else await this.sleep(this.backoffMs(attempt));
+        continue;
+      }
+      const l = lease.value;
+      const pushed = await this.push([l.primary, ...l.secondaries], data);
+      if (!pushed.ok) {
+        lastError = pushed.error;
+        this.leases.delete(key(path, index));
+        continue;
+      }
+      const reply = await this.o
+        .ask<GfsResult<unknown>>(l.primary.ref as ActorRef<never>, { type: 'gfs.chunkserver.write', handle: l.handle, version: l.version, offset, pushId: pushed.value, lengthBytes: data.length, secondaries: l.secondaries } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
+        .catch((e: unknown) => failure<GfsResult<unknown>>(e));
+      if (reply.ok) return;
+      lastError = `${reply.error.code}: ${reply.error.message}`;
+      if (!RETRYABLE.has(reply.error.code)) throw new GfsClientError(reply.error.code, reply.error.message);
+      this.leases.delete(key(path, index));
+      await this.sleep(this.backoffMs(attempt));
+    }
+    throw new GfsClientError('chunkserver_failed', `write to chunk ${index} of ${path} failed after ${this.retries + 1} attempts: ${lastError}`);
+  }
+
+  /**
+   * Atomic record append (¶101–108): GFS picks the offset and writes the record at least once as
+   * a unit; the returned offset is where this (successful) copy is. A failed attempt is retried,
+   * possibly leaving a duplicate or a partial record elsewhere — readers of such files use
+   * `RecordReader`, which skips them. Records are at most a quarter chunk (¶104).
+   */
+  async append(path: string, record: Uint8Array): Promise<{ offset: number }> {
+    const max = Math.floor(this.cfg.chunkSizeBytes / 4);
+    if (record.length > max) throw new GfsClientError('record_too_large', `record of ${record.length} bytes exceeds a quarter chunk (${max} bytes, ¶104)`);
+    let index = Math.max(0, ((await this.stat(path)).chunks ?? 1) - 1);
+    let lastError = '';
+    const waitUntil = this.o.clock.now() + this.leaseWaitMs;
+    for (let attempt = 0; attempt <= this.retries; ) {
+      const lease = await this.leaseFor(path, index, attempt > 0);
+      if (!lease.ok) {
+        lastError = lease.error;
+        if (await this.waitForLease(lease.retryAfterMs, waitUntil)) continue;
+        attempt++;
+        await this.sleep(this.backoffMs(attempt));
+        continue;
+      }
+      const l = lease.value;
+      const pushed = await this.push([l.primary, ...l.secondaries], record);
+      let reply: AppendReply;
+      if (!pushed.ok) reply = { ok: false, error: { code: 'chunkserver_failed', message: pushed.error } };
+      else {
+        reply = await this.o
+          .ask<AppendReply>(l.primary.ref as ActorRef<never>, { type: 'gfs.chunkserver.append', handle: l.handle, version: l.version, pushId: pushed.value, lengthBytes: record.length, secondaries: l.secondaries } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
+          .catch((e: unknown) => failure<AppendReply>(e));
+      }
+      if (reply.ok) {
+        if ('offset' in reply.value) return { offset: index * this.cfg.chunkSizeBytes + reply.value.offset };
+        index++; // the chunk was padded: the record goes to the next one (¶104); not a failure
+        continue;
+      }
+      lastError = `${reply.error.code}: ${reply.error.message}`;
+      if (!RETRYABLE.has(reply.error.code)) throw new GfsClientError(reply.error.code, reply.error.message);
+      this.leases.delete(key(path, index));
+      attempt++;
+      await this.sleep(this.backoffMs(attempt));
+    }
+    throw new GfsClientError('chunkserver_failed', `record append to ${path} failed after ${this.retries + 1} attempts: ${lastError}`);
+  }
+
+  /** The lease holder for a chunk, from the cache while the lease runs (¶92), else from the master. */
+  /** Waits the time the master named for a lease to become grantable, within the overall budget; false when there is none or it is spent. */
+  private async waitForLease(retryAfterMs: number | undefined, waitUntil: number): Promise<boolean> {
+    const now = this.o.clock.now();
+    if (retryAfterMs === undefined || now + retryAfterMs > waitUntil) return false;
+    await this.sleep(retryAfterMs + 1);
+    return true;
+  }
+
+  private async leaseFor(path: string, index: number, refresh: boolean): Promise<{ ok: true; value: ChunkLease } | { ok: false; error: string; retryAfterMs?: number }> {
+    const k = key(path, index);
+    const cached = this.leases.get(k);
+    const now = this.o.clock.now();
+    if (!refresh && cached !== undefined && cached.expiresAt > now) return { ok: true, value: cached.value };
+    const r = await this.askMaster<ChunkLease>({ type: 'gfs.master.findLeaseHolder', path, index }, true);
+    if (!r.ok) {
+      if (!RETRYABLE.has(r.error.code)) throw new GfsClientError(r.error.code, r.error.message);
+      return { ok: false, error: `${r.error.code}: ${r.error.message}`, ...(r.error.retryAfterMs === undefined ? {} : { retryAfterMs: r.error.retryAfterMs }) };
+    }
+    // Trust the lease a little less long than the master says, for clock skew.
+    this.leases.set(k, { value: r.value, expiresAt: Math.min(r.value.expiresAt, now + this.cfg.leaseDurationMs) - this.cfg.leaseSkewMarginMs });
+    return { ok: true, value: r.value };
+  }
+
+  /**
+   * Pushes data to every replica (¶94–97): slices go to the nearest replica, which forwards each
+   * one along the chain as it arrives; up to `slicesInFlightMax` slices are in flight at once.
+   */
+  private async push(replicas: readonly ReplicaAddr[], data: Uint8Array): Promise<{ ok: true; value: string } | { ok: false; error: string }> {
+    const chain = this.chainOrder(replicas);
+    const head = chain[0];
+    if (head === undefined) return { ok: false, error: 'no replica to push to' };
+    const pushId = `${this.o.clientId}:${++this.pushSeq}`;
+    const slices = Math.max(1, Math.ceil(data.length / this.sliceBytes));
+    let next = 0;
+    let error: string | undefined;
+    const sender = async (): Promise<void> => {
+      while (next < slices && error === undefined) {
+        const slice = next++;
+        const part = data.subarray(slice * this.sliceBytes, Math.min(data.length, (slice + 1) * this.sliceBytes));
+        const r = await this.o
+          .ask<GfsResult<unknown>>(head.ref as ActorRef<never>, { type: 'gfs.chunkserver.pushData', pushId, slice, slices, data: part, chain: chain.slice(1) } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
+          .catch((e: unknown) => failure<GfsResult<unknown>>(e));
+        if (!r.ok) error = `push to ${head.server}: ${r.error.code}: ${r.error.message}`;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.slicesInFlight, slices) }, sender));
+    return error === undefined ? { ok: true, value: pushId } : { ok: false, error };
+  }
+
+  /** Replicas by network distance (same host, then same rack, then the rest; ¶87). */
+  private nearestFirst(replicas: readonly ReplicaAddr[]): ReplicaAddr[] {
+    return [...replicas].sort((a, b) => this.distance(a) - this.distance(b) || (a.server < b.server ? -1 : 1));
+  }
+
+  /** The push chain: from the client, always on to the closest replica not yet in the chain (¶95). */
+  private chainOrder(replicas: readonly ReplicaAddr[]): ReplicaAddr[] {
+    const left = [...replicas];
+    const chain: ReplicaAddr[] = [];
+    let from: { host?: string; rack?: string } = { ...(this.o.host === undefined ? {} : { host: this.o.host }), ...(this.o.rack === undefined ? {} : { rack: this.o.rack }) };
+    while (left.length > 0) {
+      left.sort((a, b) => hops(from, a) - hops(from, b) || (a.server < b.server ? -1 : 1));
+      const next = left.shift() as ReplicaAddr;
+      chain.push(next);
+      from = next;
+    }
+    return chain;
+  }
+
+  private distance(r: ReplicaAddr): number {
+    return hops({ ...(this.o.host === undefined ? {} : { host: this.o.host }), ...(this.o.rack === undefined ? {} : { rack: this.o.rack }) }, r);
+  }
+
+  // ----- master requests -----
+
+  private async mutation(m: MasterMsg): Promise<void> {
+    const r = await this.askMaster<unknown>(m, true);
+    if (!r.ok) throw new GfsClientError(r.error.code, r.error.message);
+  }
+
+  private async query<T>(m: MasterMsg): Promise<T> {
+    const r = await this.askMaster<T>(m, false);
+    if (!r.ok) throw new GfsClientError(r.error.code, r.error.message);
+    return r.value;
+  }
+
+  /** Asks the primary master; reads fall back to shadows when the primary cannot be reached (¶120). */
+  private async askMaster<T>(m: MasterMsg, mutation: boolean): Promise<GfsResult<T>> {
+    const targets = mutation ? this.o.masters.slice(0, 1) : this.o.masters;
+    let last: GfsResult<T> = { ok: false, error: { code: 'not_primary', message: 'no master answered' } };
+    for (const master of targets) {
+      last = await this.o.ask<GfsResult<T>>(master as ActorRef<never>, m, { timeoutMs: this.cfg.rpcTimeoutMs }).catch((e: unknown) => failure<GfsResult<T>>(e));
+      if (last.ok || !isUnreachable(last.error.code)) return last;
+    }
+    return last;
+  }
+
+  private forget(path: string): void {
+    const prefix = `${path}#`;
+    for (const k of [...this.locations.keys()]) if (k.startsWith(prefix)) this.locations.delete(k);
+    for (const k of [...this.leases.keys()]) if (k.startsWith(prefix)) this.leases.delete(k);
+  }
+
+  private backoffMs(attempt: number): number {
+    return Math.min(2_000, 50 * 2 ** attempt);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => void this.o.timers.after(ms, resolve));
+  }
+}
+
+/**
+ * Writes framed records to an append file (¶107): each record gets a unique id and a checksum,
+ * so `RecordReader` can drop duplicates from retried appends and skip padding and partial records.
+ */
+export class RecordWriter {
+  private seq = 0n;
+
+  /** `writerId`: a random 64-bit number, unique among this file's writers. */
+  constructor(
+    private readonly client: GfsClient,
+    readonly path: string,
+    readonly writerId: bigint,
+  ) {}
+
+  /** Appends one record; resolves with its offset once GFS acknowledged it (at-least-once). */
+  append(data: Uint8Array): Promise<{ offset: number }> {
+    return this.client.append(this.path, encodeRecord({ writer: this.writerId, seq: ++this.seq }, data));
+  }
+}
+
+/** Reads an append file's records: each acknowledged record exactly once, in file order (R1). */
+export class RecordReader {
+  readonly stats: ParseStats = { skippedBytes: 0, paddingBytes: 0 };
+  private readonly seen = new DuplicateFilter();
+
+  constructor(
+    private readonly client: GfsClient,
+    readonly path: string,
+  ) {}
+
+  async *records(): AsyncGenerator<{ readonly writer: bigint; readonly seq: bigint; readonly data: Uint8Array; readonly offset: number }> {
+    const info = await this.client.stat(this.path);
+    const chunkBytes = this.client.cfg.chunkSizeBytes;
+    for (let index = 0; index < (info.chunks ?? 0); index++) {
+      const start = index * chunkBytes;
+      const bytes = await this.client.read(this.path, start, chunkBytes);
+      const { records } = parseRecords(bytes, Math.floor(chunkBytes / 4), this.stats);
+      for (const r of records) {
+        if (this.seen.firstTime(r)) yield { writer: r.writer, seq: r.seq, data: r.data, offset: start + r.offset };
+      }
+    }
+  }
+}
+
+export const recordOverheadBytes = RECORD_HEADER_BYTES;
+
+function key(path: string, index: number): string {
+  return `${path}#${index}`;
+}
+
+function hops(from: { host?: string; rack?: string }, to: ReplicaAddr): number {
+  if (from.host !== undefined && from.host === to.host) return 0;
+  if (from.rack !== undefined && from.rack === to.rack) return 1;
+  return 2;
+}
+
+function isUnreachable(code: GfsErrorCode): boolean {
+  return code === 'chunkserver_failed' || code === 'log_unavailable' || code === 'io_error';
+}
+
+/** A failed ask (timeout, link down, no such actor) as a result value. */
+function failure<R extends GfsResult<unknown>>(e: unknown): R {
+  const code: GfsErrorCode = e instanceof TroupeError ? 'chunkserver_failed' : 'io_error';
+  return { ok: false, error: { code, message: e instanceof Error ? e.message : String(e) } } as R;
+}

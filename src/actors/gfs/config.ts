@@ -1,0 +1,83 @@
+/**
+ * GFS configuration with the paper's defaults (DESIGN.md §5). Every value carries its unit and
+ * the source it comes from.
+ */
+export interface GfsConfig {
+  /** Chunk size: 64 MiB (patent ¶37; slides 13). */
+  readonly chunkSizeBytes: number;
+  /** Replicas per chunk unless a directory says otherwise: 3 (patent ¶66). */
+  readonly replicationDefault: number;
+  /** Initial lease: 60 s (patent ¶90). */
+  readonly leaseDurationMs: number;
+  /**
+   * Margin the master adds before it treats a lease as expired, covering clock skew between the
+   * master and chunkservers (a chunkserver stops acting as primary at its own expiry time).
+   */
+  readonly leaseSkewMarginMs: number;
+  /** Hidden (deleted) files are reclaimed after 3 days (patent ¶73; slides). */
+  readonly deletedRetentionMs: number;
+  /** Heartbeat period of chunkservers. */
+  readonly heartbeatIntervalMs: number;
+  /** A chunkserver not heard from for this long is considered dead; its replicas are missing. */
+  readonly chunkserverTimeoutMs: number;
+  /** Namespace scan (GC, orphan chunks) period (patent ¶73–74). */
+  readonly gcScanIntervalMs: number;
+  /** Re-replication and rebalancing pass period (patent ¶66–71). */
+  readonly replicationScanIntervalMs: number;
+  /** Concurrent clones, in total and per chunkserver (patent ¶69). */
+  readonly clonesInFlightMax: number;
+  readonly clonesPerServerMax: number;
+  /** Per-clone bandwidth cap a chunkserver applies (patent ¶69). */
+  readonly cloneBandwidthBytesPerSecMax: number;
+  /** A "recent" creation, for spreading new chunks (patent ¶62). */
+  readonly recentCreationWindowMs: number;
+  /** Creations per chunkserver within the window before it is avoided (patent ¶62). */
+  readonly recentCreationsPerServerMax: number;
+  /** Rebalance when a server's utilization exceeds the average by this fraction (patent ¶70–71). */
+  readonly rebalanceThreshold: number;
+  /** Moves started per rebalancing pass. */
+  readonly rebalanceMovesPerPassMax: number;
+  /** How often a shadow master asks each chunkserver for a full chunk report (¶121: it polls for locations). */
+  readonly shadowReportIntervalMs: number;
+  /** Checkpoint once the log holds this many records past the last checkpoint (¶49: keep the log small). */
+  readonly checkpointEveryRecords: number;
+  /** How often the master checks whether a checkpoint is due. */
+  readonly checkpointCheckIntervalMs: number;
+  /** Timeout of the master's requests to chunkservers and replicas. */
+  readonly rpcTimeoutMs: number;
+  /** Diagnostic RPC log entries kept in memory (patent ¶129–131). */
+  readonly rpcLogEntriesMax: number;
+  /**
+   * `per-path` (the patent's scheme, ¶53–59) or `global`: one lock around the whole namespace for
+   * every mutation. `global` exists only as the baseline of the `create-same-dir` benchmark.
+   */
+  readonly namespaceLocking: 'per-path' | 'global';
+  /** Longest accepted path, bytes. */
+  readonly pathLengthMax: number;
+}
+
+export const defaultGfsConfig: GfsConfig = {
+  chunkSizeBytes: 64 * 1024 * 1024,
+  replicationDefault: 3,
+  leaseDurationMs: 60_000,
+  leaseSkewMarginMs: 1_000,
+  deletedRetentionMs: 3 * 24 * 3600 * 1000,
+  heartbeatIntervalMs: 1_000,
+  chunkserverTimeoutMs: 10_000,
+  gcScanIntervalMs: 60_000,
+  replicationScanIntervalMs: 2_000,
+  clonesInFlightMax: 8,
+  clonesPerServerMax: 2,
+  cloneBandwidthBytesPerSecMax: 50 * 1024 * 1024,
+  recentCreationWindowMs: 60_000,
+  recentCreationsPerServerMax: 8,
+  rebalanceThreshold: 0.1,
+  rebalanceMovesPerPassMax: 2,
+  shadowReportIntervalMs: 10_000,
+  checkpointEveryRecords: 10_000,
+  checkpointCheckIntervalMs: 5_000,
+  rpcTimeoutMs: 5_000,
+  rpcLogEntriesMax: 10_000,
+  namespaceLocking: 'per-path',
+  pathLengthMax: 4096,
+};

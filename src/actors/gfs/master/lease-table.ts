@@ -1,0 +1,90 @@
+/**
+ * Chunk leases (patent ¶89–90): at most one primary per chunk at any time (invariant M6).
+ *
+ * A lease runs until `expiresAt` on the master's clock. The master treats it as held until
+ * `expiresAt + skewMarginMs`, while the primary stops acting at its own `expiresAt`: with clock
+ * skew below the margin, the old primary has stopped before the master could grant a new lease.
+ * Revocation (rename, snapshot, ¶90, ¶111) removes a lease only once the primary confirmed it;
+ * an unreachable primary's lease simply runs out.
+ */
+export interface Lease {
+  readonly handle: bigint;
+  readonly primary: string;
+  readonly version: number;
+  readonly grantedAt: number;
+  expiresAt: number;
+}
+
+type ChunkHandleList = bigint[];
+
+export class LeaseTable {
+  private readonly leases = new Map<bigint, Lease>();
+  /** No lease may be granted before this time (after a master restart: leases granted by the previous incarnation may still run). */
+  private grantsAllowedFrom: number;
+
+  constructor(
+    readonly durationMs: number,
+    readonly skewMarginMs: number,
+    startedAt: number,
+    afterRestart: boolean,
+  ) {
+    this.grantsAllowedFrom = afterRestart ? startedAt + durationMs + skewMarginMs : startedAt;
+  }
+
+  /** The lease in force for `handle`, as the master must assume it (including the skew margin). */
+  current(handle: bigint, now: number): Lease | undefined {
+    const l = this.leases.get(handle);
+    if (l === undefined) return undefined;
+    if (now >= l.expiresAt + this.skewMarginMs) {
+      this.leases.delete(handle);
+      return undefined;
+    }
+    return l;
+  }
+
+  /** When a new lease on `handle` may be granted (now, or after the current one surely ended). */
+  grantableAt(handle: bigint, now: number): number {
+    const l = this.current(handle, now);
+    const after = l === undefined ? now : l.expiresAt + this.skewMarginMs;
+    return Math.max(after, this.grantsAllowedFrom);
+  }
+
+  grant(handle: bigint, primary: string, version: number, now: number): Lease {
+    if (this.grantableAt(handle, now) > now) throw new Error(`M6: lease on ${handle} granted while another may be in force`);
+    const lease: Lease = { handle, primary, version, grantedAt: now, expiresAt: now + this.durationMs };
+    this.leases.set(handle, lease);
+    return lease;
+  }
+
+  /** Extends the lease if `primary` holds it (¶90: piggybacked on heartbeats while mutations continue). */
+  extend(handle: bigint, primary: string, now: number): Lease | undefined {
+    const l = this.current(handle, now);
+    if (l === undefined || l.primary !== primary || now >= l.expiresAt) return undefined;
+    l.expiresAt = now + this.durationMs;
+    return l;
+  }
+
+  /** The primary confirmed it gave the lease up. */
+  revoked(handle: bigint): void {
+    this.leases.delete(handle);
+  }
+
+  /** Every lease in force held by `primary`. */
+  heldBy(primary: string, now: number): Lease[] {
+    const out: Lease[] = [];
+    for (const h of [...this.leases.keys()]) {
+      const l = this.current(h, now);
+      if (l !== undefined && l.primary === primary) out.push(l);
+    }
+    return out;
+  }
+
+  /** Chunks that have a lease entry (possibly expired). */
+  handles(): ChunkHandleList {
+    return [...this.leases.keys()];
+  }
+
+  get size(): number {
+    return this.leases.size;
+  }
+}

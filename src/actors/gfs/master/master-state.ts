@@ -1,0 +1,290 @@
+import { ROOT, isWithin, parent } from './paths.js';
+
+/**
+ * The master's persistent metadata (patent ¶41–47): the namespace as a lookup table from full
+ * path to metadata (¶42 — no per-directory lists), the file → chunk-handle mapping (¶43), chunk
+ * versions (¶44, ¶76) and reference counts (¶113). Chunk *locations* are not here: they are never
+ * persisted and are rebuilt from chunkserver reports (¶45).
+ *
+ * Every change is a `MasterRecord`; `apply` is deterministic, so the state after a checkpoint plus
+ * the log records after it is the state before a crash (¶47–49, invariant M5).
+ */
+export interface FileNode {
+  readonly kind: 'file';
+  /** Chunk handles by chunk index. */
+  chunks: bigint[];
+  ctime: number;
+  mtime: number;
+  /** Set on the top node of a deleted (hidden) file or subtree (¶72). */
+  deletedAt?: number;
+  origPath?: string;
+}
+
+export interface DirNode {
+  readonly kind: 'dir';
+  ctime: number;
+  /** Replication goal for files below (¶66, ¶81, ¶117); inherited from the nearest ancestor that sets one. */
+  replication?: number;
+  /** Deleted files below are reclaimed at once instead of after the retention delay (¶81). */
+  reclaimImmediately?: boolean;
+  deletedAt?: number;
+  origPath?: string;
+}
+
+export type NamespaceNode = FileNode | DirNode;
+
+export interface ChunkMeta {
+  /** Current version; bumped at every lease grant (¶76–77). */
+  version: number;
+  /** Files (including snapshots and hidden files) referencing the chunk (¶113). */
+  refs: number;
+}
+
+export type MasterRecord =
+  | { readonly op: 'mkdir'; readonly path: string; readonly at: number }
+  | { readonly op: 'create'; readonly path: string; readonly at: number }
+  | { readonly op: 'addChunk'; readonly path: string; readonly index: number; readonly handle: bigint; readonly version: number; readonly at: number }
+  /** Delete (¶72): the file or subtree is renamed to a hidden name carrying the deletion time. */
+  | { readonly op: 'hide'; readonly path: string; readonly hidden: string; readonly at: number }
+  | { readonly op: 'unhide'; readonly hidden: string; readonly path: string }
+  /** Erase metadata (¶73): the subtree's files lose their chunk references; chunks with none left are erased (¶74). */
+  | { readonly op: 'remove'; readonly path: string }
+  | { readonly op: 'rename'; readonly from: string; readonly to: string; readonly at: number }
+  /** Snapshot (¶112): duplicate the metadata; the copies share chunks (refs + 1). */
+  | { readonly op: 'snapshot'; readonly source: string; readonly target: string; readonly at: number }
+  | { readonly op: 'bumpVersion'; readonly handle: bigint; readonly version: number }
+  /** Copy-on-write (¶113): the file's chunk `index` switches from shared `from` to its new copy `to`. */
+  | { readonly op: 'cow'; readonly path: string; readonly index: number; readonly from: bigint; readonly to: bigint; readonly version: number }
+  | { readonly op: 'setPolicy'; readonly path: string; readonly replication?: number; readonly reclaimImmediately?: boolean };
+
+export class MasterState {
+  readonly nodes = new Map<string, NamespaceNode>();
+  readonly chunks = new Map<bigint, ChunkMeta>();
+  /** The logical clock (¶44, ¶47): chunk handles are drawn from it. */
+  logicalTime = 0;
+  /** Records applied (the log sequence the state reflects). */
+  applied = 0;
+
+  constructor() {
+    this.nodes.set(ROOT, { kind: 'dir', ctime: 0 });
+  }
+
+  get(path: string): NamespaceNode | undefined {
+    return this.nodes.get(path);
+  }
+
+  /** Direct children of a directory (a scan of the lookup table: there are no per-directory lists, ¶42). */
+  children(dir: string): string[] {
+    const prefix = dir === ROOT ? '/' : `${dir}/`;
+    const out: string[] = [];
+    for (const p of this.nodes.keys()) {
+      if (p !== ROOT && p.startsWith(prefix) && p.indexOf('/', prefix.length) < 0) out.push(p);
+    }
+    return out.sort();
+  }
+
+  /** Every path at or below `path`. */
+  subtree(path: string): string[] {
+    const out: string[] = [];
+    for (const p of this.nodes.keys()) if (isWithin(p, path)) out.push(p);
+    return out;
+  }
+
+  /** The replication goal and reclamation policy that apply at `path` (nearest ancestor setting, ¶81). */
+  policy(path: string, replicationDefault: number): { replication: number; reclaimImmediately: boolean } {
+    let replication: number | undefined;
+    let reclaim: boolean | undefined;
+    for (let p = path; ; p = parent(p)) {
+      const n = this.nodes.get(p);
+      if (n !== undefined && n.kind === 'dir') {
+        replication ??= n.replication;
+        reclaim ??= n.reclaimImmediately;
+      }
+      if (p === ROOT || (replication !== undefined && reclaim !== undefined)) break;
+    }
+    return { replication: replication ?? replicationDefault, reclaimImmediately: reclaim ?? false };
+  }
+
+  /** A fresh 64-bit chunk handle encoding the logical time (¶43–44): time in the high 48 bits. */
+  nextHandle(): bigint {
+    this.logicalTime++;
+    return BigInt(this.logicalTime) << 16n;
+  }
+
+  apply(r: MasterRecord): void {
+    this.applied++;
+    switch (r.op) {
+      case 'mkdir':
+        this.expectParentDir(r.path);
+        this.expectAbsent(r.path);
+        this.nodes.set(r.path, { kind: 'dir', ctime: r.at });
+        return;
+      case 'create':
+        this.expectParentDir(r.path);
+        this.expectAbsent(r.path);
+        this.nodes.set(r.path, { kind: 'file', chunks: [], ctime: r.at, mtime: r.at });
+        return;
+      case 'addChunk': {
+        const f = this.expectFile(r.path);
+        if (r.index !== f.chunks.length) throw new Error(`record addChunk ${r.path}[${r.index}] but the file has ${f.chunks.length} chunks`);
+        if (this.chunks.has(r.handle)) throw new Error(`record addChunk reuses handle ${r.handle}`);
+        f.chunks.push(r.handle);
+        f.mtime = r.at;
+        this.chunks.set(r.handle, { version: r.version, refs: 1 });
+        this.observeHandle(r.handle);
+        return;
+      }
+      case 'hide': {
+        this.move(r.path, r.hidden);
+        const n = this.nodes.get(r.hidden) as NamespaceNode;
+        n.deletedAt = r.at;
+        n.origPath = r.path;
+        return;
+      }
+      case 'unhide': {
+        this.move(r.hidden, r.path);
+        const n = this.nodes.get(r.path) as NamespaceNode;
+        delete n.deletedAt;
+        delete n.origPath;
+        return;
+      }
+      case 'remove':
+        for (const p of this.subtree(r.path)) {
+          const n = this.nodes.get(p) as NamespaceNode;
+          if (n.kind === 'file') for (const h of n.chunks) this.unref(h);
+          this.nodes.delete(p);
+        }
+        return;
+      case 'rename':
+        this.move(r.from, r.to);
+        return;
+      case 'snapshot': {
+        this.expectParentDir(r.target);
+        this.expectAbsent(r.target);
+        const src = this.nodes.get(r.source);
+        if (src === undefined) throw new Error(`record snapshot of missing ${r.source}`);
+        for (const p of this.subtree(r.source)) {
+          const n = this.nodes.get(p) as NamespaceNode;
+          const q = r.target + p.slice(r.source.length);
+          if (n.kind === 'file') {
+            for (const h of n.chunks) (this.chunks.get(h) as ChunkMeta).refs++;
+            this.nodes.set(q, { kind: 'file', chunks: [...n.chunks], ctime: r.at, mtime: n.mtime });
+          } else {
+            this.nodes.set(q, { kind: 'dir', ctime: r.at, ...(n.replication === undefined ? {} : { replication: n.replication }), ...(n.reclaimImmediately === undefined ? {} : { reclaimImmediately: n.reclaimImmediately }) });
+          }
+        }
+        return;
+      }
+      case 'bumpVersion': {
+        const c = this.chunks.get(r.handle);
+        if (c === undefined) throw new Error(`record bumpVersion of unknown chunk ${r.handle}`);
+        if (r.version <= c.version) throw new Error(`record bumpVersion ${r.handle} to ${r.version} <= ${c.version}`);
+        c.version = r.version;
+        return;
+      }
+      case 'cow': {
+        const f = this.expectFile(r.path);
+        if (f.chunks[r.index] !== r.from) throw new Error(`record cow ${r.path}[${r.index}] expected ${r.from}`);
+        if (this.chunks.has(r.to)) throw new Error(`record cow reuses handle ${r.to}`);
+        f.chunks[r.index] = r.to;
+        this.unref(r.from);
+        this.chunks.set(r.to, { version: r.version, refs: 1 });
+        this.observeHandle(r.to);
+        return;
+      }
+      case 'setPolicy': {
+        const n = this.nodes.get(r.path);
+        if (n === undefined || n.kind !== 'dir') throw new Error(`record setPolicy on non-directory ${r.path}`);
+        if (r.replication !== undefined) n.replication = r.replication;
+        if (r.reclaimImmediately !== undefined) n.reclaimImmediately = r.reclaimImmediately;
+        return;
+      }
+      default: {
+        const never: never = r;
+        throw new Error(`unknown master record ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Checks the state's own invariants (the simulator calls this after every message). */
+  invariants(): void {
+    const refs = new Map<bigint, number>();
+    for (const [p, n] of this.nodes) {
+      if (p !== ROOT) {
+        const d = this.nodes.get(parent(p));
+        if (d === undefined || d.kind !== 'dir') throw new Error(`M3: ${p} has no parent directory`);
+      }
+      if (n.kind === 'file') for (const h of n.chunks) refs.set(h, (refs.get(h) ?? 0) + 1);
+    }
+    for (const [h, c] of this.chunks) {
+      if ((refs.get(h) ?? 0) !== c.refs) throw new Error(`M4: chunk ${h} has refs ${c.refs} but ${refs.get(h) ?? 0} files reference it`);
+    }
+    for (const h of refs.keys()) if (!this.chunks.has(h)) throw new Error(`M4: a file references unknown chunk ${h}`);
+  }
+
+  /** A plain-data image for checkpoints (¶49). */
+  toCheckpoint(): MasterCheckpoint {
+    return {
+      logicalTime: this.logicalTime,
+      applied: this.applied,
+      nodes: [...this.nodes.entries()].map(([p, n]) => [p, n.kind === 'file' ? { ...n, chunks: [...n.chunks] } : { ...n }]),
+      chunks: [...this.chunks.entries()].map(([h, c]) => [h, c.version, c.refs]),
+    };
+  }
+
+  static fromCheckpoint(cp: MasterCheckpoint): MasterState {
+    const s = new MasterState();
+    s.logicalTime = cp.logicalTime;
+    s.applied = cp.applied;
+    s.nodes.clear();
+    for (const [p, n] of cp.nodes) s.nodes.set(p, n.kind === 'file' ? { ...n, chunks: [...n.chunks] } : { ...n });
+    for (const [h, version, refs] of cp.chunks) s.chunks.set(h, { version, refs });
+    return s;
+  }
+
+  private unref(h: bigint): void {
+    const c = this.chunks.get(h);
+    if (c === undefined) throw new Error(`unref of unknown chunk ${h}`);
+    c.refs--;
+    if (c.refs === 0) this.chunks.delete(h); // an orphan: erased from the master's records (¶74)
+  }
+
+  private observeHandle(h: bigint): void {
+    const t = Number(h >> 16n);
+    if (t > this.logicalTime) this.logicalTime = t;
+  }
+
+  private move(from: string, to: string): void {
+    if (!this.nodes.has(from)) throw new Error(`record moves missing ${from}`);
+    this.expectParentDir(to);
+    this.expectAbsent(to);
+    const moved = this.subtree(from);
+    for (const p of moved) {
+      const n = this.nodes.get(p) as NamespaceNode;
+      this.nodes.delete(p);
+      this.nodes.set(to + p.slice(from.length), n);
+    }
+  }
+
+  private expectParentDir(path: string): void {
+    const d = this.nodes.get(parent(path));
+    if (d === undefined || d.kind !== 'dir') throw new Error(`record names ${path} whose parent is not a directory`);
+  }
+
+  private expectAbsent(path: string): void {
+    if (this.nodes.has(path)) throw new Error(`record creates ${path}, which exists`);
+  }
+
+  private expectFile(path: string): FileNode {
+    const f = this.nodes.get(path);
+    if (f === undefined || f.kind !== 'file') throw new Error(`record names file ${path}, which is not a file`);
+    return f;
+  }
+}
+
+export interface MasterCheckpoint {
+  readonly logicalTime: number;
+  readonly applied: number;
+  readonly nodes: Array<[string, NamespaceNode]>;
+  readonly chunks: Array<[bigint, number, number]>;
+}

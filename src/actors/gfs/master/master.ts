@@ -1,0 +1,927 @@
+import type { ActorContext, ActorFactory, Behavior } from '../../../runtime/behavior.js';
+import { Deque } from '../../../mailbox/deque.js';
+import type { ActorRef } from '../../../runtime/ref.js';
+import { defaultGfsConfig, type GfsConfig } from '../config.js';
+import { fail, ok, type GfsError, type GfsResult } from '../errors.js';
+import type {
+  ChunkHandle,
+  ChunkLease,
+  ChunkLocation,
+  ChunkReport,
+  ChunkserverMsg,
+  ChunkserverReply,
+  ClusterStatus,
+  FileInfo,
+  HeartbeatReply,
+  MasterMsg,
+  MasterRole,
+  ReplicaAddr,
+  RpcLogEntry,
+  ServerStatus,
+} from '../protocol.js';
+import type { Journal } from './journal.js';
+import { LeaseTable } from './lease-table.js';
+import { LockTable, lockSet, type LockMode } from './lock-table.js';
+import { MasterState, type MasterCheckpoint, type MasterRecord } from './master-state.js';
+import { expiredHidden, info, planCreate, planDelete, planRename, planSetPolicy, planSnapshot, planUndelete, type PlanContext } from './namespace.js';
+import { pathProblem } from './paths.js';
+import { choosePlacement, planRebalance, type ServerView } from './placement.js';
+import { planClones, type UnderReplicated } from './replication.js';
+
+/**
+ * The GFS master as an actor (patent ¶41–81, ¶89–90, ¶110–121). Pure cores — the lock table,
+ * the state and its records, leases, placement, re-replication — live in their own files; this
+ * shell does the I/O: the replicated log, chunkserver commands, heartbeats and timers.
+ *
+ * Turns: the master is *reentrant* (DESIGN.md §3). Long operations (waiting for a lock, a log
+ * flush, a chunkserver) yield at `await`, and other requests proceed meanwhile; the namespace
+ * locks of ¶53–59 isolate operations that touch the same paths.
+ *
+ * Roles: the `primary` accepts mutations. A `replica` keeps a durable copy of the log; the primary
+ * replies to a client only after its own journal *and every replica* have the record (¶48, ¶118).
+ * A `shadow` follows the log without a journal of its own (¶120–121). Replicas and shadows serve
+ * read-only requests (list, stat, chunk locations) and answer mutations with `not_primary`.
+ */
+export interface MasterOptions {
+  readonly role: MasterRole;
+  /** Durable log; required for the primary and replicas. */
+  readonly journal?: Journal;
+  /** Master replicas the primary must reach before a change is committed (¶118). */
+  readonly replicas?: readonly ActorRef<MasterMsg>[];
+  /** Followers told about records asynchronously (shadows, ¶121). */
+  readonly followers?: readonly ActorRef<MasterMsg>[];
+  /** The primary's address, named in `not_primary` errors. */
+  readonly primaryName?: string;
+  readonly config?: Partial<GfsConfig>;
+  /** Start in recovery mode: no lease before the previous incarnation's could have expired. Default true. */
+  readonly afterRestart?: boolean;
+}
+
+interface ServerState {
+  readonly id: string;
+  ref: ActorRef<ChunkserverMsg>;
+  rack: string;
+  host: string;
+  usedBytes: number;
+  capacityBytes: number;
+  lastHeartbeat: number;
+  alive: boolean;
+  reported: boolean;
+  lastReportAt: number;
+  /** Replicas as last reported or since created: handle → version, length. */
+  readonly chunks: Map<ChunkHandle, { version: number; lengthBytes: number }>;
+  decommission: 'none' | 'draining' | 'done';
+  readonly recentCreations: number[];
+}
+
+const TAIL_RECORDS_MAX = 10_000;
+
+export function gfsMaster(options: MasterOptions): ActorFactory<MasterMsg> {
+  return (ctx) => new Master(ctx, options).behavior();
+}
+
+class Master {
+  private readonly cfg: GfsConfig;
+  private state = new MasterState();
+  private readonly locks = new LockTable();
+  private readonly leases: LeaseTable;
+  private readonly servers = new Map<string, ServerState>();
+  /** Up-to-date replica holders per chunk (locations, ¶45): rebuilt from reports, never persisted. */
+  private readonly locations = new Map<ChunkHandle, Set<string>>();
+  private readonly clones = new Map<string, { handle: ChunkHandle; source: string; target: string }>();
+  private readonly blocking = new Set<ChunkHandle>();
+  /** Handles being created or copied but not yet logged: a report naming them is not garbage. */
+  private readonly pendingChunks = new Set<ChunkHandle>();
+  private readonly rpcLog: Deque<{ time: number; from: ActorRef<unknown> | undefined; request: MasterMsg; outcome: unknown; durationMs: number }> = new Deque(64);
+  /** Recent records for catching up lagging replicas and followers. */
+  private readonly tail: Deque<MasterRecord> = new Deque(64);
+  private lsn = 0;
+  private checkpointLsn = 0;
+  private hiddenSeq = 0;
+  private ready = false;
+  /** Replica lsn as last acknowledged. */
+  private readonly replicaLsn = new Map<string, number>();
+  /** The last journal append in flight (appends are issued in lsn order and complete in order). */
+  private lastAppend: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly ctx: ActorContext<MasterMsg>,
+    private readonly opts: MasterOptions,
+  ) {
+    this.cfg = { ...defaultGfsConfig, ...opts.config };
+    this.leases = new LeaseTable(this.cfg.leaseDurationMs, this.cfg.leaseSkewMarginMs, ctx.clock.now(), opts.afterRestart ?? true);
+    if (opts.role !== 'shadow' && opts.journal === undefined) throw new Error(`a ${opts.role} master needs a journal`);
+  }
+
+  behavior(): Behavior<MasterMsg> {
+    return {
+      preStart: () => this.start(),
+      receive: (m) => this.receive(m),
+      invariants: () => this.invariants(),
+    };
+  }
+
+  // ----- startup and recovery (¶49, ¶51) -----
+
+  private async start(): Promise<void> {
+    const journal = this.opts.journal;
+    if (journal !== undefined) {
+      const { checkpoint, records } = await journal.load();
+      if (checkpoint !== undefined) {
+        this.state = MasterState.fromCheckpoint(checkpoint.state);
+        this.lsn = checkpoint.lsn;
+        this.checkpointLsn = checkpoint.lsn;
+      }
+      for (const r of records) {
+        this.state.apply(r);
+        this.lsn++;
+        this.remember(r);
+      }
+    }
+    this.ready = true;
+    if (this.opts.role === 'primary') {
+      const t = this.ctx.timers;
+      t.repeat('liveness', this.cfg.heartbeatIntervalMs, { type: 'gfs.master.tick', task: 'liveness' });
+      t.repeat('replication', this.cfg.replicationScanIntervalMs, { type: 'gfs.master.tick', task: 'replication' });
+      t.repeat('gc', this.cfg.gcScanIntervalMs, { type: 'gfs.master.tick', task: 'gc' });
+      t.repeat('checkpoint', this.cfg.checkpointCheckIntervalMs, { type: 'gfs.master.tick', task: 'checkpoint' });
+      this.ctx.log.info('master ready', { lsn: this.lsn, files: this.state.nodes.size, chunks: this.state.chunks.size });
+    }
+  }
+
+  private receive(m: MasterMsg): unknown {
+    const started = this.ctx.clock.now();
+    const from = this.ctx.sender;
+    const result = this.dispatch(m);
+    if (m.type === 'gfs.master.tick' || m.type === 'gfs.master.heartbeat' || m.type === 'gfs.master.appendLog') return result;
+    // Diagnostic RPC log (¶129–131): request, arguments (no file data), outcome and duration.
+    const log = (outcome: unknown): void => {
+      // Kept as data and formatted only when read: logging costs little on the request path (¶130).
+      this.rpcLog.push({ time: started, from, request: m, outcome, durationMs: this.ctx.clock.now() - started });
+      if (this.rpcLog.length > this.cfg.rpcLogEntriesMax) this.rpcLog.shift();
+    };
+    if (result instanceof Promise) return result.then((v) => (log(v), v));
+    log(result);
+    return result;
+  }
+
+  private dispatch(m: MasterMsg): unknown {
+    switch (m.type) {
+      case 'gfs.master.mkdir':
+        return this.mutate([{ path: m.path, mode: 'write' }], (c) => planCreate(c, m.path, 'dir'));
+      case 'gfs.master.create':
+        return this.mutate([{ path: m.path, mode: 'write' }], (c) => planCreate(c, m.path, 'file'));
+      case 'gfs.master.delete':
+        return this.mutate([{ path: m.path, mode: 'write' }], (c) => planDelete(c, m.path, m.recursive ?? false));
+      case 'gfs.master.undelete':
+        return this.mutate([{ path: m.path, mode: 'write' }], (c) => planUndelete(c, m.path));
+      case 'gfs.master.rename':
+        return this.renameOrSnapshot(m.from, m.to, 'rename');
+      case 'gfs.master.snapshot':
+        return this.renameOrSnapshot(m.source, m.target, 'snapshot');
+      case 'gfs.master.setPolicy':
+        return this.mutate([{ path: m.path, mode: 'write' }], (c) => planSetPolicy(c, m.path, m.replication, m.reclaimImmediately));
+      case 'gfs.master.list':
+        return this.read(m.path, () => this.list(m.path, m.includeDeleted ?? false));
+      case 'gfs.master.stat':
+        return this.read(m.path, () => this.stat(m.path));
+      case 'gfs.master.getChunkLocations':
+        return this.read(m.path, () => this.chunkLocations(m.path, m.index, m.count));
+      case 'gfs.master.findLeaseHolder':
+        return this.findLeaseHolder(m.path, m.index);
+      case 'gfs.master.reportCorrupt':
+        return this.reportCorrupt(m.server, m.handle);
+      case 'gfs.master.heartbeat':
+        return this.heartbeat(m);
+      case 'gfs.master.status':
+        return ok(this.status());
+      case 'gfs.master.decommission':
+        return this.decommission(m.server);
+      case 'gfs.master.rpcLog':
+        return ok(this.rpcLogEntries(m.limit ?? 100));
+      case 'gfs.master.appendLog':
+        return this.follow(m.firstLsn, m.records);
+      case 'gfs.master.installCheckpoint':
+        return this.install(m.lsn, m.checkpoint);
+      case 'gfs.master.tick':
+        return this.tick(m.task);
+      default: {
+        const never: never = m;
+        this.ctx.log.warn('unknown message dropped', { message: JSON.stringify(never) });
+        return undefined;
+      }
+    }
+  }
+
+  // ----- the replicated log (¶47–48, ¶118) -----
+
+  private planContext(): PlanContext {
+    return { state: this.state, now: this.ctx.clock.now(), pathLengthMax: this.cfg.pathLengthMax, replicationDefault: this.cfg.replicationDefault, seq: ++this.hiddenSeq };
+  }
+
+  private notPrimary<T>(): GfsResult<T> {
+    return fail('not_primary', `this is a ${this.opts.role} master; send changes to the primary`, this.opts.primaryName === undefined ? {} : { master: this.opts.primaryName });
+  }
+
+  /** Runs a namespace mutation under its locks: plan, log on every replica, apply, reply. */
+  private async mutate(paths: { path: string; mode: LockMode }[], plan: (c: PlanContext) => GfsResult<MasterRecord[]>): Promise<GfsResult<null>> {
+    if (this.opts.role !== 'primary') return this.notPrimary();
+    for (const p of paths) {
+      const bad = pathProblem(p.path, this.cfg.pathLengthMax);
+      if (bad !== undefined) return fail(bad.code, bad.message);
+    }
+    const locks = this.cfg.namespaceLocking === 'global' ? [{ path: '/', mode: 'write' as const }] : lockSet(paths);
+    const release = await this.locks.acquire(locks);
+    try {
+      const planned = plan(this.planContext());
+      if (!planned.ok) return planned;
+      return await this.commit(planned.value);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Makes records durable on this master and every replica, then applies them. Appends are issued
+   * synchronously in lsn order, and the journal group-commits: concurrent operations share one
+   * flush (¶47: "possibly in batches"). Waiting for one append before issuing the next would cost
+   * an fsync per record.
+   */
+  private commit(records: readonly MasterRecord[]): Promise<GfsResult<null>> {
+    if (records.length === 0) return Promise.resolve(ok(null));
+    const firstLsn = this.lsn + 1;
+    this.lsn += records.length;
+    const journal = this.opts.journal as Journal;
+    const local = journal.append(firstLsn, records);
+    this.lastAppend = local.catch(() => undefined);
+    const remote = (this.opts.replicas ?? []).map((r) => this.replicateTo(r, firstLsn, records));
+    return Promise.allSettled([local, ...remote]).then((outcomes) => {
+      const [localOutcome, ...remoteOutcomes] = outcomes;
+      if (localOutcome?.status === 'rejected') {
+        // Not in our log: not applied. The log rejects later appends until the master restarts.
+        this.ctx.log.error('operation log append failed', { error: String(localOutcome.reason) });
+        this.lsn = firstLsn - 1;
+        return fail('io_error', `the master could not write its operation log: ${String(localOutcome.reason)}`);
+      }
+      for (const r of records) {
+        this.state.apply(r);
+        this.remember(r);
+      }
+      // Erased chunks keep no lease (their primary's lease runs out harmlessly on garbage).
+      for (const h of this.leases.handles()) if (!this.state.chunks.has(h)) this.leases.revoked(h);
+      for (const f of this.opts.followers ?? []) this.ctx.tell(f, { type: 'gfs.master.appendLog', firstLsn, records });
+      const lagging = remoteOutcomes.filter((o) => o.status === 'rejected' || (o.status === 'fulfilled' && o.value !== true));
+      if (lagging.length > 0) {
+        // Applied here (it is in our log) but not on every replica: the client must not treat it as committed.
+        return fail('log_unavailable', `${lagging.length} master replica(s) did not confirm the log record; the change may or may not survive a master failure`);
+      }
+      return ok(null);
+    });
+  }
+
+  /** Sends records to a replica, first catching it up from the tail if it lags. Resolves true when it has them durably. */
+  private async replicateTo(replica: ActorRef<MasterMsg>, firstLsn: number, records: readonly MasterRecord[]): Promise<boolean> {
+    const key = `${replica.id}@${replica.node}`;
+    const known = this.replicaLsn.get(key) ?? firstLsn - 1;
+    let from = firstLsn;
+    let batch = records;
+    if (known < firstLsn - 1) {
+      const tailStart = this.lsn - records.length - this.tail.length + 1;
+      if (known + 1 >= tailStart) {
+        const missing = [...this.tail].slice(known + 1 - tailStart);
+        batch = [...missing, ...records];
+        from = known + 1;
+      }
+    }
+    const reply = await this.ctx.ask<GfsResult<{ lsn: number }>>(replica, { type: 'gfs.master.appendLog', firstLsn: from, records: batch }, { timeoutMs: this.cfg.rpcTimeoutMs }).catch((e: unknown) => fail<{ lsn: number }>('log_unavailable', String(e)));
+    if (reply.ok) this.replicaLsn.set(key, reply.value.lsn);
+    return reply.ok && reply.value.lsn >= firstLsn + records.length - 1;
+  }
+
+  private remember(r: MasterRecord): void {
+    this.tail.push(r);
+    if (this.tail.length > TAIL_RECORDS_MAX) this.tail.shift();
+  }
+
+  /** A replica or shadow receives log records (¶121: it applies the same sequence of changes). */
+  private async follow(firstLsn: number, records: readonly MasterRecord[]): Promise<GfsResult<{ lsn: number }>> {
+    if (this.opts.role === 'primary') return fail('not_primary', 'the primary does not follow another log');
+    if (!this.ready) return fail('log_unavailable', 'still recovering');
+    // Skip what we already have; refuse a gap (the primary resends from our lsn).
+    const skip = this.lsn + 1 - firstLsn;
+    if (skip < 0) return ok({ lsn: this.lsn });
+    const fresh = records.slice(skip);
+    if (fresh.length === 0) return ok({ lsn: this.lsn });
+    const at = this.lsn + 1;
+    this.lsn += fresh.length;
+    const work = (this.opts.journal?.append(at, fresh) ?? Promise.resolve()).then(() => {
+      for (const r of fresh) {
+        this.state.apply(r);
+        this.remember(r);
+      }
+    });
+    this.lastAppend = work.catch(() => undefined);
+    try {
+      await work;
+    } catch (e) {
+      this.lsn = at - 1;
+      return fail('io_error', `replica could not write its log: ${String(e)}`);
+    }
+    for (const f of this.opts.followers ?? []) this.ctx.tell(f, { type: 'gfs.master.appendLog', firstLsn: at, records: fresh });
+    return ok({ lsn: this.lsn });
+  }
+
+  private async install(lsn: number, cp: MasterCheckpoint): Promise<GfsResult<{ lsn: number }>> {
+    if (this.opts.role === 'primary') return fail('not_primary', 'the primary does not install checkpoints');
+    await this.opts.journal?.checkpoint(lsn, cp);
+    this.state = MasterState.fromCheckpoint(cp);
+    this.lsn = lsn;
+    return ok({ lsn });
+  }
+
+  // ----- reads -----
+
+  private async read<T>(path: string, f: () => GfsResult<T>): Promise<GfsResult<T>> {
+    const bad = pathProblem(path, this.cfg.pathLengthMax);
+    if (bad !== undefined) return fail(bad.code, bad.message);
+    const locks = lockSet([{ path, mode: 'read' }]);
+    // Uncontended (the common case for lookups): take the read locks now, without an await.
+    const now = this.locks.tryAcquire(locks);
+    const release = now ?? (await this.locks.acquire(locks));
+    try {
+      return f();
+    } finally {
+      release();
+    }
+  }
+
+  private list(path: string, includeDeleted: boolean): GfsResult<FileInfo[]> {
+    const n = this.state.get(path);
+    if (n === undefined) return fail('not_found', `${path} does not exist`);
+    if (n.kind === 'file') return ok([this.info(path)]);
+    const out: FileInfo[] = [];
+    for (const p of this.state.children(path)) {
+      const c = this.state.get(p);
+      if (c === undefined || (!includeDeleted && c.deletedAt !== undefined)) continue;
+      out.push(this.info(p));
+    }
+    return ok(out);
+  }
+
+  private stat(path: string): GfsResult<FileInfo> {
+    if (this.state.get(path) === undefined) return fail('not_found', `${path} does not exist`);
+    return ok(this.info(path));
+  }
+
+  private info(path: string): FileInfo {
+    return info(this.state, path, this.state.get(path) as NonNullable<ReturnType<MasterState['get']>>, this.cfg.chunkSizeBytes, (h) => this.chunkLength(h));
+  }
+
+  private chunkLength(h: ChunkHandle): number {
+    let len = 0;
+    for (const s of this.locations.get(h) ?? []) len = Math.max(len, this.servers.get(s)?.chunks.get(h)?.lengthBytes ?? 0);
+    return len;
+  }
+
+  /** Live, up-to-date replicas of a chunk (stale ones are treated as absent, ¶78). */
+  private replicasOf(h: ChunkHandle): ReplicaAddr[] {
+    const out: ReplicaAddr[] = [];
+    const version = this.state.chunks.get(h)?.version;
+    for (const id of this.locations.get(h) ?? []) {
+      const s = this.servers.get(id);
+      if (s !== undefined && s.alive && s.chunks.get(h)?.version === version) out.push(addr(s));
+    }
+    return out.sort((a, b) => (a.server < b.server ? -1 : 1));
+  }
+
+  private chunkLocations(path: string, index: number, count: number): GfsResult<ChunkLocation[]> {
+    const f = this.state.get(path);
+    if (f === undefined) return fail('not_found', `${path} does not exist`);
+    if (f.kind !== 'file') return fail('is_a_directory', `${path} is a directory`);
+    if (!Number.isInteger(index) || index < 0) return fail('chunk_not_found', `bad chunk index ${index}`);
+    const out: ChunkLocation[] = [];
+    // Batched, with the following chunks prefetched (¶88).
+    for (let i = index; i < Math.min(f.chunks.length, index + Math.max(1, Math.min(count, 64))); i++) {
+      const h = f.chunks[i] as ChunkHandle;
+      const meta = this.state.chunks.get(h);
+      if (meta === undefined) continue;
+      out.push({ index: i, handle: h, version: meta.version, lengthBytes: this.chunkLength(h), replicas: this.replicasOf(h) });
+    }
+    if (out.length === 0) return fail('chunk_not_found', `${path} has no chunk ${index} (it has ${f.chunks.length})`);
+    return ok(out);
+  }
+
+  // ----- chunk creation, copy-on-write and leases (¶61–64, ¶89–90, ¶113) -----
+
+  private async findLeaseHolder(path: string, index: number): Promise<GfsResult<ChunkLease>> {
+    if (this.opts.role !== 'primary') return this.notPrimary();
+    const bad = pathProblem(path, this.cfg.pathLengthMax);
+    if (bad !== undefined) return fail(bad.code, bad.message);
+    const release = await this.locks.acquire(lockSet([{ path, mode: 'write' }]));
+    try {
+      const f = this.state.get(path);
+      if (f === undefined) return fail('not_found', `${path} does not exist`);
+      if (f.kind !== 'file') return fail('is_a_directory', `${path} is a directory`);
+      if (!Number.isInteger(index) || index < 0 || index > f.chunks.length) return fail('chunk_not_found', `chunk ${index} of ${path} (it has ${f.chunks.length}; only the next one can be created)`);
+      if (index === f.chunks.length) {
+        const created = await this.createChunk(path, index);
+        if (!created.ok) return created;
+      }
+      let handle = (this.state.get(path) as { chunks: ChunkHandle[] }).chunks[index] as ChunkHandle;
+      const meta = this.state.chunks.get(handle);
+      if (meta === undefined) return fail('chunk_not_found', `chunk ${handle} has no metadata`);
+      if (meta.refs > 1) {
+        const copied = await this.copyOnWrite(path, index, handle);
+        if (!copied.ok) return copied;
+        handle = copied.value;
+      }
+      return await this.leaseFor(index, handle);
+    } finally {
+      release();
+    }
+  }
+
+  private serverViews(): ServerView[] {
+    const now = this.ctx.clock.now();
+    return [...this.servers.values()].map((s) => {
+      while (s.recentCreations.length > 0 && now - (s.recentCreations[0] as number) > this.cfg.recentCreationWindowMs) s.recentCreations.shift();
+      return { id: s.id, rack: s.rack, usedBytes: s.usedBytes, capacityBytes: s.capacityBytes, recentCreations: s.recentCreations.length, eligible: s.alive && s.decommission === 'none' };
+    });
+  }
+
+  /** Creates chunk `index` of `path` on servers chosen by the placement policy (¶61–64). */
+  private async createChunk(path: string, index: number): Promise<GfsResult<null>> {
+    const goal = this.state.policy(path, this.cfg.replicationDefault).replication;
+    const targets = choosePlacement(this.serverViews(), goal, { recentCreationsMax: this.cfg.recentCreationsPerServerMax });
+    if (targets.length === 0) return fail('no_chunkservers', 'no live chunkserver can take a new chunk');
+    const handle = this.state.nextHandle();
+    const version = 1;
+    this.pendingChunks.add(handle);
+    try {
+      const results = await Promise.all(targets.map((t) => this.command(t, { type: 'gfs.chunkserver.createChunk', handle, version })));
+      const created = targets.filter((_, i) => results[i]?.ok === true);
+      if (created.length === 0) return fail('chunkserver_failed', `no chunkserver could create the chunk: ${results.map((r) => (r.ok ? 'ok' : r.error.message)).join('; ')}`);
+      return await this.chunkCreated(path, index, handle, version, created);
+    } finally {
+      this.pendingChunks.delete(handle);
+    }
+  }
+
+  private async chunkCreated(path: string, index: number, handle: ChunkHandle, version: number, created: readonly string[]): Promise<GfsResult<null>> {
+    const committed = await this.commit([{ op: 'addChunk', path, index, handle, version, at: this.ctx.clock.now() }]);
+    if (!committed.ok && committed.error.code === 'io_error') return committed;
+    for (const t of created) {
+      const s = this.servers.get(t) as ServerState;
+      s.chunks.set(handle, { version, lengthBytes: 0 });
+      s.recentCreations.push(this.ctx.clock.now());
+      this.addLocation(handle, t);
+    }
+    return committed;
+  }
+
+  /** Copy-on-write after a snapshot (¶113): C' on the same servers as C, copied locally. */
+  private async copyOnWrite(path: string, index: number, from: ChunkHandle): Promise<GfsResult<ChunkHandle>> {
+    const holders = this.replicasOf(from).map((r) => r.server);
+    if (holders.length === 0) return fail('chunk_not_found', `no live replica of chunk ${from} to copy`);
+    const to = this.state.nextHandle();
+    const version = 1;
+    this.pendingChunks.add(to);
+    let copied: string[];
+    let committed: GfsResult<null>;
+    try {
+      const results = await Promise.all(holders.map((s) => this.command(s, { type: 'gfs.chunkserver.copyLocal', from, to, version })));
+      copied = holders.filter((_, i) => results[i]?.ok === true);
+      if (copied.length === 0) return fail('chunkserver_failed', `no replica could copy chunk ${from}`);
+      committed = await this.commit([{ op: 'cow', path, index, from, to, version }]);
+    } finally {
+      this.pendingChunks.delete(to);
+    }
+    if (!committed.ok && committed.error.code === 'io_error') return committed;
+    for (const id of copied) {
+      const s = this.servers.get(id) as ServerState;
+      s.chunks.set(to, { version, lengthBytes: s.chunks.get(from)?.lengthBytes ?? 0 });
+      this.addLocation(to, id);
+    }
+    if (!this.state.chunks.has(from)) this.dropLocations(from);
+    return committed.ok ? ok(to) : (committed as GfsResult<never>);
+  }
+
+  /** The current lease, or a new one: bump the version on the up-to-date replicas, log it, tell the primary (¶76–77, ¶89). */
+  private async leaseFor(index: number, handle: ChunkHandle): Promise<GfsResult<ChunkLease>> {
+    const now = this.ctx.clock.now();
+    const meta = this.state.chunks.get(handle);
+    if (meta === undefined) return fail('chunk_not_found', `chunk ${handle} is gone`);
+    const current = this.leases.current(handle, now);
+    if (current !== undefined) {
+      const primary = this.servers.get(current.primary);
+      if (primary !== undefined && primary.alive && current.expiresAt > now) {
+        return ok({ index, handle, version: meta.version, primary: addr(primary), secondaries: this.replicasOf(handle).filter((r) => r.server !== current.primary), expiresAt: current.expiresAt });
+      }
+    }
+    const at = this.leases.grantableAt(handle, now);
+    if (at > now) return fail('lease_unavailable', `a lease on chunk ${handle} may still be in force; retry in ${Math.ceil(at - now)} ms`, { retryAfterMs: Math.ceil(at - now) });
+    const replicas = this.replicasOf(handle);
+    if (replicas.length === 0) {
+      this.blocking.add(handle);
+      return fail('chunk_not_found', `no live up-to-date replica of chunk ${handle}`);
+    }
+    const version = meta.version + 1;
+    const acks = await Promise.all(replicas.map((r) => this.command(r.server, { type: 'gfs.chunkserver.setVersion', handle, version })));
+    const upToDate = replicas.filter((_, i) => acks[i]?.ok === true);
+    if (upToDate.length === 0) return fail('chunkserver_failed', `no replica of chunk ${handle} accepted version ${version}`);
+    const committed = await this.commit([{ op: 'bumpVersion', handle, version }]);
+    if (!committed.ok && committed.error.code === 'io_error') return committed;
+    // Replicas that missed the bump are stale from now on (¶77).
+    for (const r of replicas) {
+      const s = this.servers.get(r.server) as ServerState;
+      if (upToDate.includes(r)) s.chunks.set(handle, { version, lengthBytes: s.chunks.get(handle)?.lengthBytes ?? 0 });
+      else this.locations.get(handle)?.delete(r.server);
+    }
+    if (this.leases.grantableAt(handle, this.ctx.clock.now()) > this.ctx.clock.now()) return fail('lease_unavailable', `chunk ${handle} was leased meanwhile; retry`);
+    const primary = upToDate[0] as ReplicaAddr;
+    const lease = this.leases.grant(handle, primary.server, version, this.ctx.clock.now());
+    const secondaries = upToDate.slice(1);
+    const granted = await this.command(primary.server, { type: 'gfs.chunkserver.grantLease', handle, version, expiresAt: lease.expiresAt, secondaries });
+    if (!granted.ok) return fail('chunkserver_failed', `primary ${primary.server} refused the lease: ${granted.error.message}`);
+    this.blocking.delete(handle);
+    return ok({ index, handle, version, primary, secondaries, expiresAt: lease.expiresAt });
+  }
+
+  /** Revokes the leases on every chunk of the files under `path` (¶90, ¶111); with `waitForExpiry`, waits out leases whose primary does not answer. */
+  private async revokeLeases(path: string, waitForExpiry: boolean): Promise<void> {
+    const now = this.ctx.clock.now();
+    const waits: Promise<void>[] = [];
+    for (const p of this.state.subtree(path)) {
+      const n = this.state.get(p);
+      if (n === undefined || n.kind !== 'file') continue;
+      for (const h of n.chunks) {
+        const l = this.leases.current(h, now);
+        if (l === undefined) continue;
+        waits.push(
+          this.command(l.primary, { type: 'gfs.chunkserver.revokeLease', handle: h }).then(async (r) => {
+            if (r.ok) this.leases.revoked(h);
+            else if (waitForExpiry) await this.sleep(this.leases.grantableAt(h, this.ctx.clock.now()) - this.ctx.clock.now());
+          }),
+        );
+      }
+    }
+    await Promise.all(waits);
+  }
+
+  private async renameOrSnapshot(from: string, to: string, op: 'rename' | 'snapshot'): Promise<GfsResult<null>> {
+    if (this.opts.role !== 'primary') return this.notPrimary();
+    for (const p of [from, to]) {
+      const bad = pathProblem(p, this.cfg.pathLengthMax);
+      if (bad !== undefined) return fail(bad.code, bad.message);
+    }
+    // ¶57: write locks on both full paths, read locks on their ancestors.
+    const release = await this.locks.acquire(lockSet([{ path: from, mode: 'write' }, { path: to, mode: 'write' }]));
+    try {
+      const planned = op === 'rename' ? planRename(this.planContext(), from, to) : planSnapshot(this.planContext(), from, to);
+      if (!planned.ok) return planned;
+      await this.revokeLeases(from, op === 'snapshot');
+      return await this.commit(planned.value);
+    } finally {
+      release();
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => void this.ctx.env.timers.after(Math.max(0, ms), resolve));
+  }
+
+  // ----- chunkservers: heartbeats, reports, liveness (¶45–46, ¶73–78, ¶90) -----
+
+  private heartbeat(m: Extract<MasterMsg, { type: 'gfs.master.heartbeat' }>): GfsResult<HeartbeatReply> {
+    const now = this.ctx.clock.now();
+    let s = this.servers.get(m.server);
+    if (s === undefined) {
+      s = { id: m.server, ref: m.ref, rack: m.rack, host: m.host, usedBytes: 0, capacityBytes: 0, lastHeartbeat: now, alive: true, reported: false, lastReportAt: now, chunks: new Map(), decommission: 'none', recentCreations: [] };
+      this.servers.set(m.server, s);
+      this.ctx.log.info('chunkserver joined', { server: m.server, rack: m.rack });
+    }
+    s.ref = m.ref;
+    s.rack = m.rack;
+    s.host = m.host;
+    s.usedBytes = m.usedBytes;
+    s.capacityBytes = m.capacityBytes;
+    s.lastHeartbeat = now;
+    if (!s.alive) {
+      s.alive = true;
+      s.reported = false;
+    }
+    const garbage: ChunkHandle[] = [];
+    if (m.chunks !== undefined) {
+      this.applyReport(s, m.chunks, garbage);
+      s.reported = true;
+      s.lastReportAt = now;
+    }
+    // A shadow polls for locations now and then (¶121): it learns of new replicas only from reports.
+    if (this.opts.role !== 'primary' && now - s.lastReportAt >= this.cfg.shadowReportIntervalMs) s.reported = false;
+    const extended: Array<{ handle: ChunkHandle; expiresAt: number }> = [];
+    if (this.opts.role === 'primary') {
+      for (const h of m.leaseExtensions ?? []) {
+        const l = this.leases.extend(h, m.server, now);
+        if (l !== undefined) extended.push({ handle: h, expiresAt: l.expiresAt });
+      }
+    }
+    return ok({ garbage: this.opts.role === 'primary' ? garbage : [], extended, needReport: !s.reported });
+  }
+
+  /** A full chunk report: rebuild this server's locations; unknown, orphaned and stale replicas are garbage (¶73–78). */
+  private applyReport(s: ServerState, report: readonly ChunkReport[], garbage: ChunkHandle[]): void {
+    for (const h of s.chunks.keys()) this.locations.get(h)?.delete(s.id);
+    s.chunks.clear();
+    for (const c of report) {
+      const meta = this.state.chunks.get(c.handle);
+      if (meta === undefined && this.opts.role !== 'primary') {
+        // A follower may not have the record yet: keep the location; reads check the version.
+        s.chunks.set(c.handle, { version: c.version, lengthBytes: c.lengthBytes });
+        this.addLocation(c.handle, s.id);
+        continue;
+      }
+      if (meta === undefined) {
+        if (this.pendingChunks.has(c.handle)) continue; // being created: its record is on the way
+        garbage.push(c.handle); // no file references it (deleted, orphaned, or never committed)
+        continue;
+      }
+      if (c.version < meta.version) {
+        garbage.push(c.handle); // stale: missed mutations while down (¶77)
+        continue;
+      }
+      if (c.version > meta.version) {
+        // The master failed between bumping the replicas and logging: the higher version is current.
+        this.ctx.log.warn('replica newer than the master record; adopting its version', { handle: String(c.handle), replica: c.version, master: meta.version });
+        if (this.opts.role === 'primary') void this.commit([{ op: 'bumpVersion', handle: c.handle, version: c.version }]);
+        else meta.version = c.version;
+      }
+      s.chunks.set(c.handle, { version: c.version, lengthBytes: c.lengthBytes });
+      this.addLocation(c.handle, s.id);
+    }
+  }
+
+  private addLocation(h: ChunkHandle, server: string): void {
+    let set = this.locations.get(h);
+    if (set === undefined) {
+      set = new Set();
+      this.locations.set(h, set);
+    }
+    set.add(server);
+  }
+
+  private dropLocations(h: ChunkHandle): void {
+    this.locations.delete(h);
+  }
+
+  private reportCorrupt(server: string, handle: ChunkHandle): GfsResult<null> {
+    // ¶124: the replica no longer counts; re-replication restores the goal, then the bad copy is deleted.
+    this.locations.get(handle)?.delete(server);
+    this.servers.get(server)?.chunks.delete(handle);
+    const s = this.servers.get(server);
+    if (s !== undefined && this.opts.role === 'primary') this.ctx.tell(s.ref, { type: 'gfs.chunkserver.deleteChunks', handles: [handle] });
+    this.ctx.log.warn('corrupt replica reported', { server, handle: String(handle) });
+    return ok(null);
+  }
+
+  private decommission(server: string): GfsResult<null> {
+    if (this.opts.role !== 'primary') return this.notPrimary();
+    const s = this.servers.get(server);
+    if (s === undefined) return fail('not_found', `no chunkserver ${server}`);
+    if (s.decommission === 'none') s.decommission = 'draining';
+    return ok(null);
+  }
+
+  private command(server: string, msg: ChunkserverMsg): Promise<ChunkserverReply> {
+    const s = this.servers.get(server);
+    if (s === undefined || !s.alive) return Promise.resolve(fail('chunkserver_failed', `chunkserver ${server} is not live`));
+    return this.ctx.ask<ChunkserverReply>(s.ref, msg, { timeoutMs: this.cfg.rpcTimeoutMs }).catch((e: unknown) => fail('chunkserver_failed', `${server}: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  // ----- background work: liveness, re-replication, rebalancing, GC (¶66–81) -----
+
+  private tick(task: 'liveness' | 'replication' | 'gc' | 'checkpoint'): unknown {
+    if (!this.ready || this.opts.role !== 'primary') return undefined;
+    switch (task) {
+      case 'liveness':
+        return this.checkLiveness();
+      case 'replication':
+        return this.replicate();
+      case 'gc':
+        return this.collectGarbage();
+      case 'checkpoint':
+        return this.checkpoint();
+    }
+  }
+
+  private checkLiveness(): void {
+    const now = this.ctx.clock.now();
+    for (const s of this.servers.values()) {
+      if (s.alive && now - s.lastHeartbeat > this.cfg.chunkserverTimeoutMs) {
+        s.alive = false;
+        for (const h of s.chunks.keys()) this.locations.get(h)?.delete(s.id);
+        this.ctx.log.warn('chunkserver missed its heartbeats: its replicas no longer count', { server: s.id });
+      }
+    }
+  }
+
+  /** Goal, and whether only hidden files reference it, for every chunk (a scan of the files). */
+  private chunkGoals(): Map<ChunkHandle, { goal: number; deletedOnly: boolean }> {
+    const goals = new Map<ChunkHandle, { goal: number; deletedOnly: boolean }>();
+    const policies = new Map<string, number>();
+    for (const [p, n] of this.state.nodes) {
+      if (n.kind !== 'file') continue;
+      const dir = p.slice(0, p.lastIndexOf('/')) || '/';
+      let goal = policies.get(dir);
+      if (goal === undefined) {
+        goal = this.state.policy(p, this.cfg.replicationDefault).replication;
+        policies.set(dir, goal);
+      }
+      const hidden = n.deletedAt !== undefined || p.includes('/.deleted.');
+      for (const h of n.chunks) {
+        const g = goals.get(h);
+        if (g === undefined) goals.set(h, { goal, deletedOnly: hidden });
+        else goals.set(h, { goal: Math.max(g.goal, goal), deletedOnly: g.deletedOnly && hidden });
+      }
+    }
+    return goals;
+  }
+
+  private underReplicated(): UnderReplicated[] {
+    const out: UnderReplicated[] = [];
+    for (const [h, g] of this.chunkGoals()) {
+      const meta = this.state.chunks.get(h);
+      if (meta === undefined) continue;
+      const live = this.replicasOf(h).map((r) => r.server).filter((id) => this.servers.get(id)?.decommission === 'none');
+      if (live.length >= g.goal) continue;
+      // Draining servers still serve as clone sources.
+      const sources = this.replicasOf(h).map((r) => r.server);
+      out.push({ handle: h, version: meta.version, goal: g.goal, live: live.length > 0 ? live : sources, deletedOnly: g.deletedOnly, blockingClient: this.blocking.has(h) });
+    }
+    return out;
+  }
+
+  private async replicate(): Promise<void> {
+    const inFlight = new Map<string, number>();
+    for (const c of this.clones.values()) {
+      inFlight.set(c.source, (inFlight.get(c.source) ?? 0) + 1);
+      inFlight.set(c.target, (inFlight.get(c.target) ?? 0) + 1);
+    }
+    const views = this.serverViews();
+    const plans = planClones(this.underReplicated(), inFlight, { totalMax: this.cfg.clonesInFlightMax, perServerMax: this.cfg.clonesPerServerMax }, (c, count, exclude) => {
+      const racks = new Set(c.live.map((id) => this.servers.get(id)?.rack ?? ''));
+      return choosePlacement(views, count, { exclude, recentCreationsMax: this.cfg.recentCreationsPerServerMax, racksInUse: racks });
+    });
+    const moves =
+      plans.length === 0
+        ? planRebalance(views, (id) => [...(this.servers.get(id)?.chunks.keys() ?? [])].filter((h) => this.state.chunks.has(h)), (h) => this.locations.get(h) ?? new Set(), {
+            threshold: this.cfg.rebalanceThreshold,
+            movesMax: Math.min(this.cfg.rebalanceMovesPerPassMax, this.cfg.clonesInFlightMax - this.clones.size),
+            rackOf: (id) => this.servers.get(id)?.rack,
+          })
+        : [];
+    const work = [
+      ...plans.map((p) => this.clone(p.handle, p.version, p.source, p.target, undefined)),
+      ...moves.map((mv) => this.clone(mv.handle, this.state.chunks.get(mv.handle)?.version ?? 0, mv.from, mv.to, mv.from)),
+    ];
+    this.finishDecommissions();
+    await Promise.all(work);
+  }
+
+  /** Clones `handle` from `source` to `target` (¶69); for a rebalancing move, then deletes it from `moveFrom` (¶71). */
+  private async clone(handle: ChunkHandle, version: number, source: string, target: string, moveFrom: string | undefined): Promise<void> {
+    const key = `${handle}>${target}`;
+    if (this.clones.has(key)) return;
+    const src = this.servers.get(source);
+    if (src === undefined) return;
+    this.clones.set(key, { handle, source, target });
+    try {
+      const r = await this.command(target, { type: 'gfs.chunkserver.clone', handle, version, source: addr(src), bandwidthBytesPerSecMax: this.cfg.cloneBandwidthBytesPerSecMax });
+      const meta = this.state.chunks.get(handle);
+      const t = this.servers.get(target);
+      if (!r.ok || meta === undefined || t === undefined || meta.version !== version) return;
+      t.chunks.set(handle, { version, lengthBytes: r.value.lengthBytes ?? this.chunkLength(handle) });
+      this.addLocation(handle, target);
+      if (moveFrom !== undefined) {
+        this.locations.get(handle)?.delete(moveFrom);
+        this.servers.get(moveFrom)?.chunks.delete(handle);
+        const from = this.servers.get(moveFrom);
+        if (from !== undefined) this.ctx.tell(from.ref, { type: 'gfs.chunkserver.deleteChunks', handles: [handle] });
+      }
+    } finally {
+      this.clones.delete(key);
+    }
+  }
+
+  private finishDecommissions(): void {
+    const goals = this.chunkGoals();
+    for (const s of this.servers.values()) {
+      if (s.decommission !== 'draining') continue;
+      const pending = [...s.chunks.keys()].filter((h) => {
+        const g = goals.get(h);
+        if (g === undefined) return false;
+        const elsewhere = this.replicasOf(h).filter((r) => r.server !== s.id && this.servers.get(r.server)?.decommission === 'none').length;
+        return elsewhere < g.goal;
+      });
+      if (pending.length === 0) {
+        s.decommission = 'done';
+        this.ctx.log.info('chunkserver decommissioned', { server: s.id });
+      }
+    }
+  }
+
+  /** The regular namespace scan (¶73–74): expired hidden files are erased; their chunks become orphans and are dropped. */
+  private async collectGarbage(): Promise<void> {
+    const expired = expiredHidden(this.state, this.ctx.clock.now(), this.cfg.deletedRetentionMs);
+    for (const p of expired) {
+      await this.mutate([{ path: p, mode: 'write' }], (c) => (c.state.get(p) === undefined ? ok([]) : ok([{ op: 'remove', path: p } satisfies MasterRecord])));
+    }
+    for (const h of [...this.locations.keys()]) if (!this.state.chunks.has(h)) this.dropLocations(h);
+  }
+
+  /** Writes a checkpoint of the state as of the current lsn (¶49–50): the log keeps going meanwhile. */
+  private async checkpoint(): Promise<void> {
+    const journal = this.opts.journal;
+    if (journal === undefined) return;
+    const lsn = this.lsn;
+    if (lsn - this.checkpointLsn < this.cfg.checkpointEveryRecords) return;
+    await this.lastAppend;
+    if (lsn !== this.lsn) return; // records arrived meanwhile; take it next time
+    // The image is taken now, synchronously; writing it does not delay requests (¶50).
+    const image = this.state.toCheckpoint();
+    try {
+      await journal.checkpoint(lsn, image);
+      this.checkpointLsn = lsn;
+      this.ctx.log.info('checkpoint written', { lsn });
+    } catch (err) {
+      this.ctx.log.error('checkpoint failed; the log keeps every record', { lsn, error: String(err) });
+    }
+  }
+
+  // ----- status -----
+
+  private status(): ClusterStatus {
+    let files = 0;
+    let dirs = 0;
+    for (const n of this.state.nodes.values()) {
+      if (n.kind === 'file') files++;
+      else dirs++;
+    }
+    const under = this.underReplicated();
+    const servers: ServerStatus[] = [...this.servers.values()]
+      .map((s) => ({ server: s.id, rack: s.rack, host: s.host, alive: s.alive, decommission: s.decommission, chunks: s.chunks.size, usedBytes: s.usedBytes, capacityBytes: s.capacityBytes }))
+      .sort((a, b) => (a.server < b.server ? -1 : 1));
+    return {
+      role: this.opts.role,
+      master: `${this.ctx.self.id}@${this.ctx.self.node}`,
+      lsn: this.lsn,
+      files,
+      directories: dirs,
+      chunks: this.state.chunks.size,
+      underReplicated: under.length,
+      missing: [...this.state.chunks.keys()].filter((h) => this.replicasOf(h).length === 0).length,
+      leases: this.leases.size,
+      clonesInFlight: this.clones.size,
+      servers,
+    };
+  }
+
+  private rpcLogEntries(limit: number): RpcLogEntry[] {
+    const all = [...this.rpcLog];
+    return all.slice(Math.max(0, all.length - limit)).map((e) => ({
+      time: e.time,
+      from: e.from === undefined ? '-' : `${e.from.id}@${e.from.node}`,
+      request: e.request.type,
+      args: describeArgs(e.request),
+      outcome: describeOutcome(e.outcome),
+      durationMs: e.durationMs,
+    }));
+  }
+
+  private invariants(): void {
+    if (!this.ready) return;
+    this.state.invariants();
+    const now = this.ctx.clock.now();
+    // M6: at most one primary per chunk: the lease table holds one lease per handle by construction;
+    // check that every lease names a chunk that exists.
+    for (const s of this.servers.values()) {
+      for (const l of this.leases.heldBy(s.id, now)) if (!this.state.chunks.has(l.handle) && this.opts.role === 'primary') throw new Error(`M6: lease on unknown chunk ${l.handle}`);
+    }
+  }
+}
+
+function addr(s: ServerState): ReplicaAddr {
+  return { server: s.id, ref: s.ref, rack: s.rack, host: s.host };
+}
+
+function describeArgs(m: MasterMsg): string {
+  const { type: _type, ...rest } = m as Record<string, unknown>;
+  return JSON.stringify(rest, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? `<${v.byteLength} bytes>` : v));
+}
+
+function describeOutcome(r: unknown): string {
+  if (r !== null && typeof r === 'object' && 'ok' in r) {
+    const res = r as GfsResult<unknown>;
+    return res.ok ? 'ok' : `${(res.error as GfsError).code}: ${(res.error as GfsError).message}`;
+  }
+  return 'ok';
+}

@@ -1,0 +1,190 @@
+/**
+ * GFS messages (STYLE.md: one protocol file per system; types namespaced by system and role;
+ * commands imperative). Everything here is plain data: it crosses threads, hosts and the
+ * simulator. Chunk handles are 64-bit (`bigint`, patent ¶43). Replies are `GfsResult` values.
+ */
+import type { ActorRef } from '../../runtime/ref.js';
+import type { GfsResult } from './errors.js';
+import type { MasterCheckpoint, MasterRecord } from './master/master-state.js';
+
+export type ChunkHandle = bigint;
+
+/** A chunkserver as clients and other chunkservers address it. */
+export interface ReplicaAddr {
+  readonly server: string;
+  readonly ref: ActorRef<ChunkserverMsg>;
+  readonly rack: string;
+  /** Host name, for choosing the nearest replica and ordering the write chain (¶87, ¶95). */
+  readonly host: string;
+}
+
+export interface FileInfo {
+  readonly path: string;
+  readonly kind: 'file' | 'dir';
+  readonly ctime: number;
+  readonly mtime?: number;
+  readonly chunks?: number;
+  readonly sizeBytes?: number;
+  /** Set for deleted (hidden) entries. */
+  readonly deletedAt?: number;
+}
+
+/** Where a chunk's up-to-date replicas are (stale replicas are left out, ¶78). */
+export interface ChunkLocation {
+  readonly index: number;
+  readonly handle: ChunkHandle;
+  readonly version: number;
+  readonly lengthBytes: number;
+  readonly replicas: readonly ReplicaAddr[];
+}
+
+/** Who holds the lease on a chunk, and the other replicas (¶89, ¶92). */
+export interface ChunkLease {
+  readonly index: number;
+  readonly handle: ChunkHandle;
+  readonly version: number;
+  readonly primary: ReplicaAddr;
+  readonly secondaries: readonly ReplicaAddr[];
+  /** Master clock. */
+  readonly expiresAt: number;
+}
+
+export interface ChunkReport {
+  readonly handle: ChunkHandle;
+  readonly version: number;
+  readonly lengthBytes: number;
+}
+
+export interface HeartbeatReply {
+  /** Chunks this server may delete: unknown to the master, orphaned, or stale (¶73–78). */
+  readonly garbage: readonly ChunkHandle[];
+  /** Leases extended (¶90), with their new expiry on the master clock. */
+  readonly extended: ReadonlyArray<{ readonly handle: ChunkHandle; readonly expiresAt: number }>;
+  /** The master does not know this server's chunks (e.g. it restarted): send a full report. */
+  readonly needReport: boolean;
+}
+
+export interface ServerStatus {
+  readonly server: string;
+  readonly rack: string;
+  readonly host: string;
+  readonly alive: boolean;
+  readonly decommission: 'none' | 'draining' | 'done';
+  readonly chunks: number;
+  readonly usedBytes: number;
+  readonly capacityBytes: number;
+}
+
+export interface ClusterStatus {
+  readonly role: MasterRole;
+  readonly master: string;
+  readonly lsn: number;
+  readonly files: number;
+  readonly directories: number;
+  readonly chunks: number;
+  readonly underReplicated: number;
+  readonly missing: number;
+  readonly leases: number;
+  readonly clonesInFlight: number;
+  readonly servers: readonly ServerStatus[];
+}
+
+export type MasterRole = 'primary' | 'replica' | 'shadow';
+
+/** One entry of the diagnostic RPC log (patent ¶129–131): requests and replies, never file data. */
+export interface RpcLogEntry {
+  readonly time: number;
+  readonly from: string;
+  readonly request: string;
+  readonly args: string;
+  readonly outcome: string;
+  readonly durationMs: number;
+}
+
+export type MasterMsg =
+  // namespace (clients)
+  | { readonly type: 'gfs.master.mkdir'; readonly path: string }
+  | { readonly type: 'gfs.master.create'; readonly path: string }
+  | { readonly type: 'gfs.master.delete'; readonly path: string; readonly recursive?: boolean }
+  | { readonly type: 'gfs.master.undelete'; readonly path: string }
+  | { readonly type: 'gfs.master.rename'; readonly from: string; readonly to: string }
+  | { readonly type: 'gfs.master.list'; readonly path: string; readonly includeDeleted?: boolean }
+  | { readonly type: 'gfs.master.stat'; readonly path: string }
+  | { readonly type: 'gfs.master.snapshot'; readonly source: string; readonly target: string }
+  | { readonly type: 'gfs.master.setPolicy'; readonly path: string; readonly replication?: number; readonly reclaimImmediately?: boolean }
+  // chunks (clients)
+  | { readonly type: 'gfs.master.getChunkLocations'; readonly path: string; readonly index: number; readonly count: number }
+  | { readonly type: 'gfs.master.findLeaseHolder'; readonly path: string; readonly index: number }
+  | { readonly type: 'gfs.master.reportCorrupt'; readonly server: string; readonly handle: ChunkHandle }
+  // chunkservers
+  | {
+      readonly type: 'gfs.master.heartbeat';
+      readonly server: string;
+      readonly ref: ActorRef<ChunkserverMsg>;
+      readonly rack: string;
+      readonly host: string;
+      readonly usedBytes: number;
+      readonly capacityBytes: number;
+      /** A full chunk report, when sent. */
+      readonly chunks?: readonly ChunkReport[];
+      /** Primaries ask to extend these leases (mutations continue, ¶90). */
+      readonly leaseExtensions?: readonly ChunkHandle[];
+    }
+  // administration
+  | { readonly type: 'gfs.master.status' }
+  | { readonly type: 'gfs.master.decommission'; readonly server: string }
+  | { readonly type: 'gfs.master.rpcLog'; readonly limit?: number }
+  // the replicated operation log (¶48, ¶118, ¶121)
+  | { readonly type: 'gfs.master.appendLog'; readonly firstLsn: number; readonly records: readonly MasterRecord[] }
+  | { readonly type: 'gfs.master.installCheckpoint'; readonly lsn: number; readonly checkpoint: MasterCheckpoint }
+  // internal timers
+  | { readonly type: 'gfs.master.tick'; readonly task: 'liveness' | 'replication' | 'gc' | 'checkpoint' };
+
+export type ChunkserverMsg =
+  | { readonly type: 'gfs.chunkserver.createChunk'; readonly handle: ChunkHandle; readonly version: number }
+  /** A new lease: the up-to-date replicas record the new version (¶76–77). */
+  | { readonly type: 'gfs.chunkserver.setVersion'; readonly handle: ChunkHandle; readonly version: number }
+  | { readonly type: 'gfs.chunkserver.grantLease'; readonly handle: ChunkHandle; readonly version: number; readonly expiresAt: number; readonly secondaries: readonly ReplicaAddr[] }
+  | { readonly type: 'gfs.chunkserver.revokeLease'; readonly handle: ChunkHandle }
+  /** Copy a chunk from another replica (re-replication, ¶69), at most this fast. */
+  | { readonly type: 'gfs.chunkserver.clone'; readonly handle: ChunkHandle; readonly version: number; readonly source: ReplicaAddr; readonly bandwidthBytesPerSecMax: number }
+  /** Copy-on-write after a snapshot: duplicate chunk `from` as `to` locally (¶113). */
+  | { readonly type: 'gfs.chunkserver.copyLocal'; readonly from: ChunkHandle; readonly to: ChunkHandle; readonly version: number }
+  | { readonly type: 'gfs.chunkserver.deleteChunks'; readonly handles: readonly ChunkHandle[] }
+  /** A shadow master polls for locations (¶121). */
+  | { readonly type: 'gfs.chunkserver.report' }
+  // ----- the data path (clients and other chunkservers) -----
+  /**
+   * Data flow (¶94–97): slice `slice` (0-based) of `slices` of push `pushId`, at most
+   * `sliceBytesMax` (1 MiB). The server keeps it in its bounded push buffer (aged out after
+   * `pushBufferTtlMs`, ¶94) and forwards it at once to `chain[0]` with the rest of the chain —
+   * each slice as soon as it arrives, not after the whole push (pipelining, ¶96). The reply comes
+   * when the whole remaining chain holds the slice.
+   */
+  | { readonly type: 'gfs.chunkserver.pushData'; readonly pushId: string; readonly slice: number; readonly slices: number; readonly data: Uint8Array; readonly chain: readonly ReplicaAddr[] }
+  /** Control flow of a write, to the primary (¶98–100): apply the pushed data at `offset`, in serial order on every replica. */
+  | { readonly type: 'gfs.chunkserver.write'; readonly handle: ChunkHandle; readonly version: number; readonly offset: number; readonly pushId: string; readonly lengthBytes: number; readonly secondaries: readonly ReplicaAddr[] }
+  /** Record append, to the primary (¶101–108): the primary picks the offset; see `AppendReply`. */
+  | { readonly type: 'gfs.chunkserver.append'; readonly handle: ChunkHandle; readonly version: number; readonly pushId: string; readonly lengthBytes: number; readonly secondaries: readonly ReplicaAddr[] }
+  /** Primary → secondaries: apply mutation `serial` (consecutive per chunk from 1 within a lease) in serial order (¶99). */
+  | { readonly type: 'gfs.chunkserver.applyMutation'; readonly handle: ChunkHandle; readonly version: number; readonly serial: number; readonly mutation: Mutation }
+  /** Read bytes of a chunk; every checksum block overlapping the range is verified first (¶124). */
+  | { readonly type: 'gfs.chunkserver.read'; readonly handle: ChunkHandle; readonly version: number; readonly offset: number; readonly lengthBytes: number };
+
+/** A mutation as the primary orders it. Data was pushed beforehand under `pushId`. */
+export type Mutation =
+  | { readonly kind: 'write'; readonly offset: number; readonly pushId: string; readonly lengthBytes: number }
+  /** Record append at the primary's offset (secondaries write exactly there, ¶103). */
+  | { readonly kind: 'append'; readonly offset: number; readonly pushId: string; readonly lengthBytes: number }
+  /** Pad the chunk to `toBytes` (the record did not fit, ¶104). */
+  | { readonly kind: 'pad'; readonly toBytes: number };
+
+/** The primary's answer to a record append: the offset it was written at, or "retry on the next chunk" after padding (¶104). */
+export type AppendReply = GfsResult<{ readonly offset: number } | { readonly retryNextChunk: true }>;
+
+export type ReadReply = GfsResult<{ readonly data: Uint8Array; readonly chunkLengthBytes: number }>;
+
+/** What chunkservers answer to master commands. */
+export type ChunkserverReply = GfsResult<{ readonly version?: number; readonly lengthBytes?: number; readonly chunks?: readonly ChunkReport[] }>;
+
+export type MasterReply<T> = GfsResult<T>;

@@ -1,0 +1,173 @@
+/**
+ * Bench suite `gfs-master` (issue: GFS master). Lookups and creates through a real ActorSystem
+ * with the master actor; creates log to a real disk with group commit. `create-same-dir` compares
+ * the patent's per-path locks (¶58: concurrent creates in one directory) with one global lock.
+ * Heap per chunk and per file are measured on the master's state after loading 1M of each
+ * (the paper: under 64 bytes per chunk in C++, ¶41).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { BenchCase, BenchSuite } from '../harness.js';
+import { ActorSystem } from '../../runtime/system.js';
+import type { ActorRef } from '../../runtime/ref.js';
+import { deferMacrotask } from '../../runtime/node/env.js';
+import { NodeDisk } from '../../storage/node/node-disk.js';
+import { gfsMaster } from '../../actors/gfs/master/master.js';
+import { MemoryJournal } from '../../actors/gfs/master/journal.js';
+import { DiskJournal } from '../../actors/gfs/master/disk-journal.js';
+import { MasterState, type MasterRecord } from '../../actors/gfs/master/master-state.js';
+import type { GfsResult } from '../../actors/gfs/errors.js';
+import type { ChunkserverMsg, MasterMsg } from '../../actors/gfs/protocol.js';
+
+const CLIENTS = 16;
+const LOOKUPS = 20_000;
+const CREATES = 4_000;
+const FILES_FOR_LOOKUP = 1_000;
+
+const quiet = (): void => {};
+
+async function concurrently(n: number, total: number, op: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < total) await op(next++);
+    }),
+  );
+}
+
+function expectOk(r: GfsResult<unknown>): void {
+  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
+}
+
+function lookup(): BenchCase {
+  let sys: ActorSystem;
+  let master: ActorRef<MasterMsg>;
+  return {
+    name: 'lookup',
+    unit: 'ops',
+    perIteration: LOOKUPS,
+    setup: async () => {
+      sys = new ActorSystem({ node: 'bench', logger: quiet });
+      // A namespace of 1,000 one-chunk files, as if recovered from the log.
+      const journal = new MemoryJournal();
+      const state = new MasterState();
+      const records: MasterRecord[] = [{ op: 'mkdir', path: '/data', at: 0 }];
+      const report: { handle: bigint; version: number; lengthBytes: number }[] = [];
+      for (let i = 0; i < FILES_FOR_LOOKUP; i++) {
+        const handle = state.nextHandle();
+        records.push({ op: 'create', path: `/data/f${i}`, at: 0 }, { op: 'addChunk', path: `/data/f${i}`, index: 0, handle, version: 1, at: 0 });
+        report.push({ handle, version: 1, lengthBytes: 1 << 20 });
+      }
+      await journal.append(1, records);
+      master = sys.spawn(gfsMaster({ role: 'primary', journal, afterRestart: false }), { name: 'master', reentrant: true });
+      const cs = sys.spawn<ChunkserverMsg>(() => ({ receive: () => ({ ok: true, value: {} }) }), { name: 'cs' });
+      for (let s = 0; s < 3; s++) {
+        expectOk(await sys.ask<GfsResult<unknown>>(master, { type: 'gfs.master.heartbeat', server: `cs${s}`, ref: cs, rack: `r${s}`, host: `h${s}`, usedBytes: 0, capacityBytes: 1e12, chunks: report }));
+      }
+    },
+    run: () =>
+      concurrently(CLIENTS, LOOKUPS, async (i) => {
+        expectOk(await sys.ask<GfsResult<unknown>>(master, { type: 'gfs.master.getChunkLocations', path: `/data/f${i % FILES_FOR_LOOKUP}`, index: 0, count: 1 }));
+      }),
+    teardown: () => sys.shutdown(),
+  };
+}
+
+function creates(name: string, sameDir: boolean, locking: 'per-path' | 'global'): BenchCase {
+  let sys: ActorSystem;
+  let master: ActorRef<MasterMsg>;
+  let dir: string;
+  let journal: DiskJournal;
+  let round = 0;
+  return {
+    name,
+    unit: 'ops',
+    perIteration: CREATES,
+    setup: async () => {
+      dir = mkdtempSync(join(tmpdir(), 'troupe-bench-master-'));
+      sys = new ActorSystem({ node: 'bench', logger: quiet });
+      journal = new DiskJournal(new NodeDisk(dir), 'master', deferMacrotask);
+      master = sys.spawn(gfsMaster({ role: 'primary', journal, afterRestart: false, config: { namespaceLocking: locking } }), { name: 'master', reentrant: true });
+      for (let c = 0; c < CLIENTS; c++) expectOk(await sys.ask<GfsResult<unknown>>(master, { type: 'gfs.master.mkdir', path: `/c${c}` }));
+    },
+    run: async () => {
+      const r = round++;
+      expectOk(await sys.ask<GfsResult<unknown>>(master, { type: 'gfs.master.mkdir', path: `/r${r}` }));
+      await concurrently(CLIENTS, CREATES, async (i) => {
+        const path = sameDir ? `/r${r}/f${i}` : `/c${i % CLIENTS}/r${r}-f${i}`;
+        expectOk(await sys.ask<GfsResult<unknown>>(master, { type: 'gfs.master.create', path }, { timeoutMs: 30_000 }));
+      });
+    },
+    teardown: async () => {
+      await sys.shutdown();
+      await journal.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function heapGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+async function heapPer(count: number, load: (state: MasterState) => void): Promise<number> {
+  const gc = heapGc();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const state = new MasterState();
+  load(state);
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  if (state.nodes.size === 0) throw new Error('unreachable');
+  return (after - before) / count;
+}
+
+const MILLION = 1_000_000;
+
+const suite: BenchSuite = {
+  name: 'gfs-master',
+  timeMs: 2_000,
+  iterations: 3,
+  cases: [
+    lookup(),
+    creates('create', false, 'per-path'),
+    creates('create-same-dir', true, 'per-path'),
+    creates('create-same-dir:global-lock', true, 'global'),
+    {
+      name: 'heap-bytes-per-chunk',
+      unit: 'bytes',
+      perIteration: 1,
+      run: quiet,
+      // 1M chunks in 15,625 files of 64 chunks (4 TiB each at 64 MiB per chunk).
+      measure: () =>
+        heapPer(MILLION, (s) => {
+          s.apply({ op: 'mkdir', path: '/big', at: 0 });
+          for (let f = 0; f < MILLION / 64; f++) {
+            const path = `/big/f${f}`;
+            s.apply({ op: 'create', path, at: 0 });
+            for (let i = 0; i < 64; i++) s.apply({ op: 'addChunk', path, index: i, handle: s.nextHandle(), version: 1, at: 0 });
+          }
+        }),
+    },
+    {
+      name: 'heap-bytes-per-file',
+      unit: 'bytes',
+      perIteration: 1,
+      run: quiet,
+      // 1M empty files in 1,000 directories, names like /home/user123/file-000456.log.
+      measure: () =>
+        heapPer(MILLION, (s) => {
+          s.apply({ op: 'mkdir', path: '/home', at: 0 });
+          for (let d = 0; d < 1_000; d++) s.apply({ op: 'mkdir', path: `/home/user${d}`, at: 0 });
+          for (let f = 0; f < MILLION; f++) s.apply({ op: 'create', path: `/home/user${f % 1_000}/file-${String(f).padStart(6, '0')}.log`, at: 0 });
+        }),
+    },
+  ],
+  targets: [{ name: 'create-same-dir', baseline: 'create-same-dir:global-lock', atLeast: 2 }],
+};
+
+export default suite;

@@ -1,0 +1,595 @@
+import type { Clock } from '../runtime/env.js';
+import type { Disk, DiskFile } from './disk.js';
+import { joinPath, readWholeFile, writeFileAtomically } from './disk.js';
+import { crc32c } from './crc32c.js';
+import { chunkStoreConfigDefault, withDefaults, type ChunkStoreConfig } from './config.js';
+import { StorageError, assert, isStorageError } from './errors.js';
+
+/**
+ * The chunkserver's chunk store (patent ¶122–128).
+ *
+ * A chunk is a data file `<dir>/<handle>.chunk` that grows lazily with its written extent, plus a
+ * checksum file `<dir>/<handle>.crc` holding the chunk's version, its size and one CRC32C per
+ * 64 KiB block (¶123). The checksums live in memory; `sync` persists data and checksums.
+ *
+ * - Every block overlapping a read is verified before any data is returned (¶124); a mismatch throws
+ *   `corrupt_block` and emits a corruption event, which the chunkserver forwards to the master so it
+ *   re-clones the replica. Corrupt data is never returned.
+ * - An append extends the last partial block's checksum incrementally, without reading it (¶126);
+ *   if that block was already corrupt, the new checksum still disagrees with the data and the next
+ *   read catches it.
+ * - An overwrite first reads and verifies the first and last blocks it covers only partly (¶127), so
+ *   new checksums cannot hide corruption in the bytes they keep.
+ * - `verify` checks a range without returning it; the scrubber uses it on idle chunks (¶128).
+ *
+ * Durability: changes are visible at once and durable after `sync`, which fsyncs the data file and
+ * then replaces the checksum file atomically. After a crash a chunk comes back at its last synced
+ * size (a longer data file is cut back); an overwrite that was not synced may leave blocks that no
+ * longer match their checksums, which reads and the scrubber report as corruption: the replica is
+ * then re-cloned, as for any other damage. A new chunk exists on disk from its first `sync`.
+ *
+ * Operations on one chunk run one at a time, in call order; different chunks proceed in parallel.
+ */
+
+export type ChunkHandle = string;
+
+export interface ChunkCorruption {
+  readonly handle: ChunkHandle;
+  readonly version: number;
+  /** `block`: a block failed its CRC; `missing_data`: the data file is shorter than the checksums say; `checksum_file`: the checksum file is damaged. */
+  readonly kind: 'block' | 'missing_data' | 'checksum_file';
+  readonly blockIndex?: number;
+  readonly detectedBy: 'read' | 'write' | 'scrub' | 'open';
+}
+
+export interface ChunkInfo {
+  readonly handle: ChunkHandle;
+  readonly version: number;
+  readonly sizeBytes: number;
+  readonly lastAccessMs: number;
+  readonly corrupt: boolean;
+}
+
+export interface ChunkStoreOptions {
+  /** Folder of the chunk and checksum files. */
+  readonly dir: string;
+  readonly clock: Clock;
+  readonly config?: Partial<ChunkStoreConfig>;
+  /** Receives corruption found while opening, and later (same as `onCorruption`). */
+  readonly onCorruption?: (c: ChunkCorruption) => void;
+}
+
+const dataSuffix = '.chunk';
+const crcSuffix = '.crc';
+const crcMagic = 0x53435254; // "TRCS"
+const crcFormat = 1;
+/** magic, format, version hi/lo, size hi/lo, block size, block count: 8 × u32. */
+const crcHeaderBytes = 32;
+const handlePattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+interface ChunkState {
+  readonly handle: ChunkHandle;
+  version: number;
+  sizeBytes: number;
+  /** CRC32C per block; entries past the last block are unused. */
+  crcs: Uint32Array;
+  file: DiskFile | undefined;
+  lastAccessMs: number;
+  /** Checksums or version changed since the checksum file was last written. */
+  dirty: boolean;
+  /** The data file was written since the last fsync. */
+  unsynced: boolean;
+  /** The checksum file was unreadable: no block can be trusted. */
+  checksumFileCorrupt: boolean;
+  readonly reportedBlocks: Set<number>;
+  tail: Promise<void>;
+  deleted: boolean;
+}
+
+export function encodeChecksumFile(version: number, sizeBytes: number, blockSizeBytes: number, crcs: Uint32Array): Uint8Array {
+  const blocks = Math.ceil(sizeBytes / blockSizeBytes);
+  const out = new Uint8Array(crcHeaderBytes + blocks * 4 + 4);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, crcMagic, true);
+  v.setUint32(4, crcFormat, true);
+  v.setUint32(8, Math.floor(version / 0x1_0000_0000), true);
+  v.setUint32(12, version >>> 0, true);
+  v.setUint32(16, Math.floor(sizeBytes / 0x1_0000_0000), true);
+  v.setUint32(20, sizeBytes >>> 0, true);
+  v.setUint32(24, blockSizeBytes, true);
+  v.setUint32(28, blocks, true);
+  for (let i = 0; i < blocks; i++) v.setUint32(crcHeaderBytes + i * 4, crcs[i]!, true);
+  v.setUint32(out.length - 4, crc32c(out.subarray(0, out.length - 4)), true);
+  return out;
+}
+
+export function decodeChecksumFile(file: Uint8Array, blockSizeBytes: number): { version: number; sizeBytes: number; crcs: Uint32Array } | { problem: string } {
+  if (file.length < crcHeaderBytes + 4) return { problem: `only ${file.length} bytes` };
+  const v = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  if (crc32c(file.subarray(0, file.length - 4)) !== v.getUint32(file.length - 4, true)) return { problem: 'its own CRC does not match' };
+  if (v.getUint32(0, true) !== crcMagic) return { problem: 'bad magic' };
+  if (v.getUint32(4, true) !== crcFormat) return { problem: `unknown format ${v.getUint32(4, true)}` };
+  if (v.getUint32(24, true) !== blockSizeBytes) return { problem: `block size ${v.getUint32(24, true)}, expected ${blockSizeBytes}` };
+  const version = v.getUint32(8, true) * 0x1_0000_0000 + v.getUint32(12, true);
+  const sizeBytes = v.getUint32(16, true) * 0x1_0000_0000 + v.getUint32(20, true);
+  const blocks = v.getUint32(28, true);
+  if (blocks !== Math.ceil(sizeBytes / blockSizeBytes) || file.length !== crcHeaderBytes + blocks * 4 + 4) return { problem: 'block count does not match size' };
+  const crcs = new Uint32Array(Math.max(16, blocks));
+  for (let i = 0; i < blocks; i++) crcs[i] = v.getUint32(crcHeaderBytes + i * 4, true);
+  return { version, sizeBytes, crcs };
+}
+
+export class ChunkStore {
+  readonly config: ChunkStoreConfig;
+  readonly dir: string;
+  private readonly chunks = new Map<ChunkHandle, ChunkState>();
+  private readonly listeners = new Set<(c: ChunkCorruption) => void>();
+  private readonly clock: Clock;
+
+  private constructor(
+    private readonly disk: Disk,
+    options: ChunkStoreOptions,
+  ) {
+    this.config = withDefaults(chunkStoreConfigDefault, options.config);
+    assert(this.config.readSegmentBytes % this.config.blockSizeBytes === 0, 'readSegmentBytes is a multiple of blockSizeBytes');
+    assert(this.config.chunkSizeBytes % this.config.blockSizeBytes === 0, 'chunkSizeBytes is a multiple of blockSizeBytes');
+    this.dir = options.dir;
+    this.clock = options.clock;
+    if (options.onCorruption !== undefined) this.listeners.add(options.onCorruption);
+  }
+
+  /** Loads every chunk's checksums from `dir`, cutting data files back to their synced size. */
+  static async open(disk: Disk, options: ChunkStoreOptions): Promise<ChunkStore> {
+    const store = new ChunkStore(disk, options);
+    await store.load();
+    return store;
+  }
+
+  /** Subscribes to corruption reports; returns the unsubscribe function. */
+  onCorruption(listener: (c: ChunkCorruption) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  has(handle: ChunkHandle): boolean {
+    return this.chunks.has(handle);
+  }
+
+  info(handle: ChunkHandle): ChunkInfo {
+    return this.describe(this.state(handle));
+  }
+
+  list(): ChunkInfo[] {
+    return [...this.chunks.values()].map((s) => this.describe(s));
+  }
+
+  /**
+   * Creates an empty chunk with `version`. Nothing reaches the disk yet: the data file appears with
+   * the first write, the checksum file with the first `sync`. A chunk never synced does not survive
+   * a crash (the master then sees it missing from the chunk report and re-replicates).
+   */
+  async create(handle: ChunkHandle, version: number): Promise<void> {
+    if (!handlePattern.test(handle)) throw new Error(`invalid chunk handle "${handle}"`);
+    if (this.chunks.has(handle)) throw new StorageError('already_exists', `chunk ${handle} already exists`);
+    if (this.chunks.size >= this.config.chunksMax) throw new StorageError('no_space', `this store already holds chunksMax = ${this.config.chunksMax} chunks`);
+    const s: ChunkState = {
+      handle,
+      version,
+      sizeBytes: 0,
+      crcs: new Uint32Array(16),
+      file: undefined,
+      lastAccessMs: this.clock.now(),
+      dirty: true,
+      unsynced: false,
+      checksumFileCorrupt: false,
+      reportedBlocks: new Set(),
+      tail: Promise.resolve(),
+      deleted: false,
+    };
+    this.chunks.set(handle, s);
+    await Promise.resolve();
+  }
+
+  /**
+   * Writes `data` at `offsetBytes` (an overwrite, an append, or past the end: the gap reads as zeros).
+   * With `expectVersion`, fails with `stale_version` unless the chunk has that version.
+   */
+  write(handle: ChunkHandle, offsetBytes: number, data: Uint8Array, options?: { readonly expectVersion?: number }): Promise<void> {
+    const s = this.state(handle);
+    checkRange(offsetBytes, data.length);
+    if (offsetBytes + data.length > this.config.chunkSizeBytes) {
+      throw new Error(`write of ${data.length} bytes at ${offsetBytes} runs past the ${this.config.chunkSizeBytes}-byte chunk ${handle}`);
+    }
+    return this.locked(s, () => this.writeLocked(s, offsetBytes, data, options?.expectVersion));
+  }
+
+  /** Appends `data`; returns the offset it landed at. */
+  append(handle: ChunkHandle, data: Uint8Array, options?: { readonly expectVersion?: number }): Promise<number> {
+    const s = this.state(handle);
+    return this.locked(s, async () => {
+      const offset = s.sizeBytes;
+      if (offset + data.length > this.config.chunkSizeBytes) {
+        throw new Error(`append of ${data.length} bytes at ${offset} runs past the ${this.config.chunkSizeBytes}-byte chunk ${handle}`);
+      }
+      await this.writeLocked(s, offset, data, options?.expectVersion);
+      return offset;
+    });
+  }
+
+  /**
+   * Reads up to `lengthBytes` from `offsetBytes` (shorter at the end of the chunk). Every block the
+   * range overlaps is verified first (patent ¶124): a mismatch throws `corrupt_block` and is reported.
+   */
+  read(handle: ChunkHandle, offsetBytes: number, lengthBytes: number, options?: { readonly expectVersion?: number }): Promise<Uint8Array> {
+    const s = this.state(handle);
+    checkRange(offsetBytes, lengthBytes);
+    return this.locked(s, async () => {
+      checkVersion(s, options?.expectVersion);
+      s.lastAccessMs = this.clock.now();
+      return this.readRange(s, offsetBytes, lengthBytes, true, 'read');
+    });
+  }
+
+  /**
+   * Reads WITHOUT checking checksums. For benchmarks (the `chunk-read-unverified` baseline) and
+   * forensics only: never serve this to a client or another chunkserver.
+   */
+  readUnverified(handle: ChunkHandle, offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
+    const s = this.state(handle);
+    checkRange(offsetBytes, lengthBytes);
+    return this.locked(s, () => this.readRange(s, offsetBytes, lengthBytes, false, 'read'));
+  }
+
+  /** Verifies the blocks overlapping a range without returning data or counting as an access (the scrubber's read, patent ¶128). Returns bytes checked. */
+  verify(handle: ChunkHandle, offsetBytes: number, lengthBytes: number): Promise<number> {
+    const s = this.state(handle);
+    checkRange(offsetBytes, lengthBytes);
+    return this.locked(s, async () => {
+      if (offsetBytes >= s.sizeBytes) return 0;
+      const B = this.config.blockSizeBytes;
+      const start = Math.floor(offsetBytes / B) * B;
+      const end = Math.min(s.sizeBytes, Math.ceil((offsetBytes + lengthBytes) / B) * B);
+      await this.readRange(s, start, end - start, true, 'scrub');
+      return end - start;
+    });
+  }
+
+  /** Makes the chunk's data, size, checksums and version durable. */
+  sync(handle: ChunkHandle): Promise<void> {
+    const s = this.state(handle);
+    return this.locked(s, async () => {
+      if (s.file !== undefined && s.unsynced) {
+        await s.file.fsync();
+        s.unsynced = false;
+      }
+      if (s.dirty) await this.persistChecksums(s);
+    });
+  }
+
+  /** Sets the chunk's version durably (the master bumps it when granting a lease). */
+  setVersion(handle: ChunkHandle, version: number): Promise<void> {
+    const s = this.state(handle);
+    return this.locked(s, async () => {
+      s.version = version;
+      s.dirty = true;
+      if (s.file !== undefined && s.unsynced) {
+        await s.file.fsync();
+        s.unsynced = false;
+      }
+      await this.persistChecksums(s);
+    });
+  }
+
+  /** Removes the chunk and its files. */
+  delete(handle: ChunkHandle): Promise<void> {
+    const s = this.state(handle);
+    return this.locked(s, async () => {
+      s.deleted = true;
+      this.chunks.delete(handle);
+      await s.file?.close();
+      s.file = undefined;
+      // Checksums first: a data file without a checksum file is an orphan that `open` removes.
+      await this.disk.remove(this.crcPath(handle)).catch(ignoreNotFound);
+      await this.disk.remove(this.dataPath(handle)).catch(ignoreNotFound);
+    });
+  }
+
+  /** Closes every data file (does not sync). */
+  async close(): Promise<void> {
+    for (const s of this.chunks.values()) {
+      await this.locked(s, async () => {
+        await s.file?.close();
+        s.file = undefined;
+      });
+    }
+  }
+
+  // ---- internals ----
+
+  private async load(): Promise<void> {
+    const names = await this.disk.list(this.dir);
+    const present = new Set(names);
+    for (const name of names) {
+      if (name.endsWith('.tmp')) {
+        await this.disk.remove(joinPath(this.dir, name)).catch(ignoreNotFound);
+        continue;
+      }
+      if (!name.endsWith(crcSuffix)) continue;
+      const handle = name.slice(0, -crcSuffix.length);
+      if (!handlePattern.test(handle)) continue;
+      const s: ChunkState = {
+        handle,
+        version: 0,
+        sizeBytes: 0,
+        crcs: new Uint32Array(16),
+        file: undefined,
+        lastAccessMs: this.clock.now(),
+        dirty: false,
+        unsynced: false,
+        checksumFileCorrupt: false,
+        reportedBlocks: new Set(),
+        tail: Promise.resolve(),
+        deleted: false,
+      };
+      this.chunks.set(handle, s);
+      const maxCrcBytes = crcHeaderBytes + 4 * Math.ceil(this.config.chunkSizeBytes / this.config.blockSizeBytes) + 4;
+      let decoded: ReturnType<typeof decodeChecksumFile>;
+      try {
+        decoded = decodeChecksumFile(await readWholeFile(this.disk, joinPath(this.dir, name), maxCrcBytes), this.config.blockSizeBytes);
+      } catch (err) {
+        if (!isStorageError(err)) throw err;
+        decoded = { problem: err.message };
+      }
+      if ('problem' in decoded) {
+        s.checksumFileCorrupt = true;
+        this.report(s, { kind: 'checksum_file', detectedBy: 'open' });
+        continue;
+      }
+      s.version = decoded.version;
+      s.sizeBytes = decoded.sizeBytes;
+      s.crcs = decoded.crcs;
+      const dataPath = this.dataPath(handle);
+      if (present.has(`${handle}${dataSuffix}`)) {
+        const f = await this.disk.open(dataPath);
+        if (f.sizeBytes() > s.sizeBytes) {
+          // Written after the last sync: never promised durable, and not covered by checksums.
+          await f.truncate(s.sizeBytes);
+          await f.fsync();
+        }
+        s.file = f;
+      }
+    }
+    for (const name of names) {
+      if (!name.endsWith(dataSuffix)) continue;
+      const handle = name.slice(0, -dataSuffix.length);
+      if (!this.chunks.has(handle)) await this.disk.remove(joinPath(this.dir, name)).catch(ignoreNotFound);
+    }
+  }
+
+  private async writeLocked(s: ChunkState, offset: number, data: Uint8Array, expectVersion: number | undefined): Promise<void> {
+    checkVersion(s, expectVersion);
+    if (s.checksumFileCorrupt) throw corruptChecksumFile(s);
+    if (data.length === 0) return;
+    s.lastAccessMs = this.clock.now();
+    if (offset > s.sizeBytes) {
+      // A write past the end: fill the gap with zeros so every block has data and a checksum.
+      const filled = new Uint8Array(offset - s.sizeBytes + data.length);
+      filled.set(data, offset - s.sizeBytes);
+      return this.writeLocked(s, s.sizeBytes, filled, undefined);
+    }
+    const B = this.config.blockSizeBytes;
+    const end = offset + data.length;
+    const oldSize = s.sizeBytes;
+    const newSize = Math.max(oldSize, end);
+    const firstBlock = Math.floor(offset / B);
+    const lastBlock = Math.floor((end - 1) / B);
+    this.ensureCrcCapacity(s, lastBlock + 1);
+    const file = await this.fileOf(s);
+    // The checksums this write replaces, put back if the write fails (ENOSPC writes nothing).
+    const saved = s.crcs.slice(firstBlock, lastBlock + 1);
+    const finish = (pending: Promise<void>): Promise<void> => this.finishWrite(s, pending, newSize, firstBlock, saved);
+
+    if (offset === oldSize && offset % B !== 0) {
+      // Append into a partial last block: extend its checksum incrementally (patent ¶126).
+      const fill = Math.min(B - (offset % B), data.length);
+      const pending = file.write(offset, data);
+      s.crcs[firstBlock] = crc32c(data.subarray(0, fill), s.crcs[firstBlock]!);
+      this.fullBlockCrcs(s, offset + fill, data.subarray(fill));
+      await finish(pending);
+      return;
+    }
+    if (offset === oldSize) {
+      const pending = file.write(offset, data);
+      this.fullBlockCrcs(s, offset, data);
+      await finish(pending);
+      return;
+    }
+
+    // An overwrite: verify the first and last blocks it covers only partly before touching them (patent ¶127).
+    const merged = new Map<number, Uint8Array>();
+    for (const b of firstBlock === lastBlock ? [firstBlock] : [firstBlock, lastBlock]) {
+      const bStart = b * B;
+      const bOldEnd = Math.min(oldSize, bStart + B);
+      if (bStart >= oldSize) continue;
+      const keepsOldBytes = offset > bStart || end < bOldEnd;
+      if (!keepsOldBytes) continue;
+      const old = await this.readRange(s, bStart, bOldEnd - bStart, true, 'write');
+      const bNewEnd = Math.min(newSize, bStart + B);
+      const content = new Uint8Array(bNewEnd - bStart);
+      content.set(old);
+      const from = Math.max(offset, bStart);
+      const to = Math.min(end, bNewEnd);
+      content.set(data.subarray(from - offset, to - offset), from - bStart);
+      merged.set(b, content);
+    }
+    const pending = file.write(offset, data);
+    for (let b = firstBlock; b <= lastBlock; b++) {
+      const content = merged.get(b);
+      if (content !== undefined) {
+        s.crcs[b] = crc32c(content);
+      } else {
+        const bStart = b * B;
+        const bEnd = Math.min(newSize, bStart + B);
+        assert(bStart >= offset && bEnd <= end, 'an unmerged block is wholly overwritten');
+        s.crcs[b] = crc32c(data.subarray(bStart - offset, bEnd - offset));
+      }
+    }
+    await finish(pending);
+  }
+
+  /** Checksums for blocks starting at the block-aligned `offset`; the last may be partial. */
+  private fullBlockCrcs(s: ChunkState, offset: number, data: Uint8Array): void {
+    const B = this.config.blockSizeBytes;
+    assert(data.length === 0 || offset % B === 0, 'new blocks start block-aligned');
+    for (let at = 0; at < data.length; at += B) s.crcs[(offset + at) / B] = crc32c(data.subarray(at, Math.min(data.length, at + B)));
+  }
+
+  private async finishWrite(s: ChunkState, pending: Promise<void>, newSize: number, firstBlock: number, saved: Uint32Array): Promise<void> {
+    s.dirty = true;
+    s.unsynced = true;
+    try {
+      await pending;
+    } catch (err) {
+      // Keep the old size and checksums: after ENOSPC the old data is intact and still verifies;
+      // after EIO the bytes on disk are unknown, and blocks that changed will fail verification.
+      s.crcs.set(saved, firstBlock);
+      throw err;
+    }
+    s.sizeBytes = newSize;
+  }
+
+  /**
+   * Reads [offset, offset+length) clipped to the chunk. When verifying, widens to whole blocks,
+   * reads in segments with one segment read ahead while the previous one is checked (patent ¶125).
+   */
+  private async readRange(s: ChunkState, offset: number, length: number, verify: boolean, detectedBy: 'read' | 'write' | 'scrub'): Promise<Uint8Array> {
+    if (s.checksumFileCorrupt && verify) throw corruptChecksumFile(s);
+    const end = Math.min(s.sizeBytes, offset + length);
+    if (end <= offset) return new Uint8Array(0);
+    const B = this.config.blockSizeBytes;
+    const start = verify ? Math.floor(offset / B) * B : offset;
+    const stop = verify ? Math.min(s.sizeBytes, Math.ceil(end / B) * B) : end;
+    const file = await this.fileOf(s);
+    const seg = this.config.readSegmentBytes;
+    // One buffer for the whole (block-widened) range; segments are read straight into it, a bounded
+    // number ahead of the one being verified, and the caller gets a view of the requested bytes.
+    const buf = new Uint8Array(stop - start);
+    const inFlight: Promise<number>[] = [];
+    let issuedTo = start;
+    const issue = (): void => {
+      if (issuedTo >= stop) return;
+      const at = issuedTo;
+      issuedTo = Math.min(stop, at + seg);
+      inFlight.push(file.readInto(at, buf.subarray(at - start, issuedTo - start)));
+    };
+    for (let i = 0; i <= this.config.readAheadSegments; i++) issue();
+    try {
+      for (let at = start; at < stop; at += seg) {
+        const segEnd = Math.min(stop, at + seg);
+        const got = await inFlight.shift()!;
+        issue();
+        if (got < segEnd - at) {
+          const block = Math.floor((at + got) / B);
+          this.report(s, { kind: 'missing_data', blockIndex: block, detectedBy });
+          throw new StorageError('corrupt_block', `chunk ${s.handle} v${s.version}: data file ends at ${at + got} but the checksums cover ${s.sizeBytes} bytes (block ${block}); the replica must be re-cloned`, { path: this.dataPath(s.handle) });
+        }
+        if (!verify) continue;
+        for (let b = at; b < segEnd; b += B) {
+          const blockIndex = b / B;
+          const actual = crc32c(buf.subarray(b - start, Math.min(segEnd, b + B) - start));
+          if (actual !== s.crcs[blockIndex]) {
+            this.report(s, { kind: 'block', blockIndex, detectedBy });
+            throw new StorageError('corrupt_block', `chunk ${s.handle} v${s.version}: block ${blockIndex} (bytes ${b}..${Math.min(segEnd, b + B)}) fails its CRC32C (stored ${hex(s.crcs[blockIndex]!)}, computed ${hex(actual)}); the replica must be re-cloned`, { path: this.dataPath(s.handle) });
+          }
+        }
+      }
+    } finally {
+      // Reads still in flight after a failure: their outcome no longer matters, but they must settle before the chunk's next operation.
+      await Promise.allSettled(inFlight);
+    }
+    return buf.subarray(offset - start, end - start);
+  }
+
+  private async persistChecksums(s: ChunkState): Promise<void> {
+    const data = encodeChecksumFile(s.version, s.sizeBytes, this.config.blockSizeBytes, s.crcs);
+    s.dirty = false;
+    try {
+      await writeFileAtomically(this.disk, this.crcPath(s.handle), data);
+    } catch (err) {
+      s.dirty = true;
+      throw err;
+    }
+  }
+
+  private async fileOf(s: ChunkState): Promise<DiskFile> {
+    if (s.file === undefined) s.file = await this.disk.open(this.dataPath(s.handle), { create: true });
+    return s.file;
+  }
+
+  private ensureCrcCapacity(s: ChunkState, blocks: number): void {
+    if (s.crcs.length >= blocks) return;
+    const next = new Uint32Array(Math.max(blocks, s.crcs.length * 2));
+    next.set(s.crcs);
+    s.crcs = next;
+  }
+
+  private report(s: ChunkState, c: Omit<ChunkCorruption, 'handle' | 'version'>): void {
+    const key = c.kind === 'checksum_file' ? -1 : (c.blockIndex ?? -2);
+    if (s.reportedBlocks.has(key)) return;
+    s.reportedBlocks.add(key);
+    const event: ChunkCorruption = { handle: s.handle, version: s.version, ...c };
+    for (const l of this.listeners) l(event);
+  }
+
+  private locked<T>(s: ChunkState, fn: () => Promise<T>): Promise<T> {
+    const run = s.tail.then(() => {
+      if (s.deleted) throw new StorageError('not_found', `chunk ${s.handle} was deleted`);
+      return fn();
+    });
+    s.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private state(handle: ChunkHandle): ChunkState {
+    const s = this.chunks.get(handle);
+    if (s === undefined) throw new StorageError('not_found', `no chunk ${handle} in this store`);
+    return s;
+  }
+
+  private describe(s: ChunkState): ChunkInfo {
+    return { handle: s.handle, version: s.version, sizeBytes: s.sizeBytes, lastAccessMs: s.lastAccessMs, corrupt: s.checksumFileCorrupt || s.reportedBlocks.size > 0 };
+  }
+
+  private dataPath(handle: ChunkHandle): string {
+    return joinPath(this.dir, `${handle}${dataSuffix}`);
+  }
+
+  private crcPath(handle: ChunkHandle): string {
+    return joinPath(this.dir, `${handle}${crcSuffix}`);
+  }
+}
+
+function checkVersion(s: ChunkState, expectVersion: number | undefined): void {
+  if (expectVersion !== undefined && expectVersion !== s.version) {
+    throw new StorageError('stale_version', `chunk ${s.handle} is at version ${s.version}, the caller expects ${expectVersion}: this replica is stale`);
+  }
+}
+
+function corruptChecksumFile(s: ChunkState): StorageError {
+  return new StorageError('checksum_file_corrupt', `chunk ${s.handle}: its checksum file is damaged, so none of its blocks can be verified; the replica must be re-cloned`);
+}
+
+function checkRange(offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) throw new Error(`invalid byte range: offset ${offset}, length ${length}`);
+}
+
+function ignoreNotFound(err: unknown): void {
+  if (!isStorageError(err, 'not_found')) throw err;
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
+}

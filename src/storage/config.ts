@@ -1,0 +1,101 @@
+/**
+ * Storage defaults, each with the source's value and section. Callers pass a partial override;
+ * `withDefaults` fills the rest.
+ */
+
+/** GFS chunk size: 64 MB (GFS paper §2.5; DESIGN.md §5). Chunk files grow lazily up to this. */
+export const chunkSizeBytesDefault = 64 * 1024 * 1024;
+
+/** Checksum block: "a series of 64 KB blocks, each with a corresponding 32-bit checksum" (patent ¶123). */
+export const checksumBlockSizeBytesDefault = 64 * 1024;
+
+export interface ChunkStoreConfig {
+  /** Largest chunk; writes past it are refused (GFS: 64 MiB). */
+  readonly chunkSizeBytes: number;
+  /** Checksum granularity (patent ¶123: 64 KB). */
+  readonly blockSizeBytes: number;
+  /** Reads are issued in segments of this size; up to `readAheadSegments` segments are read ahead while one is verified (patent ¶125: checksum work overlapped with I/O). */
+  readonly readSegmentBytes: number;
+  /** Segments read ahead while one is verified (bounded read-ahead). */
+  readonly readAheadSegments: number;
+  /** Most chunks one store holds; creation beyond it fails with `no_space`. */
+  readonly chunksMax: number;
+}
+
+export const chunkStoreConfigDefault: ChunkStoreConfig = {
+  chunkSizeBytes: chunkSizeBytesDefault,
+  blockSizeBytes: checksumBlockSizeBytesDefault,
+  readSegmentBytes: 1024 * 1024,
+  readAheadSegments: 2,
+  chunksMax: 1_000_000,
+};
+
+export interface ScrubberConfig {
+  /** Upper bound on the bytes the scrubber reads per second, averaged over each pause (patent ¶128 scans "during idle periods"). */
+  readonly scrubBandwidthBytesPerSec: number;
+  /** A chunk counts as inactive when it was not read or written for this long (patent ¶128: "inactive chunks"). */
+  readonly idleAfterMs: number;
+  /** Bytes verified per step; the pause after a step is `bytes / bandwidth`. */
+  readonly sliceBytes: number;
+  /** Pause when no chunk is idle, or after a full pass. */
+  readonly restMs: number;
+}
+
+export const scrubberConfigDefault: ScrubberConfig = {
+  scrubBandwidthBytesPerSec: 16 * 1024 * 1024,
+  idleAfterMs: 60_000,
+  sliceBytes: 1024 * 1024,
+  restMs: 10_000,
+};
+
+export interface OpLogConfig {
+  /** Records committed by one fsync at most (group commit; patent ¶47: records appended "possibly in batches"). */
+  readonly groupCommitMaxRecords: number;
+  /** Bytes committed by one fsync at most. */
+  readonly groupCommitMaxBytes: number;
+  /** Records waiting for commit at most; more are refused with `backlog_full`. */
+  readonly pendingMaxRecords: number;
+  /** Largest record payload. */
+  readonly recordMaxBytes: number;
+  /** A segment is closed and a new one started once it reaches this size (rotation; patent ¶50 "switch to a new log file"). */
+  readonly segmentMaxBytes: number;
+}
+
+export const opLogConfigDefault: OpLogConfig = {
+  groupCommitMaxRecords: 1024,
+  groupCommitMaxBytes: 4 * 1024 * 1024,
+  pendingMaxRecords: 16_384,
+  recordMaxBytes: 16 * 1024 * 1024,
+  segmentMaxBytes: 64 * 1024 * 1024,
+};
+
+export interface CheckpointConfig {
+  /** Complete checkpoints kept (patent ¶51: "a few older versions may be kept to guard against catastrophes"). Log segments needed by the oldest kept checkpoint are kept too. */
+  readonly checkpointsKept: number;
+  /** Largest checkpoint accepted on load. */
+  readonly checkpointMaxBytes: number;
+}
+
+export const checkpointConfigDefault: CheckpointConfig = {
+  checkpointsKept: 3,
+  checkpointMaxBytes: 1024 * 1024 * 1024,
+};
+
+export interface ObjectStoreConfig {
+  /** Bytes of object data and attributes held at most; a transaction that would exceed it fails with `no_space`. */
+  readonly storeMaxBytes: number;
+  /** Operations in one transaction at most. */
+  readonly transactionMaxOps: number;
+  /** A checkpoint is taken once the log since the last one holds this many bytes. 0 disables automatic checkpoints. */
+  readonly checkpointEveryLogBytes: number;
+}
+
+export const objectStoreConfigDefault: ObjectStoreConfig = {
+  storeMaxBytes: 1024 * 1024 * 1024,
+  transactionMaxOps: 1024,
+  checkpointEveryLogBytes: 64 * 1024 * 1024,
+};
+
+export function withDefaults<T extends object>(defaults: T, overrides: Partial<T> | undefined): T {
+  return { ...defaults, ...overrides };
+}

@@ -1,0 +1,157 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../src/runtime/random.js';
+import { writeFileAtomically } from '../../../src/storage/disk.js';
+import { isStorageError } from '../../../src/storage/errors.js';
+import { SimDisk } from '../../../src/storage/sim/sim-disk.js';
+import { bytesOf, diskKinds, type DiskUnderTest } from './helpers.js';
+
+for (const kind of diskKinds) {
+  describe(`Disk contract on the ${kind.name} disk`, () => {
+    let d: DiskUnderTest;
+    afterEach(async () => d.dispose());
+
+    it('writes, appends, reads back, and reports size; a write past the end leaves a hole of zeros', async () => {
+      d = await kind.make(1);
+      const f = await d.disk.open('a/b/file', { create: true });
+      expect(await f.append(bytesOf('hello '))).toBe(0);
+      expect(await f.append(bytesOf('world'))).toBe(6);
+      await f.write(0, bytesOf('J'));
+      expect(new TextDecoder().decode(await f.read(0, 100))).toBe('Jello world');
+      await f.write(15, bytesOf('!'));
+      expect(f.sizeBytes()).toBe(16);
+      expect([...(await f.read(11, 5))]).toEqual([0, 0, 0, 0, 33]);
+      await f.truncate(5);
+      expect(new TextDecoder().decode(await f.read(0, 100))).toBe('Jello');
+      await f.fsync();
+      await f.close();
+      expect(await d.disk.stat('a/b/file')).toEqual({ sizeBytes: 5 });
+    });
+
+    it('concurrent appends get disjoint ranges in call order', async () => {
+      d = await kind.make(2);
+      const f = await d.disk.open('log', { create: true });
+      const offsets = await Promise.all(Array.from({ length: 20 }, (_, i) => f.append(new Uint8Array(10).fill(i))));
+      expect(offsets).toEqual(Array.from({ length: 20 }, (_, i) => i * 10));
+      const all = await f.read(0, 200);
+      for (let i = 0; i < 20; i++) expect(all[i * 10]).toBe(i);
+      await f.close();
+    });
+
+    it('lists, renames over an existing file, and removes; missing files are not_found', async () => {
+      d = await kind.make(3);
+      for (const name of ['x', 'y', 'z']) {
+        const f = await d.disk.open(`dir/${name}`, { create: true });
+        await f.append(bytesOf(name));
+        await f.close();
+      }
+      expect(await d.disk.list('dir')).toEqual(['x', 'y', 'z']);
+      await d.disk.rename('dir/x', 'dir/y');
+      expect(await d.disk.list('dir')).toEqual(['y', 'z']);
+      const y = await d.disk.open('dir/y');
+      expect(new TextDecoder().decode(await y.read(0, 10))).toBe('x');
+      await y.close();
+      await d.disk.remove('dir/z');
+      expect(await d.disk.list('dir')).toEqual(['y']);
+      expect(await d.disk.list('nothing-here')).toEqual([]);
+      await expect(d.disk.open('dir/z')).rejects.toSatisfy((e) => isStorageError(e, 'not_found'));
+      await expect(d.disk.remove('dir/z')).rejects.toSatisfy((e) => isStorageError(e, 'not_found'));
+      expect(await d.disk.stat('dir/z')).toBeUndefined();
+      expect(await d.disk.freeSpaceBytes()).toBeGreaterThan(0);
+    });
+
+    it('writeFileAtomically replaces a file whole and leaves no temporary file', async () => {
+      d = await kind.make(4);
+      await writeFileAtomically(d.disk, 'ck/file', bytesOf('one'));
+      await writeFileAtomically(d.disk, 'ck/file', bytesOf('two!'));
+      expect(await d.disk.list('ck')).toEqual(['file']);
+      const f = await d.disk.open('ck/file');
+      expect(new TextDecoder().decode(await f.read(0, 10))).toBe('two!');
+      await f.close();
+    });
+
+    it('rejects paths that escape the disk', async () => {
+      d = await kind.make(5);
+      await expect(d.disk.open('../etc/passwd')).rejects.toThrow(/invalid disk path/);
+      await expect(d.disk.open('/abs', { create: true })).rejects.toThrow(/invalid disk path/);
+    });
+  });
+}
+
+describe('the simulated disk models crashes and faults (DESIGN.md §3)', () => {
+  it('a crash keeps only fsynced data when unsynced writes are dropped', async () => {
+    const sim = new SimDisk({ random: seededRandom(11), unsyncedOnCrash: 'drop' });
+    const f = await sim.open('f', { create: true });
+    await f.append(bytesOf('durable'));
+    await f.fsync();
+    await f.append(bytesOf(' lost'));
+    const after = sim.crash();
+    await expect(f.read(0, 1)).rejects.toSatisfy((e) => isStorageError(e, 'crashed'));
+    const g = await after.open('f');
+    expect(new TextDecoder().decode(await g.read(0, 100))).toBe('durable');
+  });
+
+  it('a crash keeps the synced data plus a prefix of the unsynced writes, the last possibly torn at a sector', async () => {
+    for (let seed = 0; seed < 40; seed++) {
+      const sim = new SimDisk({ random: seededRandom(seed) });
+      const f = await sim.open('f', { create: true });
+      const synced = new Uint8Array(1000).fill(1);
+      await f.append(synced);
+      await f.fsync();
+      const w1 = new Uint8Array(2048).fill(2);
+      const w2 = new Uint8Array(2048).fill(3);
+      await f.append(w1);
+      await f.append(w2);
+      const after = sim.crash();
+      const g = await after.open('f');
+      const data = await g.read(0, 10_000);
+      expect(data.length, `seed ${seed}`).toBeGreaterThanOrEqual(1000);
+      expect(data.subarray(0, 1000).every((b) => b === 1), `seed ${seed}: synced bytes intact`).toBe(true);
+      // Whatever follows is a prefix of w1 ++ w2, where a torn write reads as zeros past its last sector.
+      const expected = [...w1, ...w2];
+      const bad = data.findIndex((b, i) => i >= 1000 && b !== expected[i - 1000] && b !== 0);
+      expect(bad, `seed ${seed}: first byte not from the unsynced writes`).toBe(-1);
+    }
+  });
+
+  it('ENOSPC is a clear no_space error and leaves earlier data intact (issue 4 item 6)', async () => {
+    const sim = new SimDisk({ random: seededRandom(12), capacityBytes: 100 });
+    const f = await sim.open('f', { create: true });
+    await f.append(new Uint8Array(80).fill(7));
+    const err = await f.append(new Uint8Array(30)).catch((e: unknown) => e);
+    expect(isStorageError(err, 'no_space')).toBe(true);
+    expect(String((err as Error).message)).toMatch(/no space left/);
+    expect((await f.read(0, 200)).length).toBe(80);
+    expect(await sim.freeSpaceBytes()).toBe(20);
+  });
+
+  it('injected EIO, bit flips and misdirected writes come from the seed and replay identically', async () => {
+    const run = async (seed: number): Promise<string> => {
+      const sim = new SimDisk({ random: seededRandom(seed), faults: { ioErrorProbability: 0.1, bitFlipOnWriteProbability: 0.2, misdirectedWriteProbability: 0.1 } });
+      const f = await sim.open('f', { create: true });
+      const outcomes: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        try {
+          await f.write(i * 512, new Uint8Array(512).fill(i));
+          outcomes.push('ok');
+        } catch (e) {
+          outcomes.push(isStorageError(e, 'io_error') ? 'eio' : 'other');
+        }
+      }
+      return JSON.stringify({ outcomes, faults: sim.faultLog });
+    };
+    const a = await run(99);
+    expect(a).toBe(await run(99));
+    expect(a).toMatch(/eio/);
+    expect(a).toMatch(/bit_flip/);
+    expect(a).toMatch(/misdirected_write/);
+  });
+
+  it('failNext makes one chosen operation fail', async () => {
+    const sim = new SimDisk({ random: seededRandom(13) });
+    const f = await sim.open('f', { create: true });
+    sim.failNext('fsync', 'io_error', 'f');
+    await f.append(bytesOf('x'));
+    await expect(f.fsync()).rejects.toSatisfy((e) => isStorageError(e, 'io_error'));
+    await f.fsync();
+  });
+});
