@@ -3,8 +3,11 @@ import { CommanderError } from 'commander';
 import { buildProgram, ExitCode } from './program.js';
 import { registerUp } from './commands/up.js';
 import { registerCrush } from './commands/crush.js';
+import { registerFs } from './commands/fs.js';
+import { registerStatus } from './commands/status.js';
+import { registerAdmin } from './commands/admin.js';
 
-const program = buildProgram([registerUp, registerCrush]);
+const program = buildProgram([registerUp, registerStatus, registerFs, registerAdmin, registerCrush]);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,46 +1,167 @@
-import { spawn } from 'node:child_process';
+/**
+ * The user's path from the README (issue: one-command cluster): `troupe up` on a fresh data
+ * directory, files in and out with `troupe fs`, a failed chunkserver seen by `troupe fsck` and
+ * repaired by re-replication, a full restart that recovers everything, and clear errors.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/runtime/random.js';
 
 const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+const dir = mkdtempSync(join(tmpdir(), 'troupe-e2e-'));
+const dataDir = join(dir, 'data');
+let cluster: ChildProcess | undefined;
+let port = 0;
 
-function run(args: string[], opts: { killAfterFirstOutput?: NodeJS.Signals } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
+interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+function run(args: string[], timeoutMs = 60_000): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    let signalled = false;
     const guard = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`troupe ${args.join(' ')} did not finish within 30 s; output so far:\n${out}${err}`));
-    }, 30_000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (opts.killAfterFirstOutput !== undefined && !signalled && out.includes('Ctrl-C to stop')) {
-        signalled = true;
-        child.kill(opts.killAfterFirstOutput);
-      }
-    });
+      reject(new Error(`troupe ${args.join(' ')} did not finish within ${timeoutMs} ms:\n${out}${err}`));
+    }, timeoutMs);
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code, signal) => {
+    child.on('close', (code) => {
       clearTimeout(guard);
-      resolve({ code, signal, out, err });
+      resolve({ code, out, err });
     });
   });
 }
 
-describe('troupe up (npm start)', () => {
-  it('starts the runtime, says what runs, and shuts down cleanly on Ctrl-C (SIGINT)', async () => {
-    const r = await run(['up'], { killAfterFirstOutput: 'SIGINT' });
-    expect(r.out).toContain("runtime up on node 'local'");
-    expect(r.out).toContain('Ctrl-C to stop');
-    expect(r.out).toMatch(/stopped cleanly after \d+ messages/);
-    expect(r.code).toBe(0);
-  });
+const flags = (): string[] => ['--data-dir', dataDir, '--port', String(port)];
 
+/** Starts `troupe up` and resolves once it printed its banner (with the port it listens on). */
+function up(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'up', '--data-dir', dataDir, '--port', '0', '--chunk-size', '16MiB'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cluster = child;
+    let out = '';
+    const guard = setTimeout(() => reject(new Error(`troupe up did not start within 30 s:\n${out}`)), 30_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /clients: 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m !== null && out.includes('Ctrl-C to stop')) {
+        clearTimeout(guard);
+        port = Number(m[1]);
+        resolve();
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => reject(new Error(`troupe up exited with ${code}:\n${out}`)));
+  });
+}
+
+function stopCluster(): Promise<number | null> {
+  const child = cluster;
+  cluster = undefined;
+  if (child === undefined || child.exitCode !== null) return Promise.resolve(child?.exitCode ?? null);
+  return new Promise((resolve) => {
+    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.removeAllListeners('exit');
+    child.on('exit', (code) => {
+      clearTimeout(guard);
+      resolve(code);
+    });
+    child.kill('SIGINT');
+  });
+}
+
+async function sha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const part of createReadStream(path)) h.update(part as Buffer);
+  return h.digest('hex');
+}
+
+/** Re-runs `check` until it returns true, at most `tries` times `everyMs` apart. */
+async function eventually(check: () => Promise<boolean>, tries: number, everyMs: number): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return false;
+}
+
+afterAll(async () => {
+  await stopCluster();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('troupe up and the CLI on a fresh data directory', () => {
   it('rejects a bad option with a usage error (exit code 2) that names the option', async () => {
     const r = await run(['up', '--workers', 'many']);
     expect(r.code).toBe(2);
-    expect(r.err).toContain("--workers takes a positive integer, got 'many'");
+    expect(r.err).toContain("'--workers <n>'");
+    expect(r.err).toContain("expected a positive integer, got 'many'");
+  });
+
+  it('a client with no cluster to talk to says what to do (exit code 3)', async () => {
+    const r = await run(['status', '--data-dir', dir]);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/no cluster in .* is `npm start` running/);
+  });
+
+  it('creates the cluster with its secret (mode 0600), stores and returns a 200 MiB file intact, survives a failed chunkserver and a restart', async () => {
+    await up();
+    expect(readFileSync(join(dataDir, 'cluster.json'), 'utf8')).toContain('troupe-');
+    const { statSync } = await import('node:fs');
+    expect(statSync(join(dataDir, 'secret')).mode & 0o777).toBe(0o600);
+
+    const status = JSON.parse((await run(['status', '--json', ...flags()])).out) as { servers: unknown[] };
+    expect(status.servers).toHaveLength(4);
+
+    // 200 MiB of pseudo-random bytes, in and out, compared by sha256.
+    const src = join(dir, 'big.bin');
+    const rnd = seededRandom(2026);
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < 200 * 16; i++) parts.push(rnd.bytes(64 * 1024));
+    writeFileSync(src, Buffer.concat(parts));
+    expect((await run(['fs', 'mkdir', '-p', '/data', ...flags()])).code).toBe(0);
+    const put = await run(['fs', 'put', src, '/data/big.bin', ...flags()], 180_000);
+    expect(put.err).toBe('');
+    expect(put.code).toBe(0);
+    const out = join(dir, 'big.out');
+    expect((await run(['fs', 'get', '/data/big.bin', out, ...flags()], 180_000)).code).toBe(0);
+    expect(await sha256(out)).toBe(await sha256(src));
+
+    // A chunkserver fails: fsck reports under-replication, then re-replication restores the goal.
+    expect((await run(['admin', 'kill', 'cs1', ...flags()])).code).toBe(0);
+    const degraded = await eventually(async () => {
+      const r = await run(['fsck', ...flags()]);
+      return r.code === 1 && r.out.includes('under-replicated');
+    }, 60, 500);
+    expect(degraded).toBe(true);
+    const healed = await eventually(async () => (await run(['fsck', ...flags()])).out.includes('HEALTHY'), 120, 1_000);
+    expect(healed).toBe(true);
+
+    // The whole cluster restarts on its data directory and every file is there.
+    expect(await stopCluster()).toBe(0);
+    await up();
+    rmSync(out);
+    expect((await run(['fs', 'get', '/data/big.bin', out, ...flags()], 180_000)).code).toBe(0);
+    expect(await sha256(out)).toBe(await sha256(src));
+  });
+
+  it('refuses a wrong secret with a clear message, and a missing path exits non-zero', async () => {
+    const bad = join(dir, 'wrong-secret');
+    writeFileSync(bad, 'not-the-cluster-secret-at-all\n', { mode: 0o600 });
+    const r = await run(['status', '--secret-file', bad, ...flags()]);
+    expect(r.code).toBe(3);
+    expect(r.err).toContain('refused our credentials');
+    const missing = await run(['fs', 'get', '/no/such/file', ...flags()]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('not_found: /no/such/file does not exist');
   });
 });

@@ -54,6 +54,40 @@ export interface GfsConfig {
   readonly namespaceLocking: 'per-path' | 'global';
   /** Longest accepted path, bytes. */
   readonly pathLengthMax: number;
+
+  // ----- chunkservers (patent ¶89–109, ¶122–128) -----
+  /**
+   * Bytes of pushed data a chunkserver holds at most, over all pushes not yet used by a mutation
+   * (¶94: pushed data waits "in an internal buffer ... until the data is used or aged out"). A push
+   * that would exceed it is refused with `busy`; nothing still in use is evicted.
+   */
+  readonly pushBufferBytesMax: number;
+  /** Pushes held at most (bounds the bookkeeping for many tiny pushes). */
+  readonly pushBufferEntriesMax: number;
+  /** A push not used by a mutation within this long is dropped (¶94: "aged out"). */
+  readonly pushBufferTtlMs: number;
+  /** Largest slice of one `pushData` message; the unit of pipelining (¶97). 1 MiB. */
+  readonly sliceBytesMax: number;
+  /** A chunkserver sends a full chunk report every this many heartbeats (and whenever a master asks, ¶45). */
+  readonly fullReportEveryHeartbeats: number;
+  /**
+   * How long a secondary holds an out-of-order mutation waiting for the ones before it (¶99) before
+   * failing it. Must stay well below `rpcTimeoutMs / 2` (the primary's wait for its secondaries),
+   * so the failure reaches the primary, and through it the client, before they give up.
+   */
+  readonly mutationOrderTimeoutMs: number;
+  /** Out-of-order mutations held per chunk at most; more are refused with `busy`. */
+  readonly mutationOrderHeldMax: number;
+  /**
+   * A primary stops acting as primary this long before the lease expiry the master gave it (on the
+   * master's clock). With the master's own `leaseSkewMarginMs`, clocks may disagree by the sum of
+   * the two before two primaries could overlap (invariant M6).
+   */
+  readonly primaryLeaseMarginMs: number;
+  /** Background verification of idle chunks reads at most this many bytes per second (¶128). */
+  readonly scrubBandwidthBytesPerSecMax: number;
+  /** A chunk counts as idle for the scrubber after this long without reads or writes (¶128). */
+  readonly scrubIdleAfterMs: number;
 }
 
 export const defaultGfsConfig: GfsConfig = {
@@ -80,4 +114,14 @@ export const defaultGfsConfig: GfsConfig = {
   rpcLogEntriesMax: 10_000,
   namespaceLocking: 'per-path',
   pathLengthMax: 4096,
+  pushBufferBytesMax: 256 * 1024 * 1024,
+  pushBufferEntriesMax: 4096,
+  pushBufferTtlMs: 60_000,
+  sliceBytesMax: 1024 * 1024,
+  fullReportEveryHeartbeats: 60,
+  mutationOrderTimeoutMs: 1_000,
+  mutationOrderHeldMax: 256,
+  primaryLeaseMarginMs: 1_000,
+  scrubBandwidthBytesPerSecMax: 16 * 1024 * 1024,
+  scrubIdleAfterMs: 60_000,
 };

@@ -37,6 +37,8 @@ export type GfsErrorCode =
   | 'busy'
   /** A record larger than a quarter chunk (patent ¶104). */
   | 'record_too_large'
+  /** A malformed or misdirected request (bad field, range past the chunk, unknown push): a caller bug, not worth retrying. */
+  | 'invalid_request'
   | 'io_error';
 
 export interface GfsError {

@@ -91,6 +91,31 @@ export interface ClusterStatus {
 
 export type MasterRole = 'primary' | 'replica' | 'shadow';
 
+export interface FsckProblem {
+  readonly path: string;
+  readonly index: number;
+  readonly handle: ChunkHandle;
+  readonly goal: number;
+  /** Up-to-date replicas on live servers. */
+  readonly live: readonly string[];
+  readonly state: 'missing' | 'under-replicated' | 'ok';
+  /** Servers that reported an older version (¶77). */
+  readonly stale: readonly string[];
+  /** Servers whose replica failed its checksum (¶124). */
+  readonly corrupt: readonly string[];
+}
+
+export interface FsckReport {
+  readonly files: number;
+  readonly chunks: number;
+  readonly missing: number;
+  readonly underReplicated: number;
+  readonly staleReplicas: number;
+  readonly corruptReplicas: number;
+  /** Every chunk with a problem (bounded: the first 1,000). */
+  readonly problems: readonly FsckProblem[];
+}
+
 /** One entry of the diagnostic RPC log (patent ¶129–131): requests and replies, never file data. */
 export interface RpcLogEntry {
   readonly time: number;
@@ -134,6 +159,8 @@ export type MasterMsg =
   | { readonly type: 'gfs.master.status' }
   | { readonly type: 'gfs.master.decommission'; readonly server: string }
   | { readonly type: 'gfs.master.rpcLog'; readonly limit?: number }
+  /** Chunks that are missing, under-replicated, or have stale or corrupt replicas, with their files. */
+  | { readonly type: 'gfs.master.fsck'; readonly path?: string }
   // the replicated operation log (¶48, ¶118, ¶121)
   | { readonly type: 'gfs.master.appendLog'; readonly firstLsn: number; readonly records: readonly MasterRecord[] }
   | { readonly type: 'gfs.master.installCheckpoint'; readonly lsn: number; readonly checkpoint: MasterCheckpoint }
@@ -169,7 +196,9 @@ export type ChunkserverMsg =
   /** Primary → secondaries: apply mutation `serial` (consecutive per chunk from 1 within a lease) in serial order (¶99). */
   | { readonly type: 'gfs.chunkserver.applyMutation'; readonly handle: ChunkHandle; readonly version: number; readonly serial: number; readonly mutation: Mutation }
   /** Read bytes of a chunk; every checksum block overlapping the range is verified first (¶124). */
-  | { readonly type: 'gfs.chunkserver.read'; readonly handle: ChunkHandle; readonly version: number; readonly offset: number; readonly lengthBytes: number };
+  | { readonly type: 'gfs.chunkserver.read'; readonly handle: ChunkHandle; readonly version: number; readonly offset: number; readonly lengthBytes: number }
+  // internal timers (the chunkserver sends these to itself)
+  | { readonly type: 'gfs.chunkserver.tick'; readonly task: 'heartbeat' | 'expire' };
 
 /** A mutation as the primary orders it. Data was pushed beforehand under `pushId`. */
 export type Mutation =

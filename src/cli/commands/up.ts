@@ -1,84 +1,65 @@
-import { InvalidArgumentError, type Command } from 'commander';
-import { ActorSystem } from '../../runtime/system.js';
-import type { ActorRef } from '../../runtime/ref.js';
+import type { Command } from 'commander';
+import { startLocalCluster } from '../../cluster/local-cluster.js';
+import { stderrLogger } from '../../runtime/log.js';
 import type { Register } from '../program.js';
+import { parseBytes, parsePort, parsePositiveInt } from './client-options.js';
 
 /**
- * `troupe up`: until the storage cluster roles exist, this starts a one-node runtime demo — a
- * supervised worker pool fed by a producer, with a reporter printing throughput — and shuts down
- * cleanly on Ctrl-C.
+ * `troupe up` (what `npm start` runs): a one-node GFS cluster on this machine with defaults a user
+ * need not change, until Ctrl-C; running it again on the same data directory recovers every file.
  */
 export const registerUp: Register = (program: Command) => {
   program
     .command('up')
-    .description('start a one-node Troupe runtime on this machine (a demo until the cluster roles land)')
-    .option('--workers <n>', 'worker actors in the demo pool', (v) => parsePositiveInt(v, '--workers'), 4)
-    .option('--for <ms>', 'stop after this many milliseconds (default: until Ctrl-C)', (v) => parsePositiveInt(v, '--for'))
-    .action(async (opts: { workers: number; for?: number }) => {
-      await runDemo(opts.workers, opts.for);
+    .description('start a one-node GFS cluster on this machine (master, master replica, shadow master, chunkservers on worker threads)')
+    .option('--data-dir <dir>', 'where the cluster keeps its files', './troupe-data')
+    .option('--chunkservers <n>', 'chunkservers', parsePositiveInt, 4)
+    .option('--racks <n>', 'rack labels to spread the chunkservers over', parsePositiveInt, 2)
+    .option('--workers <n>', 'worker threads for the chunkservers', parsePositiveInt, 2)
+    .option('--host <host>', 'address to listen on for clients', '127.0.0.1')
+    .option('--port <port>', 'port to listen on for clients', parsePort, 7070)
+    .option('--chunk-size <size>', 'chunk size for a new cluster (e.g. 64MiB); an existing cluster keeps its own', parseBytes, 64 * 1024 * 1024)
+    .option('--for <ms>', 'stop after this many milliseconds (default: until Ctrl-C)', parsePositiveInt)
+    .action(async (o: { dataDir: string; chunkservers: number; racks: number; workers: number; host: string; port: number; chunkSize: number; for?: number }) => {
+      // Listen for Ctrl-C first, so the first one is always a clean shutdown.
+      const stopped = new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+        if (o.for !== undefined) setTimeout(resolve, o.for);
+      });
+      const cluster = await startLocalCluster({
+        dataDir: o.dataDir,
+        chunkservers: o.chunkservers,
+        racks: o.racks,
+        workers: o.workers,
+        host: o.host,
+        port: o.port,
+        chunkSizeBytes: o.chunkSize,
+        logger: stderrLogger('warn'),
+      }).catch((err: unknown) => {
+        const msg = err instanceof Error ? err.message : String(err);
+        if (/EADDRINUSE/.test(msg)) throw new Error(`port ${o.port} is in use — is another cluster running? (choose another with --port)`);
+        throw err;
+      });
+      const { data, address } = cluster;
+      const lines = [
+        `troupe: cluster ${data.identity.clusterId} ${data.created ? 'created' : 'recovered'} in ${data.dir}`,
+        `  master, master replica, shadow master   node ${cluster.node.node}, main thread (logs in ${data.dir}/master, ${data.dir}/master-replica)`,
+        ...cluster.chunkservers.map((c) => `  chunkserver ${c.id.padEnd(5)} ${c.rack.padEnd(6)}        worker thread ${c.worker}, data in ${data.dir}/${c.id}`),
+        `  clients: ${address.host}:${address.port} (secret in ${data.dir}/secret, mode 0600; chunk size ${data.identity.chunkSizeBytes} bytes)`,
+        '',
+        'try:',
+        `  npx troupe status`,
+        `  npx troupe fs mkdir /demo`,
+        `  npx troupe fs put README.md /demo/readme`,
+        `  npx troupe fs cat /demo/readme`,
+        '',
+        'Ctrl-C to stop',
+        '',
+      ];
+      process.stdout.write(lines.join('\n'));
+      await stopped;
+      await cluster.close();
+      process.stdout.write('troupe: stopped cleanly; `npm start` again recovers every file\n');
     });
 };
-
-function parsePositiveInt(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} takes a positive integer, got '${v}'`);
-  return n;
-}
-
-type Job = { readonly type: 'job'; readonly n: number };
-type Stats = { readonly type: 'stats' };
-
-async function runDemo(workers: number, forMs: number | undefined): Promise<void> {
-  const system = new ActorSystem({ node: 'local' });
-  let handled = 0;
-  const pool: ActorRef<Job>[] = [];
-  for (let i = 0; i < workers; i++) {
-    pool.push(
-      system.spawn<Job>(() => ({
-        receive() {
-          handled++;
-        },
-      }), { name: `worker-${i}` }),
-    );
-  }
-  const producer = system.spawn<{ type: 'tick' } | Stats>((ctx) => {
-    let n = 0;
-    ctx.timers.repeat('tick', 10, { type: 'tick' });
-    return {
-      receive(m) {
-        if (m.type === 'stats') return { sent: n };
-        for (let k = 0; k < 100; k++) ctx.tell(pool[n % pool.length] as ActorRef<Job>, { type: 'job', n: n++ });
-        return undefined;
-      },
-    };
-  }, { name: 'producer' });
-
-  // Listen for Ctrl-C before saying how to stop, so the first Ctrl-C is always a clean shutdown.
-  const stopped = new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (forMs !== undefined) setTimeout(stop, forMs);
-  });
-  process.stdout.write(
-    [
-      `troupe: runtime up on node '${system.node}' (pid ${process.pid})`,
-      `  actors: producer, ${workers} workers (${system.actors().length} in all)`,
-      '  the GFS/RADOS cluster roles are not part of this build yet; this is the runtime demo',
-      '  Ctrl-C to stop',
-      '',
-    ].join('\n'),
-  );
-  let last = 0;
-  const report = setInterval(() => {
-    void system.ask<{ sent: number }>(producer, { type: 'stats' }).then(({ sent }) => {
-      process.stdout.write(`  handled ${handled} messages (${handled - last}/s), sent ${sent}, dead letters ${system.deadLetterCount}\n`);
-      last = handled;
-    });
-  }, 1000);
-
-  await stopped;
-  clearInterval(report);
-  await system.shutdown();
-  process.stdout.write(`troupe: stopped cleanly after ${handled} messages\n`);
-}

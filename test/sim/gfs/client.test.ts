@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { simSeeds, withSeed } from '../../../src/testkit.js';
-import { GfsClientError, RecordReader, RecordWriter } from '../../../src/actors/gfs/client/client.js';
+import { RecordReader, RecordWriter } from '../../../src/actors/gfs/client/client.js';
 import type { ChunkLocation } from '../../../src/actors/gfs/protocol.js';
 import { MASTER, realCluster } from './cluster.js';
 

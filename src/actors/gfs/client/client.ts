@@ -4,7 +4,7 @@ import { TroupeError } from '../../../runtime/errors.js';
 import type { ActorRef } from '../../../runtime/ref.js';
 import { defaultGfsConfig, type GfsConfig } from '../config.js';
 import type { GfsErrorCode, GfsResult } from '../errors.js';
-import type { AppendReply, ChunkLease, ChunkLocation, ChunkserverMsg, FileInfo, MasterMsg, ReadReply, ReplicaAddr } from '../protocol.js';
+import type { AppendReply, ChunkLease, ChunkLocation, ChunkserverMsg, FileInfo, FsckReport, MasterMsg, ReadReply, ReplicaAddr } from '../protocol.js';
 import { DuplicateFilter, encodeRecord, parseRecords, RECORD_HEADER_BYTES, type ParseStats } from './record.js';
 
 /**
@@ -142,6 +142,37 @@ export class GfsClient {
 
   stat(path: string): Promise<FileInfo> {
     return this.query<FileInfo>({ type: 'gfs.master.stat', path });
+  }
+
+  /** The file's length now: full chunks plus the last chunk's length as its replica says (stat's size may lag). */
+  async size(path: string): Promise<number> {
+    const chunks = (await this.stat(path)).chunks ?? 0;
+    if (chunks === 0) return 0;
+    const start = (chunks - 1) * this.cfg.chunkSizeBytes;
+    return start + (await this.read(path, start, this.cfg.chunkSizeBytes)).length;
+  }
+
+  /** Missing, under-replicated, stale and corrupt chunks under `path`, with their files. */
+  fsck(path = '/'): Promise<FsckReport> {
+    return this.query<FsckReport>({ type: 'gfs.master.fsck', path });
+  }
+
+  /**
+   * Follows a growing file (`tail -f`): yields the bytes appended after `fromOffset`, polling the
+   * last chunk every `pollMs` until `signal` aborts.
+   */
+  async *follow(path: string, options: { fromOffset?: number; pollMs?: number; signal?: AbortSignal } = {}): AsyncGenerator<Uint8Array> {
+    let offset = options.fromOffset ?? 0;
+    const pollMs = options.pollMs ?? 500;
+    while (options.signal?.aborted !== true) {
+      const piece = await this.read(path, offset, 1 << 20);
+      if (piece.length > 0) {
+        offset += piece.length;
+        yield piece;
+        continue;
+      }
+      await this.sleep(pollMs);
+    }
   }
 
   // ----- reads (¶84–88) -----

@@ -12,6 +12,8 @@ import type {
   ChunkserverReply,
   ClusterStatus,
   FileInfo,
+  FsckProblem,
+  FsckReport,
   HeartbeatReply,
   MasterMsg,
   MasterRole,
@@ -90,6 +92,9 @@ class Master {
   private readonly locations = new Map<ChunkHandle, Set<string>>();
   private readonly clones = new Map<string, { handle: ChunkHandle; source: string; target: string }>();
   private readonly blocking = new Set<ChunkHandle>();
+  /** Replicas found stale (¶77) or corrupt (¶124), per chunk, until the chunk is healthy again: for fsck. */
+  private readonly staleReplicas = new Map<ChunkHandle, Set<string>>();
+  private readonly corruptReplicas = new Map<ChunkHandle, Set<string>>();
   /** Handles being created or copied but not yet logged: a report naming them is not garbage. */
   private readonly pendingChunks = new Set<ChunkHandle>();
   private readonly rpcLog: Deque<{ time: number; from: ActorRef<unknown> | undefined; request: MasterMsg; outcome: unknown; durationMs: number }> = new Deque(64);
@@ -199,6 +204,8 @@ class Master {
         return this.decommission(m.server);
       case 'gfs.master.rpcLog':
         return ok(this.rpcLogEntries(m.limit ?? 100));
+      case 'gfs.master.fsck':
+        return this.read(m.path ?? '/', () => ok(this.fsck(m.path ?? '/')));
       case 'gfs.master.appendLog':
         return this.follow(m.firstLsn, m.records);
       case 'gfs.master.installCheckpoint':
@@ -647,6 +654,7 @@ class Master {
       }
       if (c.version < meta.version) {
         garbage.push(c.handle); // stale: missed mutations while down (¶77)
+        noteReplica(this.staleReplicas, c.handle, s.id);
         continue;
       }
       if (c.version > meta.version) {
@@ -674,6 +682,7 @@ class Master {
   }
 
   private reportCorrupt(server: string, handle: ChunkHandle): GfsResult<null> {
+    noteReplica(this.corruptReplicas, handle, server);
     // ¶124: the replica no longer counts; re-replication restores the goal, then the bad copy is deleted.
     this.locations.get(handle)?.delete(server);
     this.servers.get(server)?.chunks.delete(handle);
@@ -885,6 +894,41 @@ class Master {
     };
   }
 
+  private fsck(root: string): FsckReport {
+    const goals = this.chunkGoals();
+    const problems: FsckProblem[] = [];
+    let files = 0;
+    let chunks = 0;
+    let missing = 0;
+    let under = 0;
+    let stale = 0;
+    let corrupt = 0;
+    for (const p of this.state.subtree(root)) {
+      const n = this.state.get(p);
+      if (n === undefined || n.kind !== 'file') continue;
+      files++;
+      n.chunks.forEach((handle, index) => {
+        chunks++;
+        const goal = goals.get(handle)?.goal ?? this.cfg.replicationDefault;
+        const live = this.replicasOf(handle).map((r) => r.server);
+        const st = [...(this.staleReplicas.get(handle) ?? [])];
+        const bad = [...(this.corruptReplicas.get(handle) ?? [])];
+        const state = live.length === 0 ? 'missing' : live.length < goal ? 'under-replicated' : 'ok';
+        if (state === 'ok') {
+          // Healthy again: forget the history (the bad copies were deleted).
+          this.staleReplicas.delete(handle);
+          this.corruptReplicas.delete(handle);
+        }
+        if (state === 'missing') missing++;
+        if (state === 'under-replicated') under++;
+        stale += st.length;
+        corrupt += bad.length;
+        if ((state !== 'ok' || st.length > 0 || bad.length > 0) && problems.length < 1_000) problems.push({ path: p, index, handle, goal, live, state, stale: st, corrupt: bad });
+      });
+    }
+    return { files, chunks, missing, underReplicated: under, staleReplicas: stale, corruptReplicas: corrupt, problems };
+  }
+
   private rpcLogEntries(limit: number): RpcLogEntry[] {
     const all = [...this.rpcLog];
     return all.slice(Math.max(0, all.length - limit)).map((e) => ({
@@ -907,6 +951,16 @@ class Master {
       for (const l of this.leases.heldBy(s.id, now)) if (!this.state.chunks.has(l.handle) && this.opts.role === 'primary') throw new Error(`M6: lease on unknown chunk ${l.handle}`);
     }
   }
+}
+
+function noteReplica(map: Map<ChunkHandle, Set<string>>, handle: ChunkHandle, server: string): void {
+  let set = map.get(handle);
+  if (set === undefined) {
+    if (map.size >= 100_000) return; // bounded: fsck reports at most this many damaged chunks in detail
+    set = new Set();
+    map.set(handle, set);
+  }
+  set.add(server);
 }
 
 function addr(s: ServerState): ReplicaAddr {

@@ -1,0 +1,67 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { connect, ConnectError, type ClusterConnection } from '../../cluster/connect.js';
+import { GfsClientError } from '../../actors/gfs/client/client.js';
+import { ExitCode } from '../program.js';
+
+/** Options every command that talks to a running cluster shares. */
+export interface ClientFlags {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly secretFile?: string;
+  readonly json?: boolean;
+}
+
+export function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError(`a port is 0–65535, got '${v}'`);
+  return n;
+}
+
+export function parsePositiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got '${v}'`);
+  return n;
+}
+
+/** Sizes like 65536, 64KiB, 64MiB, 1GiB. */
+export function parseBytes(v: string): number {
+  const m = /^(\d+)\s*(B|KiB|MiB|GiB)?$/i.exec(v.trim());
+  if (m === null) throw new InvalidArgumentError(`expected a size like 65536, 64KiB or 64MiB, got '${v}'`);
+  const unit = (m[2] ?? 'B').toLowerCase();
+  const mult = unit === 'kib' ? 1024 : unit === 'mib' ? 1024 ** 2 : unit === 'gib' ? 1024 ** 3 : 1;
+  return Number(m[1]) * mult;
+}
+
+export function addClientFlags(cmd: Command): Command {
+  return cmd
+    .option('--data-dir <dir>', 'the cluster data directory (holds cluster.json and the secret)', './troupe-data')
+    .option('--host <host>', 'master host', '127.0.0.1')
+    .option('--port <port>', 'master port', parsePort, 7070)
+    .option('--secret-file <file>', 'cluster secret file (default <data-dir>/secret; or set TROUPE_SECRET)')
+    .option('--json', 'print results as JSON');
+}
+
+/** Runs `fn` with a connection; maps failures to a message and an exit code (README: exit codes). */
+export async function withCluster(flags: ClientFlags, fn: (c: ClusterConnection) => Promise<void>): Promise<void> {
+  let conn: ClusterConnection | undefined;
+  try {
+    conn = await connect({ dataDir: flags.dataDir, host: flags.host, port: flags.port, ...(flags.secretFile === undefined ? {} : { secretFile: flags.secretFile }) });
+    await fn(conn);
+  } catch (err) {
+    if (err instanceof ConnectError) {
+      process.stderr.write(`troupe: ${err.message}\n`);
+      process.exitCode = ExitCode.unavailable;
+    } else if (err instanceof GfsClientError) {
+      process.stderr.write(`troupe: ${err.message}\n`);
+      process.exitCode = ExitCode.failure;
+    } else if (err instanceof Error && /no cluster in|secret/.test(err.message)) {
+      process.stderr.write(`troupe: ${err.message}\n`);
+      process.exitCode = ExitCode.unavailable;
+    } else {
+      throw err;
+    }
+  } finally {
+    await conn?.close();
+  }
+}

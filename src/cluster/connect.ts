@@ -1,0 +1,77 @@
+import { nanoid } from 'nanoid';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { TroupeNode } from '../runtime/node/troupe-node.js';
+import type { ActorRef } from '../runtime/ref.js';
+import { realClock, realTimers } from '../runtime/node/env.js';
+import { isTroupeError } from '../runtime/errors.js';
+import { GfsClient } from '../actors/gfs/client/client.js';
+import type { ClusterStatus, MasterMsg } from '../actors/gfs/protocol.js';
+import type { GfsResult } from '../actors/gfs/errors.js';
+import { clientSecret, readIdentity, SECRET_FILE } from './data-dir.js';
+import { CLUSTER_NODE, MASTER_REF, SHADOW_REF } from './local-cluster.js';
+
+/** How a CLI client finds and authenticates to a cluster. */
+export interface ConnectOptions {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  /** Default: `<dataDir>/secret` (or `TROUPE_SECRET`). */
+  readonly secretFile?: string;
+  readonly timeoutMs?: number;
+}
+
+export interface ClusterConnection {
+  readonly client: GfsClient;
+  readonly node: TroupeNode;
+  status(): Promise<ClusterStatus>;
+  /** Sends a request to an actor of the cluster (failures to reach it become `ConnectError`s). */
+  ask<R>(to: ActorRef<never>, msg: unknown, options?: { timeoutMs?: number }): Promise<R>;
+  close(): Promise<void>;
+}
+
+/** A problem reaching the cluster, with what to do about it. */
+export class ConnectError extends Error {
+  override readonly name = 'ConnectError';
+}
+
+export async function connect(o: ConnectOptions): Promise<ClusterConnection> {
+  const dataDir = resolve(o.dataDir);
+  const identity = await readIdentity(dataDir);
+  const secret = await clientSecret(o.secretFile ?? join(dataDir, SECRET_FILE));
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  const node = await TroupeNode.start({
+    node: `cli-${nanoid(8)}`,
+    tcp: { cluster: identity.clusterId, secret, listen: { host: '127.0.0.1', port: 0 }, peers: { [CLUSTER_NODE]: { host: o.host, port: o.port } }, linkDownAfterMs: 2_000 },
+    system: { logger: () => {}, askTimeoutMs: timeoutMs },
+  });
+  const where = `${o.host}:${o.port}`;
+  const ask = <R>(to: Parameters<typeof node.system.ask>[0], msg: unknown, opts?: { timeoutMs?: number }): Promise<R> =>
+    node.system.ask<R>(to, msg, opts).catch((err: unknown) => {
+      if (isTroupeError(err, 'auth_failed')) throw new ConnectError(`the cluster at ${where} refused our credentials — use the secret file of its data directory, or TROUPE_SECRET (${err.message})`);
+      if (isTroupeError(err, 'link_down') || isTroupeError(err, 'node_unreachable') || isTroupeError(err, 'ask_timeout')) {
+        throw new ConnectError(`no master at ${where} — is \`npm start\` running? (${err.message})`);
+      }
+      throw err;
+    });
+  const client = new GfsClient({
+    ask,
+    clock: realClock,
+    timers: realTimers,
+    masters: [MASTER_REF, SHADOW_REF],
+    clientId: node.node,
+    host: hostname(),
+    config: { chunkSizeBytes: identity.chunkSizeBytes, rpcTimeoutMs: timeoutMs },
+  });
+  return {
+    client,
+    node,
+    ask,
+    status: async () => {
+      const r = await ask<GfsResult<ClusterStatus>>(MASTER_REF, { type: 'gfs.master.status' } satisfies MasterMsg, { timeoutMs });
+      if (!r.ok) throw new ConnectError(`${r.error.code}: ${r.error.message}`);
+      return r.value;
+    },
+    close: () => node.close(),
+  };
+}

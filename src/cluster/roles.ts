@@ -1,0 +1,29 @@
+/**
+ * Actor roles loadable by module and export name (`BehaviorSpec`), so the launcher can place them
+ * on worker threads or other hosts: each builds its host resources (a disk on a directory) from
+ * plain-data arguments, in the thread it runs in.
+ */
+import type { ActorContext, Behavior } from '../runtime/behavior.js';
+import type { ActorRef } from '../runtime/ref.js';
+import { realTimers } from '../runtime/node/env.js';
+import { NodeDisk } from '../storage/node/node-disk.js';
+import { withIoTimeout } from '../storage/timed-disk.js';
+import { gfsChunkserver } from '../actors/gfs/chunkserver/chunkserver.js';
+import type { GfsConfig } from '../actors/gfs/config.js';
+import type { ChunkserverMsg, MasterMsg } from '../actors/gfs/protocol.js';
+
+export interface ChunkserverRoleArgs {
+  readonly id: string;
+  readonly rack: string;
+  readonly host: string;
+  /** Absolute directory of this chunkserver's files. */
+  readonly dir: string;
+  readonly masters: readonly ActorRef<MasterMsg>[];
+  readonly config?: Partial<GfsConfig>;
+  readonly ioTimeoutMs?: number;
+}
+
+export function chunkserverRole(ctx: ActorContext<ChunkserverMsg>, args: ChunkserverRoleArgs): Behavior<ChunkserverMsg> {
+  const disk = withIoTimeout(new NodeDisk(args.dir), realTimers, args.ioTimeoutMs ?? 30_000);
+  return gfsChunkserver({ id: args.id, rack: args.rack, host: args.host, masters: args.masters, disk, dir: 'chunks', ...(args.config === undefined ? {} : { config: args.config }) })(ctx);
+}
