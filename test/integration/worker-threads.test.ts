@@ -5,6 +5,7 @@ import type { ActorRef } from '../../src/runtime/ref.js';
 import { PLACEMENT_ACTOR, TroupeNode, type PlacementRequest } from '../../src/runtime/node/troupe-node.js';
 import { hostOfNode } from '../../src/runtime/transport/router.js';
 import type { BehaviorSpec } from '../../src/runtime/node/worker-protocol.js';
+import { transferOwnership } from '../../src/runtime/transport/ownership.js';
 
 const fixtures = new URL('../fixtures/actors.mjs', import.meta.url).href;
 const spec = (name: string): BehaviorSpec => ({ module: fixtures, export: name });
@@ -81,9 +82,12 @@ describe('worker-thread placement (DESIGN.md §3: placement per actor, location-
     checkPerSenderFifo(seen, ['w0', 'w1', 'main', 'outside'], n);
   });
 
-  it('transfers a large Uint8Array to a worker without copying: the sender gives it up', async () => {
+  it('copies a payload its sender keeps, and moves one its sender gives up (transferOwnership)', async () => {
     const sink = await node.spawn(spec('byteSink'), { placement: { worker: 0 } });
-    const data = new Uint8Array(1024 * 1024).fill(9);
+    const kept = new Uint8Array(1024 * 1024).fill(8);
+    expect(await node.system.ask(sink, { data: kept }, { timeoutMs: 5000 })).toEqual({ bytes: 1024 * 1024, first: 8 });
+    expect(kept.byteLength).toBe(1024 * 1024); // still the sender's
+    const data = transferOwnership(new Uint8Array(1024 * 1024).fill(9));
     const reply = node.system.ask(sink, { data }, { timeoutMs: 5000 });
     await Promise.resolve();
     await new Promise((r) => setImmediate(r));

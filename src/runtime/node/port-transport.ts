@@ -4,6 +4,7 @@ import type { RuntimeErrorCode } from '../errors.js';
 import { Ref, type ActorRef } from '../ref.js';
 import type { TransportSink } from '../transport/transport.js';
 import type { RelayTransport } from '../transport/router.js';
+import { isTransferable } from '../transport/ownership.js';
 
 /**
  * One end of the data plane between two threads of a process: envelopes cross a `MessagePort` in
@@ -16,11 +17,10 @@ import type { RelayTransport } from '../transport/router.js';
  *   Structured clone handles that much faster than envelope objects, whose node and id strings
  *   it would serialize again for every envelope.
  * - **Order.** A port is FIFO and each end has one outbox, so per-pair order holds (thesis §3.3).
- * - **Zero-copy payloads.** A `Uint8Array` of at least `transferMinBytes` that is the whole of
- *   its own `ArrayBuffer`, found as the message itself or as a field (or array element) of it, is
- *   *transferred*, not copied: ownership moves to the receiver and the sender's view becomes
- *   detached (length 0) — send it and let go of it. Views into a larger buffer (e.g. Node's
- *   pooled Buffers) are copied, since transferring would take their neighbours too.
+ * - **Zero-copy payloads.** A `Uint8Array` its sender marked with `transferOwnership` (found as
+ *   the message itself or as a field, or array element of a field) is *transferred*, not copied:
+ *   ownership moves to the receiver and the sender's view becomes detached (length 0). Unmarked
+ *   arrays are copied by structured clone, because the sender may still use them.
  *   `SharedArrayBuffer`-backed arrays are never copied: both sides see the same memory, which is
  *   the way to hand read-mostly data to several actors.
  * - **Failure.** Each side acks the batches it has handed to its ActorSystem (one small message
@@ -91,8 +91,8 @@ class BatchBuilder {
 }
 
 /**
- * Adds to `out` the buffers of `msg`'s payloads that can be transferred: Uint8Arrays of at least
- * `minBytes` that are the whole of their own ArrayBuffer, as the message or one level inside it.
+ * Adds to `out` the buffers of `msg`'s payloads marked with `transferOwnership` and at least
+ * `minBytes` long (the message itself, or its fields and their array elements).
  */
 function collectTransfers(msg: unknown, minBytes: number, out: ArrayBuffer[]): void {
   if (typeof msg !== 'object' || msg === null) return;
@@ -107,10 +107,10 @@ function collectTransfers(msg: unknown, minBytes: number, out: ArrayBuffer[]): v
   }
 }
 
+/** Small arrays are cheaper to copy than to detach and re-attach, marked or not. */
 function transferable(u8: Uint8Array, minBytes: number, out: ArrayBuffer[]): void {
-  const buf = u8.buffer;
-  if (u8.byteLength < minBytes || !(buf instanceof ArrayBuffer)) return;
-  if (u8.byteOffset !== 0 || u8.byteLength !== buf.byteLength) return;
+  if (u8.byteLength < minBytes || !isTransferable(u8)) return;
+  const buf = u8.buffer as ArrayBuffer;
   if (!out.includes(buf)) out.push(buf);
 }
 

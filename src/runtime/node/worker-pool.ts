@@ -31,7 +31,7 @@ export interface WorkerPoolOptions {
   readonly workers?: number;
   /** The compiled worker entry script. Default: `worker-entry.js` beside this module (in `dist/`). */
   readonly entry?: URL;
-  /** Uint8Arrays at least this long that own their buffer are transferred, not copied. */
+  /** Payloads marked with `transferOwnership` at least this long are transferred, not copied. */
   readonly transferMinBytes?: number;
   /** Time limit of each control call (spawn, stop, inspect, shutdown). */
   readonly controlTimeoutMs?: number;

@@ -4,6 +4,7 @@ import type { Envelope } from '../../../src/runtime/envelope.js';
 import type { RuntimeErrorCode } from '../../../src/runtime/errors.js';
 import { PortTransport } from '../../../src/runtime/node/port-transport.js';
 import { Ref } from '../../../src/runtime/ref.js';
+import { transferOwnership } from '../../../src/runtime/transport/ownership.js';
 import type { TransportSink } from '../../../src/runtime/transport/transport.js';
 
 interface Recorder extends TransportSink {
@@ -64,15 +65,16 @@ describe('thread data plane (PortTransport)', () => {
     expect(rb.delivered[1000]).toMatchObject({ kind: 'ask', corr: 7, to: { node: 'w', id: 'x' }, from: { node: 'main', id: 'y' } });
   });
 
-  it('transfers a Uint8Array that owns its buffer, and copies a view into a larger buffer', async () => {
+  it('transfers a payload its sender gave up; copies unmarked ones and views into a larger buffer', async () => {
     const { a, rb } = pair();
-    const owned = new Uint8Array(128 * 1024).fill(3);
-    const backing = new Uint8Array(256 * 1024);
-    const view = backing.subarray(0, 128 * 1024);
-    a.send(tell({ owned, view }));
+    const owned = transferOwnership(new Uint8Array(128 * 1024).fill(3));
+    const kept = new Uint8Array(128 * 1024).fill(4);
+    const view = transferOwnership(new Uint8Array(256 * 1024).subarray(0, 128 * 1024));
+    a.send(tell({ owned, view, kept }));
     a.flush();
     expect(owned.byteLength).toBe(0);
     expect(view.byteLength).toBe(128 * 1024);
+    expect(kept.byteLength).toBe(128 * 1024);
     await settle();
     const got = rb.delivered[0]!.msg as { owned: Uint8Array; view: Uint8Array };
     expect(got.owned.byteLength).toBe(128 * 1024);
@@ -83,7 +85,7 @@ describe('thread data plane (PortTransport)', () => {
     const { a, ra, rb } = pair();
     a.send(tell(1));
     a.send(tell({ f: () => 1 }));
-    a.send(tell({ data: new Uint8Array(100_000).fill(8) }));
+    a.send(tell({ data: transferOwnership(new Uint8Array(100_000).fill(8)) }));
     await settle();
     expect(rb.delivered.map((e) => e.msg)).toEqual([1, { data: new Uint8Array(100_000).fill(8) }]);
     expect(ra.lost.map((l) => l.code)).toEqual(['node_unreachable']);
