@@ -11,17 +11,20 @@ const cluster = { cluster: 'proc-test', secret: 'proc-secret' };
 let driver: TroupeNode;
 let b: NodeProcess | undefined;
 let c: NodeProcess | undefined;
+let d: NodeProcess | undefined;
 
 beforeAll(async () => {
-  driver = await TroupeNode.start({ node: 'driver', system: { logger: () => undefined }, tcp: { ...cluster, listen: { port: 0 }, linkDownAfterMs: 1000 } });
+  driver = await TroupeNode.start({ node: 'driver', system: { logger: () => undefined }, tcp: { ...cluster, listen: { port: 0 }, linkDownAfterMs: 2000, heartbeatIntervalMs: 250, heartbeatTimeoutMs: 2000, handshakeTimeoutMs: 2000 } });
   b = await startNodeProcess({ node: 'b', workers: 1, ...cluster });
   c = await startNodeProcess({ node: 'c', ...cluster, peers: { b: { host: b.host, port: b.port } } });
   driver.tcp!.addPeer('b', { host: b.host, port: b.port });
+  d = await startNodeProcess({ node: 'd', ...cluster });
   driver.tcp!.addPeer('c', { host: c.host, port: c.port });
+  driver.tcp!.addPeer('d', { host: d.host, port: d.port });
 });
 
 afterAll(async () => {
-  await Promise.all([kill(b), kill(c)]);
+  await Promise.all([kill(b), kill(c), kill(d)]);
   await driver?.close();
 });
 
@@ -84,6 +87,14 @@ describe('across processes over TCP (thesis §3.3: ordered, fail-stop delivery b
     expect(await driver.system.ask(victim, 'ping', { timeoutMs: 5000 })).toBe('alive');
     const watched = driver.system.terminated(victim);
     driver.system.tell(victim, { type: 'crash' });
+    expect(await watched).toBe('node_down');
+  });
+
+  it('detects a frozen process (no RST, no FIN) by its silence: watchers see node_down', async () => {
+    const victim = await driver.spawn(spec('echo'), { placement: { host: 'd' } });
+    expect(await driver.system.ask(victim, 'ping', { timeoutMs: 5000 })).toBe('ping');
+    const watched = driver.system.terminated(victim);
+    d!.child.kill('SIGSTOP');
     expect(await watched).toBe('node_down');
   });
 });

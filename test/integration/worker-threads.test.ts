@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Signal } from '../../src/runtime/behavior.js';
 import { isTroupeError } from '../../src/runtime/errors.js';
 import type { ActorRef } from '../../src/runtime/ref.js';
-import { TroupeNode } from '../../src/runtime/node/troupe-node.js';
+import { PLACEMENT_ACTOR, TroupeNode, type PlacementRequest } from '../../src/runtime/node/troupe-node.js';
+import { hostOfNode } from '../../src/runtime/transport/router.js';
 import type { BehaviorSpec } from '../../src/runtime/node/worker-protocol.js';
+import { transferOwnership } from '../../src/runtime/transport/ownership.js';
 
 const fixtures = new URL('../fixtures/actors.mjs', import.meta.url).href;
 const spec = (name: string): BehaviorSpec => ({ module: fixtures, export: name });
@@ -40,6 +42,23 @@ describe('worker-thread placement (DESIGN.md §3: placement per actor, location-
     expect(await node.pool!.inspect(0)).toMatchObject({ node: 'host/w0' });
   });
 
+  it("lets an actor place another actor on a worker through its host's placement actor", async () => {
+    const placer = node.system.spawn<{ spec: BehaviorSpec }>((ctx) => ({
+      receive: (msg) => {
+        const req: PlacementRequest = { type: 'troupe.placement.spawn', spec: msg.spec, placement: { worker: 1 }, options: {} };
+        return ctx.ask<ActorRef<unknown>>({ node: hostOfNode(ctx.node), id: PLACEMENT_ACTOR }, req, { timeoutMs: 10_000 });
+      },
+    }));
+    const placed = await node.system.ask<ActorRef<unknown>>(placer, { spec: spec('echo') }, { timeoutMs: 10_000 });
+    expect(placed.node).toBe('host/w1');
+    expect(await node.system.ask(placed, { type: 'where' }, { timeoutMs: 5000 })).toBe('host/w1');
+  });
+
+  it('rejects a placement naming a factory that does not exist, with a clear error', async () => {
+    await expect(node.spawn(spec('noSuchFactory'), { placement: { worker: 0 } })).rejects.toThrow(/no exported factory named noSuchFactory/);
+    await expect(node.spawn({ module: 'file:///nonexistent/actors.mjs', export: 'x' }, { placement: { worker: 0 } })).rejects.toThrow(/cannot load behavior module/);
+  });
+
   it('keeps per-pair FIFO across threads under load: worker→worker, main→worker (thesis §3.3)', async () => {
     const n = 20_000;
     const rec = await node.spawn(spec('recorder'), { placement: { worker: 1 }, mailboxCapacity: 100_000 });
@@ -63,9 +82,12 @@ describe('worker-thread placement (DESIGN.md §3: placement per actor, location-
     checkPerSenderFifo(seen, ['w0', 'w1', 'main', 'outside'], n);
   });
 
-  it('transfers a large Uint8Array to a worker without copying: the sender gives it up', async () => {
+  it('copies a payload its sender keeps, and moves one its sender gives up (transferOwnership)', async () => {
     const sink = await node.spawn(spec('byteSink'), { placement: { worker: 0 } });
-    const data = new Uint8Array(1024 * 1024).fill(9);
+    const kept = new Uint8Array(1024 * 1024).fill(8);
+    expect(await node.system.ask(sink, { data: kept }, { timeoutMs: 5000 })).toEqual({ bytes: 1024 * 1024, first: 8 });
+    expect(kept.byteLength).toBe(1024 * 1024); // still the sender's
+    const data = transferOwnership(new Uint8Array(1024 * 1024).fill(9));
     const reply = node.system.ask(sink, { data }, { timeoutMs: 5000 });
     await Promise.resolve();
     await new Promise((r) => setImmediate(r));

@@ -17,6 +17,8 @@ function ip(...args: string[]): void {
 }
 
 export function createNetnsLab(hosts: number): NetnsLab {
+  // Lets a developer exercise the loopback fallback on a machine where namespaces would work.
+  if (process.env.TROUPE_TEST_NETNS === 'off') throw new Error('network namespaces disabled by TROUPE_TEST_NETNS=off');
   const tag = `trp${process.pid % 100_000}`;
   const octet = 16 + (process.pid % 200);
   const bridge = `${tag}br`;

@@ -3,6 +3,7 @@
  * module URL, so they live in their own module).
  */
 import type { Behavior } from '../../runtime/behavior.js';
+import { transferOwnership } from '../../runtime/transport/ownership.js';
 
 /** Counts tells; an ask for 'count' answers with the number seen so far. */
 export function counter(): Behavior<unknown> {
@@ -16,9 +17,9 @@ export function counter(): Behavior<unknown> {
   };
 }
 
-/** Answers every ask with the message itself (payload buffers are transferred back). */
+/** Answers every ask with the message itself; a byte payload is handed back (transferred, not copied). */
 export function echo(): Behavior<unknown> {
-  return { receive: (msg) => msg };
+  return { receive: (msg) => (msg instanceof Uint8Array ? transferOwnership(msg) : msg) };
 }
 
 /** Counts payload bytes of `{ data }` tells; 'bytes' answers the total. */

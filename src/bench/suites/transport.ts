@@ -17,6 +17,7 @@ import type { BenchCase, BenchSuite } from '../harness.js';
 import type { ActorRef } from '../../runtime/ref.js';
 import { TroupeNode } from '../../runtime/node/troupe-node.js';
 import type { BehaviorSpec } from '../../runtime/node/worker-protocol.js';
+import { transferOwnership } from '../../runtime/transport/ownership.js';
 
 const TELLS = 20_000;
 const ASKS = 1_000;
@@ -155,7 +156,7 @@ function thread1MiB(): BenchCase {
     },
     // Each buffer is transferred to the worker and back in the reply: ownership moves, bytes do not.
     run: async () => {
-      buffers = await Promise.all(buffers.map((b) => node.system.ask<Uint8Array>(ref, b)));
+      buffers = await Promise.all(buffers.map((b) => node.system.ask<Uint8Array>(ref, transferOwnership(b))));
       if (buffers.some((b) => b.byteLength !== MIB)) throw new Error('thread-1mib: a buffer came back with the wrong size');
     },
     teardown: () => node.close(),

@@ -4,6 +4,7 @@ import type { RuntimeErrorCode } from '../errors.js';
 import { Ref, type ActorRef } from '../ref.js';
 import type { TransportSink } from '../transport/transport.js';
 import type { RelayTransport } from '../transport/router.js';
+import { isTransferable } from '../transport/ownership.js';
 
 /**
  * One end of the data plane between two threads of a process: envelopes cross a `MessagePort` in
@@ -16,18 +17,19 @@ import type { RelayTransport } from '../transport/router.js';
  *   Structured clone handles that much faster than envelope objects, whose node and id strings
  *   it would serialize again for every envelope.
  * - **Order.** A port is FIFO and each end has one outbox, so per-pair order holds (thesis §3.3).
- * - **Zero-copy payloads.** A `Uint8Array` of at least `transferMinBytes` that is the whole of
- *   its own `ArrayBuffer`, found as the message itself or as a field (or array element) of it, is
- *   *transferred*, not copied: ownership moves to the receiver and the sender's view becomes
- *   detached (length 0) — send it and let go of it. Views into a larger buffer (e.g. Node's
- *   pooled Buffers) are copied, since transferring would take their neighbours too.
+ * - **Zero-copy payloads.** A `Uint8Array` its sender marked with `transferOwnership` (found as
+ *   the message itself or as a field, or array element of a field) is *transferred*, not copied:
+ *   ownership moves to the receiver and the sender's view becomes detached (length 0). Unmarked
+ *   arrays are copied by structured clone, because the sender may still use them.
  *   `SharedArrayBuffer`-backed arrays are never copied: both sides see the same memory, which is
  *   the way to hand read-mostly data to several actors.
- * - **Failure.** `fail(reason)` (the pool calls it when the worker exits or crashes) reports
- *   everything still in the outbox as `link_down`, then `linkDown(peerNode)`; later sends are
- *   reported `node_unreachable`. Envelopes already posted to a thread that then crashed are
- *   lost with it; their senders learn of it through `linkDown` (pending asks reject with
- *   `link_down`, watchers see `node_down`).
+ * - **Failure.** Each side acks the batches it has handed to its ActorSystem (one small message
+ *   per turn in which batches arrived), and keeps the envelopes of batches it posted until they
+ *   are acked. `fail()` (the pool calls it when the worker exits or crashes) reports every
+ *   envelope posted but not acked, then everything still in the outbox, as `link_down` (they may
+ *   or may not have been delivered), then `linkDown(peerNode)`; later sends are reported
+ *   `node_unreachable`. Nothing is dropped silently (thesis §3.3). A payload that was transferred
+ *   comes back to its sender detached (length 0).
  */
 
 export interface PortTransportOptions {
@@ -41,7 +43,8 @@ export interface PortTransportOptions {
 type PortControl =
   | { readonly t: 'undeliverable'; readonly rec: [string[], unknown[]]; readonly code: RuntimeErrorCode }
   | { readonly t: 'down'; readonly node: string }
-  | { readonly t: 'up'; readonly node: string };
+  | { readonly t: 'up'; readonly node: string }
+  | { readonly t: 'ack'; readonly batches: number };
 
 const SLOTS = 3;
 const KINDS: readonly EnvelopeKind[] = ['tell', 'ask', 'reply', 'fail', 'sys'];
@@ -87,6 +90,30 @@ class BatchBuilder {
   }
 }
 
+/**
+ * Adds to `out` the buffers of `msg`'s payloads marked with `transferOwnership` and at least
+ * `minBytes` long (the message itself, or its fields and their array elements).
+ */
+function collectTransfers(msg: unknown, minBytes: number, out: ArrayBuffer[]): void {
+  if (typeof msg !== 'object' || msg === null) return;
+  if (msg instanceof Uint8Array) {
+    transferable(msg, minBytes, out);
+    return;
+  }
+  const values = Array.isArray(msg) ? msg : Object.values(msg);
+  for (const v of values) {
+    if (v instanceof Uint8Array) transferable(v, minBytes, out);
+    else if (Array.isArray(v)) for (const w of v) if (w instanceof Uint8Array) transferable(w, minBytes, out);
+  }
+}
+
+/** Small arrays are cheaper to copy than to detach and re-attach, marked or not. */
+function transferable(u8: Uint8Array, minBytes: number, out: ArrayBuffer[]): void {
+  if (u8.byteLength < minBytes || !isTransferable(u8)) return;
+  const buf = u8.buffer as ArrayBuffer;
+  if (!out.includes(buf)) out.push(buf);
+}
+
 function isBatch(m: unknown): m is [string[], unknown[]] {
   return Array.isArray(m) && m.length === 2 && Array.isArray(m[0]) && Array.isArray(m[1]);
 }
@@ -125,6 +152,16 @@ export class PortTransport implements RelayTransport {
   private transfer: ArrayBuffer[] = [];
   private flushQueued = false;
   private dead = false;
+  /** Envelopes of posted batches the far side has not acked yet, oldest first. */
+  private inflight: Envelope[][] = [];
+  private inflightHead = 0;
+  /** Batches received and delivered since the last ack. */
+  private unacked = 0;
+  private readonly ackFn = (): void => {
+    const batches = this.unacked;
+    this.unacked = 0;
+    if (batches > 0 && !this.dead) this.post({ t: 'ack', batches } satisfies PortControl);
+  };
   private readonly transferMinBytes: number;
   private readonly batchMaxEnvelopes: number;
   private readonly flushFn = (): void => this.flush();
@@ -155,7 +192,7 @@ export class PortTransport implements RelayTransport {
     }
     this.outbox.add(env);
     this.outboxEnvelopes.push(env);
-    this.collectTransfers(env.msg);
+    collectTransfers(env.msg, this.transferMinBytes, this.transfer);
     if (this.outbox.size >= this.batchMaxEnvelopes) this.flush();
     else if (!this.flushQueued) {
       this.flushQueued = true;
@@ -185,7 +222,11 @@ export class PortTransport implements RelayTransport {
   fail(): void {
     if (this.dead) return;
     this.dead = true;
-    const lost = this.outboxEnvelopes;
+    const lost: Envelope[] = [];
+    for (let i = this.inflightHead; i < this.inflight.length; i++) lost.push(...(this.inflight[i] as Envelope[]));
+    lost.push(...this.outboxEnvelopes);
+    this.inflight = [];
+    this.inflightHead = 0;
     this.outbox.take();
     this.outboxEnvelopes = [];
     this.transfer = [];
@@ -213,12 +254,16 @@ export class PortTransport implements RelayTransport {
     this.transfer = [];
     try {
       this.port.postMessage(batch, transfer);
+      this.inflight.push(envs);
     } catch {
       // Something in the batch cannot be cloned (a function, a class with private state...):
-      // post one by one so only the offending envelopes are reported.
+      // nothing was sent or transferred; post one by one so only the offending envelopes are reported.
       for (const env of envs) {
+        const own: ArrayBuffer[] = [];
+        collectTransfers(env.msg, this.transferMinBytes, own);
         try {
-          this.port.postMessage(oneEnvelope(env), transfer.filter((b) => b.byteLength > 0));
+          this.port.postMessage(oneEnvelope(env), own);
+          this.inflight.push([env]);
         } catch {
           queueMicrotask(() => this.sink?.undeliverable(env, 'node_unreachable'));
         }
@@ -226,28 +271,26 @@ export class PortTransport implements RelayTransport {
     }
   }
 
+  /** Envelopes posted and not yet acknowledged by the far side (for tests and metrics). */
+  get inflightEnvelopes(): number {
+    let n = 0;
+    for (let i = this.inflightHead; i < this.inflight.length; i++) n += (this.inflight[i] as Envelope[]).length;
+    return n;
+  }
+
+  private acked(batches: number): void {
+    for (let k = 0; k < batches && this.inflightHead < this.inflight.length; k++) this.inflight[this.inflightHead++] = [];
+    if (this.inflightHead === this.inflight.length) {
+      this.inflight = [];
+      this.inflightHead = 0;
+    } else if (this.inflightHead > 1024) {
+      this.inflight = this.inflight.slice(this.inflightHead);
+      this.inflightHead = 0;
+    }
+  }
+
   private post(m: PortControl): void {
     this.port.postMessage(m);
-  }
-
-  private collectTransfers(msg: unknown): void {
-    if (typeof msg !== 'object' || msg === null) return;
-    if (msg instanceof Uint8Array) {
-      this.maybeTransfer(msg);
-      return;
-    }
-    const values = Array.isArray(msg) ? msg : Object.values(msg);
-    for (const v of values) {
-      if (v instanceof Uint8Array) this.maybeTransfer(v);
-      else if (Array.isArray(v)) for (const w of v) if (w instanceof Uint8Array) this.maybeTransfer(w);
-    }
-  }
-
-  private maybeTransfer(u8: Uint8Array): void {
-    const buf = u8.buffer;
-    if (u8.byteLength < this.transferMinBytes || !(buf instanceof ArrayBuffer)) return;
-    if (u8.byteOffset !== 0 || u8.byteLength !== buf.byteLength) return;
-    if (!this.transfer.includes(buf)) this.transfer.push(buf);
   }
 
   private receive(m: unknown): void {
@@ -255,6 +298,7 @@ export class PortTransport implements RelayTransport {
     if (sink === undefined) return;
     if (isBatch(m)) {
       readBatch(m, this.deliverFn);
+      if (this.unacked++ === 0) queueMicrotask(this.ackFn);
       return;
     }
     const c = m as PortControl;
@@ -267,6 +311,9 @@ export class PortTransport implements RelayTransport {
         break;
       case 'up':
         sink.linkUp?.(c.node);
+        break;
+      case 'ack':
+        this.acked(c.batches);
         break;
     }
   }

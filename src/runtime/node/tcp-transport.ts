@@ -19,7 +19,7 @@ import {
   type Hello,
 } from '../transport/handshake.js';
 import { hostOfNode } from '../transport/router.js';
-import { ackHeader, dataHeader, nodeDownHeader, parseWire } from '../transport/wire.js';
+import { ackHeader, dataHeader, nodeDownHeader, parseWire, pingHeader } from '../transport/wire.js';
 import { realTimers } from './env.js';
 
 /**
@@ -85,6 +85,10 @@ export interface TcpTransportOptions {
   readonly reconnectBackoffMaxMs?: number;
   /** How long a link may stay broken (reconnecting) before queued envelopes are reported and `linkDown` fires. */
   readonly linkDownAfterMs?: number;
+  /** A client pings this often; a server acks each ping. */
+  readonly heartbeatIntervalMs?: number;
+  /** A connection silent this long is closed (a frozen or partitioned peer sends no RST). */
+  readonly heartbeatTimeoutMs?: number;
   readonly attachmentMinBytes?: number;
   readonly timers?: Timers;
   readonly logger?: (entry: TransportLogEntry) => void;
@@ -115,6 +119,8 @@ const DEFAULTS: Config = {
   reconnectBackoffMinMs: 20,
   reconnectBackoffMaxMs: 2000,
   linkDownAfterMs: 3000,
+  heartbeatIntervalMs: 1000,
+  heartbeatTimeoutMs: 5000,
   attachmentMinBytes: 4096,
 };
 
@@ -230,8 +236,7 @@ export class TcpTransport implements Transport {
     if (this.closed || hostOfNode(node) !== this.identity?.node || node === this.identity.node) return;
     for (const peer of this.peers.values()) {
       if (peer.down || this.addresses.get(peer.node) === undefined) continue;
-      const { header, attachments } = this.encoder.encode(nodeDownHeader(peer.nextSeq, node));
-      peer.enqueue(undefined, encodeFrame(header, attachments, this.cfg.maxFrameBytes));
+      peer.enqueue(undefined, this.encodeControl(nodeDownHeader(peer.nextSeq, node)));
     }
   }
 
@@ -402,6 +407,8 @@ class Peer {
   private reconnect: Cancel | undefined;
   private grace: Cancel | undefined;
   private lastFailure: RuntimeErrorCode = 'link_down';
+  /** The grace period ended while a handshake was under way; give up if that attempt fails. */
+  private graceExpired = false;
   /** The incarnation the server named in its challenge, during a handshake. */
   private serverIncarnation: string | undefined;
 
@@ -464,17 +471,24 @@ class Peer {
 
   private startGrace(): void {
     if (this.grace !== undefined) return;
+    this.graceExpired = false;
     this.grace = this.t.timer.after(this.t.config.linkDownAfterMs, () => {
       this.grace = undefined;
       if (this.open) return;
-      this.declareDown(this.lastFailure, false);
-      // Stop dialing until someone sends again.
-      this.reconnect?.();
-      this.reconnect = undefined;
-      this.attempt = 0;
-      this.socket?.destroy();
-      this.socket = undefined;
+      // A connection attempt is under way: its own limit (handshakeTimeoutMs) decides, so a slow
+      // but live peer is not reported down in the middle of its handshake.
+      if (this.socket !== undefined) this.graceExpired = true;
+      else this.giveUp();
     });
+  }
+
+  /** The link stayed broken past its grace period: fail stop, and dial again only when someone sends. */
+  private giveUp(): void {
+    this.graceExpired = false;
+    this.declareDown(this.lastFailure, false);
+    this.reconnect?.();
+    this.reconnect = undefined;
+    this.attempt = 0;
   }
 
   /** Reports everything queued as undeliverable. */
@@ -517,7 +531,22 @@ class Peer {
     const decoder = new FrameDecoder(this.t.config.handshakeMaxFrameBytes);
     const hello: Hello = makeHello(me, new Uint8Array(randomBytes(NONCE_BYTES)), this.t.announcedPort);
     let stage: 'challenge' | 'welcome' | 'open' = 'challenge';
+    const cfg = this.t.config;
+    let lastHeardMs = Date.now();
+    let heartbeat: Cancel | undefined;
+    const beat = (): void => {
+      heartbeat = undefined;
+      if (this.socket !== socket) return;
+      if (Date.now() - lastHeardMs > cfg.heartbeatTimeoutMs) {
+        fail(`nothing heard from ${this.node} for ${cfg.heartbeatTimeoutMs} ms`);
+        return;
+      }
+      for (const c of this.t.encodeControl(pingHeader())) socket.write(c);
+      heartbeat = this.t.timer.after(cfg.heartbeatIntervalMs, beat);
+    };
     const fail = (reason: string, code: RuntimeErrorCode = 'link_down'): void => {
+      heartbeat?.();
+      heartbeat = undefined;
       if (this.socket !== socket) return;
       this.lastFailure = code;
       this.t.logEntry({ level: 'warn', event: stage === 'open' ? 'connection_lost' : 'connect_failed', node: this.node, reason });
@@ -531,6 +560,7 @@ class Peer {
       for (const c of this.t.encodeControl(hello)) socket.write(c);
     });
     socket.on('data', (chunk: Buffer) => {
+      lastHeardMs = Date.now();
       let frames: Frame[];
       try {
         frames = decoder.push(chunk);
@@ -579,6 +609,7 @@ class Peer {
           stage = 'open';
           handshakeTimer();
           decoder.setMaxFrameBytes(this.t.config.handshakeMaxFrameBytes);
+          heartbeat = this.t.timer.after(cfg.heartbeatIntervalMs, beat);
           this.established(socket, msg.receivedSeq);
         }
       }
@@ -596,6 +627,7 @@ class Peer {
     this.attempt = 0;
     this.grace?.();
     this.grace = undefined;
+    this.graceExpired = false;
     const restarted = this.incarnation !== undefined && this.incarnation !== incarnation;
     this.t.peerUp(this.node, incarnation);
     if (!restarted) this.acked(receivedSeq);
@@ -610,12 +642,18 @@ class Peer {
     this.open = false;
     this.cursor = this.head;
     if (this.t.isClosed) return;
+    if (this.graceExpired) {
+      this.giveUp();
+      return;
+    }
     // Nothing to send to a peer already reported down: dial again only when someone sends.
     if (this.length === 0 && this.down) return;
     // Otherwise reconnect, and report the peer down if it does not come back in time.
     this.startGrace();
     const cfg = this.t.config;
-    const delayMs = Math.min(cfg.reconnectBackoffMaxMs, cfg.reconnectBackoffMinMs * 2 ** this.attempt);
+    // Exponential backoff with jitter (half to all of the step), so peers that lost one host do not redial in lockstep.
+    const stepMs = Math.min(cfg.reconnectBackoffMaxMs, cfg.reconnectBackoffMinMs * 2 ** this.attempt);
+    const delayMs = stepMs / 2 + Math.random() * (stepMs / 2);
     this.attempt = Math.min(this.attempt + 1, 30);
     this.reconnect?.();
     this.reconnect = this.t.timer.after(delayMs, () => {
@@ -649,6 +687,8 @@ class InboundConnection {
   private serverNonce: Uint8Array | undefined;
   private peer: Peer | undefined;
   private readonly handshakeTimer: Cancel;
+  private heartbeat: Cancel | undefined;
+  private lastHeardMs = Date.now();
   private done = false;
   private readonly remote: string;
 
@@ -662,7 +702,10 @@ class InboundConnection {
     this.handshakeTimer = t.timer.after(t.config.handshakeTimeoutMs, () => {
       if (this.stage !== 'open') this.reject(`no complete handshake within ${t.config.handshakeTimeoutMs} ms`);
     });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      this.lastHeardMs = Date.now();
+      this.onData(chunk);
+    });
     socket.on('end', () => {
       if (this.stage !== 'open') this.reject(this.decoder.partial ? 'truncated frame during handshake' : 'connection closed during handshake');
       else if (this.decoder.partial) this.reject('truncated frame');
@@ -678,16 +721,35 @@ class InboundConnection {
     });
   }
 
+  /** Closes the connection without a log entry (transport shutdown, or superseded by a newer one). */
   destroy(): void {
     this.done = true;
     this.handshakeTimer();
+    this.heartbeat?.();
     this.socket.destroy();
+    this.t.forgetInbound(this);
+  }
+
+  /** Closes the connection if the client (which pings every heartbeat interval) went silent. */
+  private watchHeartbeat(): void {
+    const cfg = this.t.config;
+    this.heartbeat = this.t.timer.after(cfg.heartbeatIntervalMs, () => {
+      this.heartbeat = undefined;
+      if (this.done) return;
+      if (Date.now() - this.lastHeardMs > cfg.heartbeatTimeoutMs) {
+        this.t.logEntry({ level: 'warn', event: 'connection_lost', node: this.hello?.node ?? '?', reason: `nothing heard for ${cfg.heartbeatTimeoutMs} ms`, remote: this.remote, conn: this.id });
+        this.closed();
+        return;
+      }
+      this.watchHeartbeat();
+    });
   }
 
   private reject(reason: string): void {
     if (this.done) return;
     this.done = true;
     this.handshakeTimer();
+    this.heartbeat?.();
     this.t.logEntry({ level: 'warn', event: 'rejected', reason, remote: this.remote, conn: this.id, ...(this.hello !== undefined && this.stage === 'open' ? { node: this.hello.node } : {}) });
     this.socket.destroy();
     this.t.forgetInbound(this);
@@ -698,6 +760,7 @@ class InboundConnection {
     if (this.done) return;
     this.done = true;
     this.handshakeTimer();
+    this.heartbeat?.();
     this.socket.destroy();
     this.t.forgetInbound(this);
     this.detach();
@@ -741,6 +804,10 @@ class InboundConnection {
         if (m.type === 'ack') {
           this.reject('unexpected ack from client');
           return;
+        }
+        if (m.type === 'ping') {
+          if (this.peer !== undefined) this.send(ackHeader(this.peer.receivedSeq));
+          continue;
         }
         const peer = this.peer as Peer;
         if (m.type === 'nodeDown') {
@@ -818,6 +885,7 @@ class InboundConnection {
         this.t.learnAddress(hello.node, { host: this.socket.remoteAddress, port: hello.listenPort });
       }
       this.send({ t: 'welcome', receivedSeq: peer.receivedSeq });
+      this.watchHeartbeat();
       return true;
     }
     return false;

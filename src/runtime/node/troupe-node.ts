@@ -40,7 +40,11 @@ export interface SpawnAt extends RemoteSpawnOptions {
   readonly placement?: Placement;
 }
 
-interface PlacementRequest {
+/**
+ * Ask a node's `troupe.placement` actor (`{ node, id: PLACEMENT_ACTOR }`) with this to place an
+ * actor from inside another actor, on any thread: the answer is the new actor's ref.
+ */
+export interface PlacementRequest {
   readonly type: 'troupe.placement.spawn';
   readonly spec: BehaviorSpec;
   readonly placement: LocalPlacement;

@@ -18,10 +18,10 @@ import type { BehaviorSpec, RemoteSpawnOptions, WorkerBoot, WorkerControl, Worke
  * this pool and still running. The returned ref is an ordinary ActorRef: `tell`/`ask`/`watch`
  * work on it from any thread or host (location transparency).
  *
- * Failure: when a worker exits or crashes, its data link fails: envelopes not yet posted are
- * reported undeliverable (`link_down`), the router announces `linkDown('<host>/w<i>')` locally and
- * to the other workers (watchers see `node_down`, pending asks reject `link_down`), and the pool
- * emits `worker-exit`. `restartWorker(i)` starts a fresh thread under the same node id.
+ * Failure: when a worker exits or crashes, its data link fails: envelopes it had not acked, and
+ * those not yet posted, are reported undeliverable (`link_down`); the router announces
+ * `linkDown('<host>/w<i>')` locally, to the other workers and to other hosts (watchers see
+ * `node_down`, pending asks reject `link_down`); and the pool emits `worker-exit`. `restartWorker(i)` starts a fresh thread under the same node id.
  */
 
 export type WorkerPlacement = { readonly worker: number } | { readonly policy: 'round-robin' | 'least-loaded' };
@@ -31,7 +31,7 @@ export interface WorkerPoolOptions {
   readonly workers?: number;
   /** The compiled worker entry script. Default: `worker-entry.js` beside this module (in `dist/`). */
   readonly entry?: URL;
-  /** Uint8Arrays at least this long that own their buffer are transferred, not copied. */
+  /** Payloads marked with `transferOwnership` at least this long are transferred, not copied. */
   readonly transferMinBytes?: number;
   /** Time limit of each control call (spawn, stop, inspect, shutdown). */
   readonly controlTimeoutMs?: number;

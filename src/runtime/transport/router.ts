@@ -1,5 +1,6 @@
 import type { Envelope, FailPayload } from '../envelope.js';
 import type { RuntimeErrorCode } from '../errors.js';
+import { transferPayloadsOf } from './ownership.js';
 import type { Transport, TransportSink } from './transport.js';
 
 /**
@@ -142,7 +143,12 @@ export class RoutingTransport implements Transport {
         if (env.to.node === this.local) {
           if (t === this.fallback && env.from !== undefined) this.seen(env.from.node);
           this.sink?.deliver(env);
-        } else this.send(env);
+          return;
+        }
+        // Passing through from another host: this thread holds no other reference to the decoded
+        // payloads, so a worker link may move them instead of copying.
+        if (t === this.fallback) transferPayloadsOf(env.msg);
+        this.send(env);
       },
       undeliverable: (env, code) => this.fail(env, code),
       linkDown: (node) => this.linkDown(node, t),

@@ -9,12 +9,16 @@ import { Ref } from '../ref.js';
  *   receiving ActorSystem; the sender may forget it.
  * - node down (client → server): `[2, seq, node]` — a worker thread of the sending process
  *   (`node` = `<sender>/w<i>`) is gone; sequenced with the data, so it follows what was sent before.
+ * - ping (client → server): `[3]` — a heartbeat; the server answers with an ack. Either side
+ *   closes a connection it has not heard from for the heartbeat timeout (a frozen or partitioned
+ *   peer sends no RST), and the client then reconnects or, failing that, reports the link down.
  *
  * Arrays rather than maps: smaller and faster to encode, and the position is the schema.
  */
 export const WIRE_DATA = 0;
 export const WIRE_ACK = 1;
 export const WIRE_NODE_DOWN = 2;
+export const WIRE_PING = 3;
 
 const KINDS: ReadonlySet<string> = new Set<EnvelopeKind>(['tell', 'ask', 'reply', 'fail', 'sys']);
 
@@ -30,10 +34,15 @@ export function nodeDownHeader(seq: number, node: string): unknown[] {
   return [WIRE_NODE_DOWN, seq, node];
 }
 
+export function pingHeader(): unknown[] {
+  return [WIRE_PING];
+}
+
 export type WireMessage =
   | { readonly type: 'data'; readonly seq: number; readonly env: Envelope }
   | { readonly type: 'ack'; readonly receivedSeq: number }
-  | { readonly type: 'nodeDown'; readonly seq: number; readonly node: string };
+  | { readonly type: 'nodeDown'; readonly seq: number; readonly node: string }
+  | { readonly type: 'ping' };
 
 function isSeq(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
@@ -51,6 +60,7 @@ export function parseWire(value: unknown): WireMessage | string {
     if (value.length !== 2 || !(isSeq(value[1]) || value[1] === 0)) return 'malformed ack';
     return { type: 'ack', receivedSeq: value[1] as number };
   }
+  if (tag === WIRE_PING) return value.length === 1 ? { type: 'ping' } : 'malformed ping';
   if (tag === WIRE_NODE_DOWN) {
     if (value.length !== 3 || !isSeq(value[1]) || !isName(value[2])) return 'malformed node-down notice';
     return { type: 'nodeDown', seq: value[1], node: value[2] };

@@ -52,4 +52,29 @@ describe('TCP frames: length + msgpack header + raw attachments', () => {
     expect(d.push(wire.subarray(0, 20))).toEqual([]);
     expect(d.partial).toBe(true);
   });
+
+  it('assembles a split frame so that each attachment owns its buffer (transferable to a thread without a copy)', () => {
+    const big = new Uint8Array(200_000).fill(4);
+    const wire = concat(encodeFrame(header, [big, new Uint8Array(0), att[1]!], 1 << 20));
+    const d = new FrameDecoder(1 << 20);
+    const frames: ReturnType<FrameDecoder['push']> = [];
+    for (let pos = 0; pos < wire.byteLength; pos += 65_536) frames.push(...d.push(wire.subarray(pos, pos + 65_536)));
+    expect(frames).toHaveLength(1);
+    const got = frames[0]!.attachments;
+    expect(got.map((a) => a.byteLength)).toEqual([200_000, 0, 3]);
+    expect(got[0]!.byteOffset).toBe(0);
+    expect(got[0]!.buffer.byteLength).toBe(200_000);
+    expect(got[0]!.every((b) => b === 4)).toBe(true);
+    expect(Array.from(frames[0]!.header)).toEqual([0x93, 1, 2, 3]);
+  });
+
+  it('rejects a header that runs past the frame length while assembling', () => {
+    const wire = concat(encodeFrame(header, att, 1 << 20));
+    wire[4] = 0x7f; // header length far beyond the frame
+    const d = new FrameDecoder(1 << 20);
+    expect(() => {
+      d.push(wire.subarray(0, 8));
+      d.push(wire.subarray(8, 14));
+    }).toThrow(FrameError);
+  });
 });

@@ -1,0 +1,128 @@
+import { MessageChannel } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Envelope } from '../../../src/runtime/envelope.js';
+import type { RuntimeErrorCode } from '../../../src/runtime/errors.js';
+import { PortTransport } from '../../../src/runtime/node/port-transport.js';
+import { Ref } from '../../../src/runtime/ref.js';
+import { transferOwnership } from '../../../src/runtime/transport/ownership.js';
+import type { TransportSink } from '../../../src/runtime/transport/transport.js';
+
+interface Recorder extends TransportSink {
+  delivered: Envelope[];
+  lost: { env: Envelope; code: RuntimeErrorCode }[];
+  downs: string[];
+}
+function recorder(): Recorder {
+  const r: Recorder = {
+    delivered: [],
+    lost: [],
+    downs: [],
+    deliver: (env) => r.delivered.push(env),
+    undeliverable: (env, code) => r.lost.push({ env, code }),
+    linkDown: (node) => r.downs.push(node),
+  };
+  return r;
+}
+
+const channels: MessageChannel[] = [];
+function pair(): { a: PortTransport; b: PortTransport; ra: Recorder; rb: Recorder; posted: () => number } {
+  const ch = new MessageChannel();
+  channels.push(ch);
+  let posts = 0;
+  const post = ch.port1.postMessage.bind(ch.port1);
+  ch.port1.postMessage = (m: unknown, t?: never) => {
+    posts++;
+    post(m, t);
+  };
+  const a = new PortTransport(ch.port1, { peerNode: 'w' });
+  const b = new PortTransport(ch.port2, { peerNode: 'main' });
+  const ra = recorder();
+  const rb = recorder();
+  a.bind('main', ra);
+  b.bind('w', rb);
+  return { a, b, ra, rb, posted: () => posts };
+}
+afterEach(() => {
+  for (const ch of channels.splice(0)) {
+    ch.port1.close();
+    ch.port2.close();
+  }
+});
+
+const to = new Ref('w', 'x');
+const from = new Ref('main', 'y');
+const tell = (msg: unknown): Envelope => ({ kind: 'tell', to, from, msg, corr: 0 });
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
+
+describe('thread data plane (PortTransport)', () => {
+  it('batches the sends of one turn into one postMessage and keeps their order (thesis §3.3)', async () => {
+    const { a, rb, posted } = pair();
+    for (let i = 0; i < 1000; i++) a.send(tell(i));
+    a.send({ kind: 'ask', to, from, msg: 'q', corr: 7 });
+    await settle();
+    expect(posted()).toBe(1);
+    expect(rb.delivered.map((e) => e.msg)).toEqual([...Array.from({ length: 1000 }, (_, i) => i), 'q']);
+    expect(rb.delivered[1000]).toMatchObject({ kind: 'ask', corr: 7, to: { node: 'w', id: 'x' }, from: { node: 'main', id: 'y' } });
+  });
+
+  it('transfers a payload its sender gave up; copies unmarked ones and views into a larger buffer', async () => {
+    const { a, rb } = pair();
+    const owned = transferOwnership(new Uint8Array(128 * 1024).fill(3));
+    const kept = new Uint8Array(128 * 1024).fill(4);
+    const view = transferOwnership(new Uint8Array(256 * 1024).subarray(0, 128 * 1024));
+    a.send(tell({ owned, view, kept }));
+    a.flush();
+    expect(owned.byteLength).toBe(0);
+    expect(view.byteLength).toBe(128 * 1024);
+    expect(kept.byteLength).toBe(128 * 1024);
+    await settle();
+    const got = rb.delivered[0]!.msg as { owned: Uint8Array; view: Uint8Array };
+    expect(got.owned.byteLength).toBe(128 * 1024);
+    expect(got.owned[0]).toBe(3);
+  });
+
+  it('reports an uncloneable message to its sender and still delivers the rest of the batch, payloads intact', async () => {
+    const { a, ra, rb } = pair();
+    a.send(tell(1));
+    a.send(tell({ f: () => 1 }));
+    a.send(tell({ data: transferOwnership(new Uint8Array(100_000).fill(8)) }));
+    await settle();
+    expect(rb.delivered.map((e) => e.msg)).toEqual([1, { data: new Uint8Array(100_000).fill(8) }]);
+    expect(ra.lost.map((l) => l.code)).toEqual(['node_unreachable']);
+  });
+
+  it('forgets posted envelopes once the far side acks their batch', async () => {
+    const { a, rb } = pair();
+    for (let i = 0; i < 10; i++) a.send(tell(i));
+    a.flush();
+    expect(a.inflightEnvelopes).toBe(10);
+    await settle();
+    expect(rb.delivered).toHaveLength(10);
+    expect(a.inflightEnvelopes).toBe(0);
+  });
+
+  it('on failure of the far side, reports posted-but-unacked and queued envelopes as link_down, then the link (thesis §3.3)', async () => {
+    const { a, ra } = pair();
+    a.send(tell('posted'));
+    a.flush();
+    a.send(tell('queued'));
+    a.fail(); // the far thread died before acking
+    a.send(tell('after'));
+    await settle();
+    expect(ra.lost.map((l) => [l.env.msg, l.code])).toEqual([
+      ['posted', 'link_down'],
+      ['queued', 'link_down'],
+      ['after', 'node_unreachable'],
+    ]);
+    expect(ra.downs).toEqual(['w']);
+  });
+
+  it('relays failure notices to the far side: undeliverable, link down', async () => {
+    const { a, rb } = pair();
+    a.relayUndeliverable({ kind: 'tell', to: new Ref('elsewhere', 'z'), from: new Ref('w', 'x'), msg: 'm', corr: 0 }, 'link_down');
+    a.relayLinkDown('other-host');
+    await settle();
+    expect(rb.lost.map((l) => [l.env.to.node, l.env.msg, l.code])).toEqual([['elsewhere', 'm', 'link_down']]);
+    expect(rb.downs).toEqual(['other-host']);
+  });
+});
