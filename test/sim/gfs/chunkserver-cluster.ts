@@ -158,7 +158,40 @@ export function gfsCell(o: CellOptions) {
     fail('chunkservers did not join the master');
   }
 
-  return { sim, config, disks, servers, clients, start, crash, ask, call, must, push, lease, write, append, read, chunkBytes, locations, fail };
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => sim.after(ms, resolve));
+  }
+
+  /**
+   * A record append the way a client library does it (¶100, ¶104, ¶106): on an error, ask the master
+   * again and retry; on "retry on the next chunk", move on. Returns where the record landed, or
+   * undefined when every attempt failed.
+   */
+  async function appendWithRetries(path: string, record: Uint8Array, hint: { index: number }, client = 0, attempts = 60): Promise<{ index: number; offset: number } | undefined> {
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const index = hint.index;
+      const l = await ask<GfsResult<ChunkLease>>(MASTER, { type: 'gfs.master.findLeaseHolder', path, index } satisfies MasterMsg, client).catch(() => undefined);
+      if (l === undefined || !l.ok) {
+        await sleep(300);
+        continue;
+      }
+      const pushed = await push([l.value.primary, ...l.value.secondaries], record, client).catch(() => undefined);
+      if (pushed === undefined || !pushed.ok) {
+        await sleep(300);
+        continue;
+      }
+      const r = await ask<AppendReply>(l.value.primary.ref, { type: 'gfs.chunkserver.append', handle: l.value.handle, version: l.value.version, pushId: pushed.value, lengthBytes: record.length, secondaries: l.value.secondaries } satisfies ChunkserverMsg, client).catch(() => undefined);
+      if (r !== undefined && r.ok && 'offset' in r.value) return { index, offset: r.value.offset };
+      if (r !== undefined && r.ok) {
+        hint.index = Math.max(hint.index, index + 1);
+        continue;
+      }
+      await sleep(300);
+    }
+    return undefined;
+  }
+
+  return { sim, config, disks, servers, clients, start, sleep, appendWithRetries, crash, ask, call, must, push, lease, write, append, read, chunkBytes, locations, fail };
 }
 
 /** Deterministic test bytes. */

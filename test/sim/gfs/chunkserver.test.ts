@@ -352,6 +352,101 @@ describe('snapshot and re-replication (¶69, ¶113)', () => {
   });
 });
 
+describe('leases at the primary (¶89–90)', () => {
+  it('a primary that keeps mutating keeps its lease through heartbeat extensions, past the initial lease period (¶90)', async () => {
+    const c = gfsCell({ seed: 81 });
+    await c.start();
+    await c.sim.result(c.must({ type: 'gfs.master.create', path: '/f' }));
+    const first = await c.sim.result(c.write('/f', 0, 0, bytes(100, 0)));
+    expect(first.reply.ok).toBe(true);
+    const leaseMs = c.config.leaseDurationMs ?? 10_000;
+    for (let i = 1; i <= 12; i++) {
+      await c.sim.run({ forMs: 2_000 });
+      const { reply, lease } = await c.sim.result(c.write('/f', 0, i * 100, bytes(100, i)));
+      expect(reply.ok).toBe(true);
+      // Same primary, same version: no new lease was needed.
+      expect(lease.primary.server).toBe(first.lease.primary.server);
+      expect(lease.version).toBe(first.lease.version);
+    }
+    expect(c.sim.now).toBeGreaterThan(2 * leaseMs);
+  });
+
+  it('an idle primary lets its lease run out and then refuses mutations with lease_expired (¶90, ¶93)', async () => {
+    const c = gfsCell({ seed: 82 });
+    await c.start();
+    await c.sim.result(c.must({ type: 'gfs.master.create', path: '/f' }));
+    const { reply, lease: l } = await c.sim.result(c.write('/f', 0, 0, bytes(100, 0)));
+    expect(reply.ok).toBe(true);
+    await c.sim.run({ forMs: (c.config.leaseDurationMs ?? 10_000) + 1_000 });
+    const pushed = await c.sim.result(c.push([l.primary, ...l.secondaries], bytes(100, 1)));
+    if (!pushed.ok) throw new Error('push failed');
+    const late = await c.sim.result(c.ask(l.primary.ref, { type: 'gfs.chunkserver.write', handle: l.handle, version: l.version, offset: 0, pushId: pushed.value, lengthBytes: 100, secondaries: l.secondaries } satisfies ChunkserverMsg));
+    expect(late).toMatchObject({ ok: false, error: { code: 'lease_expired' } });
+  });
+});
+
+describe('clone sources never propagate corruption (¶124)', () => {
+  it('a clone from a replica with a corrupt block fails and leaves no copy on the target', async () => {
+    const c = gfsCell({ seed: 83, servers: 4, racks: 2 });
+    await c.start();
+    await c.sim.result(c.must({ type: 'gfs.master.create', path: '/f' }));
+    const { reply, lease: l } = await c.sim.result(c.write('/f', 0, 0, bytes(150 * KiB, 1)));
+    expect(reply.ok).toBe(true);
+    const source = l.secondaries[0]!;
+    c.disks.get(source.server)!.flipBit(`chunks/${chunkKey(l.handle)}.chunk`, (130 * KiB) * 8);
+    const target = c.servers.find((s) => ![l.primary.server, ...l.secondaries.map((x) => x.server)].includes(s))!;
+    const r = await c.sim.result(c.ask<GfsResult<unknown>>(serverRef(target), { type: 'gfs.chunkserver.clone', handle: l.handle, version: l.version, source, bandwidthBytesPerSecMax: 10 * 1024 * KiB } satisfies ChunkserverMsg));
+    expect(r).toMatchObject({ ok: false, error: { code: 'chunkserver_failed' } });
+    expect(!r.ok && r.error.message).toContain('corrupt_replica');
+    const report = await c.sim.result(c.ask<GfsResult<{ chunks: ChunkReport[] }>>(serverRef(target), { type: 'gfs.chunkserver.report' }));
+    expect(report.ok && report.value.chunks.map((ch) => ch.handle)).not.toContain(l.handle);
+  });
+});
+
+describe('record append under failures (¶100, ¶106)', () => {
+  it.each(simSeeds([91, 92, 93]))('seed %i: with chunkservers crashing and restarting, every acknowledged record is at its offset on every replica the master lists (¶106)', async (seed) => {
+    await withSeed(seed, async () => {
+      // Three servers and no re-replication: a replica comes back only by restarting (see README, limits).
+      const c = gfsCell({ seed, servers: 3, clients: 2, config: { clonesInFlightMax: 0, rebalanceMovesPerPassMax: 0 } });
+      await c.start();
+      await c.sim.result(c.must({ type: 'gfs.master.create', path: '/q' }));
+      const rnd = c.sim.random.fork('faults');
+      const hint = { index: 0 };
+      const acked: Array<{ index: number; offset: number; record: Uint8Array }> = [];
+      const producer = async (client: number): Promise<void> => {
+        const pace = c.sim.random.fork(`pace-${client}`);
+        for (let i = 0; i < 16; i++) {
+          await c.sleep(pace.int(3_000));
+          const record = bytes(1 + ((i * 7717 + client * 31) % (40 * KiB)), seed * 1000 + client * 100 + i);
+          const at = await c.appendWithRetries('/q', record, hint, client);
+          if (at !== undefined) acked.push({ ...at, record });
+        }
+      };
+      const faults = async (): Promise<void> => {
+        for (let k = 0; k < 4; k++) {
+          await c.sleep(1_000 + rnd.int(4_000));
+          const victim = c.servers[rnd.int(c.servers.length)]!;
+          c.crash(victim);
+          await c.sleep(500 + rnd.int(12_000));
+          c.sim.restart(victim);
+        }
+      };
+      await c.sim.result(Promise.all([producer(0), producer(1), faults()]));
+      expect(acked.length).toBeGreaterThan(0);
+      if (process.env['CS_DEBUG'] !== undefined) console.log(seed, 'acked', acked.length, 'chunks', hint.index, 'garbage', c.sim.logs().filter((e) => e.msg.startsWith('deleting garbage')).length, 'crashes', c.sim.trace().filter((t) => t.kind === 'crash').length);
+      await c.sim.run({ forMs: 3_000 });
+      for (const a of acked) {
+        const loc = await c.sim.result(c.locations('/q', a.index));
+        expect(loc.replicas.length).toBeGreaterThan(0);
+        for (const r of loc.replicas) {
+          const got = await c.sim.result(c.read(r.ref, loc.handle, loc.version, a.offset, a.record.length));
+          expect(got.ok && equalBytes(got.value.data, a.record), `record at ${a.index}:${a.offset} on ${r.server}`).toBe(true);
+        }
+      }
+    });
+  });
+});
+
 describe('restarts', () => {
   it('a chunkserver recovers its chunks and versions from disk after a power cut, and reports them to the master (¶45)', async () => {
     const c = gfsCell({ seed: 71 });
