@@ -18,6 +18,7 @@ import type { AppendReply, ChunkHandle, ChunkLease, ChunkLocation, ChunkserverMs
 import { testConfig } from './harness.js';
 
 export const MASTER: ActorRef<MasterMsg> = { node: 'master', id: 'master' };
+export const SHADOW: ActorRef<MasterMsg> = { node: 'shadow', id: 'master' };
 export const KiB = 1024;
 
 /** Small chunks so appends fill them quickly; timeouts sized for the simulator's 0.2–2 ms links. */
@@ -39,6 +40,8 @@ export interface CellOptions {
   readonly racks?: number;
   readonly config?: Partial<GfsConfig>;
   readonly clients?: number;
+  /** Add a shadow master (¶120–121): it follows the log and gets the chunkservers' heartbeats too. */
+  readonly shadow?: boolean;
 }
 
 export function serverRef(id: string): ActorRef<ChunkserverMsg> {
@@ -50,8 +53,14 @@ export function gfsCell(o: CellOptions) {
   const config: Partial<GfsConfig> = { ...chunkserverTestConfig, ...o.config };
   const journal = new MemoryJournal();
   sim.addNode('master', (system) => {
-    system.spawn(gfsMaster({ role: 'primary', journal, config, afterRestart: false }), { name: 'master', reentrant: true, supervision: { strategy: 'stop' } });
+    system.spawn(gfsMaster({ role: 'primary', journal, config, afterRestart: false, followers: o.shadow === true ? [SHADOW] : [] }), { name: 'master', reentrant: true, supervision: { strategy: 'stop' } });
   });
+  if (o.shadow === true) {
+    sim.addNode('shadow', (system) => {
+      system.spawn(gfsMaster({ role: 'shadow', primaryName: 'master@master', config }), { name: 'master', reentrant: true });
+    });
+  }
+  const masters = o.shadow === true ? [MASTER, SHADOW] : [MASTER];
   const disks = new Map<string, SimDisk>();
   const servers: string[] = [];
   for (let i = 0; i < (o.servers ?? 3); i++) {
@@ -60,7 +69,7 @@ export function gfsCell(o: CellOptions) {
     disks.set(id, new SimDisk({ random: sim.random.fork(`disk-${id}`) }));
     sim.addNode(id, (system) => {
       const disk = disks.get(id) as SimDisk;
-      system.spawn(gfsChunkserver({ id, rack: `rack${i % (o.racks ?? 3)}`, host: `host-${id}`, masters: [MASTER], disk, dir: 'chunks', config }), { name: 'chunkserver', reentrant: true });
+      system.spawn(gfsChunkserver({ id, rack: `rack${i % (o.racks ?? 3)}`, host: `host-${id}`, masters, disk, dir: 'chunks', config }), { name: 'chunkserver', reentrant: true });
     });
   }
   const clients = Array.from({ length: o.clients ?? 1 }, (_, i) => sim.addNode(`client${i}`, () => {}));

@@ -525,6 +525,7 @@ class Chunkserver {
       // The lease may have been revoked, or the version bumped, while we waited for the lane.
       const again = this.checkPrimary(key, m.version, this.ctx.clock.now());
       if (again !== undefined) return again;
+      const current = this.leases.get(key) as Lease;
       let mutation: Mutation;
       if (m.type === 'gfs.chunkserver.write') {
         mutation = { kind: 'write', offset: m.offset, pushId: m.pushId, lengthBytes: m.lengthBytes };
@@ -533,7 +534,7 @@ class Chunkserver {
         // ¶103–104: a record that does not fit is not split; the chunk is padded everywhere instead (C6).
         mutation = end + m.lengthBytes > size ? { kind: 'pad', toBytes: size } : { kind: 'append', offset: end, pushId: m.pushId, lengthBytes: m.lengthBytes };
       }
-      const serial = lease.nextSerial++;
+      const serial = current.nextSerial++;
       // Sent in serial order, inside the lane (C3); the secondaries' answers are awaited outside it.
       const acks = secondaries.map((s) => this.askSecondary(s, { type: 'gfs.chunkserver.applyMutation', handle: m.handle, version: m.version, serial, mutation }));
       const local = await this.applyLocal(key, m.version, mutation, data);
@@ -769,7 +770,7 @@ function malformed(m: ChunkserverMsg): string | undefined {
     case 'gfs.chunkserver.setVersion':
       return !isHandle(m.handle) ? bad('handle') : !isCount(m.version) ? bad('version') : undefined;
     case 'gfs.chunkserver.grantLease':
-      return !isHandle(m.handle) ? bad('handle') : !isCount(m.version) ? bad('version') : typeof m.expiresAt !== 'number' ? bad('expiresAt') : !Array.isArray(m.secondaries) ? bad('secondaries') : undefined;
+      return !isHandle(m.handle) ? bad('handle') : !isCount(m.version) ? bad('version') : typeof m.expiresAt !== 'number' ? bad('expiresAt') : !Array.isArray(m.secondaries) || m.secondaries.length > CHAIN_MAX || !m.secondaries.every(isAddr) ? bad('secondaries') : undefined;
     case 'gfs.chunkserver.revokeLease':
       return !isHandle(m.handle) ? bad('handle') : undefined;
     case 'gfs.chunkserver.clone':
@@ -797,7 +798,10 @@ function malformed(m: ChunkserverMsg): string | undefined {
     }
     case 'gfs.chunkserver.read':
       return !isHandle(m.handle) ? bad('handle') : !isCount(m.version) ? bad('version') : !isCount(m.offset) || !isCount(m.lengthBytes) ? bad('range') : undefined;
-    default:
-      return undefined; // unknown types reach the exhaustiveness check in receive
+    default: {
+      // Unknown types are answered by the exhaustiveness check in `receive`.
+      const _unknown: never = m;
+      return undefined;
+    }
   }
 }
