@@ -15,6 +15,7 @@ import { gfsChunkserver, chunkKey } from '../../../src/actors/gfs/chunkserver/ch
 import type { GfsConfig } from '../../../src/actors/gfs/config.js';
 import type { GfsResult } from '../../../src/actors/gfs/errors.js';
 import type { AppendReply, ChunkHandle, ChunkLease, ChunkLocation, ChunkserverMsg, ClusterStatus, MasterMsg, ReadReply, ReplicaAddr } from '../../../src/actors/gfs/protocol.js';
+import type { Disk, DiskFile } from '../../../src/storage/disk.js';
 import { testConfig } from './harness.js';
 
 export const MASTER: ActorRef<MasterMsg> = { node: 'master', id: 'master' };
@@ -42,6 +43,8 @@ export interface CellOptions {
   readonly clients?: number;
   /** Add a shadow master (¶120–121): it follows the log and gets the chunkservers' heartbeats too. */
   readonly shadow?: boolean;
+  /** Give each server a wrapper around its simulated disk (e.g. with slow fsyncs). `current` returns the disk in use now. */
+  readonly wrapDisk?: (current: () => SimDisk, sim: Simulation) => Disk;
 }
 
 export function serverRef(id: string): ActorRef<ChunkserverMsg> {
@@ -68,7 +71,8 @@ export function gfsCell(o: CellOptions) {
     servers.push(id);
     disks.set(id, new SimDisk({ random: sim.random.fork(`disk-${id}`) }));
     sim.addNode(id, (system) => {
-      const disk = disks.get(id) as SimDisk;
+      const current = (): SimDisk => disks.get(id) as SimDisk;
+      const disk: Disk = o.wrapDisk === undefined ? current() : o.wrapDisk(current, sim);
       system.spawn(gfsChunkserver({ id, rack: `rack${i % (o.racks ?? 3)}`, host: `host-${id}`, masters, disk, dir: 'chunks', config }), { name: 'chunkserver', reentrant: true });
     });
   }
@@ -222,4 +226,34 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** A disk whose fsyncs take `delayMs` of virtual time (the simulated disk's complete at once). */
+export function slowFsyncDisk(sim: Simulation, current: () => Disk, delayMs: number): Disk {
+  const wait = (): Promise<void> => new Promise((resolve) => sim.after(delayMs, resolve));
+  return {
+    open: async (path, options) => {
+      const f = await current().open(path, options);
+      const file: DiskFile = {
+        path: f.path,
+        sizeBytes: () => f.sizeBytes(),
+        read: (o, n) => f.read(o, n),
+        readInto: (o, into) => f.readInto(o, into),
+        write: (o, d) => f.write(o, d),
+        append: (d) => f.append(d),
+        truncate: (n) => f.truncate(n),
+        fsync: async () => {
+          await wait();
+          await f.fsync();
+        },
+        close: () => f.close(),
+      };
+      return file;
+    },
+    stat: (path) => current().stat(path),
+    list: (dir) => current().list(dir),
+    rename: (from, to) => current().rename(from, to),
+    remove: (path) => current().remove(path),
+    freeSpaceBytes: () => current().freeSpaceBytes(),
+  };
 }
