@@ -416,6 +416,28 @@ describe('leases at the primary (¶89–90)', () => {
   });
 });
 
+describe('lease revocation (¶90, ¶111)', () => {
+  it('revokeLease answers only after the mutations already under way have finished, and refuses new ones (C9)', async () => {
+    const c = gfsCell({ seed: 86, wrapDisk: (current, sim) => slowFsyncDisk(sim, current, 100) });
+    await c.start();
+    await c.sim.result(c.must({ type: 'gfs.master.create', path: '/f' }));
+    const l = await c.sim.result(c.lease('/f', 0));
+    const pushed = await c.sim.result(c.push([l.primary, ...l.secondaries], bytes(1000, 1)));
+    if (!pushed.ok) throw new Error('push failed');
+    const order: string[] = [];
+    const write = c.ask<GfsResult<unknown>>(l.primary.ref, { type: 'gfs.chunkserver.write', handle: l.handle, version: l.version, offset: 0, pushId: pushed.value, lengthBytes: 1000, secondaries: l.secondaries } satisfies ChunkserverMsg).then((r) => (order.push('write'), r));
+    await c.sim.run({ until: () => c.sim.trace().some((t) => t.type === 'gfs.chunkserver.write') });
+    const revoke = c.ask<GfsResult<unknown>>(l.primary.ref, { type: 'gfs.chunkserver.revokeLease', handle: l.handle } satisfies ChunkserverMsg).then((r) => (order.push('revoke'), r));
+    const [w, r] = await c.sim.result(Promise.all([write, revoke]));
+    expect(w.ok && r.ok).toBe(true);
+    expect(order).toEqual(['write', 'revoke']);
+    const again = await c.sim.result(c.push([l.primary, ...l.secondaries], bytes(10, 2)));
+    if (!again.ok) throw new Error('push failed');
+    const refused = await c.sim.result(c.ask(l.primary.ref, { type: 'gfs.chunkserver.write', handle: l.handle, version: l.version, offset: 0, pushId: again.value, lengthBytes: 10, secondaries: l.secondaries } satisfies ChunkserverMsg));
+    expect(refused).toMatchObject({ ok: false, error: { code: 'lease_expired' } });
+  });
+});
+
 describe('clone sources never propagate corruption (¶124)', () => {
   it('a clone from a replica with a corrupt block fails and leaves no copy on the target', async () => {
     const c = gfsCell({ seed: 83, servers: 4, racks: 2 });

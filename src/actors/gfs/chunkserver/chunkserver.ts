@@ -25,7 +25,9 @@ import { PushBuffer } from './push-buffer.js';
  *   assigns a serial, sends it to the secondaries and applies it locally inside the lane, so serial
  *   order, send order and local apply order agree (C2, C3);
  * - secondaries order mutations by serial in a `MutationOrder` per chunk before entering the lane;
- * - chunks being cloned or copied are in `building` and invisible to reports, garbage and reads (C7).
+ * - chunks being cloned or copied are in `building` and invisible to reports, garbage and reads (C7);
+ * - a mutation is written inside the lane and synced outside it (`durable`): the mutations queued
+ *   behind it share the next sync (group commit), and nobody is answered before the sync (C10).
  * Every wait is bounded: asks carry timeouts derived from `rpcTimeoutMs`, the lanes wait only on the
  * disk (wrap it with `withIoTimeout` to bound that too) and on nothing else.
  */
