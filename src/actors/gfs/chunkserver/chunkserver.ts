@@ -283,11 +283,11 @@ class Chunkserver {
     if (this.store.has(key)) {
       const info = this.store.info(key);
       if (info.version === m.version && !info.corrupt) return ok({ version: info.version, lengthBytes: info.sizeBytes });
-      // A stale or corrupt copy of our own: replace it.
-      await this.dropChunk(key);
     }
     this.building.add(key);
     try {
+      // A stale or corrupt copy of our own is replaced.
+      if (this.store.has(key)) await this.dropChunk(key);
       // Built at version 0 (C7): if we crash midway, the report shows a stale replica and the master collects it.
       await this.store.create(key, 0);
       const started = this.ctx.clock.now();
