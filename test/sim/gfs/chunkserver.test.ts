@@ -417,7 +417,7 @@ describe('leases at the primary (¶89–90)', () => {
 });
 
 describe('lease revocation (¶90, ¶111)', () => {
-  it('revokeLease answers only after the mutations already under way have finished, and refuses new ones (C9)', async () => {
+  it('revokeLease answers only after the mutations already under way have finished, and refuses new ones (¶90, ¶111, C9)', async () => {
     const c = gfsCell({ seed: 86, wrapDisk: (current, sim) => slowFsyncDisk(sim, current, 100) });
     await c.start();
     await c.sim.result(c.must({ type: 'gfs.master.create', path: '/f' }));

@@ -102,6 +102,8 @@ class Chunkserver {
   private readonly push: PushBuffer;
   private readonly leases = new Map<string, Lease>();
   private readonly orders = new Map<string, MutationOrder<Pending>>();
+  /** The last (version, serial) each chunk's order released to its lane: checks C3 on every release. */
+  private readonly released = new Map<string, { version: number; serial: number }>();
   private readonly lanes = new Map<string, { tail: Promise<void>; depth: number }>();
   /** Group commit per chunk: mutations written and waiting for the next sync (C10). */
   private readonly syncs = new Map<string, { running: boolean; waiters: Array<(r: GfsResult<null>) => void> }>();
@@ -369,6 +371,7 @@ class Chunkserver {
   /** Forgets a chunk: its lease, its held mutations (failed), its files. */
   private async dropChunk(key: string): Promise<void> {
     this.leases.delete(key);
+    this.released.delete(key);
     const order = this.orders.get(key);
     if (order !== undefined) {
       this.orders.delete(key);
@@ -616,6 +619,11 @@ class Chunkserver {
   private settle(key: string, out: { ready: readonly Pending[]; failed: ReadonlyArray<{ item: Pending; message: string }> }): void {
     for (const f of out.failed) f.item.resolve(fail('chunkserver_failed', `${this.opts.id}: ${f.message}`));
     for (const p of out.ready) {
+      const last = this.released.get(key);
+      if (last !== undefined && !(p.m.version > last.version || (p.m.version === last.version && p.m.serial > last.serial))) {
+        throw new Error(`C3: chunk ${key} released mutation ${p.m.version}/${p.m.serial} after ${last.version}/${last.serial}`);
+      }
+      this.released.set(key, { version: p.m.version, serial: p.m.serial });
       void this.exclusive(key, () => this.applySecondary(key, p.m))
         .then((r) => (r.ok ? this.durable(key) : r))
         .then(p.resolve, (err: unknown) => p.resolve(this.storageFailure(err, key)));
