@@ -51,6 +51,22 @@ describe('data flow: pipelined pushes along the chain (¶94–97)', () => {
     for (const r of chain) expect(equalBytes(await c.sim.result(c.chunkBytes(r.ref, l.handle, l.version)), data)).toBe(true);
   });
 
+  it('a push through a dead server fails back to the client, naming it, before the client stops waiting (¶95, C5)', async () => {
+    const c = gfsCell({ seed: 23 });
+    await c.start();
+    await c.sim.result(c.must({ type: 'gfs.master.create', path: '/f' }));
+    const l = await c.sim.result(c.lease('/f', 0));
+    const chain = [l.primary, l.secondaries[0]!, l.secondaries[1]!];
+    c.crash(chain[2]!.server);
+    await c.sim.run({ forMs: 100 });
+    const rpcTimeoutMs = c.config.rpcTimeoutMs ?? 1_000;
+    const t0 = c.sim.now;
+    const r = await c.sim.result(c.ask<GfsResult<null>>(chain[0]!.ref, { type: 'gfs.chunkserver.pushData', pushId: 'p', slice: 0, slices: 1, data: bytes(100, 1), chain: chain.slice(1) } satisfies ChunkserverMsg, 0, rpcTimeoutMs));
+    expect(r).toMatchObject({ ok: false, error: { code: 'chunkserver_failed' } });
+    expect(!r.ok && r.error.message).toContain(chain[2]!.server);
+    expect(c.sim.now - t0).toBeLessThan(rpcTimeoutMs);
+  });
+
   it('the push buffer is bounded (busy when full) and ages pushes out (¶94, C5)', async () => {
     const c = gfsCell({ seed: 22, config: { pushBufferBytesMax: 128 * KiB, pushBufferTtlMs: 2_000 } });
     await c.start();
