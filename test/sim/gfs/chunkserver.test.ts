@@ -475,8 +475,8 @@ describe('clone sources never propagate corruption (¶124)', () => {
 describe('record append under failures (¶100, ¶106)', () => {
   it.each(simSeeds([91, 92, 93]))('seed %i: with chunkservers crashing and restarting, every acknowledged record is at its offset on every replica the master lists (¶106)', async (seed) => {
     await withSeed(seed, async () => {
-      // Three servers and no re-replication: a replica comes back only by restarting (see README, limits).
-      const c = gfsCell({ seed, servers: 3, clients: 2, config: { clonesInFlightMax: 0, rebalanceMovesPerPassMax: 0 } });
+      // Four servers: re-replication clones while appends continue (the master revokes the lease first, M9).
+      const c = gfsCell({ seed, servers: 4, clients: 2 });
       await c.start();
       await c.sim.result(c.must({ type: 'gfs.master.create', path: '/q' }));
       const rnd = c.sim.random.fork('faults');

@@ -24,6 +24,8 @@ export interface CloneStats {
   running: number;
   maxRunningPerServer: Map<string, number>;
   started: number;
+  /** When each clone started, by chunk. */
+  readonly startedAt?: Array<{ handle: ChunkHandle; at: number }>;
 }
 
 type Tick = { readonly type: 'fake.heartbeat' };
@@ -108,6 +110,7 @@ export function fakeChunkserver(opts: {
             if (stats !== undefined) {
               stats.running++;
               stats.started++;
+              stats.startedAt?.push({ handle: m.handle, at: now });
               stats.maxRunningPerServer.set(opts.id, Math.max(stats.maxRunningPerServer.get(opts.id) ?? 0, running));
             }
             try {

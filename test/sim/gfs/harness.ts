@@ -23,6 +23,7 @@ export const testConfig: Partial<GfsConfig> = {
   gcScanIntervalMs: 1_000,
   deletedRetentionMs: 30_000,
   rpcTimeoutMs: 1_000,
+  mutationOrderTimeoutMs: 200,
   shadowReportIntervalMs: 1_000,
 };
 
@@ -45,7 +46,7 @@ export function gfsCluster(o: ClusterOptions) {
   const journal = new MemoryJournal();
   const replicaJournal = new MemoryJournal();
   const leases: LeaseRecord[] = [];
-  const clones: CloneStats = { running: 0, maxRunningPerServer: new Map(), started: 0 };
+  const clones: CloneStats = { running: 0, maxRunningPerServer: new Map(), started: 0, startedAt: [] };
   const disks = new Map<string, FakeDisk>();
   const masters = [MASTER, ...(o.shadow === true ? [SHADOW] : [])];
   let restarts = 0;

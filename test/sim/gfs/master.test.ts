@@ -93,6 +93,20 @@ describe('re-replication, rebalancing, decommissioning (¶66–71)', () => {
     for (const [server, n] of c.clones.maxRunningPerServer) expect(n, server).toBeLessThanOrEqual(1);
   });
 
+  it('never clones a chunk under a lease: the primary gives the lease up first (M9)', async () => {
+    const c = gfsCluster({ seed: 14, servers: 4 });
+    await c.sim.run({ forMs: 1_000 });
+    await c.must({ type: 'gfs.master.create', path: '/hot' });
+    const lease = await c.must<ChunkLease>({ type: 'gfs.master.findLeaseHolder', path: '/hot', index: 0 });
+    // The fake primary keeps extending its lease; a secondary dies, so the chunk is re-replicated.
+    c.sim.crash(lease.secondaries[0]?.server as string);
+    await c.sim.run({ forMs: 5_000 });
+    const started = (c.clones.startedAt ?? []).filter((s) => s.handle === lease.handle);
+    expect(started.length).toBeGreaterThan(0);
+    const held = c.leases.filter((l) => l.handle === lease.handle);
+    for (const s of started) for (const l of held) expect(l.from >= s.at || l.until <= s.at, `lease [${l.from}, ${l.until}) overlaps a clone at ${s.at}`).toBe(true);
+  });
+
   it('a decommissioned server gets no new replicas, its chunks are copied elsewhere, then it is marked done', async () => {
     const c = gfsCluster({ seed: 8, servers: 5 });
     await c.sim.run({ forMs: 1_000 });

@@ -804,6 +804,17 @@ class Master {
     if (src === undefined) return;
     this.clones.set(key, { handle, source, target });
     try {
+      // M9: never clone a chunk that can be mutated meanwhile. A copy made under a lease could miss
+      // mutations the primary orders after it read, yet carry the current version. So the lease is
+      // revoked first (the primary finishes the mutations under way, C9); if the primary cannot
+      // confirm, the clone waits for a later pass, after the lease ran out. A lease granted while
+      // the clone runs bumps the version, and the copy is then discarded as stale (below, M8).
+      const lease = this.leases.current(handle, this.ctx.clock.now());
+      if (lease !== undefined) {
+        const revoked = await this.command(lease.primary, { type: 'gfs.chunkserver.revokeLease', handle });
+        if (!revoked.ok) return;
+        this.leases.revoked(handle);
+      }
       const r = await this.command(target, { type: 'gfs.chunkserver.clone', handle, version, source: addr(src), bandwidthBytesPerSecMax: this.cfg.cloneBandwidthBytesPerSecMax });
       const meta = this.state.chunks.get(handle);
       const t = this.servers.get(target);
