@@ -82,7 +82,8 @@ describe('re-replication, rebalancing, decommissioning (¶66–71)', () => {
     const victim = 'cs0';
     c.sim.crash(victim);
     let maxRunning = 0;
-    for (let t = 0; t < 200; t++) {
+    // Chunks whose primary died wait for its lease to run out before they are cloned (M9): 20 s here.
+    for (let t = 0; t < 400; t++) {
       await c.sim.run({ forMs: 50 });
       maxRunning = Math.max(maxRunning, c.clones.running);
     }
