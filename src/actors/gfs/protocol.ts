@@ -73,6 +73,10 @@ export interface ServerStatus {
   readonly chunks: number;
   readonly usedBytes: number;
   readonly capacityBytes: number;
+  /** Leases this server holds as primary (its share of mutation ordering, ¶90). */
+  readonly leases: number;
+  /** Chunks recently created on it (the placement's creation-rate limit, ¶62). */
+  readonly recentCreations: number;
 }
 
 export interface ClusterStatus {
