@@ -10,6 +10,8 @@ import { gfsMaster } from '../actors/gfs/master/master.js';
 import { DiskJournal } from '../actors/gfs/master/disk-journal.js';
 import { defaultGfsConfig, type GfsConfig } from '../actors/gfs/config.js';
 import type { MasterMsg } from '../actors/gfs/protocol.js';
+import { ClusterMetrics } from '../web/metrics.js';
+import { startDashboard, type Dashboard } from '../web/server.js';
 import { openDataDir, type DataDir } from './data-dir.js';
 import type { ChunkserverRoleArgs } from './roles.js';
 
@@ -33,6 +35,11 @@ export interface LocalClusterOptions {
   readonly chunkSizeBytes?: number;
   readonly config?: Partial<GfsConfig>;
   readonly logger?: Logger;
+  /**
+   * Port of the dashboard and `/metrics` (src/web/README.md), on `host`: default 7080, 0 picks a
+   * free one, `false` serves no web endpoint.
+   */
+  readonly webPort?: number | false;
 }
 
 export interface LocalCluster {
@@ -42,6 +49,10 @@ export interface LocalCluster {
   readonly shadow: ActorRef<MasterMsg>;
   readonly chunkservers: readonly { readonly id: string; readonly rack: string; readonly worker: number; readonly ref: ActorRef<unknown> }[];
   readonly address: { readonly host: string; readonly port: number };
+  /** The dashboard's base URL (`/metrics` beside it), unless started with `webPort: false`. */
+  readonly dashboardUrl: string | undefined;
+  /** The cluster's Prometheus registry, also served at `/metrics`. */
+  readonly metrics: ClusterMetrics;
   close(): Promise<void>;
 }
 
@@ -63,12 +74,14 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     tcp: { cluster: data.identity.clusterId, secret: data.secret, listen: { host: o.host ?? '127.0.0.1', port: o.port ?? 7070 } },
     ...(o.logger === undefined ? {} : { system: { logger: o.logger } }),
   });
+  const metrics = new ClusterMetrics();
+  let dashboard: Dashboard | undefined;
   try {
     const disk = withIoTimeout(new NodeDisk(dataDir), realTimers, 30_000);
     const sys = node.system;
-    sys.spawn(gfsMaster({ role: 'shadow', primaryName: 'master@troupe', config }), { name: SHADOW_REF.id, reentrant: true });
-    sys.spawn(gfsMaster({ role: 'replica', journal: new DiskJournal(disk, 'master-replica', deferMacrotask), followers: [SHADOW_REF], primaryName: 'master@troupe', config }), { name: REPLICA_REF.id, reentrant: true });
-    sys.spawn(gfsMaster({ role: 'primary', journal: new DiskJournal(disk, 'master', deferMacrotask), replicas: [REPLICA_REF], config, afterRestart: !data.created }), { name: MASTER_REF.id, reentrant: true });
+    sys.spawn(gfsMaster({ role: 'shadow', primaryName: 'master@troupe', config, onRequest: metrics.masterRequestHook('shadow') }), { name: SHADOW_REF.id, reentrant: true });
+    sys.spawn(gfsMaster({ role: 'replica', journal: new DiskJournal(disk, 'master-replica', deferMacrotask), followers: [SHADOW_REF], primaryName: 'master@troupe', config, onRequest: metrics.masterRequestHook('replica') }), { name: REPLICA_REF.id, reentrant: true });
+    sys.spawn(gfsMaster({ role: 'primary', journal: new DiskJournal(disk, 'master', deferMacrotask), replicas: [REPLICA_REF], config, afterRestart: !data.created, onRequest: metrics.masterRequestHook('primary') }), { name: MASTER_REF.id, reentrant: true });
     const module = new URL('./roles.js', import.meta.url).href;
     const chunkservers: { id: string; rack: string; worker: number; ref: ActorRef<unknown> }[] = [];
     for (let i = 0; i < count; i++) {
@@ -80,8 +93,31 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       chunkservers.push({ id, rack, worker, ref });
     }
     const address = node.address ?? { host: o.host ?? '127.0.0.1', port: o.port ?? 7070 };
-    return { node, data, master: MASTER_REF, shadow: SHADOW_REF, chunkservers, address, close: () => node.close() };
+    const webPort = o.webPort ?? 7080;
+    if (webPort !== false) {
+      dashboard = await startDashboard({
+        system: sys,
+        master: MASTER_REF,
+        actors: [
+          { ref: MASTER_REF, role: 'primary' },
+          { ref: REPLICA_REF, role: 'replica' },
+          { ref: SHADOW_REF, role: 'shadow' },
+        ],
+        pool: node.pool,
+        metrics,
+        host: o.host ?? '127.0.0.1',
+        port: webPort,
+        clusterName: data.identity.clusterId,
+      });
+    }
+    const web = dashboard;
+    const close = async (): Promise<void> => {
+      await web?.close();
+      await node.close();
+    };
+    return { node, data, master: MASTER_REF, shadow: SHADOW_REF, chunkservers, address, dashboardUrl: web?.url, metrics, close };
   } catch (err) {
+    await dashboard?.close();
     await node.close();
     throw err;
   }
