@@ -53,8 +53,6 @@ export function dashboardPage(clusterName: string): string {
   .badge.drain { background:var(--warn-bg); color:var(--warn); }
   tr[data-state=down] td { color:#98a0ae; }
   tr[data-state=down] td.state { color:inherit; }
-  .bar { position:relative; height:8px; width:120px; background:#edf0f5; border-radius:4px; display:inline-block; vertical-align:middle; margin-right:8px; overflow:hidden; }
-  .bar > span { position:absolute; left:0; top:0; bottom:0; background:var(--accent); border-radius:4px; }
   .progress { height:10px; background:#f6e2c0; border-radius:5px; overflow:hidden; margin-top:8px; }
   .progress-label { display:block; font-weight:400; font-size:12px; margin-top:4px; }
   .progress > span { display:block; height:100%; background:var(--warn); }
@@ -78,7 +76,7 @@ export function dashboardPage(clusterName: string): string {
   <div class="cards" id="totals"></div>
   <div class="grid2">
     <section class="panel"><h2>Disk use per chunkserver<small>bytes used, bars relative to the fullest</small></h2><div id="chart-disk"></div></section>
-    <section class="panel"><h2>Replication backlog<small>last 5 minutes</small></h2><div id="chart-backlog"></div>
+    <section class="panel"><h2>Replication backlog<small>chunks, up to the last 5 minutes</small></h2><div id="chart-backlog"></div>
       <div class="legend"><i style="background:var(--warn)"></i>under-replicated chunks<i style="background:var(--accent2)"></i>clones in flight<i style="background:var(--bad)"></i>missing</div></section>
   </div>
   <section class="panel"><h2>Chunkservers<small id="servers-summary"></small></h2>
@@ -113,6 +111,7 @@ export function dashboardPage(clusterName: string): string {
       var parts = [];
       if (down.length > 0) parts.push(down.length + ' chunkserver(s) down: ' + down.map(function (x) { return x.server; }).join(', '));
       if (st.underReplicated > 0) parts.push(st.underReplicated + ' chunk(s) under-replicated, ' + st.clonesInFlight + ' clone(s) in flight');
+      else parts.push('every chunk fully replicated on the live servers');
       return { level: 'degraded', text: 'Degraded', detail: parts.join(' · ') };
     }
     if (st.servers.length === 0) return { level: 'degraded', text: 'No chunkservers yet', detail: 'waiting for the first heartbeat' };
@@ -155,7 +154,7 @@ export function dashboardPage(clusterName: string): string {
       if (x.decommission !== 'none') badge += ' <span class="badge drain">' + esc(x.decommission === 'done' ? 'decommissioned' : 'draining') + '</span>';
       var p = pct(x.usedBytes, x.capacityBytes);
       return '<tr data-server="' + esc(x.server) + '" data-state="' + state + '"><td><b>' + esc(x.server) + '</b></td><td>' + esc(x.rack) + '</td><td>' + esc(x.host) + '</td><td class="state">' + badge + '</td>' +
-        '<td><span class="bar"><span style="width:' + p.toFixed(1) + '%"></span></span>' + bytes(x.usedBytes) + ' / ' + bytes(x.capacityBytes) + '</td>' +
+        '<td>' + bytes(x.usedBytes) + ' <span class="muted">of ' + bytes(x.capacityBytes) + ' (' + (p < 0.1 && p > 0 ? '&lt;0.1' : p.toFixed(1)) + '%)</span></td>' +
         '<td class="num">' + x.chunks + '</td><td class="num">' + x.leases + '</td><td class="num">' + x.recentCreations + '</td></tr>';
     }).join('');
     var up = st.servers.filter(function (x) { return x.alive; }).length;
@@ -190,7 +189,8 @@ export function dashboardPage(clusterName: string): string {
     var box = $('chart-backlog'); box.innerHTML = '';
     var hist = s.history || []; var w = 520, h = 150, l = 36, r = 8, t = 8, b = 20;
     var svg = el('svg', { viewBox: '0 0 ' + w + ' ' + h, width: '100%', role: 'img', 'aria-label': 'replication backlog over time' });
-    var now = s.time, span = 300000, t0 = now - span;
+    // The window grows with the history, from 1 to 5 minutes, so a young cluster's chart is not a sliver at the right edge.
+    var now = s.time, first = hist.length > 0 ? hist[0].time : now, span = Math.min(300000, Math.max(60000, now - first)), t0 = now - span;
     var max = 1; hist.forEach(function (p) { max = Math.max(max, p.underReplicated, p.clonesInFlight, p.missing); });
     var X = function (tm) { return l + (w - l - r) * Math.max(0, tm - t0) / span; };
     var Y = function (v) { return t + (h - t - b) * (1 - v / max); };
@@ -199,7 +199,10 @@ export function dashboardPage(clusterName: string): string {
       svg.appendChild(el('line', { x1: l, x2: w - r, y1: Y(v), y2: Y(v), stroke: '#e3e7ee' }));
       svg.appendChild(el('text', { x: l - 6, y: Y(v) + 4, 'text-anchor': 'end' }, String(v)));
     });
-    ['-5m', '-4m', '-3m', '-2m', '-1m', 'now'].forEach(function (lab, i) { svg.appendChild(el('text', { x: l + (w - l - r) * i / 5, y: h - 4, 'text-anchor': i === 0 ? 'start' : (i === 5 ? 'end' : 'middle') }, lab)); });
+    [5, 4, 3, 2, 1, 0].forEach(function (k, i) {
+      var ago = Math.round(span * k / 5000), lab = k === 0 ? 'now' : (ago >= 60 && ago % 60 === 0 ? '-' + (ago / 60) + 'm' : '-' + ago + 's');
+      svg.appendChild(el('text', { x: l + (w - l - r) * i / 5, y: h - 4, 'text-anchor': i === 0 ? 'start' : (i === 5 ? 'end' : 'middle') }, lab));
+    });
     var line = function (key, color) {
       var pts = hist.filter(function (p) { return p.time >= t0; }).map(function (p) { return X(p.time).toFixed(1) + ',' + Y(p[key]).toFixed(1); });
       if (pts.length > 0) svg.appendChild(el('polyline', { points: pts.join(' '), fill: 'none', stroke: color, 'stroke-width': 2, 'stroke-linejoin': 'round' }));
