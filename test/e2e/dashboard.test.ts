@@ -95,6 +95,8 @@ describe('dashboard and /metrics of the one-node cluster (issue 7, items 4 and 5
     await expect.poll(() => page.locator('#servers tbody tr[data-state="up"]').count(), { timeout: 15_000, interval: 100 }).toBe(4);
     await expect.poll(() => page.locator('#health').getAttribute('data-health'), { timeout: 10_000, interval: 100 }).toBe('healthy');
     await expect.poll(() => page.locator('[data-metric="chunks"] .v').textContent(), { timeout: 10_000, interval: 100 }).toBe('8');
+    // Updates arrive over the server-sent-event stream, not the polling fallback.
+    await expect.poll(() => page.locator('#live-text').textContent(), { timeout: 5_000, interval: 100 }).toMatch(/^live · /);
     await page.screenshot({ path: join(shots, 'dashboard-healthy.png'), fullPage: true });
 
     const victim = c.chunkservers[1];
