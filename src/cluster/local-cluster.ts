@@ -104,6 +104,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
           { ref: SHADOW_REF, role: 'shadow' },
         ],
         pool: node.pool,
+        chunkservers,
         metrics,
         host: o.host ?? '127.0.0.1',
         port: webPort,

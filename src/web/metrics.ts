@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ClusterStatus } from '../actors/gfs/protocol.js';
+import type { ChunkserverStats, ClusterStatus } from '../actors/gfs/protocol.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { WorkerInspection } from '../runtime/node/worker-protocol.js';
 
@@ -46,6 +46,14 @@ export class ClusterMetrics {
   private readonly serverCapacity = new Gauge({ name: 'troupe_gfs_chunkserver_capacity_bytes', help: 'Disk capacity, as last reported in a heartbeat', labelNames: ['server', 'rack'], registers: [this.registry] });
   private readonly serverChunks = new Gauge({ name: 'troupe_gfs_chunkserver_chunks', help: 'Chunk replicas on the server, as the master knows them', labelNames: ['server', 'rack'], registers: [this.registry] });
   private readonly serverLeases = new Gauge({ name: 'troupe_gfs_chunkserver_leases', help: 'Leases the server holds as primary', labelNames: ['server', 'rack'], registers: [this.registry] });
+  private readonly serverReads = new Counter({ name: 'troupe_gfs_chunkserver_reads_total', help: 'Reads a chunkserver served (clients and clone sources)', labelNames: ['server', 'rack'], registers: [this.registry] });
+  private readonly serverReadBytes = new Counter({ name: 'troupe_gfs_chunkserver_read_bytes_total', help: 'Bytes a chunkserver served by reads', labelNames: ['server', 'rack'], registers: [this.registry] });
+  private readonly serverMutations = new Counter({ name: 'troupe_gfs_chunkserver_mutations_total', help: 'Mutations (writes, appends, pads) a chunkserver applied, as primary or secondary', labelNames: ['server', 'rack'], registers: [this.registry] });
+  private readonly serverWrittenBytes = new Counter({ name: 'troupe_gfs_chunkserver_written_bytes_total', help: 'Bytes a chunkserver wrote by mutations', labelNames: ['server', 'rack'], registers: [this.registry] });
+  private readonly serverPushedBytes = new Counter({ name: 'troupe_gfs_chunkserver_pushed_bytes_total', help: 'Bytes a chunkserver received by data pushes', labelNames: ['server', 'rack'], registers: [this.registry] });
+  private readonly serverClonedBytes = new Counter({ name: 'troupe_gfs_chunkserver_cloned_bytes_total', help: 'Bytes a chunkserver copied in by re-replication clones', labelNames: ['server', 'rack'], registers: [this.registry] });
+  /** Last counter values seen per server, to turn the chunkservers' running totals into increments. */
+  private readonly lastStats = new Map<string, ChunkserverStats>();
   private readonly statusPolls = new Counter({ name: 'troupe_dashboard_status_polls_total', help: 'Status polls of the master by the dashboard, by outcome (ok, error)', labelNames: ['outcome'], registers: [this.registry] });
 
   private readonly mailboxDepth = new Gauge({ name: 'troupe_actor_mailbox_depth', help: 'User messages queued in the mailbox of a main-thread actor', labelNames: ['actor', 'role'], registers: [this.registry] });
@@ -97,6 +105,28 @@ export class ClusterMetrics {
       this.serverCapacity.set(l, x.capacityBytes);
       this.serverChunks.set(l, x.chunks);
       this.serverLeases.set(l, x.leases);
+    }
+  }
+
+  /**
+   * Adds what each chunkserver did since the last sample. A total below the last one means the
+   * server restarted (its counters start from zero): the new total is the increment.
+   */
+  observeChunkservers(stats: ReadonlyArray<{ readonly rack: string; readonly stats: ChunkserverStats }>): void {
+    for (const { rack, stats: now } of stats) {
+      const before = this.lastStats.get(now.server);
+      const delta = (k: Exclude<keyof ChunkserverStats, 'server'>): number => {
+        const b = before?.[k] ?? 0;
+        return now[k] >= b ? now[k] - b : now[k];
+      };
+      const l = { server: now.server, rack };
+      this.serverReads.inc(l, delta('reads'));
+      this.serverReadBytes.inc(l, delta('readBytes'));
+      this.serverMutations.inc(l, delta('mutations'));
+      this.serverWrittenBytes.inc(l, delta('writtenBytes'));
+      this.serverPushedBytes.inc(l, delta('pushedBytes'));
+      this.serverClonedBytes.inc(l, delta('clonedBytes'));
+      this.lastStats.set(now.server, now);
     }
   }
 

@@ -80,7 +80,7 @@ export function dashboardPage(clusterName: string): string {
       <div class="legend"><i style="background:var(--warn)"></i>under-replicated chunks<i style="background:var(--accent2)"></i>clones in flight<i style="background:var(--bad)"></i>missing</div></section>
   </div>
   <section class="panel"><h2>Chunkservers<small id="servers-summary"></small></h2>
-    <table id="servers"><thead><tr><th>Server</th><th>Rack</th><th>Host</th><th>State</th><th>Disk use</th><th class="num">Chunks</th><th class="num">Leases (primary)</th><th class="num">Recent creations</th></tr></thead><tbody></tbody></table>
+    <table id="servers"><thead><tr><th>Server</th><th>Rack</th><th>Host</th><th>State</th><th>Disk use</th><th class="num">Chunks</th><th class="num">Leases (primary)</th><th class="num">Recent creations</th><th class="num">Read</th><th class="num">Written</th><th class="num">Pushed in</th><th class="num">Cloned in</th></tr></thead><tbody></tbody></table>
   </section>
   <div class="grid2">
     <section class="panel"><h2>Recent events</h2><ul class="events" id="events"></ul></section>
@@ -145,9 +145,15 @@ export function dashboardPage(clusterName: string): string {
     el.innerHTML = esc(h.text) + '<span class="detail">' + esc(h.detail) + '</span>' + progress;
   }
 
+  function trafficCells(t) {
+    if (!t) return '<td class="num muted" colspan="4" title="the server did not answer">—</td>';
+    var c = function (n, ops) { return '<td class="num">' + bytes(n) + (ops === undefined ? '' : ' <span class="muted">(' + ops + ')</span>') + '</td>'; };
+    return c(t.readBytes, t.reads) + c(t.writtenBytes, t.mutations) + c(t.pushedBytes) + c(t.clonedBytes);
+  }
+
   function renderServers(s) {
     var st = s.status; var body = $('servers').tBodies[0];
-    if (!st) { body.innerHTML = '<tr><td colspan="8" class="muted">no status</td></tr>'; return; }
+    if (!st) { body.innerHTML = '<tr><td colspan="12" class="muted">no status</td></tr>'; return; }
     body.innerHTML = st.servers.map(function (x) {
       var state = x.alive ? 'up' : 'down';
       var badge = '<span class="badge ' + state + '">' + state + '</span>';
@@ -155,7 +161,7 @@ export function dashboardPage(clusterName: string): string {
       var p = pct(x.usedBytes, x.capacityBytes);
       return '<tr data-server="' + esc(x.server) + '" data-state="' + state + '"><td><b>' + esc(x.server) + '</b></td><td>' + esc(x.rack) + '</td><td>' + esc(x.host) + '</td><td class="state">' + badge + '</td>' +
         '<td>' + bytes(x.usedBytes) + ' <span class="muted">of ' + bytes(x.capacityBytes) + ' (' + (p < 0.1 && p > 0 ? '&lt;0.1' : p.toFixed(1)) + '%)</span></td>' +
-        '<td class="num">' + x.chunks + '</td><td class="num">' + x.leases + '</td><td class="num">' + x.recentCreations + '</td></tr>';
+        '<td class="num">' + x.chunks + '</td><td class="num">' + x.leases + '</td><td class="num">' + x.recentCreations + '</td>' + trafficCells(s.traffic && s.traffic[x.server]) + '</tr>';
     }).join('');
     var up = st.servers.filter(function (x) { return x.alive; }).length;
     $('servers-summary').textContent = up + ' up, ' + (st.servers.length - up) + ' down';

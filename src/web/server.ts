@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ClusterStatus, MasterMsg } from '../actors/gfs/protocol.js';
+import type { ChunkserverMsg, ChunkserverStats, ClusterStatus, MasterMsg } from '../actors/gfs/protocol.js';
 import type { GfsResult } from '../actors/gfs/errors.js';
 import type { ActorRef } from '../runtime/ref.js';
 import type { ActorSystem } from '../runtime/system.js';
@@ -17,6 +17,8 @@ export interface DashboardOptions {
   /** Main-thread actors whose mailbox depth is sampled, with a role label. */
   readonly actors?: ReadonlyArray<{ readonly ref: ActorRef<unknown>; readonly role: string }>;
   readonly pool?: WorkerPool | undefined;
+  /** Chunkservers asked for their traffic counters (`gfs.chunkserver.stats`) every poll. */
+  readonly chunkservers?: ReadonlyArray<{ readonly id: string; readonly rack: string; readonly ref: ActorRef<unknown> }>;
   readonly metrics: ClusterMetrics;
   readonly host?: string;
   /** 0 picks a free port. */
@@ -41,6 +43,8 @@ export interface DashboardSnapshot {
   readonly history: readonly BacklogSample[];
   readonly mailboxes: readonly MailboxSample[];
   readonly workers: readonly WorkerInspection[];
+  /** Traffic counters of the chunkservers that answered the last poll, by server id. */
+  readonly traffic: Readonly<Record<string, ChunkserverStats>>;
   readonly pollIntervalMs: number;
 }
 
@@ -70,6 +74,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const clients = new Set<ServerResponse>();
   let mailboxes: MailboxSample[] = [];
   let workers: WorkerInspection[] = [];
+  let traffic: Record<string, ChunkserverStats> = {};
   let closed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let polling: Promise<void> = Promise.resolve();
@@ -95,11 +100,11 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     history: watch.history.toArray(),
     mailboxes,
     workers,
+    traffic,
     pollIntervalMs,
   });
 
-  const poll = async (): Promise<void> => {
-    const now = Date.now();
+  const pollStatus = async (now: number): Promise<void> => {
     try {
       const r = await o.system.ask<GfsResult<ClusterStatus>>(o.master, { type: 'gfs.master.status' }, { timeoutMs: pollTimeoutMs });
       if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
@@ -109,18 +114,42 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       watch.observeError(now, err instanceof Error ? err.message : String(err));
       o.metrics.observeStatusError();
     }
+  };
+
+  const pollTraffic = async (): Promise<void> => {
+    if (o.chunkservers === undefined || o.chunkservers.length === 0) return;
+    // A stopped or hung server does not answer; it is left out of this snapshot (the page shows a dash).
+    const got = await Promise.all(
+      o.chunkservers.map((c) =>
+        o.system
+          .ask<GfsResult<ChunkserverStats>>(c.ref as ActorRef<ChunkserverMsg>, { type: 'gfs.chunkserver.stats' }, { timeoutMs: pollTimeoutMs })
+          .then((r) => (r.ok ? { rack: c.rack, stats: r.value } : undefined))
+          .catch(() => undefined),
+      ),
+    );
+    const answered = got.filter((g): g is { rack: string; stats: ChunkserverStats } => g !== undefined);
+    traffic = Object.fromEntries(answered.map((g) => [g.stats.server, g.stats]));
+    o.metrics.observeChunkservers(answered);
+  };
+
+  const pollWorkers = async (): Promise<void> => {
+    if (o.pool === undefined) return;
+    const pool = o.pool;
+    const got = await Promise.all(Array.from({ length: pool.workers }, (_, i) => pool.inspect(i).catch(() => undefined)));
+    workers = got.filter((w): w is WorkerInspection => w !== undefined);
+    o.metrics.observeWorkers(workers);
+  };
+
+  /** One poll: master status, chunkserver counters and worker inspections at once, each within its time limit. */
+  const poll = async (): Promise<void> => {
+    const now = Date.now();
     mailboxes = [];
     for (const a of o.actors ?? []) {
       const i = o.system.inspect(a.ref);
       if (i !== undefined) mailboxes.push({ actor: a.ref.id, role: a.role, depth: i.mailbox.user, capacity: i.mailbox.capacity });
     }
     o.metrics.observeMailboxes(mailboxes);
-    if (o.pool !== undefined) {
-      const pool = o.pool;
-      const got = await Promise.all(Array.from({ length: pool.workers }, (_, i) => pool.inspect(i).catch(() => undefined)));
-      workers = got.filter((w): w is WorkerInspection => w !== undefined);
-      o.metrics.observeWorkers(workers);
-    }
+    await Promise.all([pollStatus(now), pollTraffic(), pollWorkers()]);
     broadcast();
   };
 

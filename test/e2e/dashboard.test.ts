@@ -135,6 +135,10 @@ describe('dashboard and /metrics of the one-node cluster (issue 7, items 4 and 5
       'troupe_gfs_master_requests_total',
       'troupe_gfs_master_request_duration_seconds_bucket',
       'troupe_gfs_master_request_duration_seconds_count',
+      'troupe_gfs_chunkserver_reads_total',
+      'troupe_gfs_chunkserver_written_bytes_total',
+      'troupe_gfs_chunkserver_pushed_bytes_total',
+      'troupe_gfs_chunkserver_mutations_total',
       'troupe_actor_mailbox_depth',
       'troupe_actors_spawned_total',
       'troupe_worker_actors',
@@ -147,6 +151,9 @@ describe('dashboard and /metrics of the one-node cluster (issue 7, items 4 and 5
     expect(m.get('troupe_gfs_chunks')).toEqual([{ labels: '', value: 8 }]);
     const creates = (m.get('troupe_gfs_master_requests_total') ?? []).filter((s) => s.labels.includes('type="gfs.master.create"') && s.labels.includes('outcome="ok"'));
     expect(creates.reduce((a, s) => a + s.value, 0)).toBe(4);
+    // Every byte written lands on three replicas (retries could only add).
+    const written = (m.get('troupe_gfs_chunkserver_written_bytes_total') ?? []).reduce((a, s) => a + s.value, 0);
+    expect(written).toBeGreaterThanOrEqual(3 * 4 * 300 * 1024);
     expect(m.get('troupe_actor_mailbox_depth')?.map((s) => s.labels)).toEqual(expect.arrayContaining(['{actor="master",role="primary"}', '{actor="master-replica",role="replica"}', '{actor="master-shadow",role="shadow"}']));
   });
 

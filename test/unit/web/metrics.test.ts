@@ -47,6 +47,17 @@ describe('cluster metrics in Prometheus text', () => {
     expect(text).toContain('troupe_gfs_master_request_duration_seconds_bucket{le="0.0025",role="primary",type="gfs.master.create"} 1');
   });
 
+  it('turns chunkserver running totals into counter increments, across a server restart', async () => {
+    const m = new ClusterMetrics({ processMetrics: false });
+    const stats = (writtenBytes: number) => ({ server: 'cs0', reads: 0, readBytes: 0, mutations: 1, writtenBytes, pushedBytes: 0, clonedBytes: 0 });
+    m.observeChunkservers([{ rack: 'rack0', stats: stats(100) }]);
+    m.observeChunkservers([{ rack: 'rack0', stats: stats(150) }]);
+    expect(await m.text()).toContain('troupe_gfs_chunkserver_written_bytes_total{server="cs0",rack="rack0"} 150');
+    // Restarted: its totals start again from zero.
+    m.observeChunkservers([{ rack: 'rack0', stats: stats(30) }]);
+    expect(await m.text()).toContain('troupe_gfs_chunkserver_written_bytes_total{server="cs0",rack="rack0"} 180');
+  });
+
   it('keeps two clusters apart: each has its own registry', async () => {
     const a = new ClusterMetrics({ processMetrics: false });
     const b = new ClusterMetrics({ processMetrics: false });
