@@ -17,6 +17,8 @@ export interface BacklogSample {
 
 export const EVENTS_MAX = 200;
 export const HISTORY_SAMPLES_MAX = 300;
+/** Longer event texts (e.g. an actor's error) are cut. */
+export const EVENT_TEXT_CHARS_MAX = 300;
 
 /** A ring of at most `max` items, oldest dropped first. */
 export class Ring<T> {
@@ -52,7 +54,7 @@ export class ClusterWatch {
   private episodeStart = 0;
 
   note(time: number, level: DashboardEvent['level'], text: string): void {
-    this.events.push({ time, level, text });
+    this.events.push({ time, level, text: text.length > EVENT_TEXT_CHARS_MAX ? `${text.slice(0, EVENT_TEXT_CHARS_MAX - 1)}…` : text });
   }
 
   /** Records a successful poll. */

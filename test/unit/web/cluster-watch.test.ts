@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterStatus, ServerStatus } from '../../../src/actors/gfs/protocol.js';
-import { ClusterWatch, EVENTS_MAX, HISTORY_SAMPLES_MAX, Ring } from '../../../src/web/cluster-watch.js';
+import { ClusterWatch, EVENT_TEXT_CHARS_MAX, EVENTS_MAX, HISTORY_SAMPLES_MAX, Ring } from '../../../src/web/cluster-watch.js';
 
 const server = (id: string, alive = true, extra: Partial<ServerStatus> = {}): ServerStatus => ({
   server: id,
@@ -102,5 +102,7 @@ describe('dashboard events derived from master status changes', () => {
     expect(r.toArray()).toEqual([2, 3, 4]);
     expect(r.toArray(2)).toEqual([3, 4]);
     expect(() => new Ring(0)).toThrow(RangeError);
+    w.note(0, 'error', 'x'.repeat(10 * EVENT_TEXT_CHARS_MAX));
+    expect(w.events.toArray().at(-1)?.text.length).toBe(EVENT_TEXT_CHARS_MAX);
   });
 });
