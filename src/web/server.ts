@@ -83,7 +83,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const detachRuntime = o.metrics.attachRuntime(o.system);
   const onFailed = (e: { ref: ActorRef<unknown>; error: unknown }): void => watch.note(Date.now(), 'error', `actor ${e.ref.id}@${e.ref.node} failed: ${String(e.error)}`);
   const onRestarted = (e: { ref: ActorRef<unknown>; attempt: number }): void => watch.note(Date.now(), 'warn', `actor ${e.ref.id}@${e.ref.node} restarted (attempt ${e.attempt})`);
-  const onLinkDown = (e: { node: string }): void => watch.note(Date.now(), 'warn', `link to ${e.node} down`);
+  // In a one-node cluster the remote peers are clients (e.g. the CLI), which come and go as they please.
+  const onLinkDown = (e: { node: string }): void => watch.note(Date.now(), 'info', `link to ${e.node} down`);
   const onLinkUp = (e: { node: string }): void => watch.note(Date.now(), 'info', `link to ${e.node} up`);
   o.system.events.on('failed', onFailed);
   o.system.events.on('restarted', onRestarted);
