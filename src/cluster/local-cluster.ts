@@ -5,9 +5,11 @@ import { TroupeNode } from '../runtime/node/troupe-node.js';
 import type { Logger } from '../runtime/log.js';
 import { defaultGfsConfig, type GfsConfig } from '../actors/gfs/config.js';
 import type { MasterMsg } from '../actors/gfs/protocol.js';
+import { ClusterMetrics } from '../web/metrics.js';
+import { startDashboard, type Dashboard } from '../web/server.js';
 import { openDataDir, type DataDir } from './data-dir.js';
 import { ADMIN_ACTOR, adminActor, type ManagedServer } from './admin.js';
-import { chunkserverDir, masterRef, shadowRef, startChunkservers, startMasterRoles, type ChunkserverPlan, type MasterLayout } from './start-roles.js';
+import { chunkserverDir, masterRef, replicaRef, shadowRef, startChunkservers, startMasterRoles, type ChunkserverPlan, type MasterLayout } from './start-roles.js';
 
 /**
  * The one-node cluster of `troupe up` / `npm start` (DESIGN.md §8): one process hosting the GFS
@@ -29,6 +31,11 @@ export interface LocalClusterOptions {
   readonly chunkSizeBytes?: number;
   readonly config?: Partial<GfsConfig>;
   readonly logger?: Logger;
+  /**
+   * Port of the dashboard and `/metrics` (src/web/README.md), on `host`: default 7080, 0 picks a
+   * free one, `false` serves no web endpoint.
+   */
+  readonly webPort?: number | false;
 }
 
 export interface LocalCluster {
@@ -38,6 +45,10 @@ export interface LocalCluster {
   readonly shadow: ActorRef<MasterMsg>;
   readonly chunkservers: readonly { readonly id: string; readonly rack: string; readonly worker: number; readonly ref: ActorRef<unknown> }[];
   readonly address: { readonly host: string; readonly port: number };
+  /** The dashboard's base URL (`/metrics` beside it), unless started with `webPort: false`. */
+  readonly dashboardUrl: string | undefined;
+  /** The cluster's Prometheus registry, also served at `/metrics`. */
+  readonly metrics: ClusterMetrics;
   close(): Promise<void>;
 }
 
@@ -58,16 +69,43 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     tcp: { cluster: data.identity.clusterId, secret: data.secret, listen: { host: o.host ?? '127.0.0.1', port: o.port ?? 7070 } },
     ...(o.logger === undefined ? {} : { system: { logger: o.logger } }),
   });
+  const metrics = new ClusterMetrics();
+  let dashboard: Dashboard | undefined;
   try {
+    const sys = node.system;
     const layout: MasterLayout = { primary: CLUSTER_NODE, replicas: [CLUSTER_NODE], shadows: [CLUSTER_NODE] };
-    startMasterRoles(node.system, { node: CLUSTER_NODE, dataDir, roles: new Set(['master', 'master-replica', 'shadow-master']) }, layout, config, !data.created);
+    startMasterRoles(node.system, { node: CLUSTER_NODE, dataDir, roles: new Set(['master', 'master-replica', 'shadow-master']) }, layout, config, !data.created, (role) => metrics.masterRequestHook(role));
     const plans: ChunkserverPlan[] = Array.from({ length: count }, (_, i) => ({ id: `cs${i}`, rack: `rack${i % racks}`, host: hostname(), dir: chunkserverDir(dataDir, `cs${i}`), worker: i % workers }));
     const managed = await startChunkservers(node, plans, layout, config);
     node.system.spawn(adminActor(node, managed), { name: ADMIN_ACTOR, reentrant: true });
     const chunkservers = plans.map((p) => ({ id: p.id, rack: p.rack, worker: p.worker, ref: (managed.get(p.id) as ManagedServer).ref as ActorRef<unknown> }));
     const address = node.address ?? { host: o.host ?? '127.0.0.1', port: o.port ?? 7070 };
-    return { node, data, master: MASTER_REF, shadow: SHADOW_REF, chunkservers, address, close: () => node.close() };
+    const webPort = o.webPort ?? 7080;
+    if (webPort !== false) {
+      dashboard = await startDashboard({
+        system: sys,
+        master: MASTER_REF,
+        actors: [
+          { ref: MASTER_REF, role: 'primary' },
+          { ref: replicaRef(CLUSTER_NODE), role: 'replica' },
+          { ref: SHADOW_REF, role: 'shadow' },
+        ],
+        pool: node.pool,
+        chunkservers,
+        metrics,
+        host: o.host ?? '127.0.0.1',
+        port: webPort,
+        clusterName: data.identity.clusterId,
+      });
+    }
+    const web = dashboard;
+    const close = async (): Promise<void> => {
+      await web?.close();
+      await node.close();
+    };
+    return { node, data, master: MASTER_REF, shadow: SHADOW_REF, chunkservers, address, dashboardUrl: web?.url, metrics, close };
   } catch (err) {
+    await dashboard?.close();
     await node.close();
     throw err;
   }

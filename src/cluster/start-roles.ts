@@ -5,10 +5,10 @@ import { deferMacrotask, realTimers } from '../runtime/node/env.js';
 import type { TroupeNode } from '../runtime/node/troupe-node.js';
 import { NodeDisk } from '../storage/node/node-disk.js';
 import { withIoTimeout } from '../storage/timed-disk.js';
-import { gfsMaster } from '../actors/gfs/master/master.js';
+import { gfsMaster, type MasterOptions } from '../actors/gfs/master/master.js';
 import { DiskJournal } from '../actors/gfs/master/disk-journal.js';
 import type { GfsConfig } from '../actors/gfs/config.js';
-import type { MasterMsg } from '../actors/gfs/protocol.js';
+import type { MasterMsg, MasterRole } from '../actors/gfs/protocol.js';
 import type { ChunkserverRoleArgs } from './roles.js';
 import type { ManagedServer } from './admin.js';
 
@@ -39,18 +39,30 @@ export interface MasterLayout {
  * `<dataDir>/master-replica`, the primary's in `<dataDir>/master`; the primary commits to every
  * replica; replicas pass the log on to the shadows.
  */
-export function startMasterRoles(sys: ActorSystem, here: { readonly node: string; readonly dataDir: string; readonly roles: ReadonlySet<'master' | 'master-replica' | 'shadow-master'> }, layout: MasterLayout, config: Partial<GfsConfig>, afterRestart: boolean): void {
+export function startMasterRoles(
+  sys: ActorSystem,
+  here: { readonly node: string; readonly dataDir: string; readonly roles: ReadonlySet<'master' | 'master-replica' | 'shadow-master'> },
+  layout: MasterLayout,
+  config: Partial<GfsConfig>,
+  afterRestart: boolean,
+  /** Per-role request hook (the dashboard's metrics). */
+  onRequest?: (role: MasterRole) => MasterOptions['onRequest'],
+): void {
+  const hook = (role: MasterRole): { onRequest?: NonNullable<MasterOptions['onRequest']> } => {
+    const h = onRequest?.(role);
+    return h === undefined ? {} : { onRequest: h };
+  };
   const disk = withIoTimeout(new NodeDisk(here.dataDir), realTimers, 30_000);
   const primaryName = `${MASTER_ID}@${layout.primary}`;
   const shadows = layout.shadows.map(shadowRef);
-  if (here.roles.has('shadow-master')) sys.spawn(gfsMaster({ role: 'shadow', primaryName, config }), { name: SHADOW_ID, reentrant: true });
+  if (here.roles.has('shadow-master')) sys.spawn(gfsMaster({ role: 'shadow', primaryName, config, ...hook('shadow') }), { name: SHADOW_ID, reentrant: true });
   if (here.roles.has('master-replica')) {
-    sys.spawn(gfsMaster({ role: 'replica', journal: new DiskJournal(disk, 'master-replica', deferMacrotask), followers: shadows, primaryName, config }), { name: REPLICA_ID, reentrant: true });
+    sys.spawn(gfsMaster({ role: 'replica', journal: new DiskJournal(disk, 'master-replica', deferMacrotask), followers: shadows, primaryName, config, ...hook('replica') }), { name: REPLICA_ID, reentrant: true });
   }
   if (here.roles.has('master')) {
     // Without replicas, the primary tells the shadows itself.
     sys.spawn(
-      gfsMaster({ role: 'primary', journal: new DiskJournal(disk, 'master', deferMacrotask), replicas: layout.replicas.map(replicaRef), followers: layout.replicas.length === 0 ? shadows : [], config, afterRestart }),
+      gfsMaster({ role: 'primary', journal: new DiskJournal(disk, 'master', deferMacrotask), replicas: layout.replicas.map(replicaRef), followers: layout.replicas.length === 0 ? shadows : [], config, afterRestart, ...hook('primary') }),
       { name: MASTER_ID, reentrant: true },
     );
   }

@@ -15,7 +15,7 @@ describe('record append on a real cluster', () => {
   it('16 concurrent appenders to one file: every acknowledged record exactly once, intact', async () => {
     // From the build, so the chunkserver roles load in the worker threads next to it.
     const { startLocalCluster, connect, RecordReader, RecordWriter } = (await import(join(import.meta.dirname, '..', '..', 'dist', 'index.js'))) as typeof import('../../src/index.js');
-    const cluster = await startLocalCluster({ dataDir: join(dir, 'data'), port: 0, chunkSizeBytes: 1 << 20, logger: () => {} });
+    const cluster = await startLocalCluster({ dataDir: join(dir, 'data'), port: 0, webPort: false, chunkSizeBytes: 1 << 20, logger: () => {} });
     try {
       const conn = await connect({ dataDir: join(dir, 'data'), host: '127.0.0.1', port: cluster.address.port });
       try {

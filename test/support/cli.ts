@@ -45,7 +45,7 @@ export interface ClusterProcess {
 /** Starts `troupe up` on `dataDir` (a free port) and resolves once it printed its banner. */
 export function startClusterProcess(dataDir: string, extra: string[] = []): Promise<ClusterProcess> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [cliPath, 'up', '--data-dir', dataDir, '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn(process.execPath, [cliPath, 'up', '--data-dir', dataDir, '--port', '0', '--web-port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const guard = setTimeout(() => {
       child.kill('SIGKILL');

@@ -73,6 +73,10 @@ export interface ServerStatus {
   readonly chunks: number;
   readonly usedBytes: number;
   readonly capacityBytes: number;
+  /** Leases this server holds as primary (its share of mutation ordering, ¶90). */
+  readonly leases: number;
+  /** Chunks recently created on it (the placement's creation-rate limit, ¶62). */
+  readonly recentCreations: number;
 }
 
 export interface ClusterStatus {
@@ -180,6 +184,8 @@ export type ChunkserverMsg =
   | { readonly type: 'gfs.chunkserver.deleteChunks'; readonly handles: readonly ChunkHandle[] }
   /** A shadow master polls for locations (¶121). */
   | { readonly type: 'gfs.chunkserver.report' }
+  /** Traffic counters since the server started (for metrics); answered with `ChunkserverStats`. */
+  | { readonly type: 'gfs.chunkserver.stats' }
   // ----- the data path (clients and other chunkservers) -----
   /**
    * Data flow (¶94–97): slice `slice` (0-based) of `slices` of push `pushId`, at most
@@ -214,6 +220,21 @@ export type AppendReply = GfsResult<{ readonly offset: number } | { readonly ret
 export type ReadReply = GfsResult<{ readonly data: Uint8Array; readonly chunkLengthBytes: number }>;
 
 /** What chunkservers answer to master commands. */
+/** What a chunkserver has served and stored since it started (counters only grow; a restart resets them). */
+export interface ChunkserverStats {
+  readonly server: string;
+  /** Reads served, to clients and to cloning servers, and their bytes. */
+  readonly reads: number;
+  readonly readBytes: number;
+  /** Mutations applied to chunks here (writes, appends, pads; as primary or secondary), and their bytes. */
+  readonly mutations: number;
+  readonly writtenBytes: number;
+  /** Bytes received by data pushes (¶83), whether or not a mutation used them. */
+  readonly pushedBytes: number;
+  /** Bytes copied here by re-replication clones (¶67–69). */
+  readonly clonedBytes: number;
+}
+
 export type ChunkserverReply = GfsResult<{ readonly version?: number; readonly lengthBytes?: number; readonly chunks?: readonly ChunkReport[] }>;
 
 export type MasterReply<T> = GfsResult<T>;

@@ -23,9 +23,10 @@ export const registerUp: Register = (program: Command) => {
     .option('--workers <n>', 'worker threads for the chunkservers', parsePositiveInt, 2)
     .option('--host <host>', 'address to listen on for clients', '127.0.0.1')
     .option('--port <port>', 'port to listen on for clients', parsePort, 7070)
+    .option('--web-port <port>', "port of the dashboard and /metrics on --host (0 picks one, 'off' for none)", (v: string) => (v === 'off' ? false : parsePort(v)), 7080 as number | false)
     .option('--chunk-size <size>', 'chunk size for a new cluster (e.g. 64MiB); an existing cluster keeps its own', parseBytes, 64 * 1024 * 1024)
     .option('--for <ms>', 'stop after this many milliseconds (default: until Ctrl-C)', parsePositiveInt)
-    .action(async (o: { dataDir: string; chunkservers: number; racks: number; workers: number; host: string; port: number; chunkSize: number; for?: number }) => {
+    .action(async (o: { dataDir: string; chunkservers: number; racks: number; workers: number; host: string; port: number; webPort: number | false; chunkSize: number; for?: number }) => {
       // Listen for Ctrl-C first, so the first one is always a clean shutdown.
       const stopped = new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
@@ -40,9 +41,11 @@ export const registerUp: Register = (program: Command) => {
         host: o.host,
         port: o.port,
         chunkSizeBytes: o.chunkSize,
+        webPort: o.webPort,
         logger: stderrLogger('warn'),
       }).catch((err: unknown) => {
         const msg = err instanceof Error ? err.message : String(err);
+        if (/EADDRINUSE/.test(msg) && o.webPort !== false && msg.includes(`:${o.webPort}`)) throw new Error(`dashboard port ${o.webPort} is in use — is another cluster running? (choose another with --web-port, or --web-port off)`);
         if (/EADDRINUSE/.test(msg)) throw new Error(`port ${o.port} is in use — is another cluster running? (choose another with --port)`);
         throw err;
       });
@@ -52,6 +55,7 @@ export const registerUp: Register = (program: Command) => {
         `  master, master replica, shadow master   node ${cluster.node.node}, main thread (logs in ${data.dir}/master, ${data.dir}/master-replica)`,
         ...cluster.chunkservers.map((c) => `  chunkserver ${c.id.padEnd(5)} ${c.rack.padEnd(6)}        worker thread ${c.worker}, data in ${data.dir}/${c.id}`),
         `  clients: ${address.host}:${address.port} (secret in ${data.dir}/secret, mode 0600; chunk size ${data.identity.chunkSizeBytes} bytes)`,
+        ...(cluster.dashboardUrl === undefined ? [] : [`  dashboard: ${cluster.dashboardUrl}/   metrics: ${cluster.dashboardUrl}/metrics`]),
         '',
         'try (in another terminal; `npx troupe …` where Troupe is an installed dependency):',
         `  ./troupe status${flagsFor(o.dataDir, address.port, data.dir)}`,

@@ -7,7 +7,7 @@ import { isStorageError } from '../../../storage/errors.js';
 import { Scrubber } from '../../../storage/scrubber.js';
 import { defaultGfsConfig, type GfsConfig } from '../config.js';
 import { fail, ok, type GfsErrorCode, type GfsResult } from '../errors.js';
-import type { AppendReply, ChunkHandle, ChunkReport, ChunkserverMsg, ChunkserverReply, HeartbeatReply, MasterMsg, Mutation, ReadReply, ReplicaAddr } from '../protocol.js';
+import type { AppendReply, ChunkHandle, ChunkReport, ChunkserverMsg, ChunkserverReply, ChunkserverStats, HeartbeatReply, MasterMsg, Mutation, ReadReply, ReplicaAddr } from '../protocol.js';
 import { MutationOrder } from './mutation-order.js';
 import { PushBuffer } from './push-buffer.js';
 
@@ -110,6 +110,7 @@ class Chunkserver {
   /** Chunks being cloned or copied: not reported, not served, not garbage-collected (C7). */
   private readonly building = new Set<string>();
   private readonly heartbeats: HeartbeatState[];
+  private readonly traffic = { reads: 0, readBytes: 0, mutations: 0, writtenBytes: 0, pushedBytes: 0, clonedBytes: 0 };
 
   constructor(
     private readonly ctx: ActorContext<ChunkserverMsg>,
@@ -194,6 +195,8 @@ class Chunkserver {
         return this.deleteChunks(m.handles, 'master');
       case 'gfs.chunkserver.report':
         return ok({ chunks: this.reports() }) satisfies ChunkserverReply;
+      case 'gfs.chunkserver.stats':
+        return ok({ server: this.opts.id, ...this.traffic }) satisfies GfsResult<ChunkserverStats>;
       case 'gfs.chunkserver.pushData':
         return this.pushData(m);
       case 'gfs.chunkserver.write':
@@ -306,6 +309,7 @@ class Chunkserver {
         const data = r?.value.data ?? new Uint8Array(0);
         if (data.length > 0) await this.store.write(key, offset, data);
         offset += data.length;
+        this.traffic.clonedBytes += data.length;
         // Pace: never ahead of the bandwidth cap (the paper's clone limit, ¶69; §6.2 of the paper).
         const due = started + (offset * 1000) / m.bandwidthBytesPerSecMax;
         const now = this.ctx.clock.now();
@@ -493,6 +497,7 @@ class Chunkserver {
     if (m.chain.some((r) => r.server === this.opts.id)) return fail('invalid_request', `push chain names ${this.opts.id} again (a loop)`);
     const added = this.push.add(m.pushId, m.slice, m.slices, m.data, this.ctx.clock.now());
     if (!added.ok) return fail(added.reason === 'busy' ? 'busy' : 'invalid_request', `${this.opts.id}: ${added.message}`);
+    this.traffic.pushedBytes += m.data.length;
     const next = m.chain[0];
     if (next === undefined) return ok(null);
     const rest = m.chain.slice(1);
@@ -662,6 +667,7 @@ class Chunkserver {
         case 'append':
           // Record append: exactly the primary's offset, even over existing bytes (¶105, C4).
           await this.store.write(key, mutation.offset, data as Uint8Array, { expectVersion: version });
+          this.traffic.writtenBytes += (data as Uint8Array).length;
           break;
         case 'pad': {
           // ¶104: pad to the full chunk; readers skip padding (record checksums, ¶107).
@@ -670,6 +676,7 @@ class Chunkserver {
             const n = Math.min(this.cfg.sliceBytesMax, mutation.toBytes - at);
             await this.store.write(key, at, new Uint8Array(n), { expectVersion: version });
             at += n;
+            this.traffic.writtenBytes += n;
           }
           break;
         }
@@ -678,6 +685,7 @@ class Chunkserver {
           return fail('invalid_request', `unknown mutation ${describe(never)}`);
         }
       }
+      this.traffic.mutations++;
       return ok(null);
     } catch (err) {
       return this.storageFailure(err, key);
@@ -732,6 +740,8 @@ class Chunkserver {
     if (offset > this.cfg.chunkSizeBytes || lengthBytes > this.cfg.chunkSizeBytes) return fail('invalid_request', `read of ${lengthBytes} bytes at ${offset} is outside a ${this.cfg.chunkSizeBytes}-byte chunk`);
     try {
       const data = await this.store.read(key, offset, lengthBytes);
+      this.traffic.reads++;
+      this.traffic.readBytes += data.length;
       return ok({ data, chunkLengthBytes: this.store.has(key) ? this.store.info(key).sizeBytes : offset + data.length });
     } catch (err) {
       return this.storageFailure(err, key);
@@ -844,6 +854,7 @@ function malformed(m: ChunkserverMsg): string | undefined {
     case 'gfs.chunkserver.deleteChunks':
       return !Array.isArray(m.handles) || !m.handles.every(isHandle) ? bad('handles') : undefined;
     case 'gfs.chunkserver.report':
+    case 'gfs.chunkserver.stats':
     case 'gfs.chunkserver.tick':
       return undefined;
     case 'gfs.chunkserver.pushData':

@@ -57,6 +57,12 @@ export interface MasterOptions {
   readonly config?: Partial<GfsConfig>;
   /** Start in recovery mode: no lease before the previous incarnation's could have expired. Default true. */
   readonly afterRestart?: boolean;
+  /**
+   * Called after each logged client or administrative request completes (the same requests the RPC
+   * log keeps, ¶129), with the request type, `ok` or the error code, and the duration in ms on the
+   * master clock. For metrics; it must not throw or block.
+   */
+  readonly onRequest?: (type: string, outcome: string, durationMs: number) => void;
 }
 
 interface ServerState {
@@ -162,8 +168,10 @@ class Master {
     // Diagnostic RPC log (¶129–131): request, arguments (no file data), outcome and duration.
     const log = (outcome: unknown): void => {
       // Kept as data and formatted only when read: logging costs little on the request path (¶130).
-      this.rpcLog.push({ time: started, from, request: m, outcome, durationMs: this.ctx.clock.now() - started });
+      const durationMs = this.ctx.clock.now() - started;
+      this.rpcLog.push({ time: started, from, request: m, outcome, durationMs });
       if (this.rpcLog.length > this.cfg.rpcLogEntriesMax) this.rpcLog.shift();
+      this.opts.onRequest?.(m.type, outcomeCode(outcome), durationMs);
     };
     if (result instanceof Promise) return result.then((v) => (log(v), v));
     log(result);
@@ -887,8 +895,20 @@ class Master {
       else dirs++;
     }
     const under = this.underReplicated();
+    const now = this.ctx.clock.now();
     const servers: ServerStatus[] = [...this.servers.values()]
-      .map((s) => ({ server: s.id, rack: s.rack, host: s.host, alive: s.alive, decommission: s.decommission, chunks: s.chunks.size, usedBytes: s.usedBytes, capacityBytes: s.capacityBytes }))
+      .map((s) => ({
+        server: s.id,
+        rack: s.rack,
+        host: s.host,
+        alive: s.alive,
+        decommission: s.decommission,
+        chunks: s.chunks.size,
+        usedBytes: s.usedBytes,
+        capacityBytes: s.capacityBytes,
+        leases: this.leases.heldBy(s.id, now).length,
+        recentCreations: s.recentCreations.filter((t) => now - t <= this.cfg.recentCreationWindowMs).length,
+      }))
       .sort((a, b) => (a.server < b.server ? -1 : 1));
     return {
       role: this.opts.role,
@@ -981,6 +1001,14 @@ function addr(s: ServerState): ReplicaAddr {
 function describeArgs(m: MasterMsg): string {
   const { type: _type, ...rest } = m as Record<string, unknown>;
   return JSON.stringify(rest, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? `<${v.byteLength} bytes>` : v));
+}
+
+function outcomeCode(r: unknown): string {
+  if (r !== null && typeof r === 'object' && 'ok' in r) {
+    const res = r as GfsResult<unknown>;
+    return res.ok ? 'ok' : (res.error as GfsError).code;
+  }
+  return 'ok';
 }
 
 function describeOutcome(r: unknown): string {

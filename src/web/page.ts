@@ -1,0 +1,270 @@
+/**
+ * The dashboard page: one self-contained HTML document (inline CSS and JS, no build step, no CDN;
+ * the cluster may run without internet access). It reads `/api/status` once, then follows
+ * `/events` (server-sent events); if the stream fails it falls back to polling. Charts are inline
+ * SVG drawn here.
+ *
+ * The client script avoids template literals so that this file can hold it in one.
+ */
+export function dashboardPage(clusterName: string): string {
+  const title = escapeHtml(clusterName);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Troupe GFS · ${title}</title>
+<style>
+  :root { --bg:#f4f6f9; --card:#fff; --ink:#1d2330; --muted:#667085; --line:#e3e7ee; --ok:#12805c; --ok-bg:#e6f6ef; --warn:#b25e09; --warn-bg:#fff4e0; --bad:#c0262d; --bad-bg:#fdeaea; --accent:#2f5fd0; --accent2:#8a54d6; }
+  * { box-sizing: border-box; }
+  body { margin:0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; background:var(--bg); color:var(--ink); }
+  header { display:flex; align-items:baseline; gap:16px; padding:14px 24px; background:#1d2330; color:#fff; }
+  header h1 { font-size:18px; margin:0; font-weight:600; }
+  header .sub { color:#aab3c5; font-size:13px; }
+  header .live { margin-left:auto; font-size:12px; color:#aab3c5; }
+  header .dot { display:inline-block; width:8px; height:8px; border-radius:50%; background:#888; margin-right:6px; vertical-align:middle; }
+  header .dot.on { background:#3ddc97; }
+  main { padding:18px 24px 32px; max-width:1280px; margin:0 auto; }
+  #health { border-radius:10px; padding:14px 18px; font-size:16px; font-weight:600; margin-bottom:16px; border:1px solid transparent; }
+  #health .detail { display:block; font-weight:400; font-size:13px; margin-top:2px; }
+  #health[data-health=healthy] { background:var(--ok-bg); color:var(--ok); border-color:#b7e4cf; }
+  #health[data-health=degraded] { background:var(--warn-bg); color:var(--warn); border-color:#f3d29b; }
+  #health[data-health=critical] { background:var(--bad-bg); color:var(--bad); border-color:#f1b5b8; }
+  #health[data-health=unknown] { background:#eceff4; color:var(--muted); }
+  .cards { display:grid; grid-template-columns:repeat(5, 1fr); gap:10px; margin-bottom:16px; }
+  .card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:10px 14px; }
+  .card .k { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
+  .card .v { font-size:22px; font-weight:600; margin-top:2px; font-variant-numeric: tabular-nums; }
+  .card .s { color:var(--muted); font-size:12px; }
+  .card .v.warn { color:var(--warn); } .card .v.bad { color:var(--bad); }
+  .grid2 { display:grid; grid-template-columns:1fr 1fr; gap:14px; margin-bottom:16px; }
+  @media (max-width: 900px) { .grid2 { grid-template-columns:1fr; } }
+  section.panel { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:12px 16px; margin-bottom:16px; }
+  section.panel h2 { font-size:14px; margin:0 0 8px; font-weight:600; }
+  section.panel h2 small { color:var(--muted); font-weight:400; margin-left:6px; }
+  table { width:100%; border-collapse:collapse; font-variant-numeric: tabular-nums; }
+  th { text-align:left; color:var(--muted); font-weight:500; font-size:12px; border-bottom:1px solid var(--line); padding:6px 8px; }
+  td { padding:7px 8px; border-bottom:1px solid var(--line); }
+  tr:last-child td { border-bottom:none; }
+  td.num, th.num { text-align:right; }
+  .badge { display:inline-block; padding:1px 9px; border-radius:999px; font-size:12px; font-weight:600; }
+  .badge.up { background:var(--ok-bg); color:var(--ok); }
+  .badge.down { background:var(--bad-bg); color:var(--bad); }
+  .badge.drain { background:var(--warn-bg); color:var(--warn); }
+  tr[data-state=down] td { color:#98a0ae; }
+  tr[data-state=down] td.state { color:inherit; }
+  .progress { height:10px; background:#f6e2c0; border-radius:5px; overflow:hidden; margin-top:8px; }
+  .progress-label { display:block; font-weight:400; font-size:12px; margin-top:4px; }
+  .progress > span { display:block; height:100%; background:var(--warn); }
+  svg text { font-size:11px; fill:var(--muted); font-family:inherit; }
+  .legend { font-size:12px; color:var(--muted); margin-top:4px; }
+  .legend i { display:inline-block; width:10px; height:3px; vertical-align:middle; margin:0 4px 0 10px; }
+  ul.events { list-style:none; margin:0; padding:0; max-height:260px; overflow:auto; font-size:13px; }
+  ul.events li { padding:4px 0; border-bottom:1px dashed var(--line); display:flex; gap:10px; }
+  ul.events li time { color:var(--muted); font-variant-numeric: tabular-nums; flex:none; }
+  ul.events li.warn span { color:var(--warn); } ul.events li.error span { color:var(--bad); }
+  .muted { color:var(--muted); }
+</style>
+</head>
+<body>
+<header>
+  <h1>Troupe GFS</h1><span class="sub">cluster ${title}</span>
+  <span class="live"><span class="dot" id="live-dot"></span><span id="live-text">connecting…</span></span>
+</header>
+<main>
+  <div id="health" data-health="unknown">Waiting for the master…<span class="detail"></span></div>
+  <div class="cards" id="totals"></div>
+  <div class="grid2">
+    <section class="panel"><h2>Disk use per chunkserver<small>bytes used, bars relative to the fullest</small></h2><div id="chart-disk"></div></section>
+    <section class="panel"><h2>Replication backlog<small>chunks, up to the last 5 minutes</small></h2><div id="chart-backlog"></div>
+      <div class="legend"><i style="background:var(--warn)"></i>under-replicated chunks<i style="background:var(--accent2)"></i>clones in flight<i style="background:var(--bad)"></i>missing</div></section>
+  </div>
+  <section class="panel"><h2>Chunkservers<small id="servers-summary"></small></h2>
+    <table id="servers"><thead><tr><th>Server</th><th>Rack</th><th>Host</th><th>State</th><th>Disk use</th><th class="num">Chunks</th><th class="num">Leases (primary)</th><th class="num">Recent creations</th><th class="num">Read</th><th class="num">Written</th><th class="num">Pushed in</th><th class="num">Cloned in</th></tr></thead><tbody></tbody></table>
+  </section>
+  <div class="grid2">
+    <section class="panel"><h2>Recent events</h2><ul class="events" id="events"></ul></section>
+    <section class="panel"><h2>Runtime<small>master mailboxes and worker threads</small></h2><div id="runtime"></div></section>
+  </div>
+</main>
+<script>
+(function () {
+  'use strict';
+  var $ = function (id) { return document.getElementById(id); };
+  var esc = function (s) { return String(s).replace(/[&<>"']/g, function (c) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]; }); };
+  var bytes = function (n) {
+    var u = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']; var i = 0;
+    while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+    return (i === 0 ? n.toFixed(0) : n.toFixed(n < 10 ? 2 : 1)) + ' ' + u[i];
+  };
+  var pct = function (a, b) { return b > 0 ? Math.min(100, 100 * a / b) : 0; };
+  var clock = function (t) { var d = new Date(t); return d.toLocaleTimeString([], { hour12: false }); };
+  var SVG = 'http://www.w3.org/2000/svg';
+  var lastSnapshot = 0;
+
+  function health(s) {
+    if (!s.status) return { level: 'unknown', text: 'Master unreachable', detail: s.error || 'no status yet' };
+    var st = s.status; var down = st.servers.filter(function (x) { return !x.alive; });
+    if (s.error) return { level: 'critical', text: 'Master not answering', detail: s.error + ' (showing the last status)' };
+    if (st.missing > 0) return { level: 'critical', text: 'Data unavailable: ' + st.missing + ' chunk(s) have no live replica', detail: down.length + ' chunkserver(s) down' };
+    if (down.length > 0 || st.underReplicated > 0) {
+      var parts = [];
+      if (down.length > 0) parts.push(down.length + ' chunkserver(s) down: ' + down.map(function (x) { return x.server; }).join(', '));
+      if (st.underReplicated > 0) parts.push(st.underReplicated + ' chunk(s) under-replicated, ' + st.clonesInFlight + ' clone(s) in flight');
+      else parts.push('every chunk fully replicated on the live servers');
+      return { level: 'degraded', text: 'Degraded', detail: parts.join(' · ') };
+    }
+    if (st.servers.length === 0) return { level: 'degraded', text: 'No chunkservers yet', detail: 'waiting for the first heartbeat' };
+    return { level: 'healthy', text: 'Healthy', detail: 'all ' + st.servers.length + ' chunkservers up, every chunk fully replicated' };
+  }
+
+  function card(k, v, cls, id, sub) { return '<div class="card" data-metric="' + id + '"><div class="k">' + esc(k) + '</div><div class="v ' + (cls || '') + '">' + esc(v) + '</div>' + (sub ? '<div class="s">' + esc(sub) + '</div>' : '') + '</div>'; }
+
+  function renderTotals(s) {
+    var st = s.status; if (!st) { $('totals').innerHTML = ''; return; }
+    var up = st.servers.filter(function (x) { return x.alive; }).length;
+    var used = 0, cap = 0; st.servers.forEach(function (x) { if (x.alive) { used += x.usedBytes; cap += x.capacityBytes; } });
+    $('totals').innerHTML = [
+      card('Servers up', up + ' / ' + st.servers.length, up < st.servers.length ? 'warn' : '', 'servers-up'),
+      card('Files', st.files, '', 'files'), card('Directories', st.directories, '', 'directories'), card('Chunks', st.chunks, '', 'chunks'),
+      card('Under-replicated', st.underReplicated, st.underReplicated > 0 ? 'warn' : '', 'under-replicated'),
+      card('Missing', st.missing, st.missing > 0 ? 'bad' : '', 'missing'),
+      card('Clones in flight', st.clonesInFlight, '', 'clones'), card('Leases', st.leases, '', 'leases'),
+      card('Disk used', bytes(used), '', 'disk', pct(used, cap).toFixed(1) + '% of ' + bytes(cap) + ' (live servers)'), card('Master LSN', st.lsn, '', 'lsn', 'operation log')
+    ].join('');
+  }
+
+  function renderHealth(s) {
+    var h = health(s); var el = $('health');
+    el.setAttribute('data-health', h.level);
+    var progress = '';
+    if (s.replicationProgress !== null && s.replicationProgress !== undefined && s.status) {
+      progress = '<div class="progress" title="re-replication progress"><span style="width:' + (100 * s.replicationProgress).toFixed(1) + '%"></span></div>' +
+        '<span class="progress-label">re-replication ' + (100 * s.replicationProgress).toFixed(0) + '% done · ' + s.status.underReplicated + ' chunk(s) left, ' + s.status.clonesInFlight + ' clone(s) in flight</span>';
+    }
+    el.innerHTML = esc(h.text) + '<span class="detail">' + esc(h.detail) + '</span>' + progress;
+  }
+
+  function trafficCells(t) {
+    if (!t) return '<td class="num muted" colspan="4" title="the server did not answer">—</td>';
+    var c = function (n, ops) { return '<td class="num">' + bytes(n) + (ops === undefined ? '' : ' <span class="muted">(' + ops + ')</span>') + '</td>'; };
+    return c(t.readBytes, t.reads) + c(t.writtenBytes, t.mutations) + c(t.pushedBytes) + c(t.clonedBytes);
+  }
+
+  function renderServers(s) {
+    var st = s.status; var body = $('servers').tBodies[0];
+    if (!st) { body.innerHTML = '<tr><td colspan="12" class="muted">no status</td></tr>'; return; }
+    body.innerHTML = st.servers.map(function (x) {
+      var state = x.alive ? 'up' : 'down';
+      var badge = '<span class="badge ' + state + '">' + state + '</span>';
+      if (x.decommission !== 'none') badge += ' <span class="badge drain">' + esc(x.decommission === 'done' ? 'decommissioned' : 'draining') + '</span>';
+      var p = pct(x.usedBytes, x.capacityBytes);
+      return '<tr data-server="' + esc(x.server) + '" data-state="' + state + '"><td><b>' + esc(x.server) + '</b></td><td>' + esc(x.rack) + '</td><td>' + esc(x.host) + '</td><td class="state">' + badge + '</td>' +
+        '<td>' + bytes(x.usedBytes) + ' <span class="muted">of ' + bytes(x.capacityBytes) + ' (' + (p < 0.1 && p > 0 ? '&lt;0.1' : p.toFixed(1)) + '%)</span></td>' +
+        '<td class="num">' + x.chunks + '</td><td class="num">' + x.leases + '</td><td class="num">' + x.recentCreations + '</td>' + trafficCells(s.traffic && s.traffic[x.server]) + '</tr>';
+    }).join('');
+    var up = st.servers.filter(function (x) { return x.alive; }).length;
+    $('servers-summary').textContent = up + ' up, ' + (st.servers.length - up) + ' down';
+  }
+
+  function el(name, attrs, text) {
+    var e = document.createElementNS(SVG, name);
+    Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function renderDiskChart(s) {
+    var box = $('chart-disk'); box.innerHTML = '';
+    var st = s.status; if (!st || st.servers.length === 0) { box.innerHTML = '<p class="muted">no chunkservers</p>'; return; }
+    var rowH = 26, left = 56, right = 190, w = 520, h = st.servers.length * rowH + 10;
+    // Bars are scaled to the fullest server, so that imbalance shows even on a large disk; the label gives the share of capacity.
+    var maxUsed = 1; st.servers.forEach(function (x) { maxUsed = Math.max(maxUsed, x.usedBytes); });
+    var svg = el('svg', { viewBox: '0 0 ' + w + ' ' + h, width: '100%', role: 'img', 'aria-label': 'disk use per chunkserver' });
+    st.servers.forEach(function (x, i) {
+      var y = 6 + i * rowH, bw = w - left - right, p = pct(x.usedBytes, x.capacityBytes), f = x.usedBytes / maxUsed;
+      svg.appendChild(el('text', { x: 0, y: y + 14 }, x.server));
+      svg.appendChild(el('rect', { x: left, y: y + 3, width: bw, height: 14, rx: 3, fill: '#edf0f5' }));
+      svg.appendChild(el('rect', { x: left, y: y + 3, width: Math.max(f > 0 ? 2 : 0, bw * f), height: 14, rx: 3, fill: x.alive ? (p > 90 ? '#c0262d' : '#2f5fd0') : '#b9c0cc' }));
+      svg.appendChild(el('text', { x: left + bw + 8, y: y + 14 }, bytes(x.usedBytes) + ' · ' + (p < 0.1 && p > 0 ? '<0.1' : p.toFixed(1)) + '% of disk' + (x.alive ? '' : ' (down)')));
+    });
+    box.appendChild(svg);
+  }
+
+  function renderBacklogChart(s) {
+    var box = $('chart-backlog'); box.innerHTML = '';
+    var hist = s.history || []; var w = 520, h = 150, l = 36, r = 8, t = 8, b = 20;
+    var svg = el('svg', { viewBox: '0 0 ' + w + ' ' + h, width: '100%', role: 'img', 'aria-label': 'replication backlog over time' });
+    // The window grows with the history, from 1 to 5 minutes, so a young cluster's chart is not a sliver at the right edge.
+    var now = s.time, first = hist.length > 0 ? hist[0].time : now, span = Math.min(300000, Math.max(60000, now - first)), t0 = now - span;
+    var max = 1; hist.forEach(function (p) { max = Math.max(max, p.underReplicated, p.clonesInFlight, p.missing); });
+    var X = function (tm) { return l + (w - l - r) * Math.max(0, tm - t0) / span; };
+    var Y = function (v) { return t + (h - t - b) * (1 - v / max); };
+    [0, 0.5, 1].forEach(function (f) {
+      var v = Math.round(max * f);
+      svg.appendChild(el('line', { x1: l, x2: w - r, y1: Y(v), y2: Y(v), stroke: '#e3e7ee' }));
+      svg.appendChild(el('text', { x: l - 6, y: Y(v) + 4, 'text-anchor': 'end' }, String(v)));
+    });
+    [5, 4, 3, 2, 1, 0].forEach(function (k, i) {
+      var ago = Math.round(span * k / 5000), lab = k === 0 ? 'now' : (ago >= 60 && ago % 60 === 0 ? '-' + (ago / 60) + 'm' : '-' + ago + 's');
+      svg.appendChild(el('text', { x: l + (w - l - r) * i / 5, y: h - 4, 'text-anchor': i === 0 ? 'start' : (i === 5 ? 'end' : 'middle') }, lab));
+    });
+    var line = function (key, color) {
+      var pts = hist.filter(function (p) { return p.time >= t0; }).map(function (p) { return X(p.time).toFixed(1) + ',' + Y(p[key]).toFixed(1); });
+      if (pts.length > 0) svg.appendChild(el('polyline', { points: pts.join(' '), fill: 'none', stroke: color, 'stroke-width': 2, 'stroke-linejoin': 'round' }));
+    };
+    line('missing', '#c0262d'); line('clonesInFlight', '#8a54d6'); line('underReplicated', '#b25e09');
+    box.appendChild(svg);
+  }
+
+  function renderEvents(s) {
+    var ev = (s.events || []).slice().reverse();
+    $('events').innerHTML = ev.length === 0 ? '<li class="muted">nothing yet</li>' : ev.map(function (e) { return '<li class="' + e.level + '"><time>' + clock(e.time) + '</time><span>' + esc(e.text) + '</span></li>'; }).join('');
+  }
+
+  function renderRuntime(s) {
+    var rows = (s.mailboxes || []).map(function (m) { return '<tr><td>' + esc(m.actor) + '</td><td>' + esc(m.role) + '</td><td class="num">' + m.depth + ' / ' + m.capacity + '</td></tr>'; }).join('');
+    var wrows = (s.workers || []).map(function (w) { return '<tr><td>' + esc(w.node) + '</td><td class="num">' + w.actors + '</td><td class="num">' + bytes(w.heapUsedBytes) + '</td><td class="num">' + w.pendingAsks + '</td></tr>'; }).join('');
+    $('runtime').innerHTML = '<table><thead><tr><th>Actor</th><th>Role</th><th class="num">Mailbox depth</th></tr></thead><tbody>' + rows + '</tbody></table>' +
+      '<table style="margin-top:10px"><thead><tr><th>Worker thread</th><th class="num">Actors</th><th class="num">Heap used</th><th class="num">Pending asks</th></tr></thead><tbody>' + wrows + '</tbody></table>';
+  }
+
+  function render(s) {
+    lastSnapshot = Date.now();
+    renderHealth(s); renderTotals(s); renderServers(s); renderDiskChart(s); renderBacklogChart(s); renderEvents(s); renderRuntime(s);
+    document.body.setAttribute('data-updated', String(s.time));
+  }
+
+  function setLive(on, text) { $('live-dot').className = on ? 'dot on' : 'dot'; $('live-text').textContent = text; }
+
+  var pollTimer = null;
+  function poll() {
+    fetch('/api/status', { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (s) { render(s); setLive(true, 'polling · ' + clock(s.time)); })
+      .catch(function () { setLive(false, 'disconnected'); })
+      .finally(function () { pollTimer = setTimeout(poll, 2000); });
+  }
+
+  function stream() {
+    if (!window.EventSource) { poll(); return; }
+    var es = new EventSource('/events');
+    es.onmessage = function (m) { var s = JSON.parse(m.data); render(s); setLive(true, 'live · ' + clock(s.time)); };
+    es.onerror = function () {
+      setLive(false, 'reconnecting…');
+      // The browser retries on its own; if the stream stays down, poll instead.
+      if (es.readyState === 2 && pollTimer === null) poll();
+    };
+  }
+
+  setInterval(function () { if (lastSnapshot > 0 && Date.now() - lastSnapshot > 5000) setLive(false, 'stale: no update for ' + Math.round((Date.now() - lastSnapshot) / 1000) + ' s'); }, 1000);
+  fetch('/api/status', { cache: 'no-store' }).then(function (r) { return r.json(); }).then(render).catch(function () { /* the stream will retry */ });
+  stream();
+})();
+</script>
+</body>
+</html>
+`;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+}
