@@ -158,6 +158,8 @@ export type MasterMsg =
       readonly chunks?: readonly ChunkReport[];
       /** Primaries ask to extend these leases (mutations continue, ¶90). */
       readonly leaseExtensions?: readonly ChunkHandle[];
+      /** Between full reports: the chunks whose length changed since the last heartbeat. */
+      readonly updates?: readonly ChunkReport[];
     }
   // administration
   | { readonly type: 'gfs.master.status' }

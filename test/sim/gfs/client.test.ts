@@ -25,6 +25,8 @@ describe('GfsClient: namespace, reads and writes', () => {
     expect(back).toEqual(data);
     const info = await c.run(client.stat('/data/set/big'));
     expect(info.chunks).toBe(4);
+    // Heartbeats carry the lengths of changed chunks between full reports: stat's size is current.
+    expect(info.sizeBytes).toBe(10 * 1024 + data.length);
     const all = await c.run(client.read('/data/set/big', 0, 1 << 20));
     expect(all.length).toBe(10 * 1024 + data.length);
     expect(all.subarray(0, 10 * 1024)).toEqual(new Uint8Array(10 * 1024));

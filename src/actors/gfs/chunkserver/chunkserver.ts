@@ -31,6 +31,9 @@ import { PushBuffer } from './push-buffer.js';
  * Every wait is bounded: asks carry timeouts derived from `rpcTimeoutMs`, the lanes wait only on the
  * disk (wrap it with `withIoTimeout` to bound that too) and on nothing else.
  */
+/** Chunks reported per heartbeat between full reports. */
+const CHANGED_REPORT_MAX = 10_000;
+
 export interface ChunkserverOptions {
   /** Server name, as the master knows it (unique in the cluster). */
   readonly id: string;
@@ -109,6 +112,8 @@ class Chunkserver {
   private readonly syncs = new Map<string, { running: boolean; waiters: Array<(r: GfsResult<null>) => void> }>();
   /** Chunks being cloned or copied: not reported, not served, not garbage-collected (C7). */
   private readonly building = new Set<string>();
+  /** Chunks mutated since the primary master last heard of them (bounded by the chunks on this server). */
+  private readonly changed = new Set<string>();
   private readonly heartbeats: HeartbeatState[];
   private readonly traffic = { reads: 0, readBytes: 0, mutations: 0, writtenBytes: 0, pushedBytes: 0, clonedBytes: 0 };
 
@@ -387,6 +392,18 @@ class Chunkserver {
     });
   }
 
+  /** Reports of the chunks mutated since the primary master last heard of them (their lengths changed). */
+  private changedReports(): ChunkReport[] {
+    const out: ChunkReport[] = [];
+    for (const key of this.changed) {
+      if (out.length >= CHANGED_REPORT_MAX) break;
+      if (!this.store.has(key) || this.building.has(key)) continue;
+      const c = this.store.info(key);
+      out.push({ handle: BigInt(`0x${c.handle}`), version: c.version, lengthBytes: c.sizeBytes });
+    }
+    return out;
+  }
+
   private reports(): ChunkReport[] {
     const out: ChunkReport[] = [];
     for (const c of this.store.list()) {
@@ -424,6 +441,11 @@ class Chunkserver {
       const reported = new Map((chunks ?? []).map((c) => [c.handle, c.version]));
       const extensions = i === 0 ? extend : [];
       for (const l of extensions) l.mutated = false;
+      // Between full reports, the primary master hears of the chunks whose length changed, so
+      // `stat` and `ls` sizes stay current (a full report every heartbeat would cost O(chunks)).
+      const updates = i === 0 && !full ? this.changedReports() : [];
+      if (i === 0) for (const u of updates) this.changed.delete(chunkKey(u.handle));
+      if (i === 0 && full) this.changed.clear();
       st.inFlight = true;
       this.ctx
         .ask<GfsResult<HeartbeatReply>>(
@@ -438,6 +460,7 @@ class Chunkserver {
             capacityBytes,
             ...(chunks === undefined ? {} : { chunks }),
             ...(extensions.length === 0 ? {} : { leaseExtensions: extensions.map((l) => l.handle) }),
+            ...(updates.length === 0 ? {} : { updates }),
           },
           { timeoutMs: Math.min(this.cfg.rpcTimeoutMs, Math.max(1, this.cfg.heartbeatIntervalMs * 4)) },
         )
@@ -686,6 +709,7 @@ class Chunkserver {
         }
       }
       this.traffic.mutations++;
+      this.changed.add(key);
       return ok(null);
     } catch (err) {
       return this.storageFailure(err, key);

@@ -626,6 +626,11 @@ class Master {
       s.reported = false;
     }
     const garbage: ChunkHandle[] = [];
+    for (const u of m.updates ?? []) {
+      // Only lengths of up-to-date replicas the master already counts; anything else waits for a full report.
+      const known = s.chunks.get(u.handle);
+      if (known !== undefined && known.version === u.version && this.state.chunks.get(u.handle)?.version === u.version) known.lengthBytes = u.lengthBytes;
+    }
     if (m.chunks !== undefined) {
       this.applyReport(s, m.chunks, garbage);
       s.reported = true;
