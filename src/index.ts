@@ -69,3 +69,14 @@ export { defaultGfsConfig } from './actors/gfs/config.js';
 export type { GfsConfig } from './actors/gfs/config.js';
 export type { GfsError, GfsErrorCode, GfsResult } from './actors/gfs/errors.js';
 export type { ChunkHandle, ChunkLease, ChunkLocation, ChunkReport, ChunkserverMsg, ClusterStatus, FileInfo, HeartbeatReply, MasterMsg, MasterRole, ReplicaAddr, RpcLogEntry } from './actors/gfs/protocol.js';
+export { GfsClient, GfsClientError, RecordReader, RecordWriter } from './actors/gfs/client/client.js';
+export type { GfsClientOptions } from './actors/gfs/client/client.js';
+export { gfsChunkserver } from './actors/gfs/chunkserver/chunkserver.js';
+export type { ChunkserverOptions } from './actors/gfs/chunkserver/chunkserver.js';
+export type { AppendReply, FsckProblem, FsckReport, Mutation, ReadReply } from './actors/gfs/protocol.js';
+
+// The cluster launcher and client connections (src/cluster).
+export { startLocalCluster } from './cluster/local-cluster.js';
+export type { LocalCluster, LocalClusterOptions } from './cluster/local-cluster.js';
+export { connect, ConnectError } from './cluster/connect.js';
+export type { ClusterConnection, ConnectOptions } from './cluster/connect.js';

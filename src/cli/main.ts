@@ -6,8 +6,9 @@ import { registerCrush } from './commands/crush.js';
 import { registerFs } from './commands/fs.js';
 import { registerStatus } from './commands/status.js';
 import { registerAdmin } from './commands/admin.js';
+import { registerNode } from './commands/node.js';
 
-const program = buildProgram([registerUp, registerStatus, registerFs, registerAdmin, registerCrush]);
+const program = buildProgram([registerUp, registerNode, registerStatus, registerFs, registerAdmin, registerCrush]);
 
 try {
   await program.parseAsync(process.argv);

@@ -10,6 +10,9 @@ import type { ClusterStatus, MasterMsg } from '../actors/gfs/protocol.js';
 import type { GfsResult } from '../actors/gfs/errors.js';
 import { clientSecret, readIdentity, SECRET_FILE } from './data-dir.js';
 import { CLUSTER_NODE, MASTER_REF, SHADOW_REF } from './local-cluster.js';
+import { layoutOf, loadSpec, secretFileOf } from './spec.js';
+import { masterRef, shadowRef } from './start-roles.js';
+import { defaultGfsConfig } from '../actors/gfs/config.js';
 
 /** How a CLI client finds and authenticates to a cluster. */
 export interface ConnectOptions {
@@ -39,13 +42,52 @@ export async function connect(o: ConnectOptions): Promise<ClusterConnection> {
   const dataDir = resolve(o.dataDir);
   const identity = await readIdentity(dataDir);
   const secret = await clientSecret(o.secretFile ?? join(dataDir, SECRET_FILE));
-  const timeoutMs = o.timeoutMs ?? 10_000;
+  return open({
+    clusterId: identity.clusterId,
+    secret,
+    chunkSizeBytes: identity.chunkSizeBytes,
+    peers: { [CLUSTER_NODE]: { host: o.host, port: o.port } },
+    masters: [MASTER_REF, SHADOW_REF],
+    where: `${o.host}:${o.port}`,
+    timeoutMs: o.timeoutMs ?? 10_000,
+  });
+}
+
+/** Connects to a multi-host cluster described by a spec file (`--config`). */
+export async function connectToSpec(specFile: string, options: { secretFile?: string; timeoutMs?: number } = {}): Promise<ClusterConnection> {
+  const spec = loadSpec(specFile);
+  const file = options.secretFile ?? secretFileOf(spec);
+  const secret = process.env['TROUPE_SECRET'] ?? (file === undefined ? undefined : await clientSecret(file));
+  if (secret === undefined || secret === '') throw new ConnectError(`no secret: set TROUPE_SECRET or "secretFile" in ${specFile}`);
+  const layout = layoutOf(spec);
+  const primary = spec.nodes[layout.primary] as { host: string; port: number };
+  return open({
+    clusterId: spec.cluster,
+    secret,
+    chunkSizeBytes: spec.chunkSizeBytes ?? defaultGfsConfig.chunkSizeBytes,
+    peers: Object.fromEntries(Object.entries(spec.nodes).map(([n, s]) => [n, { host: s.host, port: s.port }])),
+    masters: [masterRef(layout.primary), ...layout.shadows.map(shadowRef)],
+    where: `${primary.host}:${primary.port}`,
+    timeoutMs: options.timeoutMs ?? 10_000,
+  });
+}
+
+async function open(o: {
+  clusterId: string;
+  secret: string;
+  chunkSizeBytes: number;
+  peers: Record<string, { host: string; port: number }>;
+  masters: ActorRef<MasterMsg>[];
+  where: string;
+  timeoutMs: number;
+}): Promise<ClusterConnection> {
+  const { timeoutMs, where } = o;
   const node = await TroupeNode.start({
     node: `cli-${nanoid(8)}`,
-    tcp: { cluster: identity.clusterId, secret, listen: { host: '127.0.0.1', port: 0 }, peers: { [CLUSTER_NODE]: { host: o.host, port: o.port } }, linkDownAfterMs: 2_000 },
+    // Servers answer by dialing back the port we announce: on loopback only when every peer is local.
+    tcp: { cluster: o.clusterId, secret: o.secret, listen: { host: Object.values(o.peers).every((p) => p.host === '127.0.0.1' || p.host === 'localhost') ? '127.0.0.1' : '0.0.0.0', port: 0 }, peers: o.peers, linkDownAfterMs: 2_000 },
     system: { logger: () => {}, askTimeoutMs: timeoutMs },
   });
-  const where = `${o.host}:${o.port}`;
   const ask = <R>(to: Parameters<typeof node.system.ask>[0], msg: unknown, opts?: { timeoutMs?: number }): Promise<R> =>
     node.system.ask<R>(to, msg, opts).catch((err: unknown) => {
       if (isTroupeError(err, 'auth_failed')) throw new ConnectError(`the cluster at ${where} refused our credentials — use the secret file of its data directory, or TROUPE_SECRET (${err.message})`);
@@ -58,17 +100,17 @@ export async function connect(o: ConnectOptions): Promise<ClusterConnection> {
     ask,
     clock: realClock,
     timers: realTimers,
-    masters: [MASTER_REF, SHADOW_REF],
+    masters: o.masters,
     clientId: node.node,
     host: hostname(),
-    config: { chunkSizeBytes: identity.chunkSizeBytes, rpcTimeoutMs: timeoutMs },
+    config: { chunkSizeBytes: o.chunkSizeBytes, rpcTimeoutMs: timeoutMs },
   });
   return {
     client,
     node,
     ask,
     status: async () => {
-      const r = await ask<GfsResult<ClusterStatus>>(MASTER_REF, { type: 'gfs.master.status' } satisfies MasterMsg, { timeoutMs });
+      const r = await ask<GfsResult<ClusterStatus>>(o.masters[0] as ActorRef<MasterMsg>, { type: 'gfs.master.status' } satisfies MasterMsg, { timeoutMs });
       if (!r.ok) throw new ConnectError(`${r.error.code}: ${r.error.message}`);
       return r.value;
     },

@@ -1,18 +1,13 @@
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { ActorRef } from '../runtime/ref.js';
-import { deferMacrotask, realTimers } from '../runtime/node/env.js';
 import { TroupeNode } from '../runtime/node/troupe-node.js';
 import type { Logger } from '../runtime/log.js';
-import { NodeDisk } from '../storage/node/node-disk.js';
-import { withIoTimeout } from '../storage/timed-disk.js';
-import { gfsMaster } from '../actors/gfs/master/master.js';
-import { DiskJournal } from '../actors/gfs/master/disk-journal.js';
 import { defaultGfsConfig, type GfsConfig } from '../actors/gfs/config.js';
 import type { MasterMsg } from '../actors/gfs/protocol.js';
 import { openDataDir, type DataDir } from './data-dir.js';
-import type { ChunkserverRoleArgs } from './roles.js';
 import { ADMIN_ACTOR, adminActor, type ManagedServer } from './admin.js';
+import { chunkserverDir, masterRef, shadowRef, startChunkservers, startMasterRoles, type ChunkserverPlan, type MasterLayout } from './start-roles.js';
 
 /**
  * The one-node cluster of `troupe up` / `npm start` (DESIGN.md §8): one process hosting the GFS
@@ -47,9 +42,8 @@ export interface LocalCluster {
 }
 
 export const CLUSTER_NODE = 'troupe';
-export const MASTER_REF: ActorRef<MasterMsg> = { node: CLUSTER_NODE, id: 'master' };
-export const SHADOW_REF: ActorRef<MasterMsg> = { node: CLUSTER_NODE, id: 'master-shadow' };
-const REPLICA_REF: ActorRef<MasterMsg> = { node: CLUSTER_NODE, id: 'master-replica' };
+export const MASTER_REF: ActorRef<MasterMsg> = masterRef(CLUSTER_NODE);
+export const SHADOW_REF: ActorRef<MasterMsg> = shadowRef(CLUSTER_NODE);
 
 export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCluster> {
   const dataDir = resolve(o.dataDir);
@@ -65,25 +59,12 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     ...(o.logger === undefined ? {} : { system: { logger: o.logger } }),
   });
   try {
-    const disk = withIoTimeout(new NodeDisk(dataDir), realTimers, 30_000);
-    const sys = node.system;
-    sys.spawn(gfsMaster({ role: 'shadow', primaryName: 'master@troupe', config }), { name: SHADOW_REF.id, reentrant: true });
-    sys.spawn(gfsMaster({ role: 'replica', journal: new DiskJournal(disk, 'master-replica', deferMacrotask), followers: [SHADOW_REF], primaryName: 'master@troupe', config }), { name: REPLICA_REF.id, reentrant: true });
-    sys.spawn(gfsMaster({ role: 'primary', journal: new DiskJournal(disk, 'master', deferMacrotask), replicas: [REPLICA_REF], config, afterRestart: !data.created }), { name: MASTER_REF.id, reentrant: true });
-    const module = new URL('./roles.js', import.meta.url).href;
-    const chunkservers: { id: string; rack: string; worker: number; ref: ActorRef<unknown> }[] = [];
-    const managed = new Map<string, ManagedServer>();
-    for (let i = 0; i < count; i++) {
-      const id = `cs${i}`;
-      const rack = `rack${i % racks}`;
-      const args: ChunkserverRoleArgs = { id, rack, host: hostname(), dir: join(dataDir, id), masters: [MASTER_REF, SHADOW_REF], config };
-      const worker = i % workers;
-      const spec = { module, export: 'chunkserverRole', args };
-      const ref = await node.spawn(spec, { placement: { worker }, name: id, reentrant: true });
-      chunkservers.push({ id, rack, worker, ref });
-      managed.set(id, { id, spec, worker, ref });
-    }
-    sys.spawn(adminActor(node, managed), { name: ADMIN_ACTOR, reentrant: true });
+    const layout: MasterLayout = { primary: CLUSTER_NODE, replicas: [CLUSTER_NODE], shadows: [CLUSTER_NODE] };
+    startMasterRoles(node.system, { node: CLUSTER_NODE, dataDir, roles: new Set(['master', 'master-replica', 'shadow-master']) }, layout, config, !data.created);
+    const plans: ChunkserverPlan[] = Array.from({ length: count }, (_, i) => ({ id: `cs${i}`, rack: `rack${i % racks}`, host: hostname(), dir: chunkserverDir(dataDir, `cs${i}`), worker: i % workers }));
+    const managed = await startChunkservers(node, plans, layout, config);
+    node.system.spawn(adminActor(node, managed), { name: ADMIN_ACTOR, reentrant: true });
+    const chunkservers = plans.map((p) => ({ id: p.id, rack: p.rack, worker: p.worker, ref: (managed.get(p.id) as ManagedServer).ref as ActorRef<unknown> }));
     const address = node.address ?? { host: o.host ?? '127.0.0.1', port: o.port ?? 7070 };
     return { node, data, master: MASTER_REF, shadow: SHADOW_REF, chunkservers, address, close: () => node.close() };
   } catch (err) {

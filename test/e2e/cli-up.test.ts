@@ -3,80 +3,30 @@
  * directory, files in and out with `troupe fs`, a failed chunkserver seen by `troupe fsck` and
  * repaired by re-replication, a full restart that recovers everything, and clear errors.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/runtime/random.js';
+import { runCli, startClusterProcess, type ClusterProcess } from '../support/cli.js';
 
-const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'troupe-e2e-'));
 const dataDir = join(dir, 'data');
-let cluster: ChildProcess | undefined;
+let cluster: ClusterProcess | undefined;
 let port = 0;
-
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
-function run(args: string[], timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const guard = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`troupe ${args.join(' ')} did not finish within ${timeoutMs} ms:\n${out}${err}`));
-    }, timeoutMs);
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) => {
-      clearTimeout(guard);
-      resolve({ code, out, err });
-    });
-  });
-}
-
+const run = runCli;
 const flags = (): string[] => ['--data-dir', dataDir, '--port', String(port)];
 
-/** Starts `troupe up` and resolves once it printed its banner (with the port it listens on). */
-function up(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'up', '--data-dir', dataDir, '--port', '0', '--chunk-size', '16MiB'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    cluster = child;
-    let out = '';
-    const guard = setTimeout(() => reject(new Error(`troupe up did not start within 30 s:\n${out}`)), 30_000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /clients: 127\.0\.0\.1:(\d+)/.exec(out);
-      if (m !== null && out.includes('Ctrl-C to stop')) {
-        clearTimeout(guard);
-        port = Number(m[1]);
-        resolve();
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => reject(new Error(`troupe up exited with ${code}:\n${out}`)));
-  });
+async function up(): Promise<void> {
+  cluster = await startClusterProcess(dataDir, ['--chunk-size', '16MiB']);
+  port = cluster.port;
 }
 
-function stopCluster(): Promise<number | null> {
-  const child = cluster;
+async function stopCluster(): Promise<number | null> {
+  const c = cluster;
   cluster = undefined;
-  if (child === undefined || child.exitCode !== null) return Promise.resolve(child?.exitCode ?? null);
-  return new Promise((resolve) => {
-    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.removeAllListeners('exit');
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      resolve(code);
-    });
-    child.kill('SIGINT');
-  });
+  return c === undefined ? null : c.stop();
 }
 
 async function sha256(path: string): Promise<string> {

@@ -3,6 +3,7 @@ import type { GfsResult } from '../../actors/gfs/errors.js';
 import type { FsckReport, MasterMsg } from '../../actors/gfs/protocol.js';
 import { ADMIN_ACTOR, type AdminMsg } from '../../cluster/admin.js';
 import { CLUSTER_NODE, MASTER_REF } from '../../cluster/local-cluster.js';
+import { layoutOf, loadSpec } from '../../cluster/spec.js';
 import { GfsClientError } from '../../actors/gfs/client/client.js';
 import type { Register } from '../program.js';
 import { ExitCode } from '../program.js';
@@ -22,7 +23,10 @@ export const registerAdmin: Register = (program: Command) => {
   const admin = program.command('admin').description('operate the servers of a running cluster');
   const send = (o: ClientFlags, describe: string, msg: MasterMsg | AdminMsg, to: 'master' | 'admin'): Promise<void> =>
     withCluster(o, async (conn) => {
-      const ref = to === 'master' ? MASTER_REF : { node: CLUSTER_NODE, id: ADMIN_ACTOR };
+      // The admin actor runs on the server's node: `troupe` for the one-node cluster, else the part of `<node>-cs<i>`.
+      const server = 'server' in msg ? msg.server : '';
+      const adminNode = o.config === undefined ? CLUSTER_NODE : server.replace(/-cs\d+$/, '');
+      const ref = to === 'master' ? (o.config === undefined ? MASTER_REF : { node: layoutOf(loadSpec(o.config)).primary, id: 'master' }) : { node: adminNode, id: ADMIN_ACTOR };
       const r = await conn.ask<GfsResult<unknown>>(ref as never, msg, { timeoutMs: 30_000 });
       if (!r.ok) throw new GfsClientError(r.error.code, r.error.message);
       if (o.json === true) process.stdout.write(`${JSON.stringify({ ok: true, ...(r.value as object) })}\n`);

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { connect, ConnectError, type ClusterConnection } from '../../cluster/connect.js';
+import { connect, ConnectError, connectToSpec, type ClusterConnection } from '../../cluster/connect.js';
+import { SpecError } from '../../cluster/spec.js';
 import { GfsClientError } from '../../actors/gfs/client/client.js';
 import { ExitCode } from '../program.js';
 
@@ -9,6 +10,7 @@ export interface ClientFlags {
   readonly host: string;
   readonly port: number;
   readonly secretFile?: string;
+  readonly config?: string;
   readonly json?: boolean;
 }
 
@@ -39,6 +41,7 @@ export function addClientFlags(cmd: Command): Command {
     .option('--host <host>', 'master host', '127.0.0.1')
     .option('--port <port>', 'master port', parsePort, 7070)
     .option('--secret-file <file>', 'cluster secret file (default <data-dir>/secret; or set TROUPE_SECRET)')
+    .option('--config <file>', 'a multi-host cluster spec (instead of --data-dir/--host/--port)')
     .option('--json', 'print results as JSON');
 }
 
@@ -46,12 +49,16 @@ export function addClientFlags(cmd: Command): Command {
 export async function withCluster(flags: ClientFlags, fn: (c: ClusterConnection) => Promise<void>): Promise<void> {
   let conn: ClusterConnection | undefined;
   try {
-    conn = await connect({ dataDir: flags.dataDir, host: flags.host, port: flags.port, ...(flags.secretFile === undefined ? {} : { secretFile: flags.secretFile }) });
+    const secret = flags.secretFile === undefined ? {} : { secretFile: flags.secretFile };
+    conn = flags.config !== undefined ? await connectToSpec(flags.config, secret) : await connect({ dataDir: flags.dataDir, host: flags.host, port: flags.port, ...secret });
     await fn(conn);
   } catch (err) {
     if (err instanceof ConnectError) {
       process.stderr.write(`troupe: ${err.message}\n`);
       process.exitCode = ExitCode.unavailable;
+    } else if (err instanceof SpecError) {
+      process.stderr.write(`troupe: ${err.message}\n`);
+      process.exitCode = ExitCode.usage;
     } else if (err instanceof GfsClientError) {
       process.stderr.write(`troupe: ${err.message}\n`);
       process.exitCode = ExitCode.failure;

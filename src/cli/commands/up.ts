@@ -8,6 +8,11 @@ import { parseBytes, parsePort, parsePositiveInt } from './client-options.js';
  * `troupe up` (what `npm start` runs): a one-node GFS cluster on this machine with defaults a user
  * need not change, until Ctrl-C; running it again on the same data directory recovers every file.
  */
+/** The client flags a user must repeat when the cluster does not use the defaults. */
+function flagsFor(dataDirFlag: string, port: number, dataDir: string): string {
+  return `${dataDirFlag === './troupe-data' ? '' : ` --data-dir ${dataDir}`}${port === 7070 ? '' : ` --port ${port}`}`;
+}
+
 export const registerUp: Register = (program: Command) => {
   program
     .command('up')
@@ -48,11 +53,11 @@ export const registerUp: Register = (program: Command) => {
         ...cluster.chunkservers.map((c) => `  chunkserver ${c.id.padEnd(5)} ${c.rack.padEnd(6)}        worker thread ${c.worker}, data in ${data.dir}/${c.id}`),
         `  clients: ${address.host}:${address.port} (secret in ${data.dir}/secret, mode 0600; chunk size ${data.identity.chunkSizeBytes} bytes)`,
         '',
-        'try:',
-        `  npx troupe status`,
-        `  npx troupe fs mkdir /demo`,
-        `  npx troupe fs put README.md /demo/readme`,
-        `  npx troupe fs cat /demo/readme`,
+        'try (in another terminal; `npx troupe …` where Troupe is an installed dependency):',
+        `  ./troupe status${flagsFor(o.dataDir, address.port, data.dir)}`,
+        `  ./troupe fs mkdir /demo${flagsFor(o.dataDir, address.port, data.dir)}`,
+        `  ./troupe fs put README.md /demo/readme${flagsFor(o.dataDir, address.port, data.dir)}`,
+        `  ./troupe fs cat /demo/readme${flagsFor(o.dataDir, address.port, data.dir)}`,
         '',
         'Ctrl-C to stop',
         '',

@@ -15,9 +15,11 @@ import { gfsChunkserver, chunkKey } from '../../../src/actors/gfs/chunkserver/ch
 import type { GfsConfig } from '../../../src/actors/gfs/config.js';
 import type { GfsResult } from '../../../src/actors/gfs/errors.js';
 import type { AppendReply, ChunkHandle, ChunkLease, ChunkLocation, ChunkserverMsg, ClusterStatus, MasterMsg, ReadReply, ReplicaAddr } from '../../../src/actors/gfs/protocol.js';
+import type { Disk, DiskFile } from '../../../src/storage/disk.js';
 import { testConfig } from './harness.js';
 
 export const MASTER: ActorRef<MasterMsg> = { node: 'master', id: 'master' };
+export const SHADOW: ActorRef<MasterMsg> = { node: 'shadow', id: 'master' };
 export const KiB = 1024;
 
 /** Small chunks so appends fill them quickly; timeouts sized for the simulator's 0.2–2 ms links. */
@@ -39,6 +41,10 @@ export interface CellOptions {
   readonly racks?: number;
   readonly config?: Partial<GfsConfig>;
   readonly clients?: number;
+  /** Add a shadow master (¶120–121): it follows the log and gets the chunkservers' heartbeats too. */
+  readonly shadow?: boolean;
+  /** Give each server a wrapper around its simulated disk (e.g. with slow fsyncs). `current` returns the disk in use now. */
+  readonly wrapDisk?: (current: () => SimDisk, sim: Simulation) => Disk;
 }
 
 export function serverRef(id: string): ActorRef<ChunkserverMsg> {
@@ -50,8 +56,14 @@ export function gfsCell(o: CellOptions) {
   const config: Partial<GfsConfig> = { ...chunkserverTestConfig, ...o.config };
   const journal = new MemoryJournal();
   sim.addNode('master', (system) => {
-    system.spawn(gfsMaster({ role: 'primary', journal, config, afterRestart: false }), { name: 'master', reentrant: true, supervision: { strategy: 'stop' } });
+    system.spawn(gfsMaster({ role: 'primary', journal, config, afterRestart: false, followers: o.shadow === true ? [SHADOW] : [] }), { name: 'master', reentrant: true, supervision: { strategy: 'stop' } });
   });
+  if (o.shadow === true) {
+    sim.addNode('shadow', (system) => {
+      system.spawn(gfsMaster({ role: 'shadow', primaryName: 'master@master', config }), { name: 'master', reentrant: true });
+    });
+  }
+  const masters = o.shadow === true ? [MASTER, SHADOW] : [MASTER];
   const disks = new Map<string, SimDisk>();
   const servers: string[] = [];
   for (let i = 0; i < (o.servers ?? 3); i++) {
@@ -59,8 +71,9 @@ export function gfsCell(o: CellOptions) {
     servers.push(id);
     disks.set(id, new SimDisk({ random: sim.random.fork(`disk-${id}`) }));
     sim.addNode(id, (system) => {
-      const disk = disks.get(id) as SimDisk;
-      system.spawn(gfsChunkserver({ id, rack: `rack${i % (o.racks ?? 3)}`, host: `host-${id}`, masters: [MASTER], disk, dir: 'chunks', config }), { name: 'chunkserver', reentrant: true });
+      const current = (): SimDisk => disks.get(id) as SimDisk;
+      const disk: Disk = o.wrapDisk === undefined ? current() : o.wrapDisk(current, sim);
+      system.spawn(gfsChunkserver({ id, rack: `rack${i % (o.racks ?? 3)}`, host: `host-${id}`, masters, disk, dir: 'chunks', config }), { name: 'chunkserver', reentrant: true });
     });
   }
   const clients = Array.from({ length: o.clients ?? 1 }, (_, i) => sim.addNode(`client${i}`, () => {}));
@@ -158,7 +171,40 @@ export function gfsCell(o: CellOptions) {
     fail('chunkservers did not join the master');
   }
 
-  return { sim, config, disks, servers, clients, start, crash, ask, call, must, push, lease, write, append, read, chunkBytes, locations, fail };
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => sim.after(ms, resolve));
+  }
+
+  /**
+   * A record append the way a client library does it (¶100, ¶104, ¶106): on an error, ask the master
+   * again and retry; on "retry on the next chunk", move on. Returns where the record landed, or
+   * undefined when every attempt failed.
+   */
+  async function appendWithRetries(path: string, record: Uint8Array, hint: { index: number }, client = 0, attempts = 60): Promise<{ index: number; offset: number } | undefined> {
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const index = hint.index;
+      const l = await ask<GfsResult<ChunkLease>>(MASTER, { type: 'gfs.master.findLeaseHolder', path, index } satisfies MasterMsg, client).catch(() => undefined);
+      if (l === undefined || !l.ok) {
+        await sleep(300);
+        continue;
+      }
+      const pushed = await push([l.value.primary, ...l.value.secondaries], record, client).catch(() => undefined);
+      if (pushed === undefined || !pushed.ok) {
+        await sleep(300);
+        continue;
+      }
+      const r = await ask<AppendReply>(l.value.primary.ref, { type: 'gfs.chunkserver.append', handle: l.value.handle, version: l.value.version, pushId: pushed.value, lengthBytes: record.length, secondaries: l.value.secondaries } satisfies ChunkserverMsg, client).catch(() => undefined);
+      if (r !== undefined && r.ok && 'offset' in r.value) return { index, offset: r.value.offset };
+      if (r !== undefined && r.ok) {
+        hint.index = Math.max(hint.index, index + 1);
+        continue;
+      }
+      await sleep(300);
+    }
+    return undefined;
+  }
+
+  return { sim, config, disks, servers, clients, start, sleep, appendWithRetries, crash, ask, call, must, push, lease, write, append, read, chunkBytes, locations, fail };
 }
 
 /** Deterministic test bytes. */
@@ -180,4 +226,34 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** A disk whose fsyncs take `delayMs` of virtual time (the simulated disk's complete at once). */
+export function slowFsyncDisk(sim: Simulation, current: () => Disk, delayMs: number): Disk {
+  const wait = (): Promise<void> => new Promise((resolve) => sim.after(delayMs, resolve));
+  return {
+    open: async (path, options) => {
+      const f = await current().open(path, options);
+      const file: DiskFile = {
+        path: f.path,
+        sizeBytes: () => f.sizeBytes(),
+        read: (o, n) => f.read(o, n),
+        readInto: (o, into) => f.readInto(o, into),
+        write: (o, d) => f.write(o, d),
+        append: (d) => f.append(d),
+        truncate: (n) => f.truncate(n),
+        fsync: async () => {
+          await wait();
+          await f.fsync();
+        },
+        close: () => f.close(),
+      };
+      return file;
+    },
+    stat: (path) => current().stat(path),
+    list: (dir) => current().list(dir),
+    rename: (from, to) => current().rename(from, to),
+    remove: (path) => current().remove(path),
+    freeSpaceBytes: () => current().freeSpaceBytes(),
+  };
 }

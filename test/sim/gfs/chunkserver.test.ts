@@ -3,12 +3,13 @@
  * disks (patent ¶82–109 data path, ¶113 copy-on-write, ¶122–128 checksums; invariants C1–C10 in
  * src/actors/gfs/README.md).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { ChunkStore } from '../../../src/storage/chunk-store.js';
 import { simSeeds, withSeed } from '../../../src/testkit.js';
 import { chunkKey } from '../../../src/actors/gfs/chunkserver/chunkserver.js';
 import type { GfsResult } from '../../../src/actors/gfs/errors.js';
-import type { ChunkReport, ChunkserverMsg, ClusterStatus } from '../../../src/actors/gfs/protocol.js';
-import { bytes, equalBytes, gfsCell, KiB, MASTER, serverRef } from './chunkserver-cluster.js';
+import type { ChunkLocation, ChunkReport, ChunkserverMsg, ClusterStatus } from '../../../src/actors/gfs/protocol.js';
+import { bytes, equalBytes, gfsCell, KiB, SHADOW, serverRef, slowFsyncDisk } from './chunkserver-cluster.js';
 
 describe('data flow: pipelined pushes along the chain (¶94–97)', () => {
   it('each slice is forwarded along the client-chosen chain as it arrives, before the next slice reaches the first server (¶96–97)', async () => {
@@ -48,6 +49,22 @@ describe('data flow: pipelined pushes along the chain (¶94–97)', () => {
     const w = await c.sim.result(c.ask<GfsResult<unknown>>(l.primary.ref, { type: 'gfs.chunkserver.write', handle: l.handle, version: l.version, offset: 0, pushId, lengthBytes: data.length, secondaries: l.secondaries } satisfies ChunkserverMsg));
     expect(w.ok).toBe(true);
     for (const r of chain) expect(equalBytes(await c.sim.result(c.chunkBytes(r.ref, l.handle, l.version)), data)).toBe(true);
+  });
+
+  it('a push through a dead server fails back to the client, naming it, before the client stops waiting (¶95, C5)', async () => {
+    const c = gfsCell({ seed: 23 });
+    await c.start();
+    await c.sim.result(c.must({ type: 'gfs.master.create', path: '/f' }));
+    const l = await c.sim.result(c.lease('/f', 0));
+    const chain = [l.primary, l.secondaries[0]!, l.secondaries[1]!];
+    c.crash(chain[2]!.server);
+    await c.sim.run({ forMs: 100 });
+    const rpcTimeoutMs = c.config.rpcTimeoutMs ?? 1_000;
+    const t0 = c.sim.now;
+    const r = await c.sim.result(c.ask<GfsResult<null>>(chain[0]!.ref, { type: 'gfs.chunkserver.pushData', pushId: 'p', slice: 0, slices: 1, data: bytes(100, 1), chain: chain.slice(1) } satisfies ChunkserverMsg, 0, rpcTimeoutMs));
+    expect(r).toMatchObject({ ok: false, error: { code: 'chunkserver_failed' } });
+    expect(!r.ok && r.error.message).toContain(chain[2]!.server);
+    expect(c.sim.now - t0).toBeLessThan(rpcTimeoutMs);
   });
 
   it('the push buffer is bounded (busy when full) and ages pushes out (¶94, C5)', async () => {
@@ -247,6 +264,36 @@ describe('record append (¶101–108)', () => {
   });
 });
 
+describe('durability (C10)', () => {
+  it('a burst of concurrent appends shares syncs (group commit), and every acknowledged record survives a power cut of all replicas', async () => {
+    // fsync takes 5 ms here, as on a real disk: appends arriving meanwhile wait for the next one together.
+    const c = gfsCell({ seed: 45, clients: 2, wrapDisk: (current, sim) => slowFsyncDisk(sim, current, 5) });
+    await c.start();
+    await c.sim.result(c.must({ type: 'gfs.master.create', path: '/q' }));
+    await c.sim.result(c.append('/q', 0, bytes(10, 0)));
+    const sync = vi.spyOn(ChunkStore.prototype, 'sync');
+    try {
+      const records = Array.from({ length: 24 }, (_, i) => bytes(500 + i, 4500 + i));
+      const replies = await c.sim.result(Promise.all(records.map((r, i) => c.append('/q', 0, r, i % 2))));
+      const offsets = replies.map(({ reply }) => (reply.ok && 'offset' in reply.value ? reply.value.offset : -1));
+      expect(offsets.every((o) => o >= 0)).toBe(true);
+      // 24 appends × 3 replicas would be 72 syncs one by one; sharing makes it at least 2× fewer.
+      expect(sync.mock.calls.length).toBeLessThan(36);
+      for (const id of c.servers) c.crash(id);
+      await c.sim.run({ forMs: 100 });
+      for (const id of c.servers) c.sim.restart(id);
+      await c.sim.run({ forMs: 2_000 });
+      const l = await c.sim.result(c.lease('/q', 0));
+      for (const r of [l.primary, ...l.secondaries]) {
+        const copy = await c.sim.result(c.chunkBytes(r.ref, l.handle, l.version));
+        offsets.forEach((o, i) => expect(equalBytes(copy.subarray(o, o + records[i]!.length), records[i]!)).toBe(true));
+      }
+    } finally {
+      sync.mockRestore();
+    }
+  });
+});
+
 describe('checksums: corruption is never returned and is reported (¶122–128)', () => {
   it('a read of a corrupted block returns corrupt_replica, never the bytes; the master drops the replica and re-replication restores the goal (¶124)', async () => {
     const c = gfsCell({ seed: 51, servers: 4, racks: 2 });
@@ -352,6 +399,151 @@ describe('snapshot and re-replication (¶69, ¶113)', () => {
   });
 });
 
+describe('leases at the primary (¶89–90)', () => {
+  it('a primary that keeps mutating keeps its lease through heartbeat extensions, past the initial lease period (¶90)', async () => {
+    const c = gfsCell({ seed: 81 });
+    await c.start();
+    await c.sim.result(c.must({ type: 'gfs.master.create', path: '/f' }));
+    const first = await c.sim.result(c.write('/f', 0, 0, bytes(100, 0)));
+    expect(first.reply.ok).toBe(true);
+    const leaseMs = c.config.leaseDurationMs ?? 10_000;
+    for (let i = 1; i <= 12; i++) {
+      await c.sim.run({ forMs: 2_000 });
+      const { reply, lease } = await c.sim.result(c.write('/f', 0, i * 100, bytes(100, i)));
+      expect(reply.ok).toBe(true);
+      // Same primary, same version: no new lease was needed.
+      expect(lease.primary.server).toBe(first.lease.primary.server);
+      expect(lease.version).toBe(first.lease.version);
+    }
+    expect(c.sim.now).toBeGreaterThan(2 * leaseMs);
+  });
+
+  it('an idle primary lets its lease run out and then refuses mutations with lease_expired (¶90, ¶93)', async () => {
+    const c = gfsCell({ seed: 82 });
+    await c.start();
+    await c.sim.result(c.must({ type: 'gfs.master.create', path: '/f' }));
+    const { reply, lease: l } = await c.sim.result(c.write('/f', 0, 0, bytes(100, 0)));
+    expect(reply.ok).toBe(true);
+    await c.sim.run({ forMs: (c.config.leaseDurationMs ?? 10_000) + 1_000 });
+    const pushed = await c.sim.result(c.push([l.primary, ...l.secondaries], bytes(100, 1)));
+    if (!pushed.ok) throw new Error('push failed');
+    const late = await c.sim.result(c.ask(l.primary.ref, { type: 'gfs.chunkserver.write', handle: l.handle, version: l.version, offset: 0, pushId: pushed.value, lengthBytes: 100, secondaries: l.secondaries } satisfies ChunkserverMsg));
+    expect(late).toMatchObject({ ok: false, error: { code: 'lease_expired' } });
+  });
+});
+
+describe('lease revocation (¶90, ¶111)', () => {
+  it('revokeLease answers only after the mutations already under way have finished, and refuses new ones (¶90, ¶111, C9)', async () => {
+    const c = gfsCell({ seed: 86, wrapDisk: (current, sim) => slowFsyncDisk(sim, current, 100) });
+    await c.start();
+    await c.sim.result(c.must({ type: 'gfs.master.create', path: '/f' }));
+    const l = await c.sim.result(c.lease('/f', 0));
+    const pushed = await c.sim.result(c.push([l.primary, ...l.secondaries], bytes(1000, 1)));
+    if (!pushed.ok) throw new Error('push failed');
+    const order: string[] = [];
+    const write = c.ask<GfsResult<unknown>>(l.primary.ref, { type: 'gfs.chunkserver.write', handle: l.handle, version: l.version, offset: 0, pushId: pushed.value, lengthBytes: 1000, secondaries: l.secondaries } satisfies ChunkserverMsg).then((r) => (order.push('write'), r));
+    await c.sim.run({ until: () => c.sim.trace().some((t) => t.type === 'gfs.chunkserver.write') });
+    const revoke = c.ask<GfsResult<unknown>>(l.primary.ref, { type: 'gfs.chunkserver.revokeLease', handle: l.handle } satisfies ChunkserverMsg).then((r) => (order.push('revoke'), r));
+    const [w, r] = await c.sim.result(Promise.all([write, revoke]));
+    expect(w.ok && r.ok).toBe(true);
+    expect(order).toEqual(['write', 'revoke']);
+    const again = await c.sim.result(c.push([l.primary, ...l.secondaries], bytes(10, 2)));
+    if (!again.ok) throw new Error('push failed');
+    const refused = await c.sim.result(c.ask(l.primary.ref, { type: 'gfs.chunkserver.write', handle: l.handle, version: l.version, offset: 0, pushId: again.value, lengthBytes: 10, secondaries: l.secondaries } satisfies ChunkserverMsg));
+    expect(refused).toMatchObject({ ok: false, error: { code: 'lease_expired' } });
+  });
+});
+
+describe('clone sources never propagate corruption (¶124)', () => {
+  it('a clone from a replica with a corrupt block fails and leaves no copy on the target', async () => {
+    const c = gfsCell({ seed: 83, servers: 4, racks: 2 });
+    await c.start();
+    await c.sim.result(c.must({ type: 'gfs.master.create', path: '/f' }));
+    const { reply, lease: l } = await c.sim.result(c.write('/f', 0, 0, bytes(150 * KiB, 1)));
+    expect(reply.ok).toBe(true);
+    const source = l.secondaries[0]!;
+    c.disks.get(source.server)!.flipBit(`chunks/${chunkKey(l.handle)}.chunk`, (130 * KiB) * 8);
+    const target = c.servers.find((s) => ![l.primary.server, ...l.secondaries.map((x) => x.server)].includes(s))!;
+    const r = await c.sim.result(c.ask<GfsResult<unknown>>(serverRef(target), { type: 'gfs.chunkserver.clone', handle: l.handle, version: l.version, source, bandwidthBytesPerSecMax: 10 * 1024 * KiB } satisfies ChunkserverMsg));
+    expect(r).toMatchObject({ ok: false, error: { code: 'chunkserver_failed' } });
+    expect(!r.ok && r.error.message).toContain('corrupt_replica');
+    const report = await c.sim.result(c.ask<GfsResult<{ chunks: ChunkReport[] }>>(serverRef(target), { type: 'gfs.chunkserver.report' }));
+    expect(report.ok && report.value.chunks.map((ch) => ch.handle)).not.toContain(l.handle);
+  });
+});
+
+describe('record append under failures (¶100, ¶106)', () => {
+  it.each(simSeeds([91, 92, 93]))('seed %i: with chunkservers crashing and restarting, every acknowledged record is at its offset on every replica the master lists (¶106)', async (seed) => {
+    await withSeed(seed, async () => {
+      // Three servers and no re-replication: a replica comes back only by restarting (see README, limits).
+      const c = gfsCell({ seed, servers: 3, clients: 2, config: { clonesInFlightMax: 0, rebalanceMovesPerPassMax: 0 } });
+      await c.start();
+      await c.sim.result(c.must({ type: 'gfs.master.create', path: '/q' }));
+      const rnd = c.sim.random.fork('faults');
+      const hint = { index: 0 };
+      const acked: Array<{ index: number; offset: number; record: Uint8Array }> = [];
+      const producer = async (client: number): Promise<void> => {
+        const pace = c.sim.random.fork(`pace-${client}`);
+        for (let i = 0; i < 16; i++) {
+          await c.sleep(pace.int(3_000));
+          const record = bytes(1 + ((i * 7717 + client * 31) % (40 * KiB)), seed * 1000 + client * 100 + i);
+          const at = await c.appendWithRetries('/q', record, hint, client);
+          if (at !== undefined) acked.push({ ...at, record });
+        }
+      };
+      const faults = async (): Promise<void> => {
+        for (let k = 0; k < 4; k++) {
+          await c.sleep(1_000 + rnd.int(4_000));
+          const victim = c.servers[rnd.int(c.servers.length)]!;
+          c.crash(victim);
+          await c.sleep(500 + rnd.int(12_000));
+          c.sim.restart(victim);
+        }
+      };
+      await c.sim.result(Promise.all([producer(0), producer(1), faults()]));
+      expect(acked.length).toBeGreaterThan(0);
+      await c.sim.run({ forMs: 3_000 });
+      for (const a of acked) {
+        const loc = await c.sim.result(c.locations('/q', a.index));
+        expect(loc.replicas.length).toBeGreaterThan(0);
+        for (const r of loc.replicas) {
+          const got = await c.sim.result(c.read(r.ref, loc.handle, loc.version, a.offset, a.record.length));
+          expect(got.ok && equalBytes(got.value.data, a.record), `record at ${a.index}:${a.offset} on ${r.server}`).toBe(true);
+        }
+      }
+    });
+  });
+});
+
+describe('heartbeats (¶45, ¶121)', () => {
+  it('chunkservers heartbeat the shadow master too, which learns chunk locations from their reports (¶121)', async () => {
+    const c = gfsCell({ seed: 84, shadow: true });
+    await c.start();
+    await c.sim.result(c.must({ type: 'gfs.master.create', path: '/f' }));
+    const { reply, lease: l } = await c.sim.result(c.write('/f', 0, 0, bytes(1000, 1)));
+    expect(reply.ok).toBe(true);
+    await c.sim.run({ forMs: (c.config.shadowReportIntervalMs ?? 1_000) * 2 + 1_000 });
+    const r = await c.sim.result(c.ask<GfsResult<ChunkLocation[]>>(SHADOW, { type: 'gfs.master.getChunkLocations', path: '/f', index: 0, count: 1 }));
+    expect(r.ok).toBe(true);
+    expect(r.ok && r.value[0]!.replicas.map((x) => x.server).sort()).toEqual([l.primary, ...l.secondaries].map((x) => x.server).sort());
+  });
+
+  it('after a master restart, chunkservers send full reports and the master relearns every location (¶45)', async () => {
+    const c = gfsCell({ seed: 85 });
+    await c.start();
+    await c.sim.result(c.must({ type: 'gfs.master.create', path: '/f' }));
+    const { reply, lease: l } = await c.sim.result(c.write('/f', 0, 0, bytes(1000, 1)));
+    expect(reply.ok).toBe(true);
+    c.sim.crash('master');
+    await c.sim.run({ forMs: 1_000 });
+    c.sim.restart('master');
+    await c.sim.run({ forMs: 3_000 });
+    const loc = await c.sim.result(c.locations('/f', 0));
+    expect(loc.replicas.map((x) => x.server).sort()).toEqual([l.primary, ...l.secondaries].map((x) => x.server).sort());
+    expect(loc.lengthBytes).toBe(1000);
+  });
+});
+
 describe('restarts', () => {
   it('a chunkserver recovers its chunks and versions from disk after a power cut, and reports them to the master (¶45)', async () => {
     const c = gfsCell({ seed: 71 });
@@ -368,6 +560,5 @@ describe('restarts', () => {
     expect(equalBytes(await c.sim.result(c.chunkBytes(serverRef(s), l.handle, l.version)), data)).toBe(true);
     const loc = await c.sim.result(c.locations('/f', 0));
     expect(loc.replicas.map((x) => x.server)).toContain(s);
-    expect(MASTER.node).toBe('master');
   });
 });

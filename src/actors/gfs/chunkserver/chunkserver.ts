@@ -25,7 +25,9 @@ import { PushBuffer } from './push-buffer.js';
  *   assigns a serial, sends it to the secondaries and applies it locally inside the lane, so serial
  *   order, send order and local apply order agree (C2, C3);
  * - secondaries order mutations by serial in a `MutationOrder` per chunk before entering the lane;
- * - chunks being cloned or copied are in `building` and invisible to reports, garbage and reads (C7).
+ * - chunks being cloned or copied are in `building` and invisible to reports, garbage and reads (C7);
+ * - a mutation is written inside the lane and synced outside it (`durable`): the mutations queued
+ *   behind it share the next sync (group commit), and nobody is answered before the sync (C10).
  * Every wait is bounded: asks carry timeouts derived from `rpcTimeoutMs`, the lanes wait only on the
  * disk (wrap it with `withIoTimeout` to bound that too) and on nothing else.
  */
@@ -55,6 +57,8 @@ export function chunkKey(handle: ChunkHandle): string {
 
 const keyPattern = /^[0-9a-f]{16}$/;
 const HANDLE_MAX = (1n << 64n) - 1n;
+/** Mutations that share one sync at most (group commit). */
+const SYNC_BATCH_MAX = 64;
 /** Longest push chain accepted (a chain names the replicas still to reach). */
 const CHAIN_MAX = 16;
 
@@ -98,7 +102,11 @@ class Chunkserver {
   private readonly push: PushBuffer;
   private readonly leases = new Map<string, Lease>();
   private readonly orders = new Map<string, MutationOrder<Pending>>();
-  private readonly lanes = new Map<string, Promise<void>>();
+  /** The last (version, serial) each chunk's order released to its lane: checks C3 on every release. */
+  private readonly released = new Map<string, { version: number; serial: number }>();
+  private readonly lanes = new Map<string, { tail: Promise<void>; depth: number }>();
+  /** Group commit per chunk: mutations written and waiting for the next sync (C10). */
+  private readonly syncs = new Map<string, { running: boolean; waiters: Array<(r: GfsResult<null>) => void> }>();
   /** Chunks being cloned or copied: not reported, not served, not garbage-collected (C7). */
   private readonly building = new Set<string>();
   private readonly heartbeats: HeartbeatState[];
@@ -277,11 +285,11 @@ class Chunkserver {
     if (this.store.has(key)) {
       const info = this.store.info(key);
       if (info.version === m.version && !info.corrupt) return ok({ version: info.version, lengthBytes: info.sizeBytes });
-      // A stale or corrupt copy of our own: replace it.
-      await this.dropChunk(key);
     }
     this.building.add(key);
     try {
+      // A stale or corrupt copy of our own is replaced.
+      if (this.store.has(key)) await this.dropChunk(key);
       // Built at version 0 (C7): if we crash midway, the report shows a stale replica and the master collects it.
       await this.store.create(key, 0);
       const started = this.ctx.clock.now();
@@ -363,6 +371,7 @@ class Chunkserver {
   /** Forgets a chunk: its lease, its held mutations (failed), its files. */
   private async dropChunk(key: string): Promise<void> {
     this.leases.delete(key);
+    this.released.delete(key);
     const order = this.orders.get(key);
     if (order !== undefined) {
       this.orders.delete(key);
@@ -525,6 +534,7 @@ class Chunkserver {
       // The lease may have been revoked, or the version bumped, while we waited for the lane.
       const again = this.checkPrimary(key, m.version, this.ctx.clock.now());
       if (again !== undefined) return again;
+      const current = this.leases.get(key) as Lease;
       let mutation: Mutation;
       if (m.type === 'gfs.chunkserver.write') {
         mutation = { kind: 'write', offset: m.offset, pushId: m.pushId, lengthBytes: m.lengthBytes };
@@ -533,16 +543,17 @@ class Chunkserver {
         // ¶103–104: a record that does not fit is not split; the chunk is padded everywhere instead (C6).
         mutation = end + m.lengthBytes > size ? { kind: 'pad', toBytes: size } : { kind: 'append', offset: end, pushId: m.pushId, lengthBytes: m.lengthBytes };
       }
-      const serial = lease.nextSerial++;
+      const serial = current.nextSerial++;
       // Sent in serial order, inside the lane (C3); the secondaries' answers are awaited outside it.
       const acks = secondaries.map((s) => this.askSecondary(s, { type: 'gfs.chunkserver.applyMutation', handle: m.handle, version: m.version, serial, mutation }));
-      const local = await this.applyLocal(key, m.version, mutation, data);
-      return ok({ serial, mutation, acks, local });
+      const written = await this.writeMutation(key, m.version, mutation, data);
+      return ok({ serial, mutation, acks, written });
     });
     const work = started.then(async (s) => {
       if (!s.ok) return s;
-      const { serial, mutation, acks, local } = s.value;
-      const answers = await Promise.all(acks);
+      const { serial, mutation, acks, written } = s.value;
+      // Synced outside the lane, so the mutations queued behind this one share the sync (group commit).
+      const [local, answers] = await Promise.all([written.ok ? this.durable(key) : Promise.resolve(written), Promise.all(acks)]);
       const failed: string[] = [];
       if (!local.ok) failed.push(`${this.opts.id} (primary): ${local.error.code}: ${local.error.message}`);
       answers.forEach((a, i) => {
@@ -608,7 +619,14 @@ class Chunkserver {
   private settle(key: string, out: { ready: readonly Pending[]; failed: ReadonlyArray<{ item: Pending; message: string }> }): void {
     for (const f of out.failed) f.item.resolve(fail('chunkserver_failed', `${this.opts.id}: ${f.message}`));
     for (const p of out.ready) {
-      void this.exclusive(key, () => this.applySecondary(key, p.m)).then(p.resolve, (err: unknown) => p.resolve(this.storageFailure(err, key)));
+      const last = this.released.get(key);
+      if (last !== undefined && !(p.m.version > last.version || (p.m.version === last.version && p.m.serial > last.serial))) {
+        throw new Error(`C3: chunk ${key} released mutation ${p.m.version}/${p.m.serial} after ${last.version}/${last.serial}`);
+      }
+      this.released.set(key, { version: p.m.version, serial: p.m.serial });
+      void this.exclusive(key, () => this.applySecondary(key, p.m))
+        .then((r) => (r.ok ? this.durable(key) : r))
+        .then(p.resolve, (err: unknown) => p.resolve(this.storageFailure(err, key)));
     }
   }
 
@@ -633,11 +651,11 @@ class Chunkserver {
       if (!taken.ok) return fail(taken.reason === 'length' ? 'invalid_request' : 'data_not_found', `${this.opts.id}: ${taken.message}`);
       data = taken.data;
     }
-    return this.applyLocal(key, m.version, m.mutation, data);
+    return this.writeMutation(key, m.version, m.mutation, data);
   }
 
-  /** Applies one mutation to this replica and syncs it (C10). Call inside the chunk's lane. */
-  private async applyLocal(key: string, version: number, mutation: Mutation, data: Uint8Array | undefined): Promise<GfsResult<null>> {
+  /** Applies one mutation to this replica (visible, not yet durable: see `durable`). Call inside the chunk's lane. */
+  private async writeMutation(key: string, version: number, mutation: Mutation, data: Uint8Array | undefined): Promise<GfsResult<null>> {
     try {
       switch (mutation.kind) {
         case 'write':
@@ -660,11 +678,48 @@ class Chunkserver {
           return fail('invalid_request', `unknown mutation ${describe(never)}`);
         }
       }
-      await this.store.sync(key);
       return ok(null);
     } catch (err) {
       return this.storageFailure(err, key);
     }
+  }
+
+  /**
+   * Resolves when every mutation written to `key` so far is durable (C10). Group commit: while a
+   * sync runs, or while mutations are still queued in the chunk's lane, callers wait together for
+   * the next sync, so a burst of appends costs one sync instead of one each.
+   */
+  private durable(key: string): Promise<GfsResult<null>> {
+    return new Promise((resolve) => {
+      let st = this.syncs.get(key);
+      if (st === undefined) {
+        st = { running: false, waiters: [] };
+        this.syncs.set(key, st);
+      }
+      st.waiters.push(resolve);
+      if (!st.running && ((this.lanes.get(key)?.depth ?? 0) === 0 || st.waiters.length >= SYNC_BATCH_MAX)) this.runSync(key);
+    });
+  }
+
+  private runSync(key: string): void {
+    const st = this.syncs.get(key);
+    if (st === undefined || st.running || st.waiters.length === 0) return;
+    const batch = st.waiters.splice(0);
+    st.running = true;
+    const done = (r: GfsResult<null>): void => {
+      for (const w of batch) w(r);
+      st.running = false;
+      if (st.waiters.length > 0) this.runSync(key);
+      else if (this.syncs.get(key) === st) this.syncs.delete(key);
+    };
+    if (!this.store.has(key)) {
+      done(fail('chunk_not_found', `chunk ${key} was deleted before its mutations were synced`));
+      return;
+    }
+    this.store.sync(key).then(
+      () => done(ok(null)),
+      (err: unknown) => done(isStorageError(err) ? this.storageFailure(err, key) : fail('io_error', errorText(err))),
+    );
   }
 
   /** A verified read (¶124, C1): never returns bytes of a block whose checksum fails. */
@@ -687,15 +742,25 @@ class Chunkserver {
 
   /** Runs `fn` after every earlier `exclusive` call for the same chunk has finished (a per-chunk lane). */
   private exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.lanes.get(key) ?? Promise.resolve();
-    const run = prev.then(fn);
-    const tail = run.then(
+    let lane = this.lanes.get(key);
+    if (lane === undefined) {
+      lane = { tail: Promise.resolve(), depth: 0 };
+      this.lanes.set(key, lane);
+    }
+    const l = lane;
+    l.depth++;
+    const run = l.tail.then(fn);
+    l.tail = run.then(
       () => undefined,
       () => undefined,
     );
-    this.lanes.set(key, tail);
-    void tail.then(() => {
-      if (this.lanes.get(key) === tail) this.lanes.delete(key);
+    void l.tail.then(() => {
+      l.depth--;
+      if (l.depth === 0) {
+        if (this.lanes.get(key) === l) this.lanes.delete(key);
+        // The lane drained: mutations waiting for durability get their (shared) sync now.
+        this.runSync(key);
+      }
     });
     return run;
   }
@@ -769,7 +834,7 @@ function malformed(m: ChunkserverMsg): string | undefined {
     case 'gfs.chunkserver.setVersion':
       return !isHandle(m.handle) ? bad('handle') : !isCount(m.version) ? bad('version') : undefined;
     case 'gfs.chunkserver.grantLease':
-      return !isHandle(m.handle) ? bad('handle') : !isCount(m.version) ? bad('version') : typeof m.expiresAt !== 'number' ? bad('expiresAt') : !Array.isArray(m.secondaries) ? bad('secondaries') : undefined;
+      return !isHandle(m.handle) ? bad('handle') : !isCount(m.version) ? bad('version') : typeof m.expiresAt !== 'number' ? bad('expiresAt') : !Array.isArray(m.secondaries) || m.secondaries.length > CHAIN_MAX || !m.secondaries.every(isAddr) ? bad('secondaries') : undefined;
     case 'gfs.chunkserver.revokeLease':
       return !isHandle(m.handle) ? bad('handle') : undefined;
     case 'gfs.chunkserver.clone':
@@ -797,7 +862,10 @@ function malformed(m: ChunkserverMsg): string | undefined {
     }
     case 'gfs.chunkserver.read':
       return !isHandle(m.handle) ? bad('handle') : !isCount(m.version) ? bad('version') : !isCount(m.offset) || !isCount(m.lengthBytes) ? bad('range') : undefined;
-    default:
-      return undefined; // unknown types reach the exhaustiveness check in receive
+    default: {
+      // Unknown types are answered by the exhaustiveness check in `receive`.
+      const _unknown: never = m;
+      return undefined;
+    }
   }
 }

@@ -451,6 +451,11 @@ export class GfsClient {
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => void this.o.timers.after(ms, resolve));
   }
+
+  /** Runs `fn` after `ms` on the client's timers. */
+  after(ms: number, fn: () => void): void {
+    this.o.timers.after(ms, fn);
+  }
 }
 
 /**
@@ -483,6 +488,7 @@ export class RecordReader {
     readonly path: string,
   ) {}
 
+  /** Every record now in the file, in file order. */
   async *records(): AsyncGenerator<{ readonly writer: bigint; readonly seq: bigint; readonly data: Uint8Array; readonly offset: number }> {
     const info = await this.client.stat(this.path);
     const chunkBytes = this.client.cfg.chunkSizeBytes;
@@ -493,6 +499,39 @@ export class RecordReader {
       for (const r of records) {
         if (this.seen.firstTime(r)) yield { writer: r.writer, seq: r.seq, data: r.data, offset: start + r.offset };
       }
+    }
+  }
+
+  /**
+   * Follows the file as producers append (a queue consumer): yields each record once as it
+   * becomes readable, polling every `pollMs`, until `signal` aborts. A frame still being written
+   * at the end of a chunk is picked up on a later poll.
+   */
+  async *follow(options: { pollMs?: number; signal?: AbortSignal } = {}): AsyncGenerator<{ readonly writer: bigint; readonly seq: bigint; readonly data: Uint8Array; readonly offset: number }> {
+    const chunkBytes = this.client.cfg.chunkSizeBytes;
+    let index = 0;
+    let at = 0; // where parsing resumes within chunk `index`
+    while (options.signal?.aborted !== true) {
+      const chunks = (await this.client.stat(this.path)).chunks ?? 0;
+      let progressed = false;
+      while (index < chunks) {
+        const start = index * chunkBytes;
+        const bytes = await this.client.read(this.path, start + at, chunkBytes - at);
+        const { records, consumed } = parseRecords(bytes, Math.floor(chunkBytes / 4), this.stats);
+        for (const r of records) {
+          if (this.seen.firstTime(r)) yield { writer: r.writer, seq: r.seq, data: r.data, offset: start + at + r.offset };
+        }
+        if (consumed > 0) progressed = true;
+        // A later chunk exists: this one is complete (padded or full); move on.
+        if (index < chunks - 1) {
+          index++;
+          at = 0;
+          continue;
+        }
+        at += consumed;
+        break;
+      }
+      if (!progressed) await new Promise<void>((resolve) => this.client.after(options.pollMs ?? 200, resolve));
     }
   }
 }

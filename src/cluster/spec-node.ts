@@ -1,0 +1,51 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../runtime/log.js';
+import { TroupeNode } from '../runtime/node/troupe-node.js';
+import type { GfsConfig } from '../actors/gfs/config.js';
+import { ADMIN_ACTOR, adminActor } from './admin.js';
+import { dataDirOf, layoutOf, SpecError, type ClusterSpec } from './spec.js';
+import { chunkserverDir, startChunkservers, startMasterRoles, type ChunkserverPlan } from './start-roles.js';
+
+/**
+ * One host of a multi-host cluster (`troupe node --config FILE --name NAME`): a Troupe node that
+ * listens where the spec says, knows every other node's address, and runs the roles the spec
+ * gives it. Chunkservers run on worker threads, each on its own directory.
+ */
+export interface SpecNode {
+  readonly node: TroupeNode;
+  readonly dataDir: string;
+  readonly roles: readonly string[];
+  readonly chunkservers: readonly string[];
+  close(): Promise<void>;
+}
+
+export async function startSpecNode(spec: ClusterSpec, name: string, options: { secret: string; logger?: Logger; config?: Partial<GfsConfig> }): Promise<SpecNode> {
+  const me = spec.nodes[name];
+  if (me === undefined) throw new SpecError(`no node "${name}" in the cluster spec (it names ${Object.keys(spec.nodes).join(', ')})`);
+  const peers = Object.fromEntries(Object.entries(spec.nodes).filter(([n]) => n !== name).map(([n, s]) => [n, { host: s.host, port: s.port }]));
+  const count = me.roles.includes('chunkserver') ? (me.chunkservers ?? 1) : 0;
+  const workers = count === 0 ? 0 : Math.max(1, Math.min(me.workers ?? 2, count));
+  const dataDir = dataDirOf(spec, name);
+  mkdirSync(dataDir, { recursive: true });
+  const afterRestart = existsSync(join(dataDir, 'master'));
+  const config: Partial<GfsConfig> = { ...options.config, ...(spec.chunkSizeBytes === undefined ? {} : { chunkSizeBytes: spec.chunkSizeBytes }) };
+  const node = await TroupeNode.start({
+    node: name,
+    workers,
+    tcp: { cluster: spec.cluster, secret: options.secret, listen: { host: me.listenHost ?? me.host, port: me.port }, peers },
+    ...(options.logger === undefined ? {} : { system: { logger: options.logger } }),
+  });
+  try {
+    const layout = layoutOf(spec);
+    const masterRoles = new Set(me.roles.filter((r): r is 'master' | 'master-replica' | 'shadow-master' => r !== 'chunkserver'));
+    startMasterRoles(node.system, { node: name, dataDir, roles: masterRoles }, layout, config, afterRestart);
+    const plans: ChunkserverPlan[] = Array.from({ length: count }, (_, i) => ({ id: `${name}-cs${i}`, rack: me.rack ?? name, host: me.host, dir: chunkserverDir(dataDir, `cs${i}`), worker: i % Math.max(1, workers) }));
+    const managed = await startChunkservers(node, plans, layout, config);
+    node.system.spawn(adminActor(node, managed), { name: ADMIN_ACTOR, reentrant: true });
+    return { node, dataDir, roles: me.roles, chunkservers: plans.map((p) => p.id), close: () => node.close() };
+  } catch (err) {
+    await node.close();
+    throw err;
+  }
+}
