@@ -26,14 +26,15 @@ export type { Dispatcher, Runnable } from './runtime/dispatcher.js';
 export type { EnqueueResult, MailboxStats, OverflowPolicy } from './mailbox/mailbox.js';
 
 // Placement and transports: worker threads and hosts (src/runtime/transport/README.md).
-export { TroupeNode } from './runtime/node/troupe-node.js';
-export type { LocalPlacement, Placement, SpawnAt, TroupeNodeOptions } from './runtime/node/troupe-node.js';
+export { PLACEMENT_ACTOR, TroupeNode } from './runtime/node/troupe-node.js';
+export type { LocalPlacement, Placement, PlacementRequest, SpawnAt, TroupeNodeOptions } from './runtime/node/troupe-node.js';
 export { WorkerPool } from './runtime/node/worker-pool.js';
 export type { WorkerPlacement, WorkerPoolOptions } from './runtime/node/worker-pool.js';
 export type { BehaviorSpec } from './runtime/node/worker-protocol.js';
 export { TcpTransport } from './runtime/node/tcp-transport.js';
 export type { PeerAddress, TcpTransportOptions, TransportLogEntry } from './runtime/node/tcp-transport.js';
-export { RoutingTransport } from './runtime/transport/router.js';
+export { hostOfNode, RoutingTransport } from './runtime/transport/router.js';
+export { transferOwnership } from './runtime/transport/ownership.js';
 export { CodecError, MessageDecoder, MessageEncoder } from './runtime/transport/codec.js';
 export type { CodecLimits, EncodedMessage } from './runtime/transport/codec.js';
 
