@@ -44,6 +44,13 @@ export interface GfsClientOptions {
   readonly sliceBytes?: number;
   readonly slicesInFlightMax?: number;
   /**
+   * How a write's data reaches the replicas: `chain` (the paper's pipeline, ¶95–97: the client
+   * sends each slice once, to the nearest replica, which forwards it along the chain) or `star`
+   * (the client sends every slice to each replica itself — the baseline the chain is measured
+   * against in the `gfs-data` bench). Default `chain`.
+   */
+  readonly pushTopology?: 'chain' | 'star';
+  /**
    * How long a write or append may wait for the master to be able to grant a lease (after a
    * master restart it grants none for a lease period, invariant M6). Default: lease + 10 s.
    */
@@ -336,27 +343,34 @@ export class GfsClient {
 
   /**
    * Pushes data to every replica (¶94–97): slices go to the nearest replica, which forwards each
-   * one along the chain as it arrives; up to `slicesInFlightMax` slices are in flight at once.
+   * one along the chain as it arrives; up to `slicesInFlightMax` slices are in flight at once
+   * (per replica in a star push).
    */
   private async push(replicas: readonly ReplicaAddr[], data: Uint8Array): Promise<{ ok: true; value: string } | { ok: false; error: string }> {
     const chain = this.chainOrder(replicas);
-    const head = chain[0];
-    if (head === undefined) return { ok: false, error: 'no replica to push to' };
+    if (chain.length === 0) return { ok: false, error: 'no replica to push to' };
     const pushId = `${this.o.clientId}:${++this.pushSeq}`;
     const slices = Math.max(1, Math.ceil(data.length / this.sliceBytes));
-    let next = 0;
     let error: string | undefined;
-    const sender = async (): Promise<void> => {
-      while (next < slices && error === undefined) {
-        const slice = next++;
-        const part = data.subarray(slice * this.sliceBytes, Math.min(data.length, (slice + 1) * this.sliceBytes));
-        const r = await this.o
-          .ask<GfsResult<unknown>>(head.ref as ActorRef<never>, { type: 'gfs.chunkserver.pushData', pushId, slice, slices, data: part, chain: chain.slice(1) } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
-          .catch((e: unknown) => failure<GfsResult<unknown>>(e));
-        if (!r.ok) error = `push to ${head.server}: ${r.error.code}: ${r.error.message}`;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.slicesInFlight, slices) }, sender));
+    // One stream of slices per target: the chain's head (which forwards to the rest), or, in a
+    // star, every replica with an empty chain of its own.
+    const streams = this.o.pushTopology === 'star' ? chain.map((r) => ({ head: r, rest: [] as ReplicaAddr[] })) : [{ head: chain[0] as ReplicaAddr, rest: chain.slice(1) }];
+    await Promise.all(
+      streams.map(async ({ head, rest }) => {
+        let next = 0;
+        const sender = async (): Promise<void> => {
+          while (next < slices && error === undefined) {
+            const slice = next++;
+            const part = data.subarray(slice * this.sliceBytes, Math.min(data.length, (slice + 1) * this.sliceBytes));
+            const r = await this.o
+              .ask<GfsResult<unknown>>(head.ref as ActorRef<never>, { type: 'gfs.chunkserver.pushData', pushId, slice, slices, data: part, chain: rest } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
+              .catch((e: unknown) => failure<GfsResult<unknown>>(e));
+            if (!r.ok) error = `push to ${head.server}: ${r.error.code}: ${r.error.message}`;
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(this.slicesInFlight, slices) }, sender));
+      }),
+    );
     return error === undefined ? { ok: true, value: pushId } : { ok: false, error };
   }
 
