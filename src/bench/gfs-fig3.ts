@@ -106,6 +106,10 @@ export function fig3Testbed(o: Fig3Options): Fig3Testbed {
         host: `host-${name}`,
         rack: 'clients',
         config,
+        // Pipelining in 64 KiB slices, like the paper's pipelined TCP transfers (§3.2): with the
+        // default 1 MiB slices a 1 MB write would cross each hop of the chain whole, one after another.
+        sliceBytes: 64 * 1024,
+        slicesInFlightMax: 16,
       }),
     );
   }

@@ -361,7 +361,11 @@ export class GfsClient {
         const sender = async (): Promise<void> => {
           while (next < slices && error === undefined) {
             const slice = next++;
-            const part = data.subarray(slice * this.sliceBytes, Math.min(data.length, (slice + 1) * this.sliceBytes));
+            const view = data.subarray(slice * this.sliceBytes, Math.min(data.length, (slice + 1) * this.sliceBytes));
+            // A view of a whole buffer crosses a thread boundary by transfer, which detaches it
+            // (port-transport.ts): copy it, so the caller's data survives for a retry, the other
+            // replicas of a star push, and the caller itself.
+            const part = view.byteLength === view.buffer.byteLength ? view.slice() : view;
             const r = await this.o
               .ask<GfsResult<unknown>>(head.ref as ActorRef<never>, { type: 'gfs.chunkserver.pushData', pushId, slice, slices, data: part, chain: rest } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
               .catch((e: unknown) => failure<GfsResult<unknown>>(e));
