@@ -36,6 +36,8 @@ export interface Fig3Options {
   readonly servers?: number;
   readonly seed?: number;
   readonly chunkSizeBytes?: number;
+  /** The clients' push (default chain, the paper's). */
+  readonly pushTopology?: 'chain' | 'star';
 }
 
 export interface Fig3Testbed {
@@ -110,6 +112,7 @@ export function fig3Testbed(o: Fig3Options): Fig3Testbed {
         // default 1 MiB slices a 1 MB write would cross each hop of the chain whole, one after another.
         sliceBytes: 64 * 1024,
         slicesInFlightMax: 16,
+        ...(o.pushTopology === undefined ? {} : { pushTopology: o.pushTopology }),
       }),
     );
   }
@@ -211,11 +214,12 @@ export interface WriteWorkload {
   readonly bytesPerClient?: number;
   readonly writeBytes?: number;
   readonly seed?: number;
+  readonly pushTopology?: 'chain' | 'star';
 }
 
 /** Writes: every client writes `bytesPerClient` to a new file of its own in `writeBytes` writes. */
 export async function fig3Write(o: WriteWorkload): Promise<Fig3Result> {
-  const tb = fig3Testbed({ clients: o.clients, ...(o.seed === undefined ? {} : { seed: o.seed }) });
+  const tb = fig3Testbed({ clients: o.clients, ...(o.seed === undefined ? {} : { seed: o.seed }), ...(o.pushTopology === undefined ? {} : { pushTopology: o.pushTopology }) });
   const total = o.bytesPerClient ?? 32 * MIB;
   const size = o.writeBytes ?? MIB;
   await tb.run((tb.clients[0] as GfsClient).mkdirs('/w'));
@@ -237,11 +241,12 @@ export interface AppendWorkload {
   readonly appendsPerClient?: number;
   readonly recordBytes?: number;
   readonly seed?: number;
+  readonly chunkSizeBytes?: number;
 }
 
 /** Record appends: every client appends `appendsPerClient` records to one shared file. */
 export async function fig3Append(o: AppendWorkload): Promise<Fig3Result> {
-  const tb = fig3Testbed({ clients: o.clients, ...(o.seed === undefined ? {} : { seed: o.seed }) });
+  const tb = fig3Testbed({ clients: o.clients, ...(o.seed === undefined ? {} : { seed: o.seed }), ...(o.chunkSizeBytes === undefined ? {} : { chunkSizeBytes: o.chunkSizeBytes }) });
   const appends = o.appendsPerClient ?? 8;
   const size = o.recordBytes ?? MIB;
   await tb.run((tb.clients[0] as GfsClient).mkdirs('/a'));
