@@ -66,6 +66,18 @@ describe('GfsClient: namespace, reads and writes', () => {
     expect(elapsed.star).toBeGreaterThan(2.5 * (elapsed.chain ?? 0));
   });
 
+  it('equally near replicas are spread over clients and chunks, not always the first by name', () => {
+    const c = realCluster({ seed: 5 });
+    const far = (server: string) => ({ server, ref: { node: server, id: 'chunkserver' }, rack: 'elsewhere', host: `host-${server}` });
+    const replicas = [far('cs1'), far('cs2'), far('cs3')];
+    const first = new Set<string>();
+    for (let k = 0; k < 8; k++) {
+      const client = c.client() as unknown as { nearestFirst(r: typeof replicas, handle: bigint): typeof replicas };
+      for (let h = 1n; h <= 4n; h++) first.add(client.nearestFirst(replicas, h)[0]?.server ?? '');
+    }
+    expect(first.size).toBe(3);
+  });
+
   it('reads go to the nearest replica and fall back to the others when it fails (¶87)', async () => {
     const c = realCluster({ seed: 3, servers: 6 });
     await c.sim.run({ forMs: 1_000 });

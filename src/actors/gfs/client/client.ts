@@ -195,7 +195,7 @@ export class GfsClient {
     let lastError = '';
     for (let attempt = 0; attempt <= this.retries; attempt++) {
       const loc = await this.location(path, index, attempt > 0);
-      for (const r of this.nearestFirst(loc.replicas)) {
+      for (const r of this.nearestFirst(loc.replicas, loc.handle)) {
         const reply = await this.o
           .ask<ReadReply>(r.ref as ActorRef<never>, { type: 'gfs.chunkserver.read', handle: loc.handle, version: loc.version, offset, lengthBytes: length } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
           .catch((e: unknown) => failure<ReadReply>(e));
@@ -378,9 +378,16 @@ export class GfsClient {
     return error === undefined ? { ok: true, value: pushId } : { ok: false, error };
   }
 
-  /** Replicas by network distance (same host, then same rack, then the rest; ¶87). */
-  private nearestFirst(replicas: readonly ReplicaAddr[]): ReplicaAddr[] {
-    return [...replicas].sort((a, b) => this.distance(a) - this.distance(b) || (a.server < b.server ? -1 : 1));
+  /**
+   * Replicas by network distance (same host, then same rack, then the rest; ¶87). Equally near
+   * replicas are ordered by a hash of this client and the chunk and server, not by name: by name,
+   * every client would read each chunk from the same replica, and the servers whose names sort
+   * first would serve most reads.
+   */
+  private nearestFirst(replicas: readonly ReplicaAddr[], handle: bigint): ReplicaAddr[] {
+    const salt = `${this.o.clientId}/${handle}/`;
+    const rank = new Map(replicas.map((r) => [r.server, fnv1a(salt + r.server)]));
+    return [...replicas].sort((a, b) => this.distance(a) - this.distance(b) || (rank.get(a.server) ?? 0) - (rank.get(b.server) ?? 0) || (a.server < b.server ? -1 : 1));
   }
 
   /** The push chain: from the client, always on to the closest replica not yet in the chain (¶95). */
@@ -488,6 +495,13 @@ export const recordOverheadBytes = RECORD_HEADER_BYTES;
 
 function key(path: string, index: number): string {
   return `${path}#${index}`;
+}
+
+/** FNV-1a, 32 bits: a cheap, stable spread of equally near replicas over clients. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }
 
 function hops(from: { host?: string; rack?: string }, to: ReplicaAddr): number {
