@@ -15,7 +15,7 @@ const rate = (r) =>
   r.bytes !== undefined
     ? `${r.bytes.toFixed(0)} bytes`
     : r.bytesPerSec !== undefined
-    ? r.bytesPerSec < 1e9
+    ? r.bytesPerSec < 1e8
       ? `${(r.bytesPerSec / 1e6).toFixed(1)} MB/s`
       : `${(r.bytesPerSec / 1e9).toFixed(2)} GB/s`
     : r.opsPerSec >= 1e6
