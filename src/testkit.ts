@@ -20,7 +20,7 @@ import type { ActorSystem } from './runtime/system.js';
 
 export { Simulation, SimulationError } from './runtime/sim/simulation.js';
 export type { NodeBoot, RunOptions, RunResult, SimNode, SimulationOptions, TraceEntry } from './runtime/sim/simulation.js';
-export type { LinkConfig } from './runtime/sim/network.js';
+export type { LinkConfig, NicConfig } from './runtime/sim/network.js';
 export { SimDisk } from './storage/sim/sim-disk.js';
 export type { SimDiskFaultRecord, SimDiskFaults, SimDiskOp, SimDiskOptions } from './storage/sim/sim-disk.js';
 export { CrashPointDisk } from './storage/sim/crash-point-disk.js';

@@ -21,12 +21,38 @@ export interface BenchCase {
    * timing `run`, its value is reported as `bytes`.
    */
   readonly measure?: () => Promise<number> | number;
+  /**
+   * For a rate not measured in wall time (e.g. virtual time in the simulator): called once
+   * instead of timing `run`; the rate is reported as bytesPerSec or opsPerSec by `unit`, with
+   * the extra fields beside it.
+   */
+  readonly rate?: () => Promise<RateMeasurement> | RateMeasurement;
   readonly teardown?: () => Promise<void> | void;
+}
+
+/** Fields a rate case may report beside its rate. */
+export interface RateFields {
+  /** The limit the rate is measured against (e.g. a network's), and rate / limit. */
+  readonly limitBytesPerSec?: number;
+  readonly limitFraction?: number;
+  /** A published figure for the same measurement, and its limit. */
+  readonly paperBytesPerSec?: number;
+  readonly paperLimitBytesPerSec?: number;
+  /** Virtual time of the measured phase, ms. */
+  readonly virtualMs?: number;
+  /** How the case was scaled down, in words. */
+  readonly scale?: string;
+}
+
+export interface RateMeasurement extends RateFields {
+  readonly perSec: number;
 }
 
 export interface RatioTarget {
   readonly name: string;
   readonly baseline: string;
+  /** Compare with this field of the baseline case instead of its rate (e.g. its network limit). */
+  readonly baselineField?: 'limitBytesPerSec';
   /** The ratio name/baseline must reach. */
   readonly atLeast: number;
 }
@@ -48,7 +74,7 @@ export interface BenchEnv {
   readonly date: string;
 }
 
-export interface BenchResult {
+export interface BenchResult extends RateFields {
   readonly suite: string;
   readonly name: string;
   readonly opsPerSec?: number;
@@ -97,6 +123,26 @@ export async function runSuite(suite: BenchSuite, log: (line: string) => void): 
       log(`${suite.name.padEnd(10)} ${c.name.padEnd(28)} ${`${bytes.toFixed(0)} bytes`.padStart(16)}`);
       continue;
     }
+    if (c.rate !== undefined) {
+      await c.setup?.();
+      const started = performance.now();
+      let m: RateMeasurement;
+      try {
+        m = await c.rate();
+      } finally {
+        await c.teardown?.();
+      }
+      const { perSec, ...fields } = m;
+      const result: BenchResult = { suite: suite.name, name: c.name, ...(c.unit === 'ops' ? { opsPerSec: perSec } : { bytesPerSec: perSec }), samples: 1, medianMs: performance.now() - started, rme: 0, ...fields };
+      results.push(result);
+      const mb = (x: number): string => `${(x / 1e6).toFixed(1)} MB/s`;
+      const beside =
+        m.limitBytesPerSec === undefined
+          ? ''
+          : `  = ${((m.limitFraction ?? perSec / m.limitBytesPerSec) * 100).toFixed(0)}% of ${mb(m.limitBytesPerSec)}${m.paperBytesPerSec === undefined ? '' : `; paper: ${mb(m.paperBytesPerSec)} of ${mb(m.paperLimitBytesPerSec ?? m.limitBytesPerSec)}`}`;
+      log(`${suite.name.padEnd(10)} ${c.name.padEnd(28)} ${(c.unit === 'bytes' ? mb(perSec) : formatRate(result)).padStart(16)}${beside}`);
+      continue;
+    }
     // One Bench per case so that each case's setup/teardown brackets only its own iterations.
     const bench = new Bench({ time: suite.timeMs ?? 1500, iterations: suite.iterations ?? 5, warmupIterations: 1, warmupTime: 0 });
     await c.setup?.();
@@ -130,9 +176,11 @@ export async function runSuite(suite: BenchSuite, log: (line: string) => void): 
     const a = results.find((r) => r.name === t.name);
     const b = results.find((r) => r.name === t.baseline);
     if (a === undefined || b === undefined) continue;
-    const ratio = rateOf(a) / rateOf(b);
+    const base = t.baselineField === undefined ? rateOf(b) : b[t.baselineField];
+    if (base === undefined) continue;
+    const ratio = rateOf(a) / base;
     ratios.push({ ...t, suite: suite.name, ratio, met: ratio >= t.atLeast });
-    log(`${suite.name.padEnd(10)} ${`${t.name} / ${t.baseline}`.padEnd(44)} ${ratio.toFixed(2)}x (target >= ${t.atLeast}x) ${ratio >= t.atLeast ? 'met' : 'NOT MET'}`);
+    log(`${suite.name.padEnd(10)} ${`${t.name} / ${t.baselineField === undefined ? t.baseline : `limit of ${t.baseline}`}`.padEnd(44)} ${ratio.toFixed(2)}x (target >= ${t.atLeast}x) ${ratio >= t.atLeast ? 'met' : 'NOT MET'}`);
   }
   return { results, ratios };
 }
@@ -142,7 +190,7 @@ export function rateOf(r: BenchResult): number {
 }
 
 export function formatRate(r: BenchResult): string {
-  if (r.bytesPerSec !== undefined) return `${(r.bytesPerSec / 1e9).toFixed(2)} GB/s`;
+  if (r.bytesPerSec !== undefined) return r.bytesPerSec < 1e8 ? `${(r.bytesPerSec / 1e6).toFixed(1)} MB/s` : `${(r.bytesPerSec / 1e9).toFixed(2)} GB/s`;
   const ops = r.opsPerSec ?? 0;
   return ops >= 1e6 ? `${(ops / 1e6).toFixed(2)} M ops/s` : `${(ops / 1e3).toFixed(1)} k ops/s`;
 }

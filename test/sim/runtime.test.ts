@@ -176,6 +176,42 @@ describe('failures are notified, never silent', () => {
     expect(arrivedAt).toBeLessThan(501);
   });
 
+  it('a NIC is shared by all of a node\'s links; a trunk by every pair across its switches; packets interleave', async () => {
+    const sim = new Simulation({ seed: 1, network: { latencyMinMs: 0, latencyMaxMs: 0 } });
+    const arrived = new Map<string, number>();
+    for (const n of ['b', 'c']) sim.addNode(n, (system) => void system.spawn<Uint8Array>(() => ({ receive: () => void arrived.set(n, sim.now) }), { name: 'sink' }));
+    const a = sim.addNode('a', () => {});
+    sim.network.setNic('a', { egressBytesPerSec: 1_000_000, ingressBytesPerSec: 1_000_000 });
+    // Two messages of 500 kB to two nodes share a's 1 MB/s egress: both take about a second, not half.
+    a.system.tell({ node: 'b', id: 'sink' }, new Uint8Array(500_000));
+    a.system.tell({ node: 'c', id: 'sink' }, new Uint8Array(500_000));
+    await sim.run();
+    expect(arrived.get('b')).toBeGreaterThanOrEqual(500);
+    expect(arrived.get('c')).toBeGreaterThanOrEqual(1_000);
+    expect(arrived.get('c')).toBeLessThan(1_001);
+
+    // Across a 1 MB/s trunk between fast NICs, one 1 MB message takes a second, and a second pair's
+    // message shares the trunk; a pair on one switch does not touch it.
+    const t = new Simulation({ seed: 1, network: { latencyMinMs: 0, latencyMaxMs: 0 } });
+    const got = new Map<string, number>();
+    for (const n of ['y1', 'y2', 'x2b']) t.addNode(n, (system) => void system.spawn<Uint8Array>(() => ({ receive: () => void got.set(n, t.now) }), { name: 'sink' }));
+    const x1 = t.addNode('x1', () => {});
+    const x2 = t.addNode('x2', () => {});
+    for (const n of ['x1', 'x2', 'x2b']) t.network.setNic(n, { egressBytesPerSec: 10_000_000, ingressBytesPerSec: 10_000_000, switch: 'X' });
+    for (const n of ['y1', 'y2']) t.network.setNic(n, { egressBytesPerSec: 10_000_000, ingressBytesPerSec: 10_000_000, switch: 'Y' });
+    t.network.setTrunk('X', 'Y', 1_000_000);
+    x1.system.tell({ node: 'y1', id: 'sink' }, new Uint8Array(1_000_000));
+    x2.system.tell({ node: 'y2', id: 'sink' }, new Uint8Array(1_000_000));
+    x2.system.tell({ node: 'x2b', id: 'sink' }, new Uint8Array(1_000_000));
+    await t.run();
+    // Packets of the two cross-trunk flows interleave, so both finish near 2 s (not 1 s and 2 s).
+    expect(got.get('y1')).toBeGreaterThan(1_900);
+    expect(got.get('y2')).toBeGreaterThan(1_900);
+    expect(got.get('y2')).toBeLessThan(2_200);
+    // x2 → x2b waits only for x2's egress (after its 1 MB to y2 at 10 MB/s): about 0.2 s.
+    expect(got.get('x2b')).toBeLessThan(300);
+  });
+
   it('clock skew is per node', async () => {
     const sim = new Simulation({ seed: 1 });
     const a = sim.addNode('a', () => {});

@@ -7,4 +7,5 @@ export const suites: Record<string, () => Promise<BenchSuite>> = {
   storage: async () => (await import('./storage.js')).default,
   crush: async () => (await import('./crush.js')).default,
   'gfs-master': async () => (await import('./gfs-master.js')).default,
+  'gfs-data': async () => (await import('./gfs-data.js')).default,
 };

@@ -45,6 +45,27 @@ export interface NetworkHost {
   copy(env: Envelope): Envelope;
 }
 
+/**
+ * A node's network interface (the GFS paper's testbed, §6.1: 100 Mbps full-duplex NICs on two
+ * switches joined by a 1 Gbps link). Unlike a link's bandwidth, which serializes only the
+ * messages of one pair, a NIC is shared by every link of its node: everything the node sends
+ * queues on its egress, everything it receives on its ingress. Full duplex: the two directions
+ * are independent. `switch` names the switch the node hangs off; messages between nodes on two
+ * switches joined by a trunk (`setTrunk`) also queue on the trunk, one queue per direction.
+ */
+export interface NicConfig {
+  /** Infinity for no limit. */
+  readonly egressBytesPerSec: number;
+  readonly ingressBytesPerSec: number;
+  readonly switch?: string;
+}
+
+/** A FIFO server of bytes (a NIC direction or a trunk direction). */
+interface Pipe {
+  readonly bytesPerSec: number;
+  busyUntil: number;
+}
+
 interface Link {
   config: LinkConfig;
   /** Broken by loss, waiting to reconnect. */
@@ -61,6 +82,16 @@ export class SimNetwork {
   /** Unordered pairs `a|b` that cannot talk. */
   private readonly cut = new Set<string>();
   private defaults: LinkConfig;
+  private readonly nics = new Map<string, { readonly switch: string | undefined; readonly egress: Pipe; readonly ingress: Pipe }>();
+  /** Trunk directions by `fromSwitch>toSwitch`. */
+  private readonly trunks = new Map<string, Pipe>();
+  /**
+   * Messages cross NICs and trunks as packets of at most this many bytes, each stored and
+   * forwarded hop by hop, so a large message pipelines through the hops (its time is about that
+   * of its slowest hop, not the sum) and the packets of concurrent flows interleave on a shared
+   * hop in order of arrival.
+   */
+  private packetBytes = 64 * 1024;
 
   constructor(
     private readonly host: NetworkHost,
@@ -68,6 +99,26 @@ export class SimNetwork {
     defaults: Partial<LinkConfig> = {},
   ) {
     this.defaults = { ...defaultLinkConfig, ...defaults };
+  }
+
+  /** Gives a node a NIC (replacing any earlier one; queued traffic is not re-timed). */
+  setNic(node: string, config: NicConfig): void {
+    if (!(config.egressBytesPerSec > 0 && config.ingressBytesPerSec > 0)) throw new RangeError('NIC bandwidth must be positive');
+    this.nics.set(node, { switch: config.switch, egress: { bytesPerSec: config.egressBytesPerSec, busyUntil: 0 }, ingress: { bytesPerSec: config.ingressBytesPerSec, busyUntil: 0 } });
+  }
+
+  /** Joins two switches by a full-duplex trunk of `bytesPerSec` each way. */
+  setTrunk(switchA: string, switchB: string, bytesPerSec: number): void {
+    if (switchA === switchB) throw new RangeError('a trunk joins two different switches');
+    if (!(bytesPerSec > 0)) throw new RangeError('trunk bandwidth must be positive');
+    this.trunks.set(`${switchA}>${switchB}`, { bytesPerSec, busyUntil: 0 });
+    this.trunks.set(`${switchB}>${switchA}`, { bytesPerSec, busyUntil: 0 });
+  }
+
+  /** The packet size of the NIC/trunk model (default 64 KiB). */
+  setPacketBytes(bytes: number): void {
+    if (!(Number.isInteger(bytes) && bytes > 0)) throw new RangeError('packet size must be a positive integer');
+    this.packetBytes = bytes;
   }
 
   /** Changes the default for links not configured individually (and already-created ones that use it). */
@@ -107,15 +158,68 @@ export class SimNetwork {
       start = link.busyUntil;
     }
     const latency = link.config.latencyMinMs + this.random.next() * (link.config.latencyMaxMs - link.config.latencyMinMs);
-    const at = Math.max(start + latency, link.lastDeliverAt);
-    link.lastDeliverAt = at;
     link.inflight.push(env);
     const epoch = link.epoch;
-    h.at(at, () => {
-      if (link.epoch !== epoch) return; // written off and reported when the link broke
-      link.inflight.shift();
-      h.deliver(to, copy);
-    });
+    const arrive = (t: number): void => {
+      const at = Math.max(t + latency, link.lastDeliverAt);
+      link.lastDeliverAt = at;
+      h.at(at, () => {
+        if (link.epoch !== epoch) return; // written off and reported when the link broke
+        link.inflight.shift();
+        h.deliver(to, copy);
+      });
+    };
+    const pipes = this.pipes(from, to);
+    if (pipes.length === 0) arrive(start);
+    else this.traverse(pipes, estimateBytes(env.msg), start, () => link.epoch === epoch, arrive);
+  }
+
+  /** The shared queues a message from `from` to `to` crosses: egress NIC, trunk, ingress NIC. */
+  private pipes(from: string, to: string): Pipe[] {
+    if (from === to || this.nics.size === 0) return [];
+    const a = this.nics.get(from);
+    const b = this.nics.get(to);
+    const out: Pipe[] = [];
+    if (a !== undefined && Number.isFinite(a.egress.bytesPerSec)) out.push(a.egress);
+    if (a?.switch !== undefined && b?.switch !== undefined && a.switch !== b.switch) {
+      const trunk = this.trunks.get(`${a.switch}>${b.switch}`);
+      if (trunk !== undefined) out.push(trunk);
+    }
+    if (b !== undefined && Number.isFinite(b.ingress.bytesPerSec)) out.push(b.ingress);
+    return out;
+  }
+
+  /**
+   * Store-and-forward of a message's packets through FIFO pipes: a packet is queued on a pipe
+   * when it arrives there (so packets of concurrent flows interleave by arrival), and `done`
+   * runs when the last packet leaves the last pipe. Stops early if the message is written off.
+   */
+  private traverse(pipes: readonly Pipe[], bytes: number, start: number, live: () => boolean, done: (t: number) => void): void {
+    const h = this.host;
+    const packets = Math.max(1, Math.ceil(bytes / this.packetBytes));
+    const hop = (i: number, size: number, last: boolean, t: number): void => {
+      const pipe = pipes[i] as Pipe;
+      const begin = Math.max(t, pipe.busyUntil);
+      pipe.busyUntil = begin + (size / pipe.bytesPerSec) * 1000;
+      const leave = pipe.busyUntil;
+      if (i + 1 < pipes.length) {
+        h.at(leave, () => {
+          if (live()) hop(i + 1, size, last, leave);
+        });
+      } else if (last) done(leave);
+    };
+    const enter = (): void => {
+      for (let p = 0; p < packets; p++) {
+        const size = p < packets - 1 ? this.packetBytes : bytes - this.packetBytes * (packets - 1);
+        hop(0, size, p === packets - 1, start);
+      }
+    };
+    if (start <= h.now()) enter();
+    else {
+      h.at(start, () => {
+        if (live()) enter();
+      });
+    }
   }
 
   /** Cuts every link between the two groups, both ways, until `heal`. */

@@ -44,6 +44,42 @@ describe('GfsClient: namespace, reads and writes', () => {
     expect(new TextDecoder().decode(await c.run(b.read('/f', 0, 100)))).toBe('first VERSION of the data');
   });
 
+  it('a star push sends the data to every replica from the client: same bytes everywhere, three times the client\'s egress', async () => {
+    const elapsed: Record<string, number> = {};
+    for (const pushTopology of ['chain', 'star'] as const) {
+      const c = realCluster({ seed: 3, servers: 3, config: { sliceBytesMax: 16 * 1024 } });
+      await c.sim.run({ forMs: 1_000 });
+      const w = c.client('writer', { pushTopology, sliceBytes: 16 * 1024 });
+      await c.run(w.create('/f'));
+      await c.run(w.write('/f', 0, text('x'))); // the chunk exists and the lease is granted: time only the data
+      // The writer's NIC sends 1 MB/s; 48 KiB to 3 replicas is ~49 ms as a chain, ~147 ms as a star.
+      c.sim.network.setNic('writer', { egressBytesPerSec: 1_000_000, ingressBytesPerSec: Infinity });
+      const data = bytes(48 * 1024, 4);
+      const t0 = c.sim.now;
+      await c.run(w.write('/f', 0, data));
+      elapsed[pushTopology] = c.sim.now - t0;
+      const [loc] = (await c.run(c.sim.node('writer').system.ask<{ ok: true; value: ChunkLocation[] }>(MASTER, { type: 'gfs.master.getChunkLocations', path: '/f', index: 0, count: 1 }))).value;
+      expect(loc?.replicas).toHaveLength(3);
+      for (const r of loc?.replicas ?? []) {
+        const got = await c.run(c.sim.node('writer').system.ask<{ ok: true; value: { data: Uint8Array } }>(r.ref, { type: 'gfs.chunkserver.read', handle: loc?.handle, version: loc?.version, offset: 0, lengthBytes: data.length }));
+        expect(got.value.data).toEqual(data);
+      }
+    }
+    expect(elapsed.star).toBeGreaterThan(2.5 * (elapsed.chain ?? 0));
+  });
+
+  it('equally near replicas are spread over clients and chunks, not always the first by name', () => {
+    const c = realCluster({ seed: 5 });
+    const far = (server: string) => ({ server, ref: { node: server, id: 'chunkserver' }, rack: 'elsewhere', host: `host-${server}` });
+    const replicas = [far('cs1'), far('cs2'), far('cs3')];
+    const first = new Set<string>();
+    for (let k = 0; k < 8; k++) {
+      const client = c.client() as unknown as { nearestFirst(r: typeof replicas, handle: bigint): typeof replicas };
+      for (let h = 1n; h <= 4n; h++) first.add(client.nearestFirst(replicas, h)[0]?.server ?? '');
+    }
+    expect(first.size).toBe(3);
+  });
+
   it('reads go to the nearest replica and fall back to the others when it fails (¶87)', async () => {
     const c = realCluster({ seed: 3, servers: 6 });
     await c.sim.run({ forMs: 1_000 });

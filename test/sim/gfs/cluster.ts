@@ -8,7 +8,7 @@ import { Simulation, SimDisk } from '../../../src/testkit.js';
 import { gfsMaster } from '../../../src/actors/gfs/master/master.js';
 import { MemoryJournal } from '../../../src/actors/gfs/master/journal.js';
 import { gfsChunkserver } from '../../../src/actors/gfs/chunkserver/chunkserver.js';
-import { GfsClient } from '../../../src/actors/gfs/client/client.js';
+import { GfsClient, type GfsClientOptions } from '../../../src/actors/gfs/client/client.js';
 import type { GfsConfig } from '../../../src/actors/gfs/config.js';
 import type { MasterMsg } from '../../../src/actors/gfs/protocol.js';
 import { testConfig } from './harness.js';
@@ -45,7 +45,7 @@ export function realCluster(o: RealClusterOptions) {
   }
   let clients = 0;
   /** A client on its own node. */
-  function client(name = `client${clients++}`): GfsClient {
+  function client(name = `client${clients++}`, options: Pick<GfsClientOptions, 'pushTopology' | 'sliceBytes'> = {}): GfsClient {
     const node = sim.addNode(name, () => {});
     return new GfsClient({
       ask: (to, msg, opts) => node.system.ask(to, msg, opts),
@@ -56,6 +56,7 @@ export function realCluster(o: RealClusterOptions) {
       host: `host-${name}`,
       rack: 'rack0',
       config,
+      ...options,
     });
   }
   /** A power cut of a chunkserver: its node crashes and its disk keeps only what survives a crash. */

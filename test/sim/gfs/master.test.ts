@@ -3,6 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { simSeeds, withSeed } from '../../../src/testkit.js';
+import type { GfsResult } from '../../../src/actors/gfs/errors.js';
 import type { ChunkLease, ChunkLocation, ClusterStatus, FileInfo, RpcLogEntry } from '../../../src/actors/gfs/protocol.js';
 import { overlappingLeases } from './fake-chunkserver.js';
 import { gfsCluster, MASTER, SHADOW } from './harness.js';
@@ -27,6 +28,16 @@ describe('chunks, placement and leases', () => {
     expect(again.version).toBe(2);
     // Only the next chunk can be created; past it is an error.
     expect(await c.call({ type: 'gfs.master.findLeaseHolder', path: '/logs/a', index: 5 })).toMatchObject({ ok: false, error: { code: 'chunk_not_found' } });
+  });
+
+  it('concurrent chunk creations see each other: a burst spreads over the servers (¶62)', async () => {
+    const c = gfsCluster({ seed: 11, servers: 8, racks: 1, config: { recentCreationsPerServerMax: 1, replicationDefault: 1 } });
+    await c.sim.run({ forMs: 1_000 });
+    for (let i = 0; i < 8; i++) await c.must({ type: 'gfs.master.create', path: `/f${i}` });
+    // Eight first writes at once: each chunk is placed before any creation has completed.
+    const asks = Array.from({ length: 8 }, (_, i) => c.client.system.ask<GfsResult<ChunkLease>>(MASTER, { type: 'gfs.master.findLeaseHolder', path: `/f${i}`, index: 0 }, { timeoutMs: 30_000 }));
+    const leases = await c.sim.result(Promise.all(asks));
+    expect(new Set(leases.map((l) => (l.ok ? l.value.primary.server : l.error.code))).size).toBe(8);
   });
 
   it('a chunkserver that missed a lease grant is stale by version: left out of locations and told to delete it (¶76–78)', async () => {

@@ -527,8 +527,10 @@ class Chunkserver {
     // Nested waits shrink down the chain (T·k/(k+1) with k servers still to reach), so each server
     // gives up before the one that asked it does and the error travels back (C5).
     const timeoutMs = (this.cfg.rpcTimeoutMs * (rest.length + 1)) / (rest.length + 2);
+    // The slice we keep must not travel on: a Uint8Array that is a whole buffer crosses a thread
+    // boundary by transfer, which would detach the copy in our push buffer. Forward a copy.
     return this.ctx
-      .ask<GfsResult<null>>(next.ref, { ...m, chain: rest }, { timeoutMs })
+      .ask<GfsResult<null>>(next.ref, { ...m, data: m.data.slice(), chain: rest }, { timeoutMs })
       .then(
         (r) => (r.ok ? ok(null) : fail<null>(r.error.code, `${next.server}: ${r.error.message}`)),
         (e: unknown) => fail<null>('chunkserver_failed', `forwarding to ${next.server} failed: ${errorText(e)}`),

@@ -44,6 +44,13 @@ export interface GfsClientOptions {
   readonly sliceBytes?: number;
   readonly slicesInFlightMax?: number;
   /**
+   * How a write's data reaches the replicas: `chain` (the paper's pipeline, ¶95–97: the client
+   * sends each slice once, to the nearest replica, which forwards it along the chain) or `star`
+   * (the client sends every slice to each replica itself — the baseline the chain is measured
+   * against in the `gfs-data` bench). Default `chain`.
+   */
+  readonly pushTopology?: 'chain' | 'star';
+  /**
    * How long a write or append may wait for the master to be able to grant a lease (after a
    * master restart it grants none for a lease period, invariant M6). Default: lease + 10 s.
    */
@@ -219,7 +226,7 @@ export class GfsClient {
     let lastError = '';
     for (let attempt = 0; attempt <= this.retries; attempt++) {
       const loc = await this.location(path, index, attempt > 0);
-      for (const r of this.nearestFirst(loc.replicas)) {
+      for (const r of this.nearestFirst(loc.replicas, loc.handle)) {
         const reply = await this.o
           .ask<ReadReply>(r.ref as ActorRef<never>, { type: 'gfs.chunkserver.read', handle: loc.handle, version: loc.version, offset, lengthBytes: length } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
           .catch((e: unknown) => failure<ReadReply>(e));
@@ -367,33 +374,51 @@ export class GfsClient {
 
   /**
    * Pushes data to every replica (¶94–97): slices go to the nearest replica, which forwards each
-   * one along the chain as it arrives; up to `slicesInFlightMax` slices are in flight at once.
+   * one along the chain as it arrives; up to `slicesInFlightMax` slices are in flight at once
+   * (per replica in a star push).
    */
   private async push(replicas: readonly ReplicaAddr[], data: Uint8Array): Promise<{ ok: true; value: string } | { ok: false; error: string }> {
     const chain = this.chainOrder(replicas);
-    const head = chain[0];
-    if (head === undefined) return { ok: false, error: 'no replica to push to' };
+    if (chain.length === 0) return { ok: false, error: 'no replica to push to' };
     const pushId = `${this.o.clientId}:${++this.pushSeq}`;
     const slices = Math.max(1, Math.ceil(data.length / this.sliceBytes));
-    let next = 0;
     let error: string | undefined;
-    const sender = async (): Promise<void> => {
-      while (next < slices && error === undefined) {
-        const slice = next++;
-        const part = data.subarray(slice * this.sliceBytes, Math.min(data.length, (slice + 1) * this.sliceBytes));
-        const r = await this.o
-          .ask<GfsResult<unknown>>(head.ref as ActorRef<never>, { type: 'gfs.chunkserver.pushData', pushId, slice, slices, data: part, chain: chain.slice(1) } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
-          .catch((e: unknown) => failure<GfsResult<unknown>>(e));
-        if (!r.ok) error = `push to ${head.server}: ${r.error.code}: ${r.error.message}`;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.slicesInFlight, slices) }, sender));
+    // One stream of slices per target: the chain's head (which forwards to the rest), or, in a
+    // star, every replica with an empty chain of its own.
+    const streams = this.o.pushTopology === 'star' ? chain.map((r) => ({ head: r, rest: [] as ReplicaAddr[] })) : [{ head: chain[0] as ReplicaAddr, rest: chain.slice(1) }];
+    await Promise.all(
+      streams.map(async ({ head, rest }) => {
+        let next = 0;
+        const sender = async (): Promise<void> => {
+          while (next < slices && error === undefined) {
+            const slice = next++;
+            const view = data.subarray(slice * this.sliceBytes, Math.min(data.length, (slice + 1) * this.sliceBytes));
+            // A view of a whole buffer crosses a thread boundary by transfer, which detaches it
+            // (port-transport.ts): copy it, so the caller's data survives for a retry, the other
+            // replicas of a star push, and the caller itself.
+            const part = view.byteLength === view.buffer.byteLength ? view.slice() : view;
+            const r = await this.o
+              .ask<GfsResult<unknown>>(head.ref as ActorRef<never>, { type: 'gfs.chunkserver.pushData', pushId, slice, slices, data: part, chain: rest } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
+              .catch((e: unknown) => failure<GfsResult<unknown>>(e));
+            if (!r.ok) error = `push to ${head.server}: ${r.error.code}: ${r.error.message}`;
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(this.slicesInFlight, slices) }, sender));
+      }),
+    );
     return error === undefined ? { ok: true, value: pushId } : { ok: false, error };
   }
 
-  /** Replicas by network distance (same host, then same rack, then the rest; ¶87). */
-  private nearestFirst(replicas: readonly ReplicaAddr[]): ReplicaAddr[] {
-    return [...replicas].sort((a, b) => this.distance(a) - this.distance(b) || (a.server < b.server ? -1 : 1));
+  /**
+   * Replicas by network distance (same host, then same rack, then the rest; ¶87). Equally near
+   * replicas are ordered by a hash of this client and the chunk and server, not by name: by name,
+   * every client would read each chunk from the same replica, and the servers whose names sort
+   * first would serve most reads.
+   */
+  private nearestFirst(replicas: readonly ReplicaAddr[], handle: bigint): ReplicaAddr[] {
+    const salt = `${this.o.clientId}/${handle}/`;
+    const rank = new Map(replicas.map((r) => [r.server, fnv1a(salt + r.server)]));
+    return [...replicas].sort((a, b) => this.distance(a) - this.distance(b) || (rank.get(a.server) ?? 0) - (rank.get(b.server) ?? 0) || (a.server < b.server ? -1 : 1));
   }
 
   /** The push chain: from the client, always on to the closest replica not yet in the chain (¶95). */
@@ -540,6 +565,13 @@ export const recordOverheadBytes = RECORD_HEADER_BYTES;
 
 function key(path: string, index: number): string {
   return `${path}#${index}`;
+}
+
+/** FNV-1a, 32 bits: a cheap, stable spread of equally near replicas over clients. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }
 
 function hops(from: { host?: string; rack?: string }, to: ReplicaAddr): number {

@@ -469,6 +469,10 @@ class Master {
     const goal = this.state.policy(path, this.cfg.replicationDefault).replication;
     const targets = choosePlacement(this.serverViews(), goal, { recentCreationsMax: this.cfg.recentCreationsPerServerMax });
     if (targets.length === 0) return fail('no_chunkservers', 'no live chunkserver can take a new chunk');
+    // Counted when chosen, not when done: creations in flight at once must see each other, or a
+    // burst of them (many clients starting files together) all land on the same servers.
+    const chosenAt = this.ctx.clock.now();
+    for (const t of targets) this.servers.get(t)?.recentCreations.push(chosenAt);
     const handle = this.state.nextHandle();
     const version = 1;
     this.pendingChunks.add(handle);
@@ -488,7 +492,6 @@ class Master {
     for (const t of created) {
       const s = this.servers.get(t) as ServerState;
       s.chunks.set(handle, { version, lengthBytes: 0 });
-      s.recentCreations.push(this.ctx.clock.now());
       this.addLocation(handle, t);
     }
     return committed;
