@@ -24,7 +24,7 @@ let cluster: LocalCluster;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'troupe-test-gfs-data-'));
-  cluster = await startLocalCluster({ dataDir: dir, chunkservers: 4, workers: 2, port: 0, chunkSizeBytes: CHUNK, logger: () => {} });
+  cluster = await startLocalCluster({ dataDir: dir, chunkservers: 4, workers: 2, port: 0, webPort: false, chunkSizeBytes: CHUNK, logger: () => {} });
   for (let i = 0; i < 200; i++) {
     const s = await cluster.node.system.ask<GfsResult<ClusterStatus>>(MASTER_REF, { type: 'gfs.master.status' });
     if (s.ok && s.value.servers.filter((v) => v.alive).length >= 4) break;

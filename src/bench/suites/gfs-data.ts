@@ -45,7 +45,7 @@ let clients = 0;
 
 async function startReal(): Promise<Real> {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-bench-gfs-data-'));
-  const cluster = await startLocalCluster({ dataDir: dir, chunkservers: 4, workers: 2, port: 0, chunkSizeBytes: CHUNK, logger: () => {} });
+  const cluster = await startLocalCluster({ dataDir: dir, chunkservers: 4, workers: 2, port: 0, webPort: false, chunkSizeBytes: CHUNK, logger: () => {} });
   const sys = cluster.node.system;
   const client = (options: Partial<GfsClientOptions> = {}): GfsClient =>
     new GfsClient({
