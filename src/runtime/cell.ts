@@ -345,7 +345,7 @@ export class Cell implements Runnable {
     sys.unregister(this);
     try {
       const post = this.behavior?.postStop?.(this.ctx);
-      if (isThenable(post)) post.then(undefined, (err: unknown) => sys.log.error('postStop failed', { actor: this.id, error: errorText(err) }));
+      if (isThenable(post)) sys.trackStop(Promise.resolve(post).then(undefined, (err: unknown) => sys.log.error('postStop failed', { actor: this.id, error: errorText(err) })));
     } catch (err) {
       sys.log.error('postStop threw', { actor: this.id, error: errorText(err) });
     }

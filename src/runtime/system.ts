@@ -106,6 +106,8 @@ export class ActorSystem {
   private readonly systemWatches = new Map<string, Array<(reason: TerminationReason) => void>>();
   private seq = 0;
   private deadLetters = 0;
+  /** postStop hooks still running (closing files): `shutdown` waits for them. */
+  private readonly stopping = new Set<Promise<unknown>>();
   private alive = true;
 
   constructor(options: SystemOptions = {}) {
@@ -202,10 +204,19 @@ export class ActorSystem {
     return this.alive;
   }
 
-  /** Stops every actor (running postStop hooks), fails outstanding asks, closes the transport. */
-  async shutdown(): Promise<void> {
+  /**
+   * Stops every actor, waits for their postStop hooks (so files are closed and logs flushed; at
+   * most `shutdownTimeoutMs`, 10 s), fails outstanding asks, closes the transport.
+   */
+  async shutdown(shutdownTimeoutMs = 10_000): Promise<void> {
     if (!this.alive) return;
     for (const cell of [...this.cells.values()]) if (cell.parent === undefined) cell.stop('system_stopped');
+    if (this.stopping.size > 0) {
+      let cancel: (() => void) | undefined;
+      const limit = new Promise<void>((resolve) => (cancel = this.env.timers.after(shutdownTimeoutMs, resolve)));
+      await Promise.race([Promise.allSettled([...this.stopping]), limit]);
+      cancel?.();
+    }
     this.alive = false;
     this.asks.rejectAll(() => new TroupeError('system_stopped', `actor system ${this.node} shut down`));
     await this.transport?.close();
@@ -241,6 +252,12 @@ export class ActorSystem {
     this.events.emit('spawned', { ref: cell.ref });
     cell.start();
     return cell.ref as ActorRef<M>;
+  }
+
+  /** Keeps a running postStop hook until it settles, for `shutdown`. */
+  trackStop(p: Promise<unknown>): void {
+    this.stopping.add(p);
+    void p.finally(() => this.stopping.delete(p));
   }
 
   unregister(cell: Cell): void {

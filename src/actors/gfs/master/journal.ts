@@ -11,6 +11,8 @@ export interface Journal {
   append(firstLsn: number, records: readonly MasterRecord[]): Promise<void>;
   /** Writes a checkpoint of the state after record `lsn`; later loads start from it. */
   checkpoint(lsn: number, state: MasterCheckpoint): Promise<void>;
+  /** Flushes and closes the log (when the master stops). */
+  close?(): Promise<void>;
 }
 
 /**

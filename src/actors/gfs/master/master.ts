@@ -128,6 +128,8 @@ class Master {
     return {
       preStart: () => this.start(),
       receive: (m) => this.receive(m),
+      // A clean stop closes the log (records already acknowledged are durable either way).
+      postStop: () => this.opts.journal?.close?.(),
       invariants: () => this.invariants(),
     };
   }
