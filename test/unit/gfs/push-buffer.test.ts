@@ -24,6 +24,15 @@ describe('PushBuffer (¶94, C5)', () => {
     p.invariants();
   });
 
+  it('never hands out a slice whose buffer was given away meanwhile (transferred to another thread): the mutation fails instead of writing nothing', () => {
+    const p = new PushBuffer(limits);
+    const slice = b(20, 7);
+    expect(p.add('gone', 0, 1, slice, 0)).toEqual({ ok: true });
+    structuredClone(slice.buffer, { transfer: [slice.buffer] }); // detaches it, as a transfer to a worker does
+    expect(p.take('gone', 20, 0)).toMatchObject({ ok: false, reason: 'length' });
+    p.invariants();
+  });
+
   it('refuses with busy when full, without evicting fresh pushes; room returns when pushes are taken or age out', () => {
     const p = new PushBuffer(limits);
     expect(p.add('a', 0, 1, b(40), 0).ok).toBe(true);

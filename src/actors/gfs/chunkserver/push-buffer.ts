@@ -89,9 +89,13 @@ export class PushBuffer {
       return { ok: false, reason: 'missing', message: `no pushed data ${pushId} here (never arrived, or aged out after ${this.limits.ttlMs} ms); push it again` };
     }
     if (e.received < e.slices.length) return { ok: false, reason: 'incomplete', message: `push ${pushId}: ${e.received} of ${e.slices.length} slices arrived; push it again` };
-    if (e.bytes !== lengthBytes) {
+    // Count what the slices hold now, not what arrived: a slice whose buffer was given away
+    // (transferred to another thread) reads as empty, and must never be written as the data.
+    let held = 0;
+    for (const s of e.slices) held += s?.length ?? 0;
+    if (held !== lengthBytes || e.bytes !== lengthBytes) {
       this.drop(pushId, e);
-      return { ok: false, reason: 'length', message: `push ${pushId} holds ${e.bytes} bytes, the request says ${lengthBytes}` };
+      return { ok: false, reason: 'length', message: `push ${pushId} holds ${held} bytes (${e.bytes} arrived), the request says ${lengthBytes}` };
     }
     this.drop(pushId, e);
     if (e.slices.length === 1) return { ok: true, data: e.slices[0] as Uint8Array };
