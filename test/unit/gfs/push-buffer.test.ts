@@ -28,7 +28,8 @@ describe('PushBuffer (¶94, C5)', () => {
     const p = new PushBuffer(limits);
     const slice = b(20, 7);
     expect(p.add('gone', 0, 1, slice, 0)).toEqual({ ok: true });
-    structuredClone(slice.buffer, { transfer: [slice.buffer] }); // detaches it, as a transfer to a worker does
+    const buffer = slice.buffer as ArrayBuffer;
+    structuredClone(buffer, { transfer: [buffer] }); // detaches it, as a transfer to a worker does
     expect(p.take('gone', 20, 0)).toMatchObject({ ok: false, reason: 'length' });
     p.invariants();
   });
