@@ -15,7 +15,8 @@ import { gfsChunkserver, chunkKey } from '../../../src/actors/gfs/chunkserver/ch
 import type { GfsConfig } from '../../../src/actors/gfs/config.js';
 import type { GfsResult } from '../../../src/actors/gfs/errors.js';
 import type { AppendReply, ChunkHandle, ChunkLease, ChunkLocation, ChunkserverMsg, ClusterStatus, MasterMsg, ReadReply, ReplicaAddr } from '../../../src/actors/gfs/protocol.js';
-import type { Disk, DiskFile } from '../../../src/storage/disk.js';
+import type { Disk } from '../../../src/storage/disk.js';
+import { withFsync } from '../../support/fsync-disk.js';
 import { testConfig } from './harness.js';
 
 export const MASTER: ActorRef<MasterMsg> = { node: 'master', id: 'master' };
@@ -230,30 +231,8 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** A disk whose fsyncs take `delayMs` of virtual time (the simulated disk's complete at once). */
 export function slowFsyncDisk(sim: Simulation, current: () => Disk, delayMs: number): Disk {
-  const wait = (): Promise<void> => new Promise((resolve) => sim.after(delayMs, resolve));
-  return {
-    open: async (path, options) => {
-      const f = await current().open(path, options);
-      const file: DiskFile = {
-        path: f.path,
-        sizeBytes: () => f.sizeBytes(),
-        read: (o, n) => f.read(o, n),
-        readInto: (o, into) => f.readInto(o, into),
-        write: (o, d) => f.write(o, d),
-        append: (d) => f.append(d),
-        truncate: (n) => f.truncate(n),
-        fsync: async () => {
-          await wait();
-          await f.fsync();
-        },
-        close: () => f.close(),
-      };
-      return file;
-    },
-    stat: (path) => current().stat(path),
-    list: (dir) => current().list(dir),
-    rename: (from, to) => current().rename(from, to),
-    remove: (path) => current().remove(path),
-    freeSpaceBytes: () => current().freeSpaceBytes(),
-  };
+  return withFsync(current, async (fsync) => {
+    await new Promise<void>((resolve) => sim.after(delayMs, resolve));
+    await fsync();
+  });
 }

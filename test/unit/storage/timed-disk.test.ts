@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../src/runtime/random.js';
-import type { Disk, DiskFile } from '../../../src/storage/disk.js';
+import type { Disk } from '../../../src/storage/disk.js';
+import { withFsync } from '../../support/fsync-disk.js';
 import { isStorageError } from '../../../src/storage/errors.js';
 import { OpLog } from '../../../src/storage/op-log.js';
 import { SimDisk } from '../../../src/storage/sim/sim-disk.js';
@@ -9,29 +10,7 @@ import { ManualTime, bytesOf } from './helpers.js';
 
 /** A disk whose fsync never returns (a hung device). */
 function hangingFsync(inner: Disk): Disk {
-  return {
-    ...inner,
-    open: async (path, options) => {
-      const f = await inner.open(path, options);
-      const hung: DiskFile = {
-        path: f.path,
-        sizeBytes: () => f.sizeBytes(),
-        read: (o, n) => f.read(o, n),
-        readInto: (o, into) => f.readInto(o, into),
-        write: (o, d) => f.write(o, d),
-        append: (d) => f.append(d),
-        truncate: (n) => f.truncate(n),
-        fsync: () => new Promise<void>(() => undefined),
-        close: () => f.close(),
-      };
-      return hung;
-    },
-    stat: (p) => inner.stat(p),
-    list: (d) => inner.list(d),
-    rename: (a, b) => inner.rename(a, b),
-    remove: (p) => inner.remove(p),
-    freeSpaceBytes: () => inner.freeSpaceBytes(),
-  };
+  return withFsync(() => inner, () => new Promise<void>(() => undefined));
 }
 
 describe('disk calls have a timeout (STYLE.md: every wait has a timeout)', () => {

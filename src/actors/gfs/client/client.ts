@@ -86,6 +86,8 @@ export class GfsClient {
   private readonly sliceBytes: number;
   private readonly slicesInFlight: number;
   private readonly leaseWaitMs: number;
+  /** Where this client runs, for network distances (¶87, ¶95). */
+  private readonly here: { readonly host?: string; readonly rack?: string };
 
   constructor(private readonly o: GfsClientOptions) {
     this.cfg = { ...defaultGfsConfig, ...o.config };
@@ -94,6 +96,7 @@ export class GfsClient {
     this.retries = o.retriesMax ?? 5;
     this.sliceBytes = Math.min(o.sliceBytes ?? 1 << 20, 1 << 20);
     this.slicesInFlight = o.slicesInFlightMax ?? 4;
+    this.here = { ...(o.host === undefined ? {} : { host: o.host }), ...(o.rack === undefined ? {} : { rack: o.rack }) };
     this.leaseWaitMs = o.leaseWaitMaxMs ?? this.cfg.leaseDurationMs + 2 * this.cfg.leaseSkewMarginMs + 10_000;
     if (o.masters.length === 0) throw new RangeError('GfsClient needs at least one master');
   }
@@ -425,7 +428,7 @@ export class GfsClient {
   private chainOrder(replicas: readonly ReplicaAddr[]): ReplicaAddr[] {
     const left = [...replicas];
     const chain: ReplicaAddr[] = [];
-    let from: { host?: string; rack?: string } = { ...(this.o.host === undefined ? {} : { host: this.o.host }), ...(this.o.rack === undefined ? {} : { rack: this.o.rack }) };
+    let from: { host?: string; rack?: string } = this.here;
     while (left.length > 0) {
       left.sort((a, b) => hops(from, a) - hops(from, b) || (a.server < b.server ? -1 : 1));
       const next = left.shift() as ReplicaAddr;
@@ -436,7 +439,7 @@ export class GfsClient {
   }
 
   private distance(r: ReplicaAddr): number {
-    return hops({ ...(this.o.host === undefined ? {} : { host: this.o.host }), ...(this.o.rack === undefined ? {} : { rack: this.o.rack }) }, r);
+    return hops(this.here, r);
   }
 
   // ----- master requests -----

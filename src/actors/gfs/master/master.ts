@@ -773,9 +773,9 @@ class Master {
     return goals;
   }
 
-  private underReplicated(): UnderReplicated[] {
+  private underReplicated(goals = this.chunkGoals()): UnderReplicated[] {
     const out: UnderReplicated[] = [];
-    for (const [h, g] of this.chunkGoals()) {
+    for (const [h, g] of goals) {
       const meta = this.state.chunks.get(h);
       if (meta === undefined) continue;
       const live = this.replicasOf(h).map((r) => r.server).filter((id) => this.servers.get(id)?.decommission === 'none');
@@ -794,7 +794,9 @@ class Master {
       inFlight.set(c.target, (inFlight.get(c.target) ?? 0) + 1);
     }
     const views = this.serverViews();
-    const plans = planClones(this.underReplicated(), inFlight, { totalMax: this.cfg.clonesInFlightMax, perServerMax: this.cfg.clonesPerServerMax }, (c, count, exclude) => {
+    // One scan of the files per pass serves re-replication and decommissioning.
+    const goals = this.chunkGoals();
+    const plans = planClones(this.underReplicated(goals), inFlight, { totalMax: this.cfg.clonesInFlightMax, perServerMax: this.cfg.clonesPerServerMax }, (c, count, exclude) => {
       const racks = new Set(c.live.map((id) => this.servers.get(id)?.rack ?? ''));
       return choosePlacement(views, count, { exclude, recentCreationsMax: this.cfg.recentCreationsPerServerMax, racksInUse: racks });
     });
@@ -810,7 +812,7 @@ class Master {
       ...plans.map((p) => this.clone(p.handle, p.version, p.source, p.target, undefined)),
       ...moves.map((mv) => this.clone(mv.handle, this.state.chunks.get(mv.handle)?.version ?? 0, mv.from, mv.to, mv.from)),
     ];
-    this.finishDecommissions();
+    this.finishDecommissions(goals);
     await Promise.all(work);
   }
 
@@ -850,8 +852,7 @@ class Master {
     }
   }
 
-  private finishDecommissions(): void {
-    const goals = this.chunkGoals();
+  private finishDecommissions(goals: ReadonlyMap<ChunkHandle, { goal: number; deletedOnly: boolean }>): void {
     for (const s of this.servers.values()) {
       if (s.decommission !== 'draining') continue;
       const pending = [...s.chunks.keys()].filter((h) => {
