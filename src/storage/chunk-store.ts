@@ -270,13 +270,21 @@ export class ChunkStore {
   setVersion(handle: ChunkHandle, version: number): Promise<void> {
     const s = this.state(handle);
     return this.locked(s, async () => {
-      s.version = version;
-      s.dirty = true;
       if (s.file !== undefined && s.unsynced) {
         await s.file.fsync();
         s.unsynced = false;
       }
-      await this.persistChecksums(s);
+      // The new version counts only once it is durable: a replica whose bump failed (a full disk)
+      // must keep reporting the old version, or it would pass for up to date while it is left out
+      // of the lease the bump was for (¶77).
+      const previous = s.version;
+      s.version = version;
+      try {
+        await this.persistChecksums(s);
+      } catch (err) {
+        s.version = previous;
+        throw err;
+      }
     });
   }
 

@@ -24,6 +24,11 @@ export interface SimDiskOptions {
   readonly faults?: SimDiskFaults;
   /** What a crash keeps of unsynced changes (default `prefix-torn`). */
   readonly unsyncedOnCrash?: 'prefix-torn' | 'drop';
+  /**
+   * A lying disk: fsync succeeds without making anything durable. For mutation checks that prove a
+   * durability test notices lost acknowledged data.
+   */
+  readonly fsyncIsNoop?: boolean;
 }
 
 export interface SimDiskFaults {
@@ -121,6 +126,7 @@ export class SimDisk implements Disk {
   private readonly random: Random;
   private readonly faults: SimDiskFaults;
   private readonly unsyncedOnCrash: 'prefix-torn' | 'drop';
+  readonly fsyncIsNoop: boolean;
   private capacityBytes: number;
   private usedBytes = 0;
   private dead = false;
@@ -133,6 +139,7 @@ export class SimDisk implements Disk {
     this.faults = options.faults ?? {};
     this.unsyncedOnCrash = options.unsyncedOnCrash ?? 'prefix-torn';
     this.capacityBytes = options.capacityBytes ?? Number.MAX_SAFE_INTEGER;
+    this.fsyncIsNoop = options.fsyncIsNoop ?? false;
   }
 
   /**
@@ -141,7 +148,7 @@ export class SimDisk implements Disk {
    */
   crash(): SimDisk {
     this.dead = true;
-    const next = new SimDisk({ random: this.random.fork('after-crash'), capacityBytes: this.capacityBytes, faults: this.faults, unsyncedOnCrash: this.unsyncedOnCrash });
+    const next = new SimDisk({ random: this.random.fork('after-crash'), capacityBytes: this.capacityBytes, faults: this.faults, unsyncedOnCrash: this.unsyncedOnCrash, fsyncIsNoop: this.fsyncIsNoop });
     for (const [path, inode] of this.files) {
       const image = inode.durable.copy();
       if (this.unsyncedOnCrash === 'prefix-torn' && inode.unsynced.length > 0) {
@@ -382,6 +389,7 @@ class SimFile implements DiskFile {
 
   async fsync(): Promise<void> {
     await this.enter('fsync', 0);
+    if (this.disk.fsyncIsNoop) return;
     for (const c of this.inode.unsynced) this.inode.durable.apply(c);
     this.inode.unsynced = [];
   }

@@ -47,6 +47,16 @@ export interface ChunkserverOptions {
   readonly config?: Partial<GfsConfig>;
   /** Capacity announced to the master; default: used bytes + the disk's free space. */
   readonly capacityBytes?: number;
+  /** Observers of protocol events, for fault-injection checkers and metrics. */
+  readonly probe?: ChunkserverProbe;
+}
+
+/** Called synchronously as the events happen; an observer must not throw or block. */
+export interface ChunkserverProbe {
+  /** As primary, this server gave a mutation of `handle` at `version` the serial `serial` (¶98). */
+  readonly ordered?: (e: { readonly handle: ChunkHandle; readonly version: number; readonly serial: number }) => void;
+  /** This server deletes its replica of `handle`: on the master's command, or as garbage named in a heartbeat reply (¶79–80). */
+  readonly deleted?: (e: { readonly handle: ChunkHandle; readonly version: number; readonly why: 'master' | 'garbage' }) => void;
 }
 
 export function gfsChunkserver(options: ChunkserverOptions): ActorFactory<ChunkserverMsg> {
@@ -372,6 +382,7 @@ class Chunkserver {
         this.ctx.log.info('not deleting a chunk being copied here', { chunk: key, why });
         continue;
       }
+      if (this.store.has(key)) this.opts.probe?.deleted?.({ handle: h, version: this.store.info(key).version, why });
       await this.dropChunk(key);
     }
     return ok({});
@@ -574,6 +585,7 @@ class Chunkserver {
         mutation = end + m.lengthBytes > size ? { kind: 'pad', toBytes: size } : { kind: 'append', offset: end, pushId: m.pushId, lengthBytes: m.lengthBytes };
       }
       const serial = current.nextSerial++;
+      this.opts.probe?.ordered?.({ handle: m.handle, version: m.version, serial });
       // Sent in serial order, inside the lane (C3); the secondaries' answers are awaited outside it.
       const acks = secondaries.map((s) => this.askSecondary(s, { type: 'gfs.chunkserver.applyMutation', handle: m.handle, version: m.version, serial, mutation }));
       const written = await this.writeMutation(key, m.version, mutation, data);

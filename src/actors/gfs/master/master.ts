@@ -101,6 +101,12 @@ class Master {
   /** Replicas found stale (¶77) or corrupt (¶124), per chunk, until the chunk is healthy again: for fsck. */
   private readonly staleReplicas = new Map<ChunkHandle, Set<string>>();
   private readonly corruptReplicas = new Map<ChunkHandle, Set<string>>();
+  /**
+   * Replicas that did not confirm the latest version bump of a chunk (¶77). One may still have made
+   * the bump (its answer was lost, or came too late) and later report the new version, yet it was
+   * left out of the lease and misses its mutations: it stays stale until a newer bump.
+   */
+  private readonly missedBump = new Map<ChunkHandle, { readonly version: number; readonly servers: Set<string> }>();
   /** Handles being created or copied but not yet logged: a report naming them is not garbage. */
   private readonly pendingChunks = new Set<ChunkHandle>();
   private readonly rpcLog: Deque<{ time: number; from: ActorRef<unknown> | undefined; request: MasterMsg; outcome: unknown; durationMs: number }> = new Deque(64);
@@ -551,12 +557,18 @@ class Master {
     if (upToDate.length === 0) return fail('chunkserver_failed', `no replica of chunk ${handle} accepted version ${version}`);
     const committed = await this.commit([{ op: 'bumpVersion', handle, version }]);
     if (!committed.ok && committed.error.code === 'io_error') return committed;
-    // Replicas that missed the bump are stale from now on (¶77).
+    // Replicas that missed the bump are stale from now on (¶77), whatever version they report later.
+    const missed = new Set<string>();
     for (const r of replicas) {
       const s = this.servers.get(r.server) as ServerState;
       if (upToDate.includes(r)) s.chunks.set(handle, { version, lengthBytes: s.chunks.get(handle)?.lengthBytes ?? 0 });
-      else this.locations.get(handle)?.delete(r.server);
+      else {
+        this.locations.get(handle)?.delete(r.server);
+        missed.add(r.server);
+      }
     }
+    if (missed.size > 0 && this.missedBump.size < 100_000) this.missedBump.set(handle, { version, servers: missed });
+    else this.missedBump.delete(handle);
     if (this.leases.grantableAt(handle, this.ctx.clock.now()) > this.ctx.clock.now()) return fail('lease_unavailable', `chunk ${handle} was leased meanwhile; retry`);
     const primary = upToDate[0] as ReplicaAddr;
     const lease = this.leases.grant(handle, primary.server, version, this.ctx.clock.now());
@@ -571,6 +583,10 @@ class Master {
   private async revokeLeases(path: string, waitForExpiry: boolean): Promise<void> {
     const now = this.ctx.clock.now();
     const waits: Promise<void>[] = [];
+    // Soon after a restart, a primary may hold a lease the previous incarnation granted: this master
+    // cannot revoke what it does not know, so it waits until any such lease has run out.
+    const unknownUntil = this.leases.unknownLeasesEndAt(now);
+    if (waitForExpiry && unknownUntil > 0) waits.push(this.sleep(unknownUntil - now));
     for (const p of this.state.subtree(path)) {
       const n = this.state.get(p);
       if (n === undefined || n.kind !== 'file') continue;
@@ -670,8 +686,9 @@ class Master {
         garbage.push(c.handle); // no file references it (deleted, orphaned, or never committed)
         continue;
       }
-      if (c.version < meta.version) {
-        garbage.push(c.handle); // stale: missed mutations while down (¶77)
+      const missed = this.missedBump.get(c.handle);
+      if (c.version < meta.version || (missed !== undefined && missed.version === c.version && missed.servers.has(s.id))) {
+        garbage.push(c.handle); // stale: missed mutations while down, or left out of the lease its bump was for (¶77)
         noteReplica(this.staleReplicas, c.handle, s.id);
         continue;
       }
@@ -834,6 +851,8 @@ class Master {
         const revoked = await this.command(lease.primary, { type: 'gfs.chunkserver.revokeLease', handle });
         if (!revoked.ok) return;
         this.leases.revoked(handle);
+      } else if (this.leases.unknownLeasesEndAt(this.ctx.clock.now()) > 0) {
+        return; // a lease of the previous incarnation may be running (unknown to this one): a later pass clones
       }
       const r = await this.command(target, { type: 'gfs.chunkserver.clone', handle, version, source: addr(src), bandwidthBytesPerSecMax: this.cfg.cloneBandwidthBytesPerSecMax });
       const meta = this.state.chunks.get(handle);
@@ -875,6 +894,7 @@ class Master {
       await this.mutate([{ path: p, mode: 'write' }], (c) => (c.state.get(p) === undefined ? ok([]) : ok([{ op: 'remove', path: p } satisfies MasterRecord])));
     }
     for (const h of [...this.locations.keys()]) if (!this.state.chunks.has(h)) this.dropLocations(h);
+    for (const h of [...this.missedBump.keys()]) if (!this.state.chunks.has(h)) this.missedBump.delete(h);
   }
 
   /** Writes a checkpoint of the state as of the current lsn (¶49–50): the log keeps going meanwhile. */
