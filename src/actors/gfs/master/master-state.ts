@@ -176,10 +176,10 @@ export class MasterState {
         return;
       }
       case 'bumpVersion': {
+        // Versions only grow. A bump logged after a newer one (a version adopted from a report
+        // while a lease grant was bumping), or after the chunk was erased, changes nothing.
         const c = this.chunks.get(r.handle);
-        if (c === undefined) throw new Error(`record bumpVersion of unknown chunk ${r.handle}`);
-        if (r.version <= c.version) throw new Error(`record bumpVersion ${r.handle} to ${r.version} <= ${c.version}`);
-        c.version = r.version;
+        if (c !== undefined && r.version > c.version) c.version = r.version;
         return;
       }
       case 'cow': {

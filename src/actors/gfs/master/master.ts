@@ -106,6 +106,8 @@ class Master {
    * the bump (its answer was lost, or came too late) and later report the new version, yet it was
    * left out of the lease and misses its mutations: it stays stale until a newer bump.
    */
+  /** Versions newer than the log's, found in reports and being logged (one record per chunk). */
+  private readonly adopting = new Map<ChunkHandle, number>();
   private readonly missedBump = new Map<ChunkHandle, { readonly version: number; readonly servers: Set<string> }>();
   /** Handles being created or copied but not yet logged: a report naming them is not garbage. */
   private readonly pendingChunks = new Set<ChunkHandle>();
@@ -695,8 +697,19 @@ class Master {
       if (c.version > meta.version) {
         // The master failed between bumping the replicas and logging: the higher version is current.
         this.ctx.log.warn('replica newer than the master record; adopting its version', { handle: String(c.handle), replica: c.version, master: meta.version });
-        if (this.opts.role === 'primary') void this.commit([{ op: 'bumpVersion', handle: c.handle, version: c.version }]);
-        else meta.version = c.version;
+        if (this.opts.role !== 'primary') meta.version = c.version;
+        else if ((this.adopting.get(c.handle) ?? 0) < c.version) {
+          // Several replicas report it: one record, and none once a newer version is logged meanwhile.
+          this.adopting.set(c.handle, c.version);
+          const handle = c.handle;
+          const version = c.version;
+          void this.lastAppend
+            .then(() => ((this.state.chunks.get(handle)?.version ?? version) < version ? this.commit([{ op: 'bumpVersion', handle, version }]) : undefined))
+            .catch((err: unknown) => this.ctx.log.warn('could not log an adopted chunk version', { handle: String(handle), version, error: String(err) }))
+            .finally(() => {
+              if (this.adopting.get(handle) === version) this.adopting.delete(handle);
+            });
+        }
       }
       s.chunks.set(c.handle, { version: c.version, lengthBytes: c.lengthBytes });
       this.addLocation(c.handle, s.id);
@@ -860,6 +873,7 @@ class Master {
       if (!r.ok || meta === undefined || t === undefined || meta.version !== version) return;
       t.chunks.set(handle, { version, lengthBytes: r.value.lengthBytes ?? this.chunkLength(handle) });
       this.addLocation(handle, target);
+      this.missedBump.get(handle)?.servers.delete(target); // a fresh, complete copy
       if (moveFrom !== undefined) {
         this.locations.get(handle)?.delete(moveFrom);
         this.servers.get(moveFrom)?.chunks.delete(handle);

@@ -25,16 +25,16 @@ export const SHADOW: ActorRef<MasterMsg> = { node: 'shadow', id: 'master' };
 export const MASTER_NODES = ['master', 'replica', 'shadow'] as const;
 
 /**
- * Timing of the suite's cell: 128 KiB chunks (appends fill them), a 10 s lease with a 500 ms
+ * Timing of the suite's cell: 64 KiB chunks (appends fill them), a 10 s lease with a 500 ms
  * skew margin at the master and 250 ms at the primary (clock skew is injected within these),
  * deleted files kept longer than any run (so the namespace checker never sees a reclaim).
  */
 export const faultConfig: Partial<GfsConfig> = {
   ...chunkserverTestConfig,
-  chunkSizeBytes: 128 * KiB,
+  chunkSizeBytes: 64 * KiB,
   deletedRetentionMs: 24 * 3_600_000,
   checkpointEveryRecords: 200,
-  scrubIdleAfterMs: 2_000,
+  scrubIdleAfterMs: 1_000,
   scrubBandwidthBytesPerSecMax: 4 * 1024 * KiB,
   checkpointCheckIntervalMs: 2_000,
 };

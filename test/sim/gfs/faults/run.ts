@@ -30,8 +30,8 @@ export interface RecoveryProbe {
   readonly crashedAt: number;
   readonly restartedAt: number;
   readyAt: number | undefined;
-  /** Chunks per data file as the recovered master knows them. */
-  readonly chunks: Map<string, number>;
+  /** Chunks per data file as the recovered master knows them (`gone`: it answered not_found). */
+  readonly chunks: Map<string, number | 'gone'>;
 }
 
 export interface RunRecord {
@@ -117,7 +117,9 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions = {})
     }
     for (const path of [...workload.history.owned, QUEUE]) {
       const st = await cell.ask<FileInfo>({ type: 'gfs.master.stat', path }, MASTER, 1_000);
+      // Only definite answers count: no answer (the master busy, crashed again) says nothing.
       if (st.ok) probe.chunks.set(path, st.value.chunks ?? 0);
+      else if (st.error.code === 'not_found') probe.chunks.set(path, 'gone');
     }
   }
 
@@ -140,7 +142,7 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions = {})
       await cell.sleep(500);
     }
     // Scrubbers get time to find flipped bits in idle chunks (¶126) before the final reads.
-    await cell.sleep(8_000);
+    await cell.sleep(5_000);
   })();
   await sim.result(driver);
 

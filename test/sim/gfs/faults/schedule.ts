@@ -165,7 +165,7 @@ export function playSchedule(
       case 'bit-flip': {
         const server = random.pick(cell.servers);
         const disk = cell.disks.get(server) as SimDisk;
-        const files = (await disk.list('chunks').catch(() => [] as string[])).filter((f) => !f.includes('.'));
+        const files = (await disk.list('chunks').catch(() => [] as string[])).filter((f) => f.endsWith('.chunk'));
         if (files.length === 0) {
           counts.skipped++;
           return;

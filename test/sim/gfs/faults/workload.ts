@@ -173,8 +173,8 @@ export interface History {
 }
 
 export const QUEUE = '/q/log';
-/** Writers write within the first three chunks of their files (128 KiB chunks, `faultConfig`). */
-export const FILE_BYTES_MAX = 3 * 128 * 1024;
+/** Writers write within the first three chunks of their files (64 KiB chunks, `faultConfig`). */
+export const FILE_BYTES_MAX = 3 * 64 * 1024;
 
 export function recordPayload(writer: bigint, seq: bigint, length: number): Uint8Array {
   const out = new Uint8Array(length);
@@ -249,7 +249,7 @@ export function startWorkload(cell: FaultCell, random: Random, o: WorkloadOption
       const x = r.int(100);
       if (x < 65 || mine.length === 0) {
         const offset = 8 * r.int(FILE_BYTES_MAX / 8 - 8);
-        const length = 8 * (1 + r.int(Math.min(2 * 1024, (FILE_BYTES_MAX - offset) / 8)));
+        const length = 8 * (1 + r.int(Math.min(1024, (FILE_BYTES_MAX - offset) / 8)));
         const w: WriteRecord = { id: ++writeIds, path, offset, length, invokedAt: sim.now, completedAt: undefined, status: 'pending' };
         h.writes.push(w);
         mine.push(w);
@@ -263,7 +263,7 @@ export function startWorkload(cell: FaultCell, random: Random, o: WorkloadOption
         w.completedAt = sim.now;
       } else if (x < 88) {
         const offset = 8 * r.int(FILE_BYTES_MAX / 8);
-        const length = 8 * (1 + r.int(4 * 1024));
+        const length = 8 * (1 + r.int(2 * 1024));
         const invokedAt = sim.now;
         try {
           const data = await client.read(path, offset, length);
@@ -302,7 +302,7 @@ export function startWorkload(cell: FaultCell, random: Random, o: WorkloadOption
     while (running()) {
       // RecordWriter numbers its records 1, 2, … per append call.
       seq++;
-      const data = recordPayload(writerId, seq, 16 + r.int(3 * 1024));
+      const data = recordPayload(writerId, seq, 16 + r.int(2 * 1024));
       const a: AppendRecord = { path: QUEUE, writer: writerId, seq, data, invokedAt: sim.now, completedAt: undefined, status: 'pending' };
       h.appends.push(a);
       try {
