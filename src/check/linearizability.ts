@@ -19,7 +19,9 @@ import { formatOps, type HistoryOp } from './history.js';
  * effect at any time after their invocation, or never, and their answer is not compared.
  *
  * Events at the same time are ordered invocations first, so operations that touch in time count as
- * concurrent: the checker never rejects a history for an order the timestamps cannot prove.
+ * concurrent: the checker never rejects a history for an order the timestamps cannot prove. One
+ * process's operations keep their program order, though, after a definite outcome: the next
+ * operation cannot take effect before it even when its invocation has the same timestamp.
  */
 export interface Model<S, I, O> {
   /** The state before any operation. */
@@ -147,10 +149,27 @@ export function checkLinearizable<S, I, O>(ops: readonly HistoryOp<I, O>[], mode
     return s;
   };
 
+  const taken = (i: number): boolean => (((words[i >>> 5] ?? 0) >>> (i & 31)) & 1) === 1;
+  // Program order: a process's operation cannot take effect before its previous one that completed
+  // definitely (the previous completion may share the next invocation's timestamp). A previous
+  // operation with an unknown outcome may still take effect later (a delayed request), so it does not count.
+  const previousDefinite = new Int32Array(n).fill(-1);
+  {
+    const lastOf = new Map<string, number>();
+    const order = [...ops.keys()].sort((a, b) => (ops[a] as HistoryOp<I, O>).invokedAt - (ops[b] as HistoryOp<I, O>).invokedAt || a - b);
+    for (const i of order) {
+      const p = (ops[i] as HistoryOp<I, O>).process;
+      const last = lastOf.get(p);
+      if (last !== undefined && definite[last] === true) previousDefinite[i] = last;
+      lastOf.set(p, i);
+    }
+  }
+
   // ----- the search -----
   const cache = new Set<string>();
-  const stack: { call: number; state: S }[] = [];
+  const stack: { call: number; state: S; stateKey: string }[] = [];
   let state = model.init();
+  let stateKey = model.key(state);
   let definiteLeft = definite.filter((d) => d).length;
   let best: { prefix: number[]; stuck: number[]; state: S } | undefined;
   let e = at(next, HEAD);
@@ -159,7 +178,9 @@ export function checkLinearizable<S, I, O>(ops: readonly HistoryOp<I, O>[], mode
     // Operations that could go next: invocations before the first remaining completion, and that completion's operation.
     const out: number[] = [];
     for (let x = at(next, HEAD); x !== TAIL; x = at(next, x)) {
-      out.push(at(opOf, x));
+      const i = at(opOf, x);
+      const before = at(previousDefinite, i);
+      if (kindOf[x] === RETURN || before < 0 || taken(before)) out.push(i);
       if (kindOf[x] === RETURN) break;
     }
     return [...new Set(out)];
@@ -169,10 +190,18 @@ export function checkLinearizable<S, I, O>(ops: readonly HistoryOp<I, O>[], mode
     if (e !== TAIL && kindOf[e] === CALL) {
       const i = at(opOf, e);
       const op = ops[i] as HistoryOp<I, O>;
+      const before = at(previousDefinite, i);
+      if (before >= 0 && !taken(before)) {
+        e = at(next, e);
+        continue;
+      }
       const r = model.step(state, op.input);
-      if (definite[i] !== true || model.equal(r.output, op.output as O)) {
+      const nextKey = model.key(r.state);
+      // An unknown outcome that would not change the state (a read, a failing mutation) need never be taken.
+      const pointless = definite[i] !== true && nextKey === stateKey;
+      if (!pointless && (definite[i] === true ? model.equal(r.output, op.output as O) : true)) {
         setBit(i);
-        const key = `${setKey()}|${model.key(r.state)}`;
+        const key = `${setKey()}|${nextKey}`;
         if (!cache.has(key)) {
           cache.add(key);
           if (cache.size > maxStates) {
@@ -182,8 +211,9 @@ export function checkLinearizable<S, I, O>(ops: readonly HistoryOp<I, O>[], mode
               statesExplored: cache.size,
             };
           }
-          stack.push({ call: e, state });
+          stack.push({ call: e, state, stateKey });
           state = r.state;
+          stateKey = nextKey;
           lift(e);
           if (definite[i] === true) definiteLeft--;
           e = at(next, HEAD);
@@ -201,6 +231,7 @@ export function checkLinearizable<S, I, O>(ops: readonly HistoryOp<I, O>[], mode
     const top = stack.pop();
     if (top === undefined) break;
     state = top.state;
+    stateKey = top.stateKey;
     const i = at(opOf, top.call);
     clearBit(i);
     unlift(top.call);

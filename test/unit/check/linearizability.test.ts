@@ -85,7 +85,7 @@ function randomRegisterHistory(seed: number, processes: number, opsTotal: number
       op.out = 'ok';
     } else op.out = reg;
   }
-  return history(planned.map((o) => [o.p, o.input, o.inv, o.done, 'ok', o.out] as const));
+  return history(planned.map((o) => [o.p, o.input, o.inv, o.done, 'ok', o.out as RegOut] as const));
 }
 
 describe('checkLinearizable (Wing–Gong search with Lowe\'s cache)', () => {
@@ -191,6 +191,14 @@ describe('checkLinearizable (Wing–Gong search with Lowe\'s cache)', () => {
       ['a', { op: 'write', value: 1 }, 2, 3, 'info'],
     ]);
     expect(checkLinearizable(early.ops(), register).ok).toBe(false);
+  });
+
+  it('unknown outcomes that would change nothing (reads) add no configurations to search', () => {
+    const rows: Array<readonly [string, RegIn, number, number | undefined, 'ok' | 'info', RegOut?]> = [];
+    for (let k = 0; k < 40; k++) rows.push([`lost${k}`, { op: 'read' }, k, undefined, 'info']);
+    for (let k = 0; k < 200; k++) rows.push(['w', k % 2 === 0 ? { op: 'write', value: k } : { op: 'read' }, 100 + 2 * k, 101 + 2 * k, 'ok', k % 2 === 0 ? 'ok' : k - 1]);
+    const r = checkLinearizable(history<RegIn, RegOut>(rows).ops(), register, { maxStates: 1_000 });
+    expect(r).toMatchObject({ ok: true, statesExplored: 200 });
   });
 
   it('gives up with "unknown" past maxStates instead of searching on', () => {
