@@ -16,20 +16,10 @@
  * so a runner must not guess them). Reserved names no hidden entry has, such as `/.deleted.1.a`
  * (one number, where the master writes two), are fine: they name nothing, and create refuses them.
  *
- * Three places where the master departs from the documented intent (reported to the lead; see
- * `NamespaceModelOptions.masterDivergences`):
- * 1. Undelete after the parent directory was renamed: the master matches hidden entries by the
- *    full original path recorded at deletion (`findHidden`), so once `/a` becomes `/b`, neither
- *    `/a/f` nor `/b/f` can be undeleted. ¶72 says the file "can be undeleted by renaming it back
- *    to normal" — it is a file in its directory, which moved with the directory.
- * 2. Snapshot of a directory holding deleted files: the copies lose their deletion marks
- *    (`master-state.ts` `snapshot` copies only kind and times), so they appear in listings under
- *    their `.deleted.<time>.<seq>.` names, are never reclaimed, and cannot be undeleted. ¶112
- *    duplicates the metadata; a deleted file's copy should stay a deleted file.
- * 3. Reserved names: create refuses names starting with `.deleted.` ("reserved for deleted
- *    files"), but rename and snapshot accept them as targets, and deleting such a node erases it
- *    at once (`planDelete` takes the name for a deleted node) instead of hiding it. The model
- *    refuses them as targets with `invalid_path`, as create does.
+ * Deleted entries move with their directory and undelete to where it is now; a snapshot's copies of
+ * deleted entries stay deleted (undeletable in the copy); no operation gives a visible node a
+ * reserved `.deleted.` name (¶72, ¶112). The master departed from this in all three places until
+ * this model's tests against it found them.
  */
 import type { HistoryOp, Model } from '../../../../src/testkit.js';
 import type { GfsErrorCode } from '../../../../src/actors/gfs/errors.js';
@@ -71,8 +61,6 @@ interface FileNode {
 interface HiddenEntry {
   /** The base name the entry had when it was deleted. */
   readonly name: string;
-  /** Its full path at deletion, as the master records it (`origPath`); undefined for snapshot copies in `mirror` mode. */
-  readonly origPath: string | undefined;
   readonly node: NamespaceNode;
 }
 
@@ -96,16 +84,6 @@ const HIDDEN_PREFIX = '.deleted.';
 export interface NamespaceModelOptions {
   /** The master's `pathLengthMax`. Default: `defaultGfsConfig`'s. */
   readonly pathLengthMax?: number;
-  /**
-   * `intent` (default): the documented behaviour — deleted entries move with their directory, a
-   * snapshot's copies of deleted entries stay deleted (undeletable in the copy), and no operation
-   * gives a visible node a reserved `.deleted.` name.
-   * `mirror`: the master as it is today (see the file comment): undelete matches the full path at
-   * deletion; snapshot copies of deleted entries cannot be undeleted, and listings are compared
-   * without names starting with `.deleted.`; renames and snapshots may take reserved names, and
-   * deleting such a node erases it. For checking other properties while those are open.
-   */
-  readonly masterDivergences?: 'intent' | 'mirror';
 }
 
 // ----- paths -----
@@ -172,14 +150,6 @@ function withoutChild(d: DirNode, name: string): DirNode {
   return { kind: 'dir', children, hidden: d.hidden };
 }
 
-/** The copy a snapshot makes in `mirror` mode: deleted entries lose their recorded path, so they cannot be undeleted. */
-function mirrorCopy(n: NamespaceNode): NamespaceNode {
-  if (n.kind === 'file') return n;
-  const children = new Map<string, NamespaceNode>();
-  for (const [k, c] of n.children) children.set(k, mirrorCopy(c));
-  return { kind: 'dir', children, hidden: n.hidden.map((h) => ({ name: h.name, origPath: undefined, node: mirrorCopy(h.node) })) };
-}
-
 // ----- the model -----
 
 const OK: NamespaceOutput = Object.freeze({ code: 'ok' });
@@ -188,7 +158,6 @@ const err = (code: GfsErrorCode): NamespaceOutput => ({ code });
 /** The sequential namespace of one GFS master, for `checkLinearizable`. */
 export function namespaceModel(options: NamespaceModelOptions = {}): Model<NamespaceState, NamespaceInput, NamespaceOutput> {
   const max = options.pathLengthMax ?? defaultGfsConfig.pathLengthMax;
-  const mirror = (options.masterDivergences ?? 'intent') === 'mirror';
   const keys = new WeakMap<DirNode, string>();
 
   const keyOf = (n: NamespaceNode): string => {
@@ -199,7 +168,7 @@ export function namespaceModel(options: NamespaceModelOptions = {}): Model<Names
     // Only the order among entries of one name matters (undelete takes the latest): sort stably by name.
     const hidden = [...n.hidden]
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map((h) => `${JSON.stringify(h.name)}${mirror ? `@${JSON.stringify(h.origPath ?? null)}` : ''}:${keyOf(h.node)}`);
+      .map((h) => `${JSON.stringify(h.name)}:${keyOf(h.node)}`);
     const k = `d{${kids.join(',')}|${hidden.join(',')}}`;
     keys.set(n, k);
     return k;
@@ -233,9 +202,7 @@ export function namespaceModel(options: NamespaceModelOptions = {}): Model<Names
         // Deleted entries count: a directory holding only deleted files is not empty (they go with it, ¶72).
         if (n.kind === 'dir' && i.recursive !== true && (n.children.size > 0 || n.hidden.length > 0)) return unchanged(s, err('not_empty'));
         const name = baseOf(i.path);
-        // mirror: the master erases a node with a reserved name at once, as if it were a deleted one.
-        if (mirror && name.startsWith(HIDDEN_PREFIX)) return { output: OK, state: updateDir(s, parentOf(i.path), (d) => withoutChild(d, name)) };
-        return { output: OK, state: updateDir(s, parentOf(i.path), (d) => ({ kind: 'dir', children: withoutChild(d, name).children, hidden: [...d.hidden, { name, origPath: i.path, node: n }] })) };
+        return { output: OK, state: updateDir(s, parentOf(i.path), (d) => ({ kind: 'dir', children: withoutChild(d, name).children, hidden: [...d.hidden, { name, node: n }] })) };
       }
       case 'undelete': {
         if (pathProblem(i.path, max)) return unchanged(s, err('invalid_path'));
@@ -245,7 +212,7 @@ export function namespaceModel(options: NamespaceModelOptions = {}): Model<Names
         if (d !== undefined && d.kind === 'dir' && i.path !== '/') {
           for (let k = d.hidden.length - 1; k >= 0 && at < 0; k--) {
             const h = d.hidden[k] as HiddenEntry;
-            if (mirror ? h.origPath === i.path : h.name === name) at = k;
+            if (h.name === name) at = k;
           }
         }
         if (at < 0 || d === undefined || d.kind !== 'dir') return unchanged(s, err('not_found'));
@@ -265,14 +232,14 @@ export function namespaceModel(options: NamespaceModelOptions = {}): Model<Names
         const bad = parentProblem(s, to);
         if (bad !== undefined) return unchanged(s, bad);
         if (lookup(s, to) !== undefined) return unchanged(s, err('already_exists'));
-        // Names starting with '.deleted.' are reserved for deleted entries (create refuses them); the master lets renames and snapshots take them.
-        if (!mirror && baseOf(to).startsWith(HIDDEN_PREFIX)) return unchanged(s, err('invalid_path'));
+        // Names starting with '.deleted.' are reserved for deleted entries, for renames and snapshots as for create.
+        if (baseOf(to).startsWith(HIDDEN_PREFIX)) return unchanged(s, err('invalid_path'));
         if (i.op === 'rename') {
           // `to` is not inside `from`, so removing `from` leaves `to`'s parent where it was.
           const removed = updateDir(s, parentOf(from), (d) => withoutChild(d, baseOf(from)));
           return { output: OK, state: updateDir(removed, parentOf(to), (d) => withChild(d, baseOf(to), n)) };
         }
-        return { output: OK, state: updateDir(s, parentOf(to), (d) => withChild(d, baseOf(to), mirror ? mirrorCopy(n) : n)) };
+        return { output: OK, state: updateDir(s, parentOf(to), (d) => withChild(d, baseOf(to), n)) };
       }
       case 'list': {
         if (pathProblem(i.path, max)) return unchanged(s, err('invalid_path'));
@@ -299,9 +266,7 @@ export function namespaceModel(options: NamespaceModelOptions = {}): Model<Names
     step,
     equal: (expected, actual) => {
       if (expected.code !== actual.code) return false;
-      // mirror: the master lists snapshot copies of deleted entries under their hidden names.
-      const shown = (v: NamespaceOutput['value']): NamespaceOutput['value'] => (mirror && Array.isArray(v) ? (v as readonly NamespaceEntry[]).filter((e) => !e.name.startsWith(HIDDEN_PREFIX)) : v);
-      return valueKey(shown(expected.value)) === valueKey(shown(actual.value));
+      return valueKey(expected.value) === valueKey(actual.value);
     },
     key: keyOf,
     describe: describeNamespaceOp,

@@ -7,11 +7,16 @@
  */
 import { seededRandom } from '../../../../src/runtime/random.js';
 import { RecordReader } from '../../../../src/actors/gfs/client/client.js';
-import type { GfsResult } from '../../../../src/actors/gfs/errors.js';
 import type { ChunkHandle, ChunkLocation, ClusterStatus, FileInfo, FsckReport, ReadReply } from '../../../../src/actors/gfs/protocol.js';
 import { faultCell, MASTER, type PrimaryAct, type ReplicaDeletion } from './cell.js';
 import { drawSchedule, playSchedule, type FaultCounts, type FaultEvent, type Scenario } from './schedule.js';
-import { QUEUE, startWorkload, type History, type NsOutcome, type NsRecord } from './workload.js';
+import { GfsClientError } from '../../../../src/actors/gfs/client/client.js';
+import type { HistoryOp } from '../../../../src/testkit.js';
+import { recordNamespaceOutcome, toNamespaceOutput, type NamespaceInput, type NamespaceOutput } from './namespace-model.js';
+import { QUEUE, startWorkload, type WorkloadHistory } from './workload.js';
+
+/** What a run recorded, as plain data (the namespace history as its operations). */
+export type RunHistory = Omit<WorkloadHistory, 'ns'> & { readonly ns: readonly HistoryOp<NamespaceInput, NamespaceOutput>[] };
 
 export interface ReplicaImage {
   readonly server: string;
@@ -42,7 +47,7 @@ export interface RunRecord {
   readonly chunkSizeBytes: number;
   readonly schedule: readonly FaultEvent[];
   readonly faults: FaultCounts;
-  readonly history: History;
+  readonly history: RunHistory;
   readonly acts: readonly PrimaryAct[];
   readonly deletions: readonly ReplicaDeletion[];
   readonly recoveries: readonly RecoveryProbe[];
@@ -108,11 +113,9 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions = {})
     const queue = ['/ns'];
     while (queue.length > 0) {
       const path = queue.shift() as string;
-      const rec: NsRecord = { process: `recovery${n}`, input: { op: 'list', path }, invokedAt: sim.now, completedAt: undefined, outcome: undefined };
-      workload.history.ns.push(rec);
+      const id = workload.history.ns.invoke(`recovery${n}`, { op: 'list', path }, sim.now);
       const r = await cell.ask<FileInfo[]>({ type: 'gfs.master.list', path }, MASTER, 1_000);
-      rec.completedAt = sim.now;
-      rec.outcome = outcomeOf(r);
+      recordNamespaceOutcome(workload.history.ns, id, toNamespaceOutput(r.ok ? { status: 'fulfilled', value: r.value } : { status: 'rejected', reason: new GfsClientError(r.error.code, r.error.message) }), sim.now);
       if (r.ok) for (const f of r.value) if (f.kind === 'dir') queue.push(f.path);
     }
     for (const path of [...workload.history.owned, QUEUE]) {
@@ -189,7 +192,7 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions = {})
     chunkSizeBytes,
     schedule,
     faults: player.counts,
-    history: workload.history,
+    history: { ...workload.history, ns: workload.history.ns.ops() },
     acts: cell.acts,
     deletions: cell.deletions,
     recoveries,
@@ -203,12 +206,6 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions = {})
     simulatedMs: sim.now,
     steps: sim.steps,
   };
-}
-
-function outcomeOf(r: GfsResult<unknown>): NsOutcome {
-  if (r.ok) return { kind: 'ok', value: r.value };
-  const definite = ['invalid_path', 'not_found', 'already_exists', 'not_a_directory', 'is_a_directory', 'not_empty', 'name_taken'];
-  return definite.includes(r.error.code) ? { kind: 'fail', code: r.error.code } : { kind: 'info', reason: `${r.error.code}: ${r.error.message}` };
 }
 
 /** Every file path under `root` (with `hidden`, deleted ones too). */

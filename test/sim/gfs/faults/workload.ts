@@ -14,66 +14,21 @@
  * that offset — or shown to be corrupt.
  */
 import type { Random } from '../../../../src/runtime/random.js';
+import { History } from '../../../../src/testkit.js';
 import { GfsClientError, RecordWriter, type GfsClient } from '../../../../src/actors/gfs/client/client.js';
 import { encodeRecord } from '../../../../src/actors/gfs/client/record.js';
-import type { FileInfo } from '../../../../src/actors/gfs/protocol.js';
 import type { FaultCell } from './cell.js';
+import { callNamespaceOp, recordNamespaceOutcome, settleNamespaceCall, type NamespaceInput, type NamespaceOutput } from './namespace-model.js';
 
 // ----- namespace history -----
 
-export type NsInput =
-  | { readonly op: 'mkdir' | 'create'; readonly path: string }
-  | { readonly op: 'delete'; readonly path: string; readonly recursive?: boolean }
-  | { readonly op: 'undelete'; readonly path: string }
-  | { readonly op: 'rename'; readonly from: string; readonly to: string }
-  | { readonly op: 'snapshot'; readonly source: string; readonly target: string }
-  | { readonly op: 'list'; readonly path: string }
-  | { readonly op: 'stat'; readonly path: string };
-
-/** What the client got: a value, a definite error code, or nothing certain (timeout, master down). */
-export type NsOutcome = { readonly kind: 'ok'; readonly value: unknown } | { readonly kind: 'fail'; readonly code: string } | { readonly kind: 'info'; readonly reason: string };
-
-export interface NsRecord {
-  readonly process: string;
-  readonly input: NsInput;
-  readonly invokedAt: number;
-  completedAt: number | undefined;
-  outcome: NsOutcome | undefined;
-}
-
-/** Answers that say the master decided: the operation did not happen, for the reason named. */
-const DEFINITE: ReadonlySet<string> = new Set(['invalid_path', 'not_found', 'already_exists', 'not_a_directory', 'is_a_directory', 'not_empty', 'name_taken']);
-
-export async function runNs(client: GfsClient, input: NsInput): Promise<NsOutcome> {
-  try {
-    switch (input.op) {
-      case 'mkdir':
-        return { kind: 'ok', value: await client.mkdir(input.path) };
-      case 'create':
-        return { kind: 'ok', value: await client.create(input.path) };
-      case 'delete':
-        return { kind: 'ok', value: await client.delete(input.path, input.recursive === true ? { recursive: true } : {}) };
-      case 'undelete':
-        return { kind: 'ok', value: await client.undelete(input.path) };
-      case 'rename':
-        return { kind: 'ok', value: await client.rename(input.from, input.to) };
-      case 'snapshot':
-        return { kind: 'ok', value: await client.snapshot(input.source, input.target) };
-      case 'list':
-        return { kind: 'ok', value: await client.list(input.path) };
-      case 'stat':
-        return { kind: 'ok', value: await client.stat(input.path) };
-    }
-  } catch (e) {
-    if (e instanceof GfsClientError && DEFINITE.has(e.code)) return { kind: 'fail', code: e.code };
-    return { kind: 'info', reason: e instanceof Error ? e.message : String(e) };
-  }
-}
+/** The namespace operations of a run, checked for linearizability (namespace-model.ts). */
+export type NsHistory = History<NamespaceInput, NamespaceOutput>;
 
 const NS_DIRS = ['/ns/a', '/ns/b', '/ns/a/c'];
 const NS_NAMES = ['/ns/f1', '/ns/f2', '/ns/a/f3', '/ns/b/f4', '/ns/a/c/f5', '/ns/b/s6'];
 
-export function drawNsInput(r: Random): NsInput {
+export function drawNsInput(r: Random): NamespaceInput {
   const any = (): string => r.pick([...NS_DIRS, ...NS_NAMES]);
   const x = r.int(100);
   if (x < 20) return { op: 'create', path: r.pick(NS_NAMES) };
@@ -162,8 +117,8 @@ export interface AppendRecord {
   offset?: number;
 }
 
-export interface History {
-  readonly ns: NsRecord[];
+export interface WorkloadHistory {
+  readonly ns: NsHistory;
   readonly writes: WriteRecord[];
   readonly reads: ReadRecord[];
   readonly snapshots: SnapshotRecord[];
@@ -201,9 +156,17 @@ export interface WorkloadOptions {
 }
 
 /** Starts the processes; resolves when every one has finished its last operation. */
-export function startWorkload(cell: FaultCell, random: Random, o: WorkloadOptions): { history: History; done: Promise<void> } {
+export function startWorkload(cell: FaultCell, random: Random, o: WorkloadOptions): { history: WorkloadHistory; done: Promise<void> } {
   const { sim } = cell;
-  const h: History = { ns: [], writes: [], reads: [], snapshots: [], appends: [], owned: [] };
+  const h: WorkloadHistory = { ns: new History<NamespaceInput, NamespaceOutput>(), writes: [], reads: [], snapshots: [], appends: [], owned: [] };
+
+  /** One namespace operation, recorded: invocation, then its definite or unknown outcome. */
+  async function nsOp(client: GfsClient, process: string, input: NamespaceInput): Promise<'ok' | 'fail' | 'info'> {
+    const id = h.ns.invoke(process, input, sim.now);
+    const outcome = await settleNamespaceCall(callNamespaceOp(client, input));
+    recordNamespaceOutcome(h.ns, id, outcome, sim.now);
+    return outcome.status;
+  }
   let writeIds = 0;
   const pause = (r: Random): Promise<void> => cell.sleep(20 + r.int(400));
   const running = (): boolean => sim.now < o.untilMs;
@@ -226,12 +189,7 @@ export function startWorkload(cell: FaultCell, random: Random, o: WorkloadOption
     const client = cell.client(name, true);
     const r = random.fork(name);
     while (running()) {
-      const input = drawNsInput(r);
-      const rec: NsRecord = { process: name, input, invokedAt: sim.now, completedAt: undefined, outcome: undefined };
-      h.ns.push(rec);
-      const outcome = await runNs(client, input);
-      rec.completedAt = sim.now;
-      rec.outcome = outcome;
+      await nsOp(client, name, drawNsInput(r));
       await pause(r);
     }
   }
@@ -320,11 +278,7 @@ export function startWorkload(cell: FaultCell, random: Random, o: WorkloadOption
     const admin = cell.client('admin');
     // /ns is part of the namespace history (the model starts from an empty root).
     for (let i = 0; i < 40 && running(); i++) {
-      const rec: NsRecord = { process: 'admin', input: { op: 'mkdir', path: '/ns' }, invokedAt: sim.now, completedAt: undefined, outcome: undefined };
-      h.ns.push(rec);
-      rec.outcome = await runNs(admin, rec.input);
-      rec.completedAt = sim.now;
-      if (rec.outcome.kind !== 'info') break;
+      if ((await nsOp(admin, 'admin', { op: 'mkdir', path: '/ns' })) !== 'info') break;
       await cell.sleep(250);
     }
     for (const p of ['/data', '/q']) await must(admin, () => admin.mkdir(p));
@@ -336,9 +290,4 @@ export function startWorkload(cell: FaultCell, random: Random, o: WorkloadOption
     ]);
   })();
   return { history: h, done };
-}
-
-/** Names and kinds of a directory listing, sorted (what the namespace model compares). */
-export function listingOf(value: unknown): Array<{ name: string; kind: string }> {
-  return (value as FileInfo[]).map((f) => ({ name: f.path.slice(f.path.lastIndexOf('/') + 1), kind: f.kind })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
