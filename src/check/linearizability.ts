@@ -53,6 +53,15 @@ export type LinearizabilityResult =
 export interface LinearizabilityOptions {
   /** Configurations the search may explore before giving up with `ok: 'unknown'`. Default 500 000. */
   readonly maxStates?: number;
+  /**
+   * How long after its invocation an operation with an unknown outcome can still take effect
+   * (default: forever). A system that applies a request within a bounded time or never — a
+   * request dies with the server, or waits at most so long — lets the search decide such
+   * operations early instead of carrying every one to the end of the history, which is what makes
+   * long histories with many timeouts checkable. Too short a window gives false violations, never
+   * false passes.
+   */
+  readonly unknownOutcomeWindowMs?: number;
 }
 
 export const LINEARIZABILITY_STATES_MAX_DEFAULT = 500_000;
@@ -62,6 +71,8 @@ const PREFIX_SHOWN_MAX = 8;
 
 const CALL = 0;
 const RETURN = 1;
+/** The end of an unknown outcome's window: not taken by then, it never took effect. */
+const EXPIRE = 2;
 
 /**
  * Checks that `ops` (a whole history, e.g. `History.ops()`) is linearizable with respect to the
@@ -72,6 +83,8 @@ const RETURN = 1;
 export function checkLinearizable<S, I, O>(ops: readonly HistoryOp<I, O>[], model: Model<S, I, O>, options: LinearizabilityOptions = {}): LinearizabilityResult {
   const maxStates = options.maxStates ?? LINEARIZABILITY_STATES_MAX_DEFAULT;
   if (!(Number.isSafeInteger(maxStates) && maxStates > 0)) throw new RangeError(`maxStates must be a positive integer, got ${maxStates}`);
+  const window = options.unknownOutcomeWindowMs ?? Infinity;
+  if (!(window >= 0)) throw new RangeError(`unknownOutcomeWindowMs must be >= 0, got ${window}`);
   const n = ops.length;
   const definite: boolean[] = ops.map((op) => op.status === 'ok' || op.status === 'fail');
   for (const op of ops) {
@@ -88,6 +101,7 @@ export function checkLinearizable<S, I, O>(ops: readonly HistoryOp<I, O>[], mode
     const op = ops[i] as HistoryOp<I, O>;
     events.push({ kind: CALL, op: i, time: op.invokedAt });
     if (definite[i] === true) events.push({ kind: RETURN, op: i, time: op.completedAt as number });
+    else if (Number.isFinite(window)) events.push({ kind: EXPIRE, op: i, time: op.invokedAt + window });
   }
   // Invocations before completions at the same time (touching operations overlap); then by op.
   events.sort((a, b) => a.time - b.time || a.kind - b.kind || a.op - b.op);
@@ -102,11 +116,14 @@ export function checkLinearizable<S, I, O>(ops: readonly HistoryOp<I, O>[], mode
   for (let x = 1; x <= E + 1; x++) prev[x] = x - 1;
   const kindOf = new Uint8Array(E + 2);
   const opOf = new Int32Array(E + 2);
+  // An operation's second event: its completion, or the end of its window.
   const returnOf = new Int32Array(n).fill(-1);
+  const callOf = new Int32Array(n).fill(-1);
   events.forEach((ev, k) => {
     kindOf[k + 1] = ev.kind;
     opOf[k + 1] = ev.op;
-    if (ev.kind === RETURN) returnOf[ev.op] = k + 1;
+    if (ev.kind === CALL) callOf[ev.op] = k + 1;
+    else returnOf[ev.op] = k + 1;
   });
   const at = (a: Int32Array, x: number): number => a[x] as number;
   const unlink = (x: number): void => {
@@ -167,7 +184,9 @@ export function checkLinearizable<S, I, O>(ops: readonly HistoryOp<I, O>[], mode
 
   // ----- the search -----
   const cache = new Set<string>();
-  const stack: { call: number; state: S; stateKey: string }[] = [];
+  /** Choices made: an operation taken, or (`dropped`) one whose window closed untaken — forced, so undone without alternatives. */
+  const stack: { call: number; state: S; stateKey: string; dropped: boolean }[] = [];
+  let backtrack = false;
   let state = model.init();
   let stateKey = model.key(state);
   let definiteLeft = definite.filter((d) => d).length;
@@ -180,6 +199,7 @@ export function checkLinearizable<S, I, O>(ops: readonly HistoryOp<I, O>[], mode
     for (let x = at(next, HEAD); x !== TAIL; x = at(next, x)) {
       const i = at(opOf, x);
       const before = at(previousDefinite, i);
+      if (kindOf[x] === EXPIRE) continue;
       if (kindOf[x] === RETURN || before < 0 || taken(before)) out.push(i);
       if (kindOf[x] === RETURN) break;
     }
@@ -187,7 +207,24 @@ export function checkLinearizable<S, I, O>(ops: readonly HistoryOp<I, O>[], mode
   };
 
   while (definiteLeft > 0) {
-    if (e !== TAIL && kindOf[e] === CALL) {
+    if (!backtrack && e !== TAIL && kindOf[e] === EXPIRE) {
+      // Every candidate before this point was tried: the operation never took effect.
+      const i = at(opOf, e);
+      setBit(i);
+      const key = `${setKey()}|${stateKey}`;
+      if (cache.has(key)) {
+        clearBit(i);
+        backtrack = true;
+        continue;
+      }
+      cache.add(key);
+      const call = at(callOf, i);
+      stack.push({ call, state, stateKey, dropped: true });
+      lift(call);
+      e = at(next, HEAD);
+      continue;
+    }
+    if (!backtrack && e !== TAIL && kindOf[e] === CALL) {
       const i = at(opOf, e);
       const op = ops[i] as HistoryOp<I, O>;
       const before = at(previousDefinite, i);
@@ -211,7 +248,7 @@ export function checkLinearizable<S, I, O>(ops: readonly HistoryOp<I, O>[], mode
               statesExplored: cache.size,
             };
           }
-          stack.push({ call: e, state, stateKey });
+          stack.push({ call: e, state, stateKey, dropped: false });
           state = r.state;
           stateKey = nextKey;
           lift(e);
@@ -225,8 +262,8 @@ export function checkLinearizable<S, I, O>(ops: readonly HistoryOp<I, O>[], mode
       continue;
     }
     // A completion (or the end) before its operation was taken: this order fails; undo the last choice.
-    if (best === undefined || stack.length > best.prefix.length) {
-      best = { prefix: stack.map((s) => (ops[at(opOf, s.call)] as HistoryOp<I, O>).id), stuck: frontier().map((i) => (ops[i] as HistoryOp<I, O>).id), state };
+    if (!backtrack && (best === undefined || stack.length > best.prefix.length)) {
+      best = { prefix: stack.filter((s) => !s.dropped).map((s) => (ops[at(opOf, s.call)] as HistoryOp<I, O>).id), stuck: frontier().map((i) => (ops[i] as HistoryOp<I, O>).id), state };
     }
     const top = stack.pop();
     if (top === undefined) break;
@@ -236,6 +273,8 @@ export function checkLinearizable<S, I, O>(ops: readonly HistoryOp<I, O>[], mode
     clearBit(i);
     unlift(top.call);
     if (definite[i] === true) definiteLeft++;
+    // A drop had no alternative: keep undoing. A take did: try the candidates after it.
+    backtrack = top.dropped;
     e = at(next, top.call);
   }
 

@@ -201,6 +201,41 @@ describe('checkLinearizable (Wing–Gong search with Lowe\'s cache)', () => {
     expect(r).toMatchObject({ ok: true, statesExplored: 200 });
   });
 
+  it('with an unknown-outcome window, an unknown write may take effect inside the window or never, not after it', () => {
+    const rows = (readAt: number): Array<readonly [string, RegIn, number, number | undefined, 'ok' | 'info', RegOut?]> => [
+      ['a', { op: 'write', value: 1 }, 0, 1, 'info'],
+      ['b', { op: 'read' }, readAt, readAt + 1, 'ok', 0],
+      ['b', { op: 'read' }, readAt + 2, readAt + 3, 'ok', 1],
+    ];
+    // The write takes effect between t=10 and t=12: fine without a window or with a 20 ms one; with
+    // a 9 ms one it would have to act before t=9, when the first read (invoked at 10) still saw 0.
+    expect(checkLinearizable(history(rows(10)).ops(), register).ok).toBe(true);
+    expect(checkLinearizable(history(rows(10)).ops(), register, { unknownOutcomeWindowMs: 20 }).ok).toBe(true);
+    expect(checkLinearizable(history(rows(10)).ops(), register, { unknownOutcomeWindowMs: 9 }).ok).toBe(false);
+    // Never taking effect stays possible: reads of 0 only.
+    const never = history<RegIn, RegOut>([
+      ['a', { op: 'write', value: 1 }, 0, 1, 'info'],
+      ['b', { op: 'read' }, 5, 6, 'ok', 0],
+      ['b', { op: 'read' }, 50, 51, 'ok', 0],
+    ]);
+    expect(checkLinearizable(never.ops(), register, { unknownOutcomeWindowMs: 10 }).ok).toBe(true);
+  });
+
+  it('a window keeps many unknown outcomes in a long history cheap to decide', () => {
+    // 60 writes with lost answers spread over a long history of a register: without a window each
+    // stays open to the end; with one, each is decided once its window has passed.
+    const rows: Array<readonly [string, RegIn, number, number | undefined, 'ok' | 'info', RegOut?]> = [];
+    let value = 0;
+    for (let k = 0; k < 60; k++) {
+      const t = k * 100;
+      rows.push([`lost${k}`, { op: 'write', value: 1_000 + k }, t, t + 1, 'info']);
+      rows.push(['w', { op: 'write', value: ++value }, t + 50, t + 51, 'ok', 'ok']);
+      rows.push(['r', { op: 'read' }, t + 60, t + 61, 'ok', value]);
+    }
+    const r = checkLinearizable(history<RegIn, RegOut>(rows).ops(), register, { unknownOutcomeWindowMs: 40, maxStates: 5_000 });
+    expect(r.ok).toBe(true);
+  });
+
   it('gives up with "unknown" past maxStates instead of searching on', () => {
     const rows: Array<readonly [string, RegIn, number, number | undefined, 'ok' | 'info', RegOut?]> = [];
     for (let k = 0; k < 12; k++) rows.push([`w${k}`, { op: 'write', value: k + 1 }, 0, 1, 'info']);

@@ -175,6 +175,7 @@ class Chunkserver {
     this.scrubber = new Scrubber(store, this.ctx.clock, this.ctx.env.timers, {
       scrubBandwidthBytesPerSec: this.cfg.scrubBandwidthBytesPerSecMax,
       idleAfterMs: this.cfg.scrubIdleAfterMs,
+      restMs: this.cfg.scrubRestMs,
       sliceBytes: Math.min(this.cfg.sliceBytesMax, this.cfg.chunkSizeBytes),
     });
     this.scrubber.start();

@@ -35,6 +35,7 @@ export const faultConfig: Partial<GfsConfig> = {
   deletedRetentionMs: 24 * 3_600_000,
   checkpointEveryRecords: 200,
   scrubIdleAfterMs: 1_000,
+  scrubRestMs: 1_000,
   scrubBandwidthBytesPerSecMax: 4 * 1024 * KiB,
   checkpointCheckIntervalMs: 2_000,
 };

@@ -76,6 +76,8 @@ export interface RunOptions {
 }
 
 const CONVERGENCE_BOUND_MS = 120_000;
+/** Enough for a scrubber's rest and a full pass over a server's idle chunks (`faultConfig`: 1 s rest, 4 MiB/s, under 1 MiB per server). */
+const SCRUB_PASS_MS = 3_000;
 
 export async function runScenario(s: Scenario, seed: number, o: RunOptions = {}): Promise<RunRecord> {
   const shape = seededRandom(seed).fork(`shape:${s.name}`);
@@ -135,17 +137,24 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions = {})
     faultsEndedAt = sim.now;
     await workload.done;
     await Promise.all(probes);
-    // (e): every chunk back at its goal, nothing stale or corrupt known, every server up.
-    while (sim.now - faultsEndedAt <= CONVERGENCE_BOUND_MS) {
+    // (e): every chunk back at its goal, nothing stale or corrupt known, every server up — then
+    // again after the scrubbers had time for a full pass over the idle chunks (¶128), which finds
+    // flipped bits nobody read, and the master re-cloned what they found.
+    const healthy = async (): Promise<boolean> => {
       const [f, st] = await Promise.all([cell.ask<FsckReport>({ type: 'gfs.master.fsck' }, MASTER, 2_000), cell.ask<ClusterStatus>({ type: 'gfs.master.status' }, MASTER, 2_000)]);
-      if (f.ok && f.value.problems.length === 0 && st.ok && st.value.servers.every((x) => x.alive)) {
-        convergedAt = sim.now;
-        break;
+      return f.ok && f.value.problems.length === 0 && st.ok && st.value.servers.every((x) => x.alive);
+    };
+    for (const settle of [0, SCRUB_PASS_MS]) {
+      await cell.sleep(settle);
+      convergedAt = undefined;
+      while (sim.now - faultsEndedAt <= CONVERGENCE_BOUND_MS) {
+        if (await healthy()) {
+          convergedAt = sim.now;
+          break;
+        }
+        await cell.sleep(500);
       }
-      await cell.sleep(500);
     }
-    // Scrubbers get time to find flipped bits in idle chunks (¶126) before the final reads.
-    await cell.sleep(5_000);
   })();
   await sim.result(driver);
 

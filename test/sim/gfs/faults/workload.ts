@@ -22,6 +22,9 @@ import { callNamespaceOp, recordNamespaceOutcome, settleNamespaceCall, type Name
 
 // ----- namespace history -----
 
+/** The runtime's report of a request that never left (or never reached) its destination (`TroupeError` from a bounced envelope). */
+const UNDELIVERED = /request to \S+ was not delivered/;
+
 /** The namespace operations of a run, checked for linearizability (namespace-model.ts). */
 export type NsHistory = History<NamespaceInput, NamespaceOutput>;
 
@@ -119,6 +122,8 @@ export interface AppendRecord {
 
 export interface WorkloadHistory {
   readonly ns: NsHistory;
+  /** Namespace requests that never reached the master (not in `ns`). */
+  undelivered: number;
   readonly writes: WriteRecord[];
   readonly reads: ReadRecord[];
   readonly snapshots: SnapshotRecord[];
@@ -158,13 +163,22 @@ export interface WorkloadOptions {
 /** Starts the processes; resolves when every one has finished its last operation. */
 export function startWorkload(cell: FaultCell, random: Random, o: WorkloadOptions): { history: WorkloadHistory; done: Promise<void> } {
   const { sim } = cell;
-  const h: WorkloadHistory = { ns: new History<NamespaceInput, NamespaceOutput>(), writes: [], reads: [], snapshots: [], appends: [], owned: [] };
+  const h: WorkloadHistory = { ns: new History<NamespaceInput, NamespaceOutput>(), undelivered: 0, writes: [], reads: [], snapshots: [], appends: [], owned: [] };
 
-  /** One namespace operation, recorded: invocation, then its definite or unknown outcome. */
+  /**
+   * One namespace operation, recorded once its outcome is known (with its invocation time): a
+   * definite answer, or an unknown outcome. A request the runtime reports as never delivered
+   * (the link was cut or the node down when it was sent: the message itself came back) had no
+   * effect, so it is left out of the history — as good as never invoked.
+   */
   async function nsOp(client: GfsClient, process: string, input: NamespaceInput): Promise<'ok' | 'fail' | 'info'> {
-    const id = h.ns.invoke(process, input, sim.now);
+    const at = sim.now;
     const outcome = await settleNamespaceCall(callNamespaceOp(client, input));
-    recordNamespaceOutcome(h.ns, id, outcome, sim.now);
+    if (outcome.status === 'info' && UNDELIVERED.test(outcome.reason)) {
+      h.undelivered++;
+      return 'info';
+    }
+    recordNamespaceOutcome(h.ns, h.ns.invoke(process, input, at), outcome, sim.now);
     return outcome.status;
   }
   let writeIds = 0;
