@@ -231,6 +231,21 @@ describe('chunk store on a full disk', () => {
     const again = await openStore(sim.crash());
     expect(await again.read('c', 0, first.length)).toEqual(first);
   });
+
+  it('a version bump the disk cannot record leaves the old version, in memory and on disk (¶77)', async () => {
+    const sim = new SimDisk({ random: seededRandom(10) });
+    const store = await openStore(sim);
+    await store.create('c', 1);
+    await store.append('c', filled(3 * B, 1));
+    await store.sync('c');
+    sim.failNext('write', 'no_space');
+    const err = await store.setVersion('c', 2).catch((e: unknown) => e);
+    expect(isStorageError(err, 'no_space')).toBe(true);
+    // A replica that reported version 2 now would pass for one in the new lease without being in it.
+    expect(store.info('c').version).toBe(1);
+    await store.sync('c');
+    expect((await openStore(sim.crash())).info('c').version).toBe(1);
+  });
 });
 
 /**
