@@ -28,6 +28,9 @@ export interface EgressLimitOptions {
   readonly envelopeOverheadBytes?: number;
 }
 
+/** Timer resolution: envelopes due sooner than this leave at once. */
+const TIMER_TICK_MS = 1;
+
 export class EgressLimitedTransport implements Transport {
   private sink: TransportSink | undefined;
   private readonly queue: { env: Envelope; leavesAt: number }[] = [];
@@ -64,6 +67,7 @@ export class EgressLimitedTransport implements Transport {
     this.wireFreeAt = Math.max(this.wireFreeAt, now) + (bytes * 1000) / this.opts.bytesPerSecMax;
     this.sentBytes += bytes;
     this.queue.push({ env, leavesAt: this.wireFreeAt });
+    // With a timer set, the envelopes ahead are waiting and this one leaves after them.
     if (this.timer === undefined) this.pump();
   }
 
@@ -90,7 +94,10 @@ export class EgressLimitedTransport implements Transport {
     const now = this.opts.clock.now();
     while (this.head < this.queue.length) {
       const q = this.queue[this.head] as { env: Envelope; leavesAt: number };
-      if (q.leavesAt > now) {
+      // Due within a timer tick: it leaves now. Waiting for a timer would add a whole tick (or,
+      // on a busy machine, several) to every small message — acks, control requests — while
+      // the wire schedule (`wireFreeAt`) still charges each byte, so the rate stays capped.
+      if (q.leavesAt - now >= TIMER_TICK_MS) {
         this.timer = this.opts.timers.after(Math.max(1, Math.ceil(q.leavesAt - now)), () => this.pump());
         return;
       }

@@ -59,6 +59,17 @@ describe('EgressLimitedTransport', () => {
     expect(t.sentBytes).toBe(15_000);
   });
 
+  it('an envelope due within a timer tick leaves at once: small messages on an idle wire are not held for a tick', async () => {
+    const { time, t, left, env } = setup(1_000_000);
+    t.send(env({ ack: 1 })); // 0 bytes counted here
+    t.send(env({ data: new Uint8Array(500) })); // due at 0.5 ms
+    expect(left.map((l) => l.at)).toEqual([0, 0]);
+    t.send(env({ data: new Uint8Array(2_000) })); // the wire is busy until 0.5 ms: due at 2.5 ms
+    expect(left).toHaveLength(2);
+    await time.advance(3);
+    expect(left.map((l) => l.at)).toEqual([0, 0, 3]);
+  });
+
   it('an idle wire does not bank credit: after a pause the next envelope waits its own transfer time', async () => {
     const { time, t, left, env } = setup(1_000_000);
     t.send(env({ data: new Uint8Array(1_000) }));
