@@ -28,6 +28,8 @@ export interface BenchCase {
    */
   readonly rate?: () => Promise<RateMeasurement> | RateMeasurement;
   readonly teardown?: () => Promise<void> | void;
+  /** Conditions the case ran under, recorded with its result (e.g. an emulated network's speed). */
+  readonly fields?: RateFields;
 }
 
 /** Fields a rate case may report beside its rate. */
@@ -42,6 +44,9 @@ export interface RateFields {
   readonly virtualMs?: number;
   /** How the case was scaled down, in words. */
   readonly scale?: string;
+  /** The per-thread egress cap the case ran under (`TroupeNodeOptions.egressBytesPerSecMax`), and why. */
+  readonly egressBytesPerSecMax?: number;
+  readonly conditions?: string;
 }
 
 export interface RateMeasurement extends RateFields {
@@ -167,6 +172,7 @@ export async function runSuite(suite: BenchSuite, log: (line: string) => void): 
       samples: r.latency.samplesCount ?? 0,
       medianMs,
       rme: r.latency.rme,
+      ...c.fields,
     };
     results.push(result);
     log(`${suite.name.padEnd(10)} ${c.name.padEnd(28)} ${formatRate(result).padStart(16)}  (median of ${result.samples}, ±${result.rme.toFixed(1)}%)`);

@@ -8,13 +8,16 @@ import { expose } from 'comlink';
 import type { ActorFactory } from '../behavior.js';
 import { ActorSystem } from '../system.js';
 import { PortTransport } from './port-transport.js';
+import { EgressLimitedTransport } from '../transport/egress-limit.js';
+import { realClock, realTimers } from './env.js';
 import { loadFactory } from './behavior-loader.js';
 import { portEndpoint } from './port-endpoint.js';
 import type { WorkerBoot, WorkerControl } from './worker-protocol.js';
 
 const boot = workerData as WorkerBoot & { readonly dataPort: MessagePort; readonly controlPort: MessagePort };
 
-const transport = new PortTransport(boot.dataPort, { peerNode: boot.hostNode, transferMinBytes: boot.transferMinBytes });
+const port = new PortTransport(boot.dataPort, { peerNode: boot.hostNode, transferMinBytes: boot.transferMinBytes });
+const transport = boot.egressBytesPerSecMax === undefined ? port : new EgressLimitedTransport(port, { bytesPerSecMax: boot.egressBytesPerSecMax, clock: realClock, timers: realTimers });
 const system = new ActorSystem({ node: boot.node, transport, ...(boot.askTimeoutMs !== undefined ? { askTimeoutMs: boot.askTimeoutMs } : {}) });
 
 const control: WorkerControl = {

@@ -43,4 +43,5 @@ export interface WorkerBoot {
   readonly index: number;
   readonly transferMinBytes: number;
   readonly askTimeoutMs?: number;
+  readonly egressBytesPerSecMax?: number;
 }
