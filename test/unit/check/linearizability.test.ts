@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkLinearizable, History, type HistoryOp, type Model } from 'troupe/testkit';
+import { seededRandom } from '../../../src/runtime/random.js';
 
 // A register holding a number (initially 0): write v → ok; read → v.
 type RegIn = { readonly op: 'write'; readonly value: number } | { readonly op: 'read' };
@@ -48,15 +49,10 @@ function history<I, O>(rows: ReadonlyArray<readonly [string, I, number, number |
   return h;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A seeded source of numbers in [0, 1). */
+function uniform(seed: number): () => number {
+  const r = seededRandom(seed);
+  return () => r.next();
 }
 
 /**
@@ -65,7 +61,7 @@ function mulberry32(seed: number): () => number {
  * register held at that instant.
  */
 function randomRegisterHistory(seed: number, processes: number, opsTotal: number): History<RegIn, RegOut> {
-  const rnd = mulberry32(seed);
+  const rnd = uniform(seed);
   type Planned = { p: string; input: RegIn; inv: number; done: number; point: number; out?: RegOut };
   const planned: Planned[] = [];
   const clock = Array.from({ length: processes }, () => 0);

@@ -18,19 +18,15 @@ import {
   type NamespaceModelOptions,
   type NamespaceOutput,
 } from './namespace-model.js';
+import { seededRandom } from '../../../../src/runtime/random.js';
 
 /** Deleted files must outlive the run: the model never reclaims them. */
 const config = { deletedRetentionMs: 10 * 365 * 24 * 3600 * 1000 };
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A seeded source of numbers in [0, 1). */
+function uniform(seed: number): () => number {
+  const r = seededRandom(seed);
+  return () => r.next();
 }
 
 /**
@@ -39,7 +35,7 @@ function mulberry32(seed: number): () => number {
  * themselves, undeletes of names deleted and re-created — and a few malformed paths.
  */
 function generator(seed: number, depthMax: number, names: readonly string[] = ['a', 'b', 'c', 'd']): () => NamespaceInput {
-  const rnd = mulberry32(seed);
+  const rnd = uniform(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const invalid = ['', 'a', '/a/', '/a//b', '/a/./b', '/a/../b', `/${'x'.repeat(5_000)}`, '/.deleted.1.a'];
   const path = (): string => {
@@ -107,7 +103,7 @@ async function runConcurrent(seed: number, perClient: number): Promise<History<N
   await c.sim.run({ forMs: 1_000 });
   const h = newHistory();
   const worker = async (client: GfsClient, name: string, k: number): Promise<void> => {
-    const rnd = mulberry32(seed * 31 + k);
+    const rnd = uniform(seed * 31 + k);
     const next = generator(seed * 17 + k, 2, ['a', 'b', 'c']);
     for (let n = 0; n < perClient; n++) {
       await new Promise<void>((resolve) => client.after(rnd() * 2, resolve));
