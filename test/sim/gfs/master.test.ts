@@ -103,7 +103,7 @@ describe('chunks, placement and leases', () => {
       const rnd = c.sim.random.fork('workload');
       for (let step = 0; step < 40; step++) {
         const r = await c.attempt<ChunkLease>({ type: 'gfs.master.findLeaseHolder', path: `/f${rnd.int(3)}`, index: 0 });
-        if (r !== undefined && !r.ok) expect(['lease_unavailable', 'chunkserver_failed', 'chunk_not_found', 'not_primary']).toContain(r.error.code);
+        if (r !== undefined && !r.ok) expect(['lease_unavailable', 'chunkserver_failed', 'chunk_not_found', 'not_primary', 'no_chunkservers']).toContain(r.error.code);
         const fault = rnd.int(10);
         if (fault === 0) c.sim.crash('master');
         if (fault === 1) c.sim.restart('master');

@@ -42,7 +42,7 @@ function report(record: RunRecord, result: CheckResult, wallMs: number): void {
     simulatedMs: Math.round(record.simulatedMs),
     wallMs: Math.round(wallMs),
     faults: record.faults.injected,
-    operations: { namespace: h.ns.length, writes: h.writes.length, reads: h.reads.length, snapshots: h.snapshots.length, appends: h.appends.length },
+    operations: { namespace: h.ns.length, writes: h.writes.length, reads: h.reads.length, snapshots: h.snapshots.length, 'snapshot deletes and undeletes': h.hides.length, appends: h.appends.length },
     acknowledged: { writes: h.writes.filter((w) => w.status === 'ok').length, appends: h.appends.filter((a) => a.status === 'ok').length },
     convergenceMs: record.convergedAt === undefined ? null : Math.round(record.convergedAt - record.faultsEndedAt),
     checks: result.checks,

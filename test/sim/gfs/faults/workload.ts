@@ -109,6 +109,15 @@ export interface SnapshotRecord {
   status: 'ok' | 'fail' | 'pending';
 }
 
+/** A writer deleting (hiding, ¶72) or undeleting one of its snapshots. */
+export interface HideRecord {
+  readonly path: string;
+  readonly op: 'delete' | 'undelete';
+  readonly invokedAt: number;
+  completedAt: number | undefined;
+  status: 'ok' | 'fail' | 'pending';
+}
+
 export interface AppendRecord {
   readonly path: string;
   readonly writer: bigint;
@@ -127,6 +136,7 @@ export interface WorkloadHistory {
   readonly writes: WriteRecord[];
   readonly reads: ReadRecord[];
   readonly snapshots: SnapshotRecord[];
+  readonly hides: HideRecord[];
   readonly appends: AppendRecord[];
   /** Paths each writer owns (files written only by their owner). */
   readonly owned: string[];
@@ -163,7 +173,7 @@ export interface WorkloadOptions {
 /** Starts the processes; resolves when every one has finished its last operation. */
 export function startWorkload(cell: FaultCell, random: Random, o: WorkloadOptions): { history: WorkloadHistory; done: Promise<void> } {
   const { sim } = cell;
-  const h: WorkloadHistory = { ns: new History<NamespaceInput, NamespaceOutput>(), undelivered: 0, writes: [], reads: [], snapshots: [], appends: [], owned: [] };
+  const h: WorkloadHistory = { ns: new History<NamespaceInput, NamespaceOutput>(), undelivered: 0, writes: [], reads: [], snapshots: [], hides: [], appends: [], owned: [] };
 
   /**
    * One namespace operation, recorded once its outcome is known (with its invocation time): a
@@ -258,7 +268,14 @@ export function startWorkload(cell: FaultCell, random: Random, o: WorkloadOption
       } else {
         // Delete a snapshot (hidden: its chunks stay referenced, ¶72) or bring one back.
         const target = r.pick(snaps);
-        await (r.chance(0.6) ? client.delete(target) : client.undelete(target)).catch(() => undefined);
+        const op = r.chance(0.6) ? 'delete' : 'undelete';
+        const rec: HideRecord = { path: target, op, invokedAt: sim.now, completedAt: undefined, status: 'pending' };
+        h.hides.push(rec);
+        rec.status = await (op === 'delete' ? client.delete(target) : client.undelete(target)).then(
+          () => 'ok' as const,
+          () => 'fail' as const,
+        );
+        rec.completedAt = sim.now;
       }
       await pause(r);
     }
