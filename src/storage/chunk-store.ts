@@ -23,7 +23,8 @@ import { StorageError, assert, isStorageError } from './errors.js';
  * - `verify` checks a range without returning it; the scrubber uses it on idle chunks (¶128).
  *
  * Durability: changes are visible at once and durable after `sync`, which fsyncs the data file and
- * then replaces the checksum file atomically. After a crash a chunk comes back at its last synced
+ * replaces the checksum file atomically, renaming the new one into place only once the data fsync
+ * returned (it is written and fsynced while the data fsync runs). After a crash a chunk comes back at its last synced
  * size (a longer data file is cut back); an overwrite that was not synced may leave blocks that no
  * longer match their checksums, which reads and the scrubber report as corruption: the replica is
  * then re-cloned, as for any other damage. A new chunk exists on disk from its first `sync`.
