@@ -106,7 +106,9 @@ export async function readWholeFile(disk: Disk, path: string, maxBytes: number):
  * The temp file is created with `durable: false`: its name matters only once the rename is durable,
  * and callers remove leftover `.tmp` files when they open. With `renameAfter`, the rename waits for
  * that promise too (and is skipped, rejecting with its error, if it fails): a caller can write the
- * new file while something it must follow is still in flight (the chunk store's data fsync).
+ * new file while something it must follow is still in flight (the chunk store's data fsync). The
+ * caller still handles that promise's own rejection: it is not awaited when writing the temp file
+ * fails first.
  */
 export async function writeFileAtomically(disk: Disk, path: string, data: Uint8Array, options?: { readonly renameAfter?: Promise<void> }): Promise<void> {
   const tmp = `${path}.tmp`;
