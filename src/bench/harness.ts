@@ -13,6 +13,8 @@ export interface BenchCase {
   /** What one iteration moves: `perIteration` operations, or bytes. */
   readonly unit: 'ops' | 'bytes';
   readonly perIteration: number;
+  /** The workload's shape in words (sizes, segments, what one iteration does), recorded with the result so a ratio can be read against it. */
+  readonly shape?: string;
   /** Runs once before the case's iterations. */
   readonly setup?: () => Promise<void> | void;
   readonly run: () => Promise<void> | void;
@@ -88,6 +90,8 @@ export interface BenchResult extends RateFields {
   readonly samples: number;
   readonly medianMs: number;
   readonly rme: number;
+  /** The case's `shape`, when it declares one. */
+  readonly shape?: string;
 }
 
 export interface RatioResult extends RatioTarget {
@@ -173,6 +177,7 @@ export async function runSuite(suite: BenchSuite, log: (line: string) => void): 
       medianMs,
       rme: r.latency.rme,
       ...c.fields,
+      ...(c.shape === undefined ? {} : { shape: c.shape }),
     };
     results.push(result);
     log(`${suite.name.padEnd(10)} ${c.name.padEnd(28)} ${formatRate(result).padStart(16)}  (median of ${result.samples}, ±${result.rme.toFixed(1)}%)`);
