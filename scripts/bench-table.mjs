@@ -34,7 +34,9 @@ for (const rep of reports) {
     r.limitBytesPerSec === undefined
       ? ''
       : ` (${(r.limitFraction * 100).toFixed(0)}% of ${mb(r.limitBytesPerSec)}${r.paperBytesPerSec === undefined ? '' : `; paper ${mb(r.paperBytesPerSec)} of ${mb(r.paperLimitBytesPerSec ?? r.limitBytesPerSec)}`}; virtual time)`;
-  for (const r of rep.results) lines.push(`| \`${r.name}\` | ${rate(r)}${beside(r)} |`);
+  // Cases run under an emulated link say so beside their rate.
+  const capped = (r) => (r.egressBytesPerSecMax === undefined ? '' : ` (each thread's egress capped at ${mb(r.egressBytesPerSecMax)}, emulating the paper's 100 Mbps NICs)`);
+  for (const r of rep.results) lines.push(`| \`${r.name}\` | ${rate(r)}${beside(r)}${capped(r)} |`);
   if (rep.ratios.length > 0) {
     lines.push('', '| ratio | measured | target |', '|---|---|---|');
     for (const q of rep.ratios) lines.push(`| \`${q.name}\` / ${q.baselineField === undefined ? `\`${q.baseline}\`` : 'its network limit'} | ${q.ratio.toFixed(2)}× | ≥ ${q.atLeast}× ${q.met ? '(met)' : '(**not met**)'} |`);
