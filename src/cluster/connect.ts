@@ -107,14 +107,19 @@ async function open(o: {
     system: { logger: () => {}, askTimeoutMs: timeoutMs },
     ...(o.logDir === undefined ? {} : { log: { dir: o.logDir, fileName: CLIENT_LOG_FILE, noRpcFile: true, stderrLevel: false, level: logLevelFromEnv() } }),
   });
-  const ask = <R>(to: Parameters<typeof node.system.ask>[0], msg: unknown, opts?: { timeoutMs?: number }): Promise<R> =>
-    node.system.ask<R>(to, msg, opts).catch((err: unknown) => {
+  // The request a command runs as (GfsClient.request): its id goes on every message it sends.
+  const requests = asyncContext<RequestScope>();
+  const ask = <R>(to: Parameters<typeof node.system.ask>[0], msg: unknown, opts?: { timeoutMs?: number }): Promise<R> => {
+    const rid = requests.current()?.rid;
+    const traced = rid !== undefined && msg !== null && typeof msg === 'object' && !('rid' in msg) ? { ...msg, rid } : msg;
+    return node.system.ask<R>(to, traced, opts).catch((err: unknown) => {
       if (isTroupeError(err, 'auth_failed')) throw new ConnectError(`the cluster at ${where} refused our credentials — use the secret file of its data directory, or TROUPE_SECRET (${err.message})`);
       if (isTroupeError(err, 'link_down') || isTroupeError(err, 'node_unreachable') || isTroupeError(err, 'ask_timeout')) {
         throw new ConnectError(`no master at ${where} — is \`npm start\` running? (${err.message})`);
       }
       throw err;
     });
+  };
   const client = new GfsClient({
     ask,
     clock: realClock,
@@ -124,7 +129,7 @@ async function open(o: {
     host: hostname(),
     config: { chunkSizeBytes: o.chunkSizeBytes, rpcTimeoutMs: timeoutMs },
     requestIds: () => nanoid(),
-    requestContext: asyncContext<RequestScope>(),
+    requestContext: requests,
     ...(node.fileLog === undefined ? {} : { log: makeLog(node.fileLog.logger, realClock, node.node, 'client') }),
   });
   return {

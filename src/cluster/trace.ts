@@ -118,5 +118,5 @@ export function formatTraceEntry(e: TraceEntry): string {
   const fields = Object.entries(e.fields)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? (/[\s"]/.test(v) || v === '' ? JSON.stringify(v) : v) : JSON.stringify(v)}`)
     .join(' ');
-  return `${new Date(e.time).toISOString()}  ${e.node.padEnd(10)} ${(e.actor ?? '-').padEnd(8)} ${e.level.padEnd(5)} ${e.msg}${fields === '' ? '' : `  ${fields}`}`;
+  return `${new Date(e.time).toISOString()}  ${e.node.padEnd(12)} ${(e.actor ?? '-').padEnd(8)} ${e.level.padEnd(5)} ${e.msg}${fields === '' ? '' : `  ${fields}`}`;
 }

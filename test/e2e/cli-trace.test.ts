@@ -96,6 +96,9 @@ describe('troupe trace', () => {
     const trace = await runCli(['trace', 'my-mkdir-1', '--data-dir', dataDir]);
     expect(trace.code).toBe(0);
     expect(trace.out).toMatch(/master\s+info\s+gfs.master.mkdir/);
+    // Commands that ask the master directly (status) carry their id too.
+    expect((await runCli(['status', '--request-id', 'my-status-1', ...flags])).code).toBe(0);
+    expect((await runCli(['trace', 'my-status-1', '--data-dir', dataDir])).out).toMatch(/master\s+info\s+gfs.master.status/);
   });
 
   it('an id no entry has is an error with exit code 1', async () => {

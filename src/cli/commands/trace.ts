@@ -12,7 +12,7 @@ export const registerTrace: Register = (program: Command) => {
   program
     .command('trace <request-id>')
     .description('show one request\'s timeline across the client, the master and the chunkservers, from the log files')
-    .option('--data-dir <dir>', 'a data directory (its logs/) or a directory of log files; repeat for logs collected from several hosts', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--data-dir <dir>', 'a data directory (its logs/) or a directory of log files (default ./troupe-data); repeat for logs collected from several hosts', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--json', 'print the entries as JSON')
     .action(async (rid: string, o: { dataDir?: string[]; json?: boolean }) => {
       const dirs = (o.dataDir ?? ['./troupe-data']).map((d) => resolve(d));
