@@ -71,6 +71,7 @@ export class JsonLinesFile {
   private reporting = 0;
   private broken = false;
   private closed = false;
+  /** The file's size as far as this writer knows (counted in characters: close enough for a cap). */
   private bytes = 0;
   private rotating = false;
   private at = 0;

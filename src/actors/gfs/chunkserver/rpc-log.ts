@@ -12,13 +12,21 @@ import { ridField } from '../protocol.js';
  * slice is stored (or one per failed slice), not one per slice.
  */
 export function withRpcLog(log: Log, clock: Clock, m: ChunkserverMsg, handle: () => unknown): unknown {
+  // Messages cross hosts: a malformed one is refused by the handler, and must not break logging.
+  if (typeof m !== 'object' || m === null || typeof m.type !== 'string') return handle();
   if (m.type === 'gfs.chunkserver.report' || m.type === 'gfs.chunkserver.stats' || m.type === 'gfs.chunkserver.tick') return handle();
   const started = clock.now();
   const result = handle();
   const done = (outcome: unknown): void => {
     const text = describeOutcome(outcome);
     if (m.type === 'gfs.chunkserver.pushData' && m.slice !== m.slices - 1 && text === 'ok') return;
-    log.rpc(m.type, { ...ridField(m.rid), ...describeArgs(m), outcome: text, durationMs: clock.now() - started }, started);
+    let args: Record<string, unknown>;
+    try {
+      args = describeArgs(m);
+    } catch {
+      args = { malformed: true };
+    }
+    log.rpc(m.type, { ...ridField(typeof m.rid === 'string' ? m.rid : undefined), ...args, outcome: text, durationMs: clock.now() - started }, started);
   };
   if (result instanceof Promise) {
     result.then(done, (err: unknown) => done({ ok: false, error: { code: 'exception', message: err instanceof Error ? err.message : String(err) } }));
@@ -57,8 +65,15 @@ function describeArgs(m: ChunkserverMsg): Record<string, unknown> {
       return { from: hex(m.from), to: hex(m.to), version: m.version };
     case 'gfs.chunkserver.deleteChunks':
       return { chunks: m.handles.length };
-    default:
+    case 'gfs.chunkserver.report':
+    case 'gfs.chunkserver.stats':
+    case 'gfs.chunkserver.tick':
       return {};
+    default: {
+      // A type this build does not know (a newer peer): logged without arguments.
+      const _unknown: never = m;
+      return {};
+    }
   }
 }
 
