@@ -123,7 +123,7 @@ describe('file log', () => {
     expect(lines(join(dir, 'n.log')).some((l) => l['msg'] === 'second')).toBe(true);
   });
 
-  it('passes warnings and errors to stderr too, never RPC entries', () => {
+  it('passes warnings and errors to stderr too, never RPC entries', async () => {
     const written: string[] = [];
     const orig = process.stderr.write.bind(process.stderr);
     process.stderr.write = ((s: string) => (written.push(String(s)), true)) as typeof process.stderr.write;
@@ -139,7 +139,7 @@ describe('file log', () => {
     } finally {
       process.stderr.write = orig;
     }
-    void f.close();
+    await f.close();
     expect(written.join('')).toContain('"loud"');
     expect(written.join('')).not.toContain('quiet');
     expect(written.join('')).not.toContain('"rpc"');
