@@ -62,7 +62,7 @@ export interface GfsClientOptions {
   readonly requestIds?: () => string;
   /**
    * Carries the current request across `await`s (AsyncLocalStorage in the real environment,
-   * `runtime/node/request-context.ts`), so every message an operation sends carries its request id
+   * `runtime/node/async-context.ts`), so every message an operation sends carries its request id
    * (`rid`). Without one, operations are logged with their id but their messages carry none.
    */
   readonly requestContext?: RequestContext;
