@@ -24,6 +24,11 @@ export type { LinkConfig, NicConfig } from './runtime/sim/network.js';
 export { SimDisk } from './storage/sim/sim-disk.js';
 export type { SimDiskFaultRecord, SimDiskFaults, SimDiskOp, SimDiskOptions } from './storage/sim/sim-disk.js';
 export { CrashPointDisk } from './storage/sim/crash-point-disk.js';
+// Histories and a linearizability checker, for checking what clients saw against a sequential model.
+export { History, HISTORY_OPS_MAX_DEFAULT } from './check/history.js';
+export type { HistoryOp, HistoryOptions, OpStatus } from './check/history.js';
+export { checkLinearizable, LINEARIZABILITY_STATES_MAX_DEFAULT } from './check/linearizability.js';
+export type { LinearizabilityOptions, LinearizabilityResult, Model } from './check/linearizability.js';
 
 export interface TestKitOptions extends Partial<SimulationOptions> {
   /** Node name of the test system. Default `test`. */

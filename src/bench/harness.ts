@@ -13,6 +13,8 @@ export interface BenchCase {
   /** What one iteration moves: `perIteration` operations, or bytes. */
   readonly unit: 'ops' | 'bytes';
   readonly perIteration: number;
+  /** The workload's shape in words (sizes, segments, what one iteration does), recorded with the result so a ratio can be read against it. */
+  readonly shape?: string;
   /** Runs once before the case's iterations. */
   readonly setup?: () => Promise<void> | void;
   readonly run: () => Promise<void> | void;
@@ -28,6 +30,8 @@ export interface BenchCase {
    */
   readonly rate?: () => Promise<RateMeasurement> | RateMeasurement;
   readonly teardown?: () => Promise<void> | void;
+  /** Conditions the case ran under, recorded with its result (e.g. an emulated network's speed). */
+  readonly fields?: RateFields;
 }
 
 /** Fields a rate case may report beside its rate. */
@@ -42,6 +46,9 @@ export interface RateFields {
   readonly virtualMs?: number;
   /** How the case was scaled down, in words. */
   readonly scale?: string;
+  /** The per-thread egress cap the case ran under (`TroupeNodeOptions.egressBytesPerSecMax`), and why. */
+  readonly egressBytesPerSecMax?: number;
+  readonly conditions?: string;
 }
 
 export interface RateMeasurement extends RateFields {
@@ -83,6 +90,8 @@ export interface BenchResult extends RateFields {
   readonly samples: number;
   readonly medianMs: number;
   readonly rme: number;
+  /** The case's `shape`, when it declares one. */
+  readonly shape?: string;
 }
 
 export interface RatioResult extends RatioTarget {
@@ -167,6 +176,8 @@ export async function runSuite(suite: BenchSuite, log: (line: string) => void): 
       samples: r.latency.samplesCount ?? 0,
       medianMs,
       rme: r.latency.rme,
+      ...c.fields,
+      ...(c.shape === undefined ? {} : { shape: c.shape }),
     };
     results.push(result);
     log(`${suite.name.padEnd(10)} ${c.name.padEnd(28)} ${formatRate(result).padStart(16)}  (median of ${result.samples}, ±${result.rme.toFixed(1)}%)`);

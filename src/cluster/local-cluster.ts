@@ -43,6 +43,12 @@ export interface LocalClusterOptions {
    * free one, `false` serves no web endpoint.
    */
   readonly webPort?: number | false;
+  /**
+   * Caps what each thread of the cluster (the masters' thread, each chunkserver worker) sends to
+   * other threads and hosts, bytes per second, like a network interface of that speed per thread
+   * (`TroupeNodeOptions.egressBytesPerSecMax`). Default: no cap.
+   */
+  readonly egressBytesPerSecMax?: number;
 }
 
 export interface LocalCluster {
@@ -81,6 +87,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     tcp: { cluster: data.identity.clusterId, secret: data.secret, listen: { host: o.host ?? '127.0.0.1', port: o.port ?? 7070 } },
     ...(o.logger === undefined ? {} : { system: { logger: o.logger } }),
     ...(o.log === undefined ? {} : { log: { ...o.log, dir: logDirOf(dataDir) } }),
+    ...(o.egressBytesPerSecMax === undefined ? {} : { egressBytesPerSecMax: o.egressBytesPerSecMax }),
   });
   const metrics = new ClusterMetrics();
   let dashboard: Dashboard | undefined;

@@ -23,7 +23,8 @@ import { StorageError, assert, isStorageError } from './errors.js';
  * - `verify` checks a range without returning it; the scrubber uses it on idle chunks (¶128).
  *
  * Durability: changes are visible at once and durable after `sync`, which fsyncs the data file and
- * then replaces the checksum file atomically. After a crash a chunk comes back at its last synced
+ * replaces the checksum file atomically, renaming the new one into place only once the data fsync
+ * returned (it is written and fsynced while the data fsync runs). After a crash a chunk comes back at its last synced
  * size (a longer data file is cut back); an overwrite that was not synced may leave blocks that no
  * longer match their checksums, which reads and the scrubber report as corruption: the replica is
  * then re-cloned, as for any other damage. A new chunk exists on disk from its first `sync`.
@@ -257,26 +258,25 @@ export class ChunkStore {
   /** Makes the chunk's data, size, checksums and version durable. */
   sync(handle: ChunkHandle): Promise<void> {
     const s = this.state(handle);
-    return this.locked(s, async () => {
-      if (s.file !== undefined && s.unsynced) {
-        await s.file.fsync();
-        s.unsynced = false;
-      }
-      if (s.dirty) await this.persistChecksums(s);
-    });
+    return this.locked(s, () => this.syncLocked(s));
   }
 
   /** Sets the chunk's version durably (the master bumps it when granting a lease). */
   setVersion(handle: ChunkHandle, version: number): Promise<void> {
     const s = this.state(handle);
     return this.locked(s, async () => {
+      // The new version counts only once it is durable: a replica whose bump failed (a full disk)
+      // must keep reporting the old version, or it would pass for up to date while it is left out
+      // of the lease the bump was for (¶77).
+      const previous = s.version;
       s.version = version;
       s.dirty = true;
-      if (s.file !== undefined && s.unsynced) {
-        await s.file.fsync();
-        s.unsynced = false;
+      try {
+        await this.syncLocked(s);
+      } catch (err) {
+        s.version = previous;
+        throw err;
       }
-      await this.persistChecksums(s);
     });
   }
 
@@ -288,9 +288,10 @@ export class ChunkStore {
       this.chunks.delete(handle);
       await s.file?.close();
       s.file = undefined;
-      // Checksums first: a data file without a checksum file is an orphan that `open` removes.
+      // Checksums first: a data file without a checksum file is an orphan that `open` removes, so
+      // its removal need not be durable (a crash that brings it back costs a removal at open).
       await this.disk.remove(this.crcPath(handle)).catch(ignoreNotFound);
-      await this.disk.remove(this.dataPath(handle)).catch(ignoreNotFound);
+      await this.disk.remove(this.dataPath(handle), { durable: false }).catch(ignoreNotFound);
     });
   }
 
@@ -510,11 +511,26 @@ export class ChunkStore {
     return buf.subarray(offset - start, end - start);
   }
 
-  private async persistChecksums(s: ChunkState): Promise<void> {
+  /**
+   * Data first, then checksums: the new checksum file is renamed into place only after the data
+   * fsync returned, so a crash never leaves checksums newer than the durable data. The checksum file
+   * is written and fsynced while the data fsync is in flight (one device flush instead of two in a
+   * row); only the rename waits for it.
+   */
+  private async syncLocked(s: ChunkState): Promise<void> {
+    const dataSynced = s.file !== undefined && s.unsynced ? s.file.fsync() : undefined;
+    const checksums = s.dirty ? this.persistChecksums(s, dataSynced) : undefined;
+    const [data, crcs] = await Promise.allSettled([dataSynced, checksums]);
+    if (data.status === 'rejected') throw data.reason;
+    if (dataSynced !== undefined) s.unsynced = false;
+    if (crcs.status === 'rejected') throw crcs.reason;
+  }
+
+  private async persistChecksums(s: ChunkState, renameAfter?: Promise<void>): Promise<void> {
     const data = encodeChecksumFile(s.version, s.sizeBytes, this.config.blockSizeBytes, s.crcs);
     s.dirty = false;
     try {
-      await writeFileAtomically(this.disk, this.crcPath(s.handle), data);
+      await writeFileAtomically(this.disk, this.crcPath(s.handle), data, renameAfter === undefined ? undefined : { renameAfter });
     } catch (err) {
       s.dirty = true;
       throw err;
@@ -522,7 +538,9 @@ export class ChunkStore {
   }
 
   private async fileOf(s: ChunkState): Promise<DiskFile> {
-    if (s.file === undefined) s.file = await this.disk.open(this.dataPath(s.handle), { create: true });
+    // Not durable by itself: the data file's name matters from the chunk's first `sync`, whose
+    // checksum-file rename in the same folder makes it durable; before that the chunk does not survive a crash anyway.
+    if (s.file === undefined) s.file = await this.disk.open(this.dataPath(s.handle), { create: true, durable: false });
     return s.file;
   }
 

@@ -13,20 +13,39 @@ import { StorageError, assert } from './errors.js';
  *   of the unsynced changes and can tear the last one kept.
  * - Namespace changes (`open` with `create` making a new file, `rename`, `remove`) are durable when
  *   they return (the real disk syncs the directory). `rename` replaces its target atomically.
+ * - Except with `durable: false` (on `open` with `create`, and on `remove`): then the change may be
+ *   lost in a crash until a later durable namespace change in the same folder returns, which makes it
+ *   durable too (the real disk's directory sync covers every entry of the folder). For files whose
+ *   name matters only once a later rename in that folder is durable (a temp file, a chunk's data file
+ *   before its first checksum file), or whose reappearance after a crash is cleaned up (an orphan):
+ *   each saves a directory sync (a journal commit, ~2 ms on ext4).
  */
 export interface Disk {
-  /** Opens a file. Without `create` a missing file fails with `not_found`; parent folders are made as needed. */
-  open(path: string, options?: { readonly create?: boolean }): Promise<DiskFile>;
+  /**
+   * Opens a file. Without `create` a missing file fails with `not_found`; parent folders are made as
+   * needed. A file it creates is durable at once, unless `durable: false` (see the contract above).
+   */
+  open(path: string, options?: DiskOpenOptions): Promise<DiskFile>;
   /** Size of a file, or undefined when there is no file at `path`. */
   stat(path: string): Promise<{ readonly sizeBytes: number } | undefined>;
   /** Names (not paths) of the files directly in `dir`, sorted; empty when `dir` does not exist. */
   list(dir: string): Promise<string[]>;
   /** Atomically renames `from` to `to`, replacing `to`. `not_found` when `from` is missing. */
   rename(from: string, to: string): Promise<void>;
-  /** Removes a file. `not_found` when it is missing. Open handles keep working on the unlinked file. */
-  remove(path: string): Promise<void>;
+  /** Removes a file, durably unless `durable: false`. `not_found` when it is missing. Open handles keep working on the unlinked file. */
+  remove(path: string, options?: DiskNamespaceOptions): Promise<void>;
   /** Bytes still available for file data. */
   freeSpaceBytes(): Promise<number>;
+}
+
+export interface DiskNamespaceOptions {
+  /** Default true. False: the change may be lost in a crash until a later durable namespace change in the same folder (see `Disk`). */
+  readonly durable?: boolean;
+}
+
+export interface DiskOpenOptions extends DiskNamespaceOptions {
+  /** Create the file when it is missing. */
+  readonly create?: boolean;
 }
 
 export interface DiskFile {
@@ -83,10 +102,17 @@ export async function readWholeFile(disk: Disk, path: string, maxBytes: number):
 /**
  * Replaces the file at `path` with `data` so that a crash leaves either the old file or the whole
  * new one: write to `<path>.tmp`, fsync, rename over `path` (patent ¶50–51 for checkpoints).
+ *
+ * The temp file is created with `durable: false`: its name matters only once the rename is durable,
+ * and callers remove leftover `.tmp` files when they open. With `renameAfter`, the rename waits for
+ * that promise too (and is skipped, rejecting with its error, if it fails): a caller can write the
+ * new file while something it must follow is still in flight (the chunk store's data fsync). The
+ * caller still handles that promise's own rejection: it is not awaited when writing the temp file
+ * fails first.
  */
-export async function writeFileAtomically(disk: Disk, path: string, data: Uint8Array): Promise<void> {
+export async function writeFileAtomically(disk: Disk, path: string, data: Uint8Array, options?: { readonly renameAfter?: Promise<void> }): Promise<void> {
   const tmp = `${path}.tmp`;
-  const f = await disk.open(tmp, { create: true });
+  const f = await disk.open(tmp, { create: true, durable: false });
   try {
     await f.truncate(0);
     await f.write(0, data);
@@ -94,5 +120,6 @@ export async function writeFileAtomically(disk: Disk, path: string, data: Uint8A
   } finally {
     await f.close();
   }
+  if (options?.renameAfter !== undefined) await options.renameAfter;
   await disk.rename(tmp, path);
 }

@@ -41,7 +41,7 @@ export function withIoTimeout(disk: Disk, timers: Timers, ioTimeoutMs: number): 
     stat: (path) => bound('stat', path, disk.stat(path)),
     list: (dir) => bound('list', dir, disk.list(dir)),
     rename: (from, to) => bound('rename', from, disk.rename(from, to)),
-    remove: (path) => bound('remove', path, disk.remove(path)),
+    remove: (path, options) => bound('remove', path, disk.remove(path, options)),
     freeSpaceBytes: () => bound('statfs', '', disk.freeSpaceBytes()),
   };
 }

@@ -25,7 +25,7 @@ export function withFsync(current: () => Disk, fsync: (inner: () => Promise<void
     stat: (path) => current().stat(path),
     list: (dir) => current().list(dir),
     rename: (from, to) => current().rename(from, to),
-    remove: (path) => current().remove(path),
+    remove: (path, options) => current().remove(path, options),
     freeSpaceBytes: () => current().freeSpaceBytes(),
   };
 }

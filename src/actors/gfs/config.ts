@@ -88,6 +88,8 @@ export interface GfsConfig {
   readonly scrubBandwidthBytesPerSecMax: number;
   /** A chunk counts as idle for the scrubber after this long without reads or writes (¶128). */
   readonly scrubIdleAfterMs: number;
+  /** The scrubber's pause after a full pass over the idle chunks, or when none is idle. */
+  readonly scrubRestMs: number;
 }
 
 export const defaultGfsConfig: GfsConfig = {
@@ -124,4 +126,5 @@ export const defaultGfsConfig: GfsConfig = {
   primaryLeaseMarginMs: 1_000,
   scrubBandwidthBytesPerSecMax: 16 * 1024 * 1024,
   scrubIdleAfterMs: 60_000,
+  scrubRestMs: 10_000,
 };

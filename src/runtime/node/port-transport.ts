@@ -18,7 +18,8 @@ import { isTransferable } from '../transport/ownership.js';
  *   it would serialize again for every envelope.
  * - **Order.** A port is FIFO and each end has one outbox, so per-pair order holds (thesis §3.3).
  * - **Zero-copy payloads.** A `Uint8Array` its sender marked with `transferOwnership` (found as
- *   the message itself or as a field, or array element of a field) is *transferred*, not copied:
+ *   the message itself, a field, an array element of a field, or the same one level down, as in a
+ *   reply's `{ ok, value: { data } }`) is *transferred*, not copied:
  *   ownership moves to the receiver and the sender's view becomes detached (length 0). Unmarked
  *   arrays are copied by structured clone, because the sender may still use them.
  *   `SharedArrayBuffer`-backed arrays are never copied: both sides see the same memory, which is
@@ -92,18 +93,22 @@ class BatchBuilder {
 
 /**
  * Adds to `out` the buffers of `msg`'s payloads marked with `transferOwnership` and at least
- * `minBytes` long (the message itself, or its fields and their array elements).
+ * `minBytes` long: the message itself, its fields and their array elements, and the same one
+ * level down (a reply's `{ ok, value: { data } }`).
  */
-function collectTransfers(msg: unknown, minBytes: number, out: ArrayBuffer[]): void {
+function collectTransfers(msg: unknown, minBytes: number, out: ArrayBuffer[], depth = 0): void {
   if (typeof msg !== 'object' || msg === null) return;
   if (msg instanceof Uint8Array) {
     transferable(msg, minBytes, out);
     return;
   }
+  if (depth > 1 || ArrayBuffer.isView(msg)) return;
   const values = Array.isArray(msg) ? msg : Object.values(msg);
   for (const v of values) {
     if (v instanceof Uint8Array) transferable(v, minBytes, out);
-    else if (Array.isArray(v)) for (const w of v) if (w instanceof Uint8Array) transferable(w, minBytes, out);
+    else if (Array.isArray(v)) {
+      for (const w of v) if (w instanceof Uint8Array) transferable(w, minBytes, out);
+    } else if (typeof v === 'object' && v !== null && depth === 0) collectTransfers(v, minBytes, out, 1);
   }
 }
 

@@ -1,6 +1,8 @@
 import { ActorSystem, type SystemOptions } from '../system.js';
 import type { ActorRef } from '../ref.js';
 import { RoutingTransport } from '../transport/router.js';
+import { EgressLimitedTransport } from '../transport/egress-limit.js';
+import { realClock, realTimers } from './env.js';
 import { loadFactory } from './behavior-loader.js';
 import { TcpTransport, type PeerAddress, type TcpTransportOptions } from './tcp-transport.js';
 import { WorkerPool, type WorkerPlacement, type WorkerPoolOptions } from './worker-pool.js';
@@ -41,6 +43,13 @@ export interface TroupeNodeOptions {
    * `close()` flushes them.
    */
   readonly log?: FileLogOptions;
+  /**
+   * Caps the bytes per second each thread of this process sends to other nodes (the main
+   * thread's system and every worker's, each its own budget, like one network interface per
+   * node): `EgressLimitedTransport`. Default: no cap. Set it to keep a node's traffic within a
+   * share of the network, or to emulate a slower network on one machine (the `gfs-data` bench).
+   */
+  readonly egressBytesPerSecMax?: number;
 }
 
 export interface SpawnAt extends RemoteSpawnOptions {
@@ -77,9 +86,15 @@ export class TroupeNode {
     this.tcp = opts.tcp !== undefined ? new TcpTransport(opts.tcp) : undefined;
     if (this.tcp !== undefined) this.router.setDefault(this.tcp);
     this.fileLog = opts.log === undefined ? undefined : new FileLog(opts.node, opts.log);
-    this.system = new ActorSystem({ ...opts.system, ...(this.fileLog === undefined ? {} : { logger: this.fileLog.logger }), node: opts.node, transport: this.router });
+    const env = opts.system?.env;
+    const transport =
+      opts.egressBytesPerSecMax === undefined ? this.router : new EgressLimitedTransport(this.router, { bytesPerSecMax: opts.egressBytesPerSecMax, clock: env?.clock ?? realClock, timers: env?.timers ?? realTimers });
+    this.system = new ActorSystem({ ...opts.system, ...(this.fileLog === undefined ? {} : { logger: this.fileLog.logger }), node: opts.node, transport });
     const workerOpts = typeof opts.workers === 'number' ? { workers: opts.workers } : opts.workers;
-    const poolOpts = workerOpts === undefined || opts.log === undefined ? workerOpts : { ...workerOpts, log: opts.log };
+    const poolOpts =
+      workerOpts === undefined
+        ? undefined
+        : { ...workerOpts, ...(opts.egressBytesPerSecMax === undefined ? {} : { egressBytesPerSecMax: opts.egressBytesPerSecMax }), ...(opts.log === undefined ? {} : { log: opts.log }) };
     this.pool = poolOpts !== undefined && poolOpts.workers !== 0 ? new WorkerPool(this.router, opts.node, poolOpts) : undefined;
     this.placementTimeoutMs = opts.placementTimeoutMs ?? 15_000;
   }

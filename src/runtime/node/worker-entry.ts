@@ -8,6 +8,8 @@ import { expose } from 'comlink';
 import type { ActorFactory } from '../behavior.js';
 import { ActorSystem } from '../system.js';
 import { PortTransport } from './port-transport.js';
+import { EgressLimitedTransport } from '../transport/egress-limit.js';
+import { realClock, realTimers } from './env.js';
 import { loadFactory } from './behavior-loader.js';
 import { portEndpoint } from './port-endpoint.js';
 import type { WorkerBoot, WorkerControl } from './worker-protocol.js';
@@ -15,7 +17,8 @@ import { FileLog } from './file-log.js';
 
 const boot = workerData as WorkerBoot & { readonly dataPort: MessagePort; readonly controlPort: MessagePort };
 
-const transport = new PortTransport(boot.dataPort, { peerNode: boot.hostNode, transferMinBytes: boot.transferMinBytes });
+const port = new PortTransport(boot.dataPort, { peerNode: boot.hostNode, transferMinBytes: boot.transferMinBytes });
+const transport = boot.egressBytesPerSecMax === undefined ? port : new EgressLimitedTransport(port, { bytesPerSecMax: boot.egressBytesPerSecMax, clock: realClock, timers: realTimers });
 const fileLog = boot.log === undefined ? undefined : new FileLog(boot.node, boot.log);
 const system = new ActorSystem({
   node: boot.node,

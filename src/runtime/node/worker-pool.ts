@@ -34,6 +34,8 @@ export interface WorkerPoolOptions {
   readonly entry?: URL;
   /** Payloads marked with `transferOwnership` at least this long are transferred, not copied. */
   readonly transferMinBytes?: number;
+  /** Caps each worker's sends to other nodes, bytes per second (`EgressLimitedTransport`). Default: none. */
+  readonly egressBytesPerSecMax?: number;
   /** Time limit of each control call (spawn, stop, inspect, shutdown). */
   readonly controlTimeoutMs?: number;
   /** Default ask timeout inside the workers' systems. */
@@ -131,6 +133,7 @@ export class WorkerPool {
       transferMinBytes: this.transferMinBytes,
       ...(this.opts.askTimeoutMs !== undefined ? { askTimeoutMs: this.opts.askTimeoutMs } : {}),
       ...(this.opts.log !== undefined ? { log: this.opts.log } : {}),
+      ...(this.opts.egressBytesPerSecMax !== undefined ? { egressBytesPerSecMax: this.opts.egressBytesPerSecMax } : {}),
       dataPort: data.port2,
       controlPort: ctl.port2,
     };

@@ -46,4 +46,5 @@ export interface WorkerBoot {
   readonly askTimeoutMs?: number;
   /** Log to files of this worker's own (`<host>-w<i>.log`), flushed at shutdown. */
   readonly log?: FileLogOptions;
+  readonly egressBytesPerSecMax?: number;
 }

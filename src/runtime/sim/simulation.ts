@@ -415,13 +415,47 @@ export class Simulation {
     exists: (node: string): boolean => this.nodes.has(node),
     copy: (env: Envelope): Envelope => {
       try {
-        return structuredClone(env);
+        const transfer: ArrayBuffer[] = [];
+        return structuredClone(compactViews(env, transfer, 0), { transfer });
       } catch (err) {
         this.fail(`message to ${env.to.id}@${env.to.node} is not plain data (${err instanceof Error ? err.message : String(err)}): messages must survive every transport`);
         return env;
       }
     },
   };
+}
+
+/**
+ * A message as it would cross a wire: `structuredClone` copies a typed array's whole underlying
+ * buffer, so a 64 KiB view into a 1 MiB buffer would cost a 1 MiB copy per message (and the
+ * receiver would get the neighbours' bytes too). Views smaller than their buffer are replaced by
+ * compact copies, whose buffers `structuredClone` then moves (`transfer`) instead of copying again.
+ * Only plain objects and arrays are walked; anything else is left to `structuredClone`.
+ */
+function compactViews<T>(value: T, transfer: ArrayBuffer[], depth: number): T {
+  if (typeof value !== 'object' || value === null || depth > 16) return value;
+  if (value instanceof Uint8Array) {
+    if (!(value.buffer instanceof ArrayBuffer) || value.byteLength === value.buffer.byteLength) return value;
+    const compact = value.slice();
+    transfer.push(compact.buffer);
+    return compact as T;
+  }
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    value.forEach((v: unknown, i) => {
+      const c = compactViews(v, transfer, depth + 1);
+      if (c !== v) (out ??= [...(value as unknown[])])[i] = c;
+    });
+    return (out ?? value) as T;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return value;
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const c = compactViews(v, transfer, depth + 1);
+    if (c !== v) (out ??= { ...(value as Record<string, unknown>) })[k] = c;
+  }
+  return (out ?? value) as T;
 }
 
 function typeOf(msg: unknown): string {

@@ -24,17 +24,21 @@ export function isTransferable(bytes: Uint8Array): boolean {
 }
 
 /**
- * Marks the payloads of a message nobody else in this thread holds (the message itself, or its
- * fields and their array elements) — e.g. one decoded from the network and only passing through.
+ * Marks the payloads of a message nobody else in this thread holds (the message itself, its
+ * fields and their array elements, and the same one level down, as thread transports look for
+ * them) — e.g. one decoded from the network and only passing through.
  */
-export function transferPayloadsOf(msg: unknown): void {
+export function transferPayloadsOf(msg: unknown, depth = 0): void {
   if (typeof msg !== 'object' || msg === null) return;
   if (msg instanceof Uint8Array) {
     owned.add(msg);
     return;
   }
+  if (depth > 1 || ArrayBuffer.isView(msg)) return;
   for (const v of Array.isArray(msg) ? msg : Object.values(msg)) {
     if (v instanceof Uint8Array) owned.add(v);
-    else if (Array.isArray(v)) for (const w of v) if (w instanceof Uint8Array) owned.add(w);
+    else if (Array.isArray(v)) {
+      for (const w of v) if (w instanceof Uint8Array) owned.add(w);
+    } else if (typeof v === 'object' && v !== null && depth === 0) transferPayloadsOf(v, 1);
   }
 }

@@ -145,9 +145,10 @@ export class RoutingTransport implements Transport {
           this.sink?.deliver(env);
           return;
         }
-        // Passing through from another host: this thread holds no other reference to the decoded
-        // payloads, so a worker link may move them instead of copying.
-        if (t === this.fallback) transferPayloadsOf(env.msg);
+        // Passing through (from another host, or from one worker to another): this thread decoded
+        // the payloads and holds no other reference to them, so the next link may move them
+        // instead of copying.
+        transferPayloadsOf(env.msg);
         this.send(env);
       },
       undeliverable: (env, code) => this.fail(env, code),

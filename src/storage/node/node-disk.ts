@@ -1,7 +1,7 @@
 import { constants, type FileHandle } from 'node:fs/promises';
 import * as fsp from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { checkDiskPath, type Disk, type DiskFile } from '../disk.js';
+import { checkDiskPath, type Disk, type DiskFile, type DiskNamespaceOptions, type DiskOpenOptions } from '../disk.js';
 import { StorageError, type StorageErrorCode } from '../errors.js';
 
 /**
@@ -9,13 +9,14 @@ import { StorageError, type StorageErrorCode } from '../errors.js';
  * touches the host file system (DESIGN.md §3).
  *
  * Namespace changes are made durable before they return by fsyncing the parent folder (a new file,
- * a rename, a remove), as the `Disk` contract promises.
+ * a rename, a remove), as the `Disk` contract promises; with `durable: false` that sync is skipped,
+ * and the next one of the same folder covers the change.
  */
 export class NodeDisk implements Disk {
   /** @param root absolute folder that holds every file of this disk; created if missing. */
   constructor(readonly root: string) {}
 
-  async open(path: string, options?: { readonly create?: boolean }): Promise<DiskFile> {
+  async open(path: string, options?: DiskOpenOptions): Promise<DiskFile> {
     checkDiskPath(path);
     const full = join(this.root, path);
     let handle: FileHandle;
@@ -24,7 +25,7 @@ export class NodeDisk implements Disk {
         await fsp.mkdir(dirname(full), { recursive: true });
         try {
           handle = await fsp.open(full, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o644);
-          await syncDir(dirname(full));
+          if (options.durable !== false) await syncDir(dirname(full));
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
           handle = await fsp.open(full, constants.O_RDWR);
@@ -79,12 +80,12 @@ export class NodeDisk implements Disk {
     }
   }
 
-  async remove(path: string): Promise<void> {
+  async remove(path: string, options?: DiskNamespaceOptions): Promise<void> {
     checkDiskPath(path);
     const full = join(this.root, path);
     try {
       await fsp.unlink(full);
-      await syncDir(dirname(full));
+      if (options?.durable !== false) await syncDir(dirname(full));
     } catch (err) {
       throw toStorageError(err, `remove ${path}`, path);
     }

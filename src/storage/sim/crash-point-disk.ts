@@ -1,4 +1,4 @@
-import type { Disk, DiskFile } from '../disk.js';
+import type { Disk, DiskFile, DiskNamespaceOptions, DiskOpenOptions } from '../disk.js';
 import { StorageError } from '../errors.js';
 
 /**
@@ -41,7 +41,7 @@ export class CrashPointDisk implements Disk {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  open(path: string, options?: { readonly create?: boolean }): Promise<DiskFile> {
+  open(path: string, options?: DiskOpenOptions): Promise<DiskFile> {
     this.calls.open++;
     return this.call(options?.create === true, async () => {
       const f = await this.inner.open(path, options);
@@ -72,9 +72,9 @@ export class CrashPointDisk implements Disk {
     return this.call(true, () => this.inner.rename(from, to));
   }
 
-  remove(path: string): Promise<void> {
+  remove(path: string, options?: DiskNamespaceOptions): Promise<void> {
     this.calls.remove++;
-    return this.call(true, () => this.inner.remove(path));
+    return this.call(true, () => this.inner.remove(path, options));
   }
 
   freeSpaceBytes(): Promise<number> {

@@ -1,5 +1,5 @@
 import type { Random } from '../../runtime/random.js';
-import { checkDiskPath, parentDir, type Disk, type DiskFile } from '../disk.js';
+import { checkDiskPath, parentDir, type Disk, type DiskFile, type DiskNamespaceOptions, type DiskOpenOptions } from '../disk.js';
 import { StorageError, assert } from '../errors.js';
 
 /**
@@ -9,7 +9,9 @@ import { StorageError, assert } from '../errors.js';
  * `crash()` is a power cut: it returns a new disk holding, per file, the durable image plus a random
  * prefix of the unsynced changes, the last of which may be torn (only some of its 512-byte sectors
  * land); with `unsyncedOnCrash: 'drop'` only fsynced data survives. Namespace changes are durable
- * at once (the contract of `Disk`).
+ * at once (the contract of `Disk`), except those made with `durable: false`: per folder, a crash keeps
+ * a random prefix of them (none with `'drop'`), until a durable namespace change in that folder makes
+ * them all durable (as the real disk's directory sync does).
  *
  * Faults, all decided by the injected `Random` so a run replays from its seed: bit flips on write,
  * misdirected writes (the data lands at another offset), EIO on any operation, ENOSPC once
@@ -24,6 +26,11 @@ export interface SimDiskOptions {
   readonly faults?: SimDiskFaults;
   /** What a crash keeps of unsynced changes (default `prefix-torn`). */
   readonly unsyncedOnCrash?: 'prefix-torn' | 'drop';
+  /**
+   * A lying disk: fsync succeeds without making anything durable. For mutation checks that prove a
+   * durability test notices lost acknowledged data.
+   */
+  readonly fsyncIsNoop?: boolean;
 }
 
 export interface SimDiskFaults {
@@ -46,6 +53,8 @@ export interface SimDiskFaultRecord {
 
 const sectorBytes = 512;
 const faultLogMax = 1000;
+/** Non-durable namespace changes kept per folder; past it the oldest counts as durable (a real file system commits its journal on its own too). */
+const pendingNameChangesMax = 1000;
 
 type Change = { readonly kind: 'write'; readonly offset: number; readonly data: Uint8Array } | { readonly kind: 'truncate'; readonly size: number };
 
@@ -104,6 +113,13 @@ class Bytes {
   }
 }
 
+/** A namespace change made with `durable: false`, not yet made durable by a later durable change in its folder. */
+interface PendingNameChange {
+  readonly kind: 'create' | 'remove';
+  readonly path: string;
+  readonly inode: SimInode;
+}
+
 /** One file (an inode): handles and the namespace point at it. */
 class SimInode {
   readonly durable: Bytes;
@@ -118,9 +134,12 @@ class SimInode {
 
 export class SimDisk implements Disk {
   private readonly files = new Map<string, SimInode>();
+  /** Non-durable namespace changes by folder, in call order. */
+  private readonly pendingNames = new Map<string, PendingNameChange[]>();
   private readonly random: Random;
   private readonly faults: SimDiskFaults;
   private readonly unsyncedOnCrash: 'prefix-torn' | 'drop';
+  readonly fsyncIsNoop: boolean;
   private capacityBytes: number;
   private usedBytes = 0;
   private dead = false;
@@ -133,6 +152,7 @@ export class SimDisk implements Disk {
     this.faults = options.faults ?? {};
     this.unsyncedOnCrash = options.unsyncedOnCrash ?? 'prefix-torn';
     this.capacityBytes = options.capacityBytes ?? Number.MAX_SAFE_INTEGER;
+    this.fsyncIsNoop = options.fsyncIsNoop ?? false;
   }
 
   /**
@@ -141,8 +161,18 @@ export class SimDisk implements Disk {
    */
   crash(): SimDisk {
     this.dead = true;
-    const next = new SimDisk({ random: this.random.fork('after-crash'), capacityBytes: this.capacityBytes, faults: this.faults, unsyncedOnCrash: this.unsyncedOnCrash });
-    for (const [path, inode] of this.files) {
+    const next = new SimDisk({ random: this.random.fork('after-crash'), capacityBytes: this.capacityBytes, faults: this.faults, unsyncedOnCrash: this.unsyncedOnCrash, fsyncIsNoop: this.fsyncIsNoop });
+    // The namespace that survives: the current one, with the non-durable changes each folder lost undone (latest first).
+    const names = new Map(this.files);
+    for (const changes of this.pendingNames.values()) {
+      const kept = this.unsyncedOnCrash === 'prefix-torn' ? this.random.int(changes.length + 1) : 0;
+      for (let i = changes.length - 1; i >= kept; i--) {
+        const c = changes[i]!;
+        if (c.kind === 'create' && names.get(c.path) === c.inode) names.delete(c.path);
+        if (c.kind === 'remove' && !names.has(c.path)) names.set(c.path, c.inode);
+      }
+    }
+    for (const [path, inode] of names) {
       const image = inode.durable.copy();
       if (this.unsyncedOnCrash === 'prefix-torn' && inode.unsynced.length > 0) {
         const kept = this.random.int(inode.unsynced.length + 1);
@@ -163,6 +193,13 @@ export class SimDisk implements Disk {
       next.usedBytes += image.size;
     }
     return next;
+  }
+
+  /** Namespace changes made with `durable: false` and not yet durable (for tests). */
+  pendingNameChanges(): number {
+    let n = 0;
+    for (const changes of this.pendingNames.values()) n += changes.length;
+    return n;
   }
 
   /** Flips one stored bit (media corruption): in the durable image and in the current contents. */
@@ -187,7 +224,7 @@ export class SimDisk implements Disk {
     return this.usedBytes;
   }
 
-  async open(path: string, options?: { readonly create?: boolean }): Promise<DiskFile> {
+  async open(path: string, options?: DiskOpenOptions): Promise<DiskFile> {
     checkDiskPath(path);
     await this.tick();
     let inode = this.files.get(path);
@@ -195,6 +232,7 @@ export class SimDisk implements Disk {
       if (options?.create !== true) throw new StorageError('not_found', `no file ${path}`, { path });
       inode = new SimInode(new Bytes());
       this.files.set(path, inode);
+      this.nameChanged({ kind: 'create', path, inode }, options);
     }
     return new SimFile(this, path, inode);
   }
@@ -225,15 +263,18 @@ export class SimDisk implements Disk {
     if (replaced !== undefined && replaced !== inode) this.usedBytes -= replaced.current.size;
     this.files.delete(from);
     this.files.set(to, inode);
+    this.pendingNames.delete(parentDir(from));
+    this.pendingNames.delete(parentDir(to));
   }
 
-  async remove(path: string): Promise<void> {
+  async remove(path: string, options?: DiskNamespaceOptions): Promise<void> {
     checkDiskPath(path);
     await this.tick();
     const inode = this.files.get(path);
     if (inode === undefined) throw new StorageError('not_found', `cannot remove ${path}: no such file`, { path });
     this.files.delete(path);
     this.usedBytes -= inode.current.size;
+    this.nameChanged({ kind: 'remove', path, inode }, options);
   }
 
   async freeSpaceBytes(): Promise<number> {
@@ -309,6 +350,22 @@ export class SimDisk implements Disk {
     return { offset: outOffset, data: out };
   }
 
+  /** A durable change makes its folder's earlier non-durable ones durable too; a non-durable one waits for that. */
+  private nameChanged(change: PendingNameChange, options: DiskNamespaceOptions | undefined): void {
+    const dir = parentDir(change.path);
+    if (options?.durable !== false) {
+      this.pendingNames.delete(dir);
+      return;
+    }
+    const changes = this.pendingNames.get(dir);
+    if (changes === undefined) {
+      this.pendingNames.set(dir, [change]);
+      return;
+    }
+    changes.push(change);
+    if (changes.length > pendingNameChangesMax) changes.shift();
+  }
+
   private inode(path: string): SimInode {
     const inode = this.files.get(path);
     if (inode === undefined) throw new StorageError('not_found', `no file ${path}`, { path });
@@ -382,6 +439,7 @@ class SimFile implements DiskFile {
 
   async fsync(): Promise<void> {
     await this.enter('fsync', 0);
+    if (this.disk.fsyncIsNoop) return;
     for (const c of this.inode.unsynced) this.inode.durable.apply(c);
     this.inode.unsynced = [];
   }

@@ -11,6 +11,17 @@ import { MASTER, realCluster } from './cluster.js';
 const bytes = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7) & 0xff);
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
+/** Bytes each chunkserver has served to readers so far (its traffic counters). */
+async function readBytesByServer(c: ReturnType<typeof realCluster>, servers: readonly string[] = c.servers): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const node = c.sim.node('master').system;
+  for (const s of servers) {
+    const r = await c.run(node.ask<{ ok: true; value: { readBytes: number } }>({ node: s, id: 'chunkserver' }, { type: 'gfs.chunkserver.stats' }));
+    out.set(s, r.value.readBytes);
+  }
+  return out;
+}
+
 describe('GfsClient: namespace, reads and writes', () => {
   it('writes and reads back data that spans several chunks (¶84, ¶98)', async () => {
     const c = realCluster({ seed: 1 });
@@ -94,6 +105,65 @@ describe('GfsClient: namespace, reads and writes', () => {
     const nearest = replicas.find((s) => s === 'cs0' || s === 'cs3') ?? (replicas[0] as string);
     c.crashServer(nearest);
     expect(await c.run(r.read('/r', 0, 5_000))).toEqual(bytes(5_000, 3));
+  });
+
+  it('a long read is split into sub-reads spread over the equally near replicas (¶87)', async () => {
+    const c = realCluster({ seed: 21, servers: 3, racks: 1 });
+    await c.sim.run({ forMs: 1_000 });
+    const w = c.client();
+    await c.run(w.create('/s'));
+    const data = bytes(48 * 1024, 5);
+    await c.run(w.write('/s', 0, data));
+    const before = await readBytesByServer(c);
+    // On the servers' rack but on none of their hosts: all three replicas are equally near.
+    const r = c.client('reader', { readPieceBytes: 8 * 1024 });
+    expect(await c.run(r.read('/s', 0, data.length))).toEqual(data);
+    const after = await readBytesByServer(c);
+    const served = c.servers.map((s) => (after.get(s) ?? 0) - (before.get(s) ?? 0));
+    expect(served.reduce((a, b) => a + b, 0)).toBe(data.length);
+    expect(served.filter((b) => b > 0)).toHaveLength(3);
+    // `readReplicasMax: 1` reads from one replica only, as before the split.
+    const one = c.client('reader1', { readPieceBytes: 8 * 1024, readReplicasMax: 1 });
+    expect(await c.run(one.read('/s', 0, data.length))).toEqual(data);
+    const last = await readBytesByServer(c);
+    expect(c.servers.map((s) => (last.get(s) ?? 0) - (after.get(s) ?? 0)).filter((b) => b > 0)).toHaveLength(1);
+  });
+
+  it('a sub-read whose replica fails is read from another: the read still returns every byte (¶87)', async () => {
+    const c = realCluster({ seed: 22, servers: 3, racks: 1 });
+    await c.sim.run({ forMs: 1_000 });
+    const w = c.client();
+    await c.run(w.create('/s'));
+    const data = bytes(60 * 1024, 6);
+    await c.run(w.write('/s', 0, data));
+    const r = c.client('reader', { readPieceBytes: 4 * 1024 });
+    expect(await c.run(r.read('/s', 0, 1024))).toEqual(data.subarray(0, 1024)); // locations cached
+    c.crashServer('cs1'); // the cached location still names it
+    const before = await readBytesByServer(c, ['cs0', 'cs2']);
+    expect(await c.run(r.read('/s', 0, data.length))).toEqual(data);
+    const after = await readBytesByServer(c, ['cs0', 'cs2']);
+    expect((after.get('cs0') ?? 0) - (before.get('cs0') ?? 0) + (after.get('cs2') ?? 0) - (before.get('cs2') ?? 0)).toBe(data.length);
+  });
+
+  it('a split read past the end of the file stops at the end: the sub-read that comes back short', async () => {
+    const c = realCluster({ seed: 23, servers: 3, racks: 1 });
+    await c.sim.run({ forMs: 1_000 });
+    const w = c.client();
+    await c.run(w.create('/s'));
+    const data = bytes(20 * 1024 + 100, 7);
+    await c.run(w.write('/s', 0, data));
+    const r = c.client('reader', { readPieceBytes: 8 * 1024 });
+    expect(await c.run(r.read('/s', 0, 64 * 1024))).toEqual(data);
+    expect(await c.run(r.read('/s', 16 * 1024, 64 * 1024))).toEqual(data.subarray(16 * 1024));
+    expect(await c.run(r.read('/s', 24 * 1024, 8 * 1024))).toEqual(new Uint8Array(0));
+  });
+
+  it('the push chain goes on to a replica in the same runtime node (thread) first: that hop crosses no thread (¶95)', () => {
+    const c = realCluster({ seed: 24 });
+    const on = (server: string, node: string) => ({ server, ref: { node, id: server }, rack: 'r', host: 'h' });
+    const client = c.client() as unknown as { chainOrder(r: ReturnType<typeof on>[]): ReturnType<typeof on>[] };
+    const chain = client.chainOrder([on('cs0', 'w0'), on('cs1', 'w1'), on('cs2', 'w0')]).map((r) => r.server);
+    expect(chain).toEqual(['cs0', 'cs2', 'cs1']);
   });
 
   it('namespace operations through the client: list, rename, delete, undelete, snapshot', async () => {

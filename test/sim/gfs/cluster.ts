@@ -45,7 +45,7 @@ export function realCluster(o: RealClusterOptions) {
   }
   let clients = 0;
   /** A client on its own node. */
-  function client(name = `client${clients++}`, options: Pick<GfsClientOptions, 'pushTopology' | 'sliceBytes'> = {}): GfsClient {
+  function client(name = `client${clients++}`, options: Pick<GfsClientOptions, 'pushTopology' | 'sliceBytes' | 'readPieceBytes' | 'readReplicasMax'> & { rack?: string } = {}): GfsClient {
     const node = sim.addNode(name, () => {});
     return new GfsClient({
       ask: (to, msg, opts) => node.system.ask(to, msg, opts),

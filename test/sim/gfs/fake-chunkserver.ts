@@ -10,6 +10,8 @@ import { fail, ok, type GfsResult } from '../../../src/actors/gfs/errors.js';
 /** What survives a crash of the chunkserver's node: its disk. */
 export interface FakeDisk {
   readonly chunks: Map<ChunkHandle, { version: number; lengthBytes: number }>;
+  /** Make the next version bump here but lose the answer (the master sees a failure). */
+  loseNextSetVersionAnswer?: boolean;
 }
 
 export interface LeaseRecord {
@@ -90,6 +92,10 @@ export function fakeChunkserver(opts: {
             const c = opts.disk.chunks.get(m.handle);
             if (c === undefined) return fail('chunk_not_found', `${opts.id} has no chunk ${m.handle}`);
             c.version = m.version;
+            if (opts.disk.loseNextSetVersionAnswer === true) {
+              opts.disk.loseNextSetVersionAnswer = false;
+              return fail('chunkserver_failed', `${opts.id}: the answer was lost`);
+            }
             return ok({ version: m.version });
           }
           case 'gfs.chunkserver.grantLease': {

@@ -114,6 +114,57 @@ for (const kind of diskKinds) {
       await store.close();
     });
 
+    it('a flipped bit in any block of a large multi-block read fails the whole read with corrupt_block, whichever segment of the read-ahead it falls in (patent ¶124)', async () => {
+      d = await kind.make(31);
+      const events: ChunkCorruption[] = [];
+      const store = await openStore(d.disk, new ManualTime(), events);
+      await store.create('big', 1);
+      const data = filled(40 * B + 77, 31);
+      await store.append('big', data);
+      await store.sync('big');
+      const r = seededRandom(31);
+      for (let block = 0; block <= 40; block++) {
+        const blockBytes = Math.min(B, data.length - block * B);
+        const bit = (block * B + r.int(blockBytes)) * 8 + r.int(8);
+        await flipBit(d.disk, 'chunks/big.chunk', bit);
+        // The whole chunk, and an unaligned range that starts in an earlier segment and ends in a later one.
+        const from = Math.max(0, block * B - 5 * B - 3);
+        for (const [offset, length] of [
+          [0, data.length],
+          [from, Math.min(data.length, block * B + 6 * B + 11) - from],
+        ] as const) {
+          const got = await store.read('big', offset, length).catch((e: unknown) => e);
+          if (!isStorageError(got, 'corrupt_block')) expect.fail(`bit ${bit} (block ${block}), read ${offset}+${length}: ${got instanceof Uint8Array ? 'returned data' : String(got)}`);
+          expect((got as Error).message).toContain(`block ${block} `);
+        }
+        await flipBit(d.disk, 'chunks/big.chunk', bit);
+      }
+      expect(await store.read('big', 0, data.length)).toEqual(data);
+      expect(events.map((e) => e.blockIndex)).toEqual(Array.from({ length: 41 }, (_, i) => i));
+      await store.close();
+    });
+
+    it('at the default 64 KiB blocks and 1 MiB read segments, an 8 MiB read fails on a flipped bit in its first, a middle or its last block', async () => {
+      d = await kind.make(32);
+      const store = await ChunkStore.open(d.disk, { dir: 'chunks', clock: new ManualTime() });
+      const KiB = 1024;
+      const data = filled(8 * 1024 * KiB, 32);
+      await store.create('c', 1);
+      await store.append('c', data);
+      await store.sync('c');
+      for (const block of [0, 17, 64, 127]) {
+        const bit = (block * 64 * KiB + 1000 + block) * 8 + 3;
+        await flipBit(d.disk, 'chunks/c.chunk', bit);
+        await expect(store.read('c', 0, data.length)).rejects.toSatisfy((e) => isStorageError(e, 'corrupt_block') && (e as Error).message.includes(`block ${block} `));
+        await flipBit(d.disk, 'chunks/c.chunk', bit);
+      }
+      // A byte loop: toEqual over 8 MiB is slow.
+      const whole = await store.read('c', 0, data.length);
+      expect(whole.length).toBe(data.length);
+      expect(whole.findIndex((b, i) => b !== data[i])).toBe(-1);
+      await store.close();
+    });
+
     it('an append extends the last partial block checksum incrementally, so earlier damage in that block is still caught (patent ¶126)', async () => {
       d = await kind.make(4);
       const store = await openStore(d.disk);
@@ -230,6 +281,87 @@ describe('chunk store on a full disk', () => {
     await store.sync('c');
     const again = await openStore(sim.crash());
     expect(await again.read('c', 0, first.length)).toEqual(first);
+  });
+
+  it('a version bump the disk cannot record leaves the old version, in memory and on disk (¶77)', async () => {
+    const sim = new SimDisk({ random: seededRandom(10) });
+    const store = await openStore(sim);
+    await store.create('c', 1);
+    await store.append('c', filled(3 * B, 1));
+    await store.sync('c');
+    sim.failNext('write', 'no_space');
+    const err = await store.setVersion('c', 2).catch((e: unknown) => e);
+    expect(isStorageError(err, 'no_space')).toBe(true);
+    // A replica that reported version 2 now would pass for one in the new lease without being in it.
+    expect(store.info('c').version).toBe(1);
+    await store.sync('c');
+    expect((await openStore(sim.crash())).info('c').version).toBe(1);
+  });
+});
+
+describe('chunk store durability with fewer directory syncs', () => {
+  it('a data file created without a directory sync survives a crash once the chunk is synced (the checksum-file rename makes its name durable); an unsynced chunk leaves nothing', async () => {
+    const sim = new SimDisk({ random: seededRandom(41), unsyncedOnCrash: 'drop' });
+    const store = await openStore(sim);
+    await store.create('synced', 1);
+    await store.create('unsynced', 1);
+    const data = filled(3 * B + 5, 41);
+    await store.append('synced', data);
+    await store.append('unsynced', data);
+    await store.sync('synced');
+    await store.append('unsynced', data);
+    const after = sim.crash();
+    const again = await openStore(after);
+    expect(again.has('unsynced')).toBe(false);
+    expect(await again.read('synced', 0, data.length)).toEqual(data);
+    expect(await after.list('chunks')).toEqual(['synced.chunk', 'synced.crc']);
+    await again.close();
+  });
+
+  it('a deleted chunk whose data-file removal a crash undid is an orphan that the next open removes', async () => {
+    const sim = new SimDisk({ random: seededRandom(42), unsyncedOnCrash: 'drop' });
+    const store = await openStore(sim);
+    await store.create('gone', 1);
+    await store.append('gone', filled(2 * B, 42));
+    await store.sync('gone');
+    await store.delete('gone');
+    const after = sim.crash();
+    expect(await after.list('chunks')).toEqual(['gone.chunk']);
+    const again = await openStore(after);
+    expect(again.has('gone')).toBe(false);
+    expect(await after.list('chunks')).toEqual([]);
+    await again.close();
+  });
+
+  it('sync writes the checksum file during the data fsync but installs it only after: a failed data fsync leaves the old checksums in place', async () => {
+    const sim = new SimDisk({ random: seededRandom(43), unsyncedOnCrash: 'drop' });
+    const store = await openStore(sim);
+    await store.create('c', 1);
+    const first = filled(2 * B + 9, 43);
+    await store.append('c', first);
+    await store.sync('c');
+    await store.append('c', filled(3 * B, 44));
+    sim.failNext('fsync', 'io_error', 'chunks/c.chunk');
+    await expect(store.sync('c')).rejects.toSatisfy((e) => isStorageError(e, 'io_error'));
+    const after = sim.crash();
+    const again = await openStore(after);
+    expect(again.info('c').sizeBytes).toBe(first.length);
+    expect(await again.read('c', 0, first.length)).toEqual(first);
+    await again.close();
+  });
+
+  it('a retried sync after a failed data fsync makes everything durable', async () => {
+    const sim = new SimDisk({ random: seededRandom(45), unsyncedOnCrash: 'drop' });
+    const store = await openStore(sim);
+    await store.create('c', 1);
+    const data = filled(4 * B + 1, 45);
+    await store.append('c', data);
+    sim.failNext('fsync', 'io_error', 'chunks/c.chunk');
+    await expect(store.sync('c')).rejects.toSatisfy((e) => isStorageError(e, 'io_error'));
+    await store.sync('c');
+    const again = await openStore(sim.crash());
+    expect(await again.read('c', 0, data.length)).toEqual(data);
+    await again.close();
   });
 });
 

@@ -69,6 +69,19 @@ for (const kind of diskKinds) {
       await f.close();
     });
 
+    it('durable: false creates and removes behave like the durable ones while the disk runs', async () => {
+      d = await kind.make(6);
+      const f = await d.disk.open('nd/tmp', { create: true, durable: false });
+      await f.append(bytesOf('x'));
+      await f.fsync();
+      await f.close();
+      expect(await d.disk.list('nd')).toEqual(['tmp']);
+      await d.disk.rename('nd/tmp', 'nd/file');
+      await d.disk.remove('nd/file', { durable: false });
+      expect(await d.disk.list('nd')).toEqual([]);
+      await expect(d.disk.remove('nd/file', { durable: false })).rejects.toSatisfy((e) => isStorageError(e, 'not_found'));
+    });
+
     it('rejects paths that escape the disk', async () => {
       d = await kind.make(5);
       await expect(d.disk.open('../etc/passwd')).rejects.toThrow(/invalid disk path/);
@@ -88,6 +101,46 @@ describe('the simulated disk models crashes and faults (DESIGN.md §3)', () => {
     await expect(f.read(0, 1)).rejects.toSatisfy((e) => isStorageError(e, 'crashed'));
     const g = await after.open('f');
     expect(new TextDecoder().decode(await g.read(0, 100))).toBe('durable');
+  });
+
+  it('a non-durable create or remove can be lost in a crash, until a durable namespace change in the same folder (the directory sync)', async () => {
+    const sim = new SimDisk({ random: seededRandom(13), unsyncedOnCrash: 'drop' });
+    const keep = await sim.open('d/keep', { create: true });
+    await keep.append(bytesOf('kept'));
+    await keep.fsync();
+    const f = await sim.open('d/new', { create: true, durable: false });
+    await f.append(bytesOf('synced data, unsynced name'));
+    await f.fsync();
+    await sim.remove('d/keep', { durable: false });
+    const other = await sim.open('e/other', { create: true });
+    await other.close();
+    expect(sim.pendingNameChanges()).toBe(2);
+    // A durable change in another folder does not help: both changes are lost.
+    const lost = sim.crash();
+    expect(await lost.list('d')).toEqual(['keep']);
+    expect(new TextDecoder().decode(await (await lost.open('d/keep')).read(0, 10))).toBe('kept');
+
+    const sim2 = new SimDisk({ random: seededRandom(14), unsyncedOnCrash: 'drop' });
+    const g = await sim2.open('d/new', { create: true, durable: false });
+    await g.append(bytesOf('data'));
+    await g.fsync();
+    await writeFileAtomically(sim2, 'd/meta', bytesOf('m'));
+    expect(sim2.pendingNameChanges()).toBe(0);
+    const kept = sim2.crash();
+    expect(await kept.list('d')).toEqual(['meta', 'new']);
+    expect(new TextDecoder().decode(await (await kept.open('d/new')).read(0, 10))).toBe('data');
+  });
+
+  it('a crash keeps a prefix of the non-durable namespace changes of a folder', async () => {
+    const outcomes = new Set<string>();
+    for (let seed = 0; seed < 30; seed++) {
+      const sim = new SimDisk({ random: seededRandom(seed) });
+      for (const name of ['a', 'b', 'c']) await (await sim.open(`p/${name}`, { create: true, durable: false })).close();
+      const names = (await sim.crash().list('p')).join('');
+      expect(['', 'a', 'ab', 'abc'], `seed ${seed}`).toContain(names);
+      outcomes.add(names);
+    }
+    expect(outcomes.size).toBeGreaterThan(2);
   });
 
   it('a crash keeps the synced data plus a prefix of the unsynced writes, the last possibly torn at a sector', async () => {

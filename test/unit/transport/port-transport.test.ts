@@ -81,6 +81,20 @@ describe('thread data plane (PortTransport)', () => {
     expect(got.owned[0]).toBe(3);
   });
 
+  it('finds a given-up payload one level down, as in a reply { ok, value: { data } }; no deeper', async () => {
+    const { a, rb } = pair();
+    const data = transferOwnership(new Uint8Array(128 * 1024).fill(5));
+    const deep = transferOwnership(new Uint8Array(128 * 1024).fill(6));
+    a.send(tell({ ok: true, value: { data, more: { deep } } }));
+    a.flush();
+    expect(data.byteLength).toBe(0);
+    expect(deep.byteLength).toBe(128 * 1024); // two levels down: copied
+    await settle();
+    const got = rb.delivered[0]!.msg as { value: { data: Uint8Array; more: { deep: Uint8Array } } };
+    expect(got.value.data[0]).toBe(5);
+    expect(got.value.more.deep[0]).toBe(6);
+  });
+
   it('reports an uncloneable message to its sender and still delivers the rest of the batch, payloads intact', async () => {
     const { a, ra, rb } = pair();
     a.send(tell(1));

@@ -1,6 +1,7 @@
 import type { ActorContext, ActorFactory, Behavior } from '../../../runtime/behavior.js';
 import type { ActorRef } from '../../../runtime/ref.js';
 import { isRef } from '../../../runtime/ref.js';
+import { transferOwnership } from '../../../runtime/transport/ownership.js';
 import { ChunkStore, type ChunkCorruption } from '../../../storage/chunk-store.js';
 import type { Disk } from '../../../storage/disk.js';
 import { isStorageError } from '../../../storage/errors.js';
@@ -49,6 +50,16 @@ export interface ChunkserverOptions {
   readonly config?: Partial<GfsConfig>;
   /** Capacity announced to the master; default: used bytes + the disk's free space. */
   readonly capacityBytes?: number;
+  /** Observers of protocol events, for fault-injection checkers and metrics. */
+  readonly probe?: ChunkserverProbe;
+}
+
+/** Called synchronously as the events happen; an observer must not throw or block. */
+export interface ChunkserverProbe {
+  /** As primary, this server gave a mutation of `handle` at `version` the serial `serial` (¶98). */
+  readonly ordered?: (e: { readonly handle: ChunkHandle; readonly version: number; readonly serial: number }) => void;
+  /** This server deletes its replica of `handle`: on the master's command, or as garbage named in a heartbeat reply (¶79–80). */
+  readonly deleted?: (e: { readonly handle: ChunkHandle; readonly version: number; readonly why: 'master' | 'garbage' }) => void;
 }
 
 export function gfsChunkserver(options: ChunkserverOptions): ActorFactory<ChunkserverMsg> {
@@ -64,6 +75,8 @@ const keyPattern = /^[0-9a-f]{16}$/;
 const HANDLE_MAX = (1n << 64n) - 1n;
 /** Mutations that share one sync at most (group commit). */
 const SYNC_BATCH_MAX = 64;
+/** Slice size the push buffer's slice-count bound assumes (clients may pipeline in slices this small). */
+const PIPELINE_SLICE_BYTES = 64 * 1024;
 /** Longest push chain accepted (a chain names the replicas still to reach). */
 const CHAIN_MAX = 16;
 
@@ -134,7 +147,10 @@ class Chunkserver {
       entriesMax: this.cfg.pushBufferEntriesMax,
       ttlMs: this.cfg.pushBufferTtlMs,
       sliceBytesMax: this.cfg.sliceBytesMax,
-      slicesMax: Math.ceil(this.cfg.chunkSizeBytes / this.cfg.sliceBytesMax),
+      // A push is at most a chunk. Clients pipeline in slices smaller than the largest allowed
+      // (the paper's pipelined TCP transfers; 64 KiB in the Figure 3 testbed): bound the count by
+      // the smaller of 64 KiB and sliceBytesMax, not by sliceBytesMax alone.
+      slicesMax: Math.ceil(this.cfg.chunkSizeBytes / Math.min(this.cfg.sliceBytesMax, PIPELINE_SLICE_BYTES)),
     });
     this.heartbeats = opts.masters.map(() => ({ inFlight: false, needReport: true, beatsSinceReport: 0 }));
   }
@@ -167,6 +183,7 @@ class Chunkserver {
     this.scrubber = new Scrubber(store, this.ctx.clock, this.ctx.env.timers, {
       scrubBandwidthBytesPerSec: this.cfg.scrubBandwidthBytesPerSecMax,
       idleAfterMs: this.cfg.scrubIdleAfterMs,
+      restMs: this.cfg.scrubRestMs,
       sliceBytes: Math.min(this.cfg.sliceBytesMax, this.cfg.chunkSizeBytes),
     });
     this.scrubber.start();
@@ -374,6 +391,7 @@ class Chunkserver {
         this.ctx.log.info('not deleting a chunk being copied here', { chunk: key, why });
         continue;
       }
+      if (this.store.has(key)) this.opts.probe?.deleted?.({ handle: h, version: this.store.info(key).version, why });
       await this.dropChunk(key);
     }
     return ok({});
@@ -529,10 +547,10 @@ class Chunkserver {
     // Nested waits shrink down the chain (T·k/(k+1) with k servers still to reach), so each server
     // gives up before the one that asked it does and the error travels back (C5).
     const timeoutMs = (this.cfg.rpcTimeoutMs * (rest.length + 1)) / (rest.length + 2);
-    // The slice we keep must not travel on: a Uint8Array that is a whole buffer crosses a thread
-    // boundary by transfer, which would detach the copy in our push buffer. Forward a copy.
+    // The slice we keep stays in our push buffer; the next server gets a copy that we give away,
+    // so a thread transport moves it instead of copying it a second time (ownership.ts).
     return this.ctx
-      .ask<GfsResult<null>>(next.ref, { ...m, data: m.data.slice(), chain: rest }, { timeoutMs })
+      .ask<GfsResult<null>>(next.ref, { ...m, data: transferOwnership(m.data.slice()), chain: rest }, { timeoutMs })
       .then(
         (r) => (r.ok ? ok(null) : fail<null>(r.error.code, `${next.server}: ${r.error.message}`)),
         (e: unknown) => fail<null>('chunkserver_failed', `forwarding to ${next.server} failed: ${errorText(e)}`),
@@ -576,6 +594,7 @@ class Chunkserver {
         mutation = end + m.lengthBytes > size ? { kind: 'pad', toBytes: size } : { kind: 'append', offset: end, pushId: m.pushId, lengthBytes: m.lengthBytes };
       }
       const serial = current.nextSerial++;
+      this.opts.probe?.ordered?.({ handle: m.handle, version: m.version, serial });
       // Sent in serial order, inside the lane (C3); the secondaries' answers are awaited outside it.
       const acks = secondaries.map((s) => this.askSecondary(s, { type: 'gfs.chunkserver.applyMutation', handle: m.handle, version: m.version, serial, mutation, ...ridField(m.rid) }));
       const written = await this.writeMutation(key, m.version, mutation, data);
@@ -770,7 +789,9 @@ class Chunkserver {
       const data = await this.store.read(key, offset, lengthBytes);
       this.traffic.reads++;
       this.traffic.readBytes += data.length;
-      return ok({ data, chunkLengthBytes: this.store.has(key) ? this.store.info(key).sizeBytes : offset + data.length });
+      // The store reads into a fresh buffer each time and keeps none: give it to the reader, so a
+      // thread transport moves it instead of copying it (ownership.ts).
+      return ok({ data: transferOwnership(data), chunkLengthBytes: this.store.has(key) ? this.store.info(key).sizeBytes : offset + data.length });
     } catch (err) {
       return this.storageFailure(err, key);
     }

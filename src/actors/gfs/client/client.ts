@@ -3,6 +3,7 @@ import type { Clock, Timers } from '../../../runtime/env.js';
 import type { Log } from '../../../runtime/log.js';
 import { TroupeError } from '../../../runtime/errors.js';
 import type { ActorRef } from '../../../runtime/ref.js';
+import { transferOwnership } from '../../../runtime/transport/ownership.js';
 import { defaultGfsConfig, type GfsConfig } from '../config.js';
 import type { GfsErrorCode, GfsResult } from '../errors.js';
 import type { AppendReply, ChunkLease, ChunkLocation, ChunkserverMsg, FileInfo, FsckReport, MasterMsg, ReadReply, ReplicaAddr } from '../protocol.js';
@@ -41,6 +42,15 @@ export interface GfsClientOptions {
   readonly prefetchChunks?: number;
   /** Retries of a failed write, append or read before giving up. Default 5. */
   readonly retriesMax?: number;
+  /**
+   * Reads of one chunk longer than this are split into sub-reads of this size, spread over the
+   * equally nearest replicas (at most `readReplicasMax` at once; ¶87 names the nearest replica,
+   * and when several are equally near, reading from all of them at once spreads the load instead
+   * of queueing on one server's NIC). Default 1 MiB.
+   */
+  readonly readPieceBytes?: number;
+  /** Replicas one chunk read uses at once. 1 reads from the nearest replica only. Default 3. */
+  readonly readReplicasMax?: number;
   /** Slice size of a data push (≤ 1 MiB) and slices in flight per push. */
   readonly sliceBytes?: number;
   readonly slicesInFlightMax?: number;
@@ -111,9 +121,11 @@ export class GfsClient {
   private readonly retries: number;
   private readonly sliceBytes: number;
   private readonly slicesInFlight: number;
+  private readonly readPieceBytes: number;
+  private readonly readReplicasMax: number;
   private readonly leaseWaitMs: number;
   /** Where this client runs, for network distances (¶87, ¶95). */
-  private readonly here: { readonly host?: string; readonly rack?: string };
+  private readonly here: Place;
 
   private requestSeq = 0;
 
@@ -136,6 +148,10 @@ export class GfsClient {
     this.retries = o.retriesMax ?? 5;
     this.sliceBytes = Math.min(o.sliceBytes ?? 1 << 20, 1 << 20);
     this.slicesInFlight = o.slicesInFlightMax ?? 4;
+    this.readPieceBytes = o.readPieceBytes ?? 1 << 20;
+    this.readReplicasMax = o.readReplicasMax ?? 3;
+    if (!(Number.isSafeInteger(this.readPieceBytes) && this.readPieceBytes > 0)) throw new RangeError(`readPieceBytes must be a positive integer, got ${this.readPieceBytes}`);
+    if (!(Number.isSafeInteger(this.readReplicasMax) && this.readReplicasMax >= 1)) throw new RangeError(`readReplicasMax must be at least 1, got ${this.readReplicasMax}`);
     this.here = { ...(o.host === undefined ? {} : { host: o.host }), ...(o.rack === undefined ? {} : { rack: o.rack }) };
     this.leaseWaitMs = o.leaseWaitMaxMs ?? this.cfg.leaseDurationMs + 2 * this.cfg.leaseSkewMarginMs + 10_000;
     if (o.masters.length === 0) throw new RangeError('GfsClient needs at least one master');
@@ -264,18 +280,57 @@ export class GfsClient {
     }
   }
 
-  /** Reads one chunk's range from the nearest replica, trying the others on failure (¶87). */
+  /**
+   * Reads one chunk's range from the nearest replicas, trying the others on failure (¶87).
+   *
+   * A range longer than `readPieceBytes` is cut into pieces, and one reader per equally near
+   * replica (up to `readReplicasMax`) takes the next piece until none is left: a faster replica
+   * serves more pieces. A reader whose replica fails puts its piece back and hands over to the
+   * next replica not yet tried (nearest first); when every replica failed, the pieces still
+   * missing are retried with fresh locations. A piece shorter than asked is the end of the chunk:
+   * the result stops there.
+   */
   private async readChunk(path: string, index: number, offset: number, length: number): Promise<Uint8Array> {
+    const pieceBytes = this.readPieceBytes;
+    const pieces = Math.max(1, Math.ceil(length / pieceBytes));
+    const got: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(pieces).fill(undefined);
+    /** The first piece that came back short: the chunk ends in it, later pieces are not needed. */
+    let endPiece = pieces;
     let lastError = '';
     for (let attempt = 0; attempt <= this.retries; attempt++) {
       const loc = await this.location(path, index, attempt > 0);
-      for (const r of this.nearestFirst(loc.replicas, loc.handle)) {
-        const reply = await this.o
-          .ask<ReadReply>(r.ref as ActorRef<never>, { type: 'gfs.chunkserver.read', handle: loc.handle, version: loc.version, offset, lengthBytes: length } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
-          .catch((e: unknown) => failure<ReadReply>(e));
-        if (reply.ok) return reply.value.data;
-        lastError = `${r.server}: ${reply.error.code}: ${reply.error.message}`;
-      }
+      const order = this.nearestFirst(loc.replicas, loc.handle);
+      const todo: number[] = [];
+      for (let p = 0; p < endPiece; p++) if (got[p] === undefined) todo.push(p);
+      let nextReplica = 0;
+      const reader = async (): Promise<void> => {
+        while (todo.length > 0 && nextReplica < order.length) {
+          const r = order[nextReplica++] as ReplicaAddr;
+          for (;;) {
+            const p = todo.shift();
+            if (p === undefined) return;
+            if (p >= endPiece) continue;
+            const at = p * pieceBytes;
+            const n = Math.min(pieceBytes, length - at);
+            const reply = await this.o
+              .ask<ReadReply>(r.ref as ActorRef<never>, { type: 'gfs.chunkserver.read', handle: loc.handle, version: loc.version, offset: offset + at, lengthBytes: n } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
+              .catch((e: unknown) => failure<ReadReply>(e));
+            if (!reply.ok) {
+              lastError = `${r.server}: ${reply.error.code}: ${reply.error.message}`;
+              todo.unshift(p);
+              break; // on to the next replica not yet tried
+            }
+            got[p] = reply.value.data;
+            if (reply.value.data.length < n && p < endPiece) endPiece = p + 1;
+          }
+        }
+      };
+      // One reader per equally near replica (they share the pieces); farther ones only take over.
+      const nearest = order.filter((r) => this.distance(r) === this.distance(order[0] as ReplicaAddr)).length;
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(this.readReplicasMax, nearest, pieces)) }, reader));
+      let missing = false;
+      for (let p = 0; p < endPiece; p++) if (got[p] === undefined) missing = true;
+      if (!missing) return assemble(got, endPiece, pieceBytes);
       if (loc.replicas.length === 0) lastError = `no live replica of chunk ${index} of ${path}`;
       this.locations.delete(key(path, index));
       await this.sleep(this.backoffMs(attempt));
@@ -436,10 +491,10 @@ export class GfsClient {
           while (next < slices && error === undefined) {
             const slice = next++;
             const view = data.subarray(slice * this.sliceBytes, Math.min(data.length, (slice + 1) * this.sliceBytes));
-            // A view of a whole buffer crosses a thread boundary by transfer, which detaches it
-            // (port-transport.ts): copy it, so the caller's data survives for a retry, the other
-            // replicas of a star push, and the caller itself.
-            const part = view.byteLength === view.buffer.byteLength ? view.slice() : view;
+            // The caller's data stays the caller's (and serves a retry and the other replicas of a
+            // star push): send a copy of the slice and give that copy away, so a thread transport
+            // moves it instead of copying it again (ownership.ts).
+            const part = transferOwnership(view.slice());
             const r = await this.o
               .ask<GfsResult<unknown>>(head.ref as ActorRef<never>, { type: 'gfs.chunkserver.pushData', pushId, slice, slices, data: part, chain: rest } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
               .catch((e: unknown) => failure<GfsResult<unknown>>(e));
@@ -464,16 +519,20 @@ export class GfsClient {
     return [...replicas].sort((a, b) => this.distance(a) - this.distance(b) || (rank.get(a.server) ?? 0) - (rank.get(b.server) ?? 0) || (a.server < b.server ? -1 : 1));
   }
 
-  /** The push chain: from the client, always on to the closest replica not yet in the chain (¶95). */
+  /**
+   * The push chain: from the client, always on to the closest replica not yet in the chain (¶95).
+   * Closest of all is a replica in the same runtime node (the same thread of the same process):
+   * that hop costs no copy between threads, let alone a network transfer.
+   */
   private chainOrder(replicas: readonly ReplicaAddr[]): ReplicaAddr[] {
     const left = [...replicas];
     const chain: ReplicaAddr[] = [];
-    let from: { host?: string; rack?: string } = this.here;
+    let from: Place = this.here;
     while (left.length > 0) {
       left.sort((a, b) => hops(from, a) - hops(from, b) || (a.server < b.server ? -1 : 1));
       const next = left.shift() as ReplicaAddr;
       chain.push(next);
-      from = next;
+      from = { node: next.ref.node, host: next.host, rack: next.rack };
     }
     return chain;
   }
@@ -679,6 +738,15 @@ export class RecordReader {
 
 export const recordOverheadBytes = RECORD_HEADER_BYTES;
 
+/** The pieces of a chunk read, up to `count`, as one array (the piece itself when there is one). */
+function assemble(got: readonly (Uint8Array | undefined)[], count: number, pieceBytes: number): Uint8Array {
+  if (count === 1) return got[0] as Uint8Array;
+  const last = got[count - 1] as Uint8Array;
+  const out = new Uint8Array((count - 1) * pieceBytes + last.length);
+  for (let p = 0; p < count; p++) out.set(got[p] as Uint8Array, p * pieceBytes);
+  return out;
+}
+
 function key(path: string, index: number): string {
   return `${path}#${index}`;
 }
@@ -690,10 +758,19 @@ function fnv1a(text: string): number {
   return h;
 }
 
-function hops(from: { host?: string; rack?: string }, to: ReplicaAddr): number {
-  if (from.host !== undefined && from.host === to.host) return 0;
-  if (from.rack !== undefined && from.rack === to.rack) return 1;
-  return 2;
+/** Where a client or replica runs: its runtime node (a thread), host and rack, as far as known. */
+interface Place {
+  readonly node?: string;
+  readonly host?: string;
+  readonly rack?: string;
+}
+
+/** Network distance: same runtime node, same host, same rack, elsewhere. */
+function hops(from: Place, to: ReplicaAddr): number {
+  if (from.node !== undefined && from.node === to.ref.node) return 0;
+  if (from.host !== undefined && from.host === to.host) return 1;
+  if (from.rack !== undefined && from.rack === to.rack) return 2;
+  return 3;
 }
 
 function isUnreachable(code: GfsErrorCode): boolean {

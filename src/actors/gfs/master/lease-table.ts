@@ -31,6 +31,15 @@ export class LeaseTable {
     this.grantsAllowedFrom = afterRestart ? startedAt + durationMs + skewMarginMs : startedAt;
   }
 
+  /**
+   * Until when a lease this master does not know of may be in force: one granted by its previous
+   * incarnation, before a restart (0 when none can be). Whatever must not overlap a lease — a
+   * snapshot (¶111), a clone (M9) — waits until then.
+   */
+  unknownLeasesEndAt(now: number): number {
+    return now < this.grantsAllowedFrom ? this.grantsAllowedFrom : 0;
+  }
+
   /** The lease in force for `handle`, as the master must assume it (including the skew margin). */
   current(handle: bigint, now: number): Lease | undefined {
     const l = this.leases.get(handle);

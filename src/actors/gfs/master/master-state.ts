@@ -157,6 +157,11 @@ export class MasterState {
         return;
       case 'rename':
         this.move(r.from, r.to);
+        // Deleted entries move with their directory (¶72): they undelete to where it is now.
+        for (const p of this.subtree(r.to)) {
+          const n = this.nodes.get(p) as NamespaceNode;
+          if (n.origPath !== undefined && isWithin(n.origPath, r.from) && n.origPath !== r.from) n.origPath = r.to + n.origPath.slice(r.from.length);
+        }
         return;
       case 'snapshot': {
         this.expectParentDir(r.target);
@@ -166,20 +171,22 @@ export class MasterState {
         for (const p of this.subtree(r.source)) {
           const n = this.nodes.get(p) as NamespaceNode;
           const q = r.target + p.slice(r.source.length);
+          // A deleted entry's copy stays deleted, undeletable in the copy (¶72, ¶112).
+          const deleted = n.deletedAt === undefined || n.origPath === undefined || p === r.source ? {} : { deletedAt: n.deletedAt, origPath: isWithin(n.origPath, r.source) ? r.target + n.origPath.slice(r.source.length) : n.origPath };
           if (n.kind === 'file') {
             for (const h of n.chunks) (this.chunks.get(h) as ChunkMeta).refs++;
-            this.nodes.set(q, { kind: 'file', chunks: [...n.chunks], ctime: r.at, mtime: n.mtime });
+            this.nodes.set(q, { kind: 'file', chunks: [...n.chunks], ctime: r.at, mtime: n.mtime, ...deleted });
           } else {
-            this.nodes.set(q, { kind: 'dir', ctime: r.at, ...(n.replication === undefined ? {} : { replication: n.replication }), ...(n.reclaimImmediately === undefined ? {} : { reclaimImmediately: n.reclaimImmediately }) });
+            this.nodes.set(q, { kind: 'dir', ctime: r.at, ...(n.replication === undefined ? {} : { replication: n.replication }), ...(n.reclaimImmediately === undefined ? {} : { reclaimImmediately: n.reclaimImmediately }), ...deleted });
           }
         }
         return;
       }
       case 'bumpVersion': {
+        // Versions only grow. A bump logged after a newer one (a version adopted from a report
+        // while a lease grant was bumping), or after the chunk was erased, changes nothing.
         const c = this.chunks.get(r.handle);
-        if (c === undefined) throw new Error(`record bumpVersion of unknown chunk ${r.handle}`);
-        if (r.version <= c.version) throw new Error(`record bumpVersion ${r.handle} to ${r.version} <= ${c.version}`);
-        c.version = r.version;
+        if (c !== undefined && r.version > c.version) c.version = r.version;
         return;
       }
       case 'cow': {

@@ -102,6 +102,14 @@ class Master {
   /** Replicas found stale (¶77) or corrupt (¶124), per chunk, until the chunk is healthy again: for fsck. */
   private readonly staleReplicas = new Map<ChunkHandle, Set<string>>();
   private readonly corruptReplicas = new Map<ChunkHandle, Set<string>>();
+  /**
+   * Replicas that did not confirm the latest version bump of a chunk (¶77). One may still have made
+   * the bump (its answer was lost, or came too late) and later report the new version, yet it was
+   * left out of the lease and misses its mutations: it stays stale until a newer bump.
+   */
+  /** Versions newer than the log's, found in reports and being logged (one record per chunk). */
+  private readonly adopting = new Map<ChunkHandle, number>();
+  private readonly missedBump = new Map<ChunkHandle, { readonly version: number; readonly servers: Set<string> }>();
   /** Handles being created or copied but not yet logged: a report naming them is not garbage. */
   private readonly pendingChunks = new Set<ChunkHandle>();
   private readonly rpcLog: Deque<{ time: number; from: ActorRef<unknown> | undefined; request: MasterMsg; outcome: unknown; durationMs: number }> = new Deque(64);
@@ -555,12 +563,18 @@ class Master {
     if (upToDate.length === 0) return fail('chunkserver_failed', `no replica of chunk ${handle} accepted version ${version}`);
     const committed = await this.commit([{ op: 'bumpVersion', handle, version }]);
     if (!committed.ok && committed.error.code === 'io_error') return committed;
-    // Replicas that missed the bump are stale from now on (¶77).
+    // Replicas that missed the bump are stale from now on (¶77), whatever version they report later.
+    const missed = new Set<string>();
     for (const r of replicas) {
       const s = this.servers.get(r.server) as ServerState;
       if (upToDate.includes(r)) s.chunks.set(handle, { version, lengthBytes: s.chunks.get(handle)?.lengthBytes ?? 0 });
-      else this.locations.get(handle)?.delete(r.server);
+      else {
+        this.locations.get(handle)?.delete(r.server);
+        missed.add(r.server);
+      }
     }
+    if (missed.size > 0 && this.missedBump.size < 100_000) this.missedBump.set(handle, { version, servers: missed });
+    else this.missedBump.delete(handle);
     if (this.leases.grantableAt(handle, this.ctx.clock.now()) > this.ctx.clock.now()) return fail('lease_unavailable', `chunk ${handle} was leased meanwhile; retry`);
     const primary = upToDate[0] as ReplicaAddr;
     const lease = this.leases.grant(handle, primary.server, version, this.ctx.clock.now());
@@ -575,6 +589,10 @@ class Master {
   private async revokeLeases(path: string, waitForExpiry: boolean): Promise<void> {
     const now = this.ctx.clock.now();
     const waits: Promise<void>[] = [];
+    // Soon after a restart, a primary may hold a lease the previous incarnation granted: this master
+    // cannot revoke what it does not know, so it waits until any such lease has run out.
+    const unknownUntil = this.leases.unknownLeasesEndAt(now);
+    if (waitForExpiry && unknownUntil > 0) waits.push(this.sleep(unknownUntil - now));
     for (const p of this.state.subtree(path)) {
       const n = this.state.get(p);
       if (n === undefined || n.kind !== 'file') continue;
@@ -674,16 +692,28 @@ class Master {
         garbage.push(c.handle); // no file references it (deleted, orphaned, or never committed)
         continue;
       }
-      if (c.version < meta.version) {
-        garbage.push(c.handle); // stale: missed mutations while down (¶77)
+      const missed = this.missedBump.get(c.handle);
+      if (c.version < meta.version || (missed !== undefined && missed.version === c.version && missed.servers.has(s.id))) {
+        garbage.push(c.handle); // stale: missed mutations while down, or left out of the lease its bump was for (¶77)
         noteReplica(this.staleReplicas, c.handle, s.id);
         continue;
       }
       if (c.version > meta.version) {
         // The master failed between bumping the replicas and logging: the higher version is current.
         this.ctx.log.warn('replica newer than the master record; adopting its version', { handle: String(c.handle), replica: c.version, master: meta.version });
-        if (this.opts.role === 'primary') void this.commit([{ op: 'bumpVersion', handle: c.handle, version: c.version }]);
-        else meta.version = c.version;
+        if (this.opts.role !== 'primary') meta.version = c.version;
+        else if ((this.adopting.get(c.handle) ?? 0) < c.version) {
+          // Several replicas report it: one record, and none once a newer version is logged meanwhile.
+          this.adopting.set(c.handle, c.version);
+          const handle = c.handle;
+          const version = c.version;
+          void this.lastAppend
+            .then(() => ((this.state.chunks.get(handle)?.version ?? version) < version ? this.commit([{ op: 'bumpVersion', handle, version }]) : undefined))
+            .catch((err: unknown) => this.ctx.log.warn('could not log an adopted chunk version', { handle: String(handle), version, error: String(err) }))
+            .finally(() => {
+              if (this.adopting.get(handle) === version) this.adopting.delete(handle);
+            });
+        }
       }
       s.chunks.set(c.handle, { version: c.version, lengthBytes: c.lengthBytes });
       this.addLocation(c.handle, s.id);
@@ -838,6 +868,8 @@ class Master {
         const revoked = await this.command(lease.primary, { type: 'gfs.chunkserver.revokeLease', handle });
         if (!revoked.ok) return;
         this.leases.revoked(handle);
+      } else if (this.leases.unknownLeasesEndAt(this.ctx.clock.now()) > 0) {
+        return; // a lease of the previous incarnation may be running (unknown to this one): a later pass clones
       }
       const r = await this.command(target, { type: 'gfs.chunkserver.clone', handle, version, source: addr(src), bandwidthBytesPerSecMax: this.cfg.cloneBandwidthBytesPerSecMax });
       const meta = this.state.chunks.get(handle);
@@ -845,6 +877,7 @@ class Master {
       if (!r.ok || meta === undefined || t === undefined || meta.version !== version) return;
       t.chunks.set(handle, { version, lengthBytes: r.value.lengthBytes ?? this.chunkLength(handle) });
       this.addLocation(handle, target);
+      this.missedBump.get(handle)?.servers.delete(target); // a fresh, complete copy
       if (moveFrom !== undefined) {
         this.locations.get(handle)?.delete(moveFrom);
         this.servers.get(moveFrom)?.chunks.delete(handle);
@@ -879,6 +912,7 @@ class Master {
       await this.mutate([{ path: p, mode: 'write' }], (c) => (c.state.get(p) === undefined ? ok([]) : ok([{ op: 'remove', path: p } satisfies MasterRecord])));
     }
     for (const h of [...this.locations.keys()]) if (!this.state.chunks.has(h)) this.dropLocations(h);
+    for (const h of [...this.missedBump.keys()]) if (!this.state.chunks.has(h)) this.missedBump.delete(h);
   }
 
   /** Writes a checkpoint of the state as of the current lsn (¶49–50): the log keeps going meanwhile. */

@@ -73,7 +73,9 @@ export function findHidden(state: MasterState, path: string): string | undefined
   let bestAt = -Infinity;
   const prefix = parent(path) === ROOT ? '/.deleted.' : `${parent(path)}/.deleted.`;
   for (const [p, n] of state.nodes) {
-    if (p.startsWith(prefix) && n.origPath === path && (n.deletedAt ?? -Infinity) > bestAt) {
+    // Entries of `path`'s directory only (not nodes inside a deleted directory); the latest deletion
+    // wins, and of equal times the later one (nodes are kept in insertion order).
+    if (p.startsWith(prefix) && !p.includes('/', prefix.length) && n.origPath === path && (n.deletedAt ?? -Infinity) >= bestAt) {
       best = p;
       bestAt = n.deletedAt ?? -Infinity;
     }
@@ -90,6 +92,7 @@ export function planRename(c: PlanContext, from: string, to: string): GfsResult<
   const p = parentDir(c, to);
   if (p !== undefined) return p as GfsResult<never>;
   if (c.state.get(to) !== undefined) return fail('already_exists', `${to} already exists`);
+  if (isHiddenName(to)) return fail('invalid_path', `names starting with '.deleted.' are reserved for deleted files`);
   return ok([{ op: 'rename', from, to, at: c.now }]);
 }
 
@@ -101,6 +104,7 @@ export function planSnapshot(c: PlanContext, source: string, target: string): Gf
   const p = parentDir(c, target);
   if (p !== undefined) return p as GfsResult<never>;
   if (c.state.get(target) !== undefined) return fail('already_exists', `${target} already exists`);
+  if (isHiddenName(target)) return fail('invalid_path', `names starting with '.deleted.' are reserved for deleted files`);
   return ok([{ op: 'snapshot', source, target, at: c.now }]);
 }
 

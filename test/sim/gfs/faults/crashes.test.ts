@@ -1,0 +1,3 @@
+import { scenarioSuite } from './suite.js';
+
+scenarioSuite('crashes', 50);

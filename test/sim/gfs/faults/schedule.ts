@@ -1,0 +1,223 @@
+/**
+ * Fault schedules drawn from a seed. Each scenario names the fault classes it mixes; the schedule is
+ * a list of timed events, each with the time it is undone (a crashed node restarts, a partition
+ * heals, a skewed clock returns, a full disk frees up). Bit flips are instantaneous: the damage
+ * stays until the chunkserver's checksums find it (¶122–128).
+ */
+import type { Random } from '../../../../src/runtime/random.js';
+import type { SimDisk } from '../../../../src/testkit.js';
+import { MASTER_NODES, type FaultCell } from './cell.js';
+
+export const FAULT_CLASSES = ['chunkserver-crash', 'master-crash', 'partition', 'isolated-primary', 'master-cut', 'delay', 'bit-flip', 'clock-skew', 'disk-full'] as const;
+export type FaultClass = (typeof FAULT_CLASSES)[number];
+
+export interface FaultEvent {
+  readonly kind: FaultClass;
+  readonly at: number;
+  /** How long until it is undone (0 for bit flips). */
+  readonly durationMs: number;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly servers: readonly [number, number];
+  readonly racks: readonly [number, number];
+  /** Fault classes and their relative weights. */
+  readonly faults: Partial<Record<FaultClass, number>>;
+  readonly events: readonly [number, number];
+  /** Faults happen in [2 s, windowMs]; then everything is undone. */
+  readonly windowMs: number;
+}
+
+/** Duration ranges per class, ms. Clock skew stays within the lease margins (`faultConfig`). */
+const durations: Record<FaultClass, readonly [number, number]> = {
+  'chunkserver-crash': [300, 8_000],
+  'master-crash': [200, 4_000],
+  partition: [500, 6_000],
+  'isolated-primary': [1_000, 12_000],
+  'master-cut': [1_000, 6_000],
+  delay: [1_000, 6_000],
+  'bit-flip': [0, 0],
+  'clock-skew': [2_000, 10_000],
+  'disk-full': [1_000, 8_000],
+};
+
+export function drawSchedule(s: Scenario, random: Random): FaultEvent[] {
+  const classes = Object.entries(s.faults).filter(([, w]) => (w ?? 0) > 0) as Array<[FaultClass, number]>;
+  const total = classes.reduce((a, [, w]) => a + w, 0);
+  const n = random.range(s.events[0], s.events[1]);
+  const out: FaultEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    let x = random.int(total);
+    let kind = classes[0]![0];
+    for (const [c, w] of classes) {
+      if (x < w) {
+        kind = c;
+        break;
+      }
+      x -= w;
+    }
+    const [lo, hi] = durations[kind];
+    out.push({ kind, at: random.range(2_000, s.windowMs), durationMs: random.range(lo, hi) });
+  }
+  return out.sort((a, b) => a.at - b.at);
+}
+
+export interface FaultCounts {
+  readonly injected: Record<FaultClass, number>;
+  /** Events skipped because they would have exceeded a limit (e.g. more than two chunkservers down). */
+  skipped: number;
+}
+
+/**
+ * Plays a schedule on a cell. Keeps at most `maxServersDown` chunkservers crashed at once (with
+ * three replicas, more would make acknowledged data unavailable — not lost — until restarts).
+ * `stop()` undoes every fault still in force, at once. The hooks run when the primary master
+ * crashes and after it restarts.
+ */
+export function playSchedule(
+  cell: FaultCell,
+  events: readonly FaultEvent[],
+  random: Random,
+  hooks: { readonly onMasterCrash?: () => void; readonly onMasterRestart?: () => void; readonly maxServersDown?: number } = {},
+) {
+  const { sim } = cell;
+  const counts: FaultCounts = { injected: Object.fromEntries(FAULT_CLASSES.map((c) => [c, 0])) as Record<FaultClass, number>, skipped: 0 };
+  const undo = new Map<number, () => void>();
+  let nextUndo = 0;
+  const crashed = new Set<string>();
+  const all = (): string[] => [...MASTER_NODES, ...cell.servers, ...cell.clientNodes];
+  const base = { latencyMinMs: 0.2, latencyMaxMs: 2 };
+  let stopped = false;
+
+  function later(ms: number, fn: () => void): void {
+    const id = nextUndo++;
+    undo.set(id, fn);
+    sim.after(ms, () => {
+      const f = undo.get(id);
+      undo.delete(id);
+      f?.();
+    });
+  }
+
+  function crashFor(node: string, ms: number): void {
+    crashed.add(node);
+    cell.crash(node);
+    if (node === 'master') hooks.onMasterCrash?.();
+    later(ms, () => {
+      crashed.delete(node);
+      cell.restart(node);
+      if (node === 'master') hooks.onMasterRestart?.();
+    });
+  }
+
+  function cut(a: readonly string[], b: readonly string[], ms: number): void {
+    sim.partition(a, b);
+    later(ms, () => sim.heal(a, b));
+  }
+
+  async function apply(e: FaultEvent): Promise<void> {
+    switch (e.kind) {
+      case 'chunkserver-crash': {
+        const up = cell.servers.filter((s) => !crashed.has(s));
+        if (cell.servers.length - up.length >= (hooks.maxServersDown ?? 2) || up.length === 0) {
+          counts.skipped++;
+          return;
+        }
+        crashFor(random.pick(up), e.durationMs);
+        break;
+      }
+      case 'master-crash':
+        if (crashed.has('master')) {
+          counts.skipped++;
+          return;
+        }
+        crashFor('master', e.durationMs);
+        break;
+      case 'partition': {
+        const nodes = random.shuffle(all());
+        const k = 1 + random.int(nodes.length - 1);
+        cut(nodes.slice(0, k), nodes.slice(k), e.durationMs);
+        break;
+      }
+      case 'isolated-primary': {
+        // The server that most recently acted as a primary: cut it from everyone (¶93: its lease runs out, the master grants a new one elsewhere).
+        const last = cell.acts[cell.acts.length - 1];
+        const victim = last?.server ?? random.pick(cell.servers);
+        cut([victim], all().filter((n) => n !== victim), e.durationMs);
+        break;
+      }
+      case 'master-cut': {
+        const half = random.shuffle([...cell.servers]).slice(0, Math.floor(cell.servers.length / 2));
+        cut(['master'], half, e.durationMs);
+        break;
+      }
+      case 'delay': {
+        // Slow links from one node to all: messages across links reorder (per-link order holds, as on TCP).
+        const node = random.pick([...cell.servers, 'master', ...cell.clientNodes]);
+        const slow = { latencyMinMs: 1 + random.int(10), latencyMaxMs: 20 + random.int(120) };
+        for (const other of all()) if (other !== node) sim.network.configure(node, other, slow);
+        later(e.durationMs, () => {
+          for (const other of all()) if (other !== node) sim.network.configure(node, other, base);
+        });
+        break;
+      }
+      case 'bit-flip': {
+        const server = random.pick(cell.servers);
+        const disk = cell.disks.get(server) as SimDisk;
+        const files = (await disk.list('chunks').catch(() => [] as string[])).filter((f) => f.endsWith('.chunk'));
+        if (files.length === 0) {
+          counts.skipped++;
+          return;
+        }
+        const path = `chunks/${random.pick(files)}`;
+        const size = (await disk.stat(path).catch(() => undefined))?.sizeBytes ?? 0;
+        if (size === 0) {
+          counts.skipped++;
+          return;
+        }
+        disk.flipBit(path, random.int(size * 8));
+        break;
+      }
+      case 'clock-skew': {
+        const node = random.pick([...cell.servers, 'master']);
+        const skew = (random.chance(0.5) ? -1 : 1) * (50 + random.int(250));
+        sim.node(node).skewMs = skew;
+        later(e.durationMs, () => {
+          sim.node(node).skewMs = 0;
+        });
+        break;
+      }
+      case 'disk-full': {
+        const server = random.pick(cell.servers);
+        const disk = cell.disks.get(server) as SimDisk;
+        disk.setCapacityBytes(disk.usedSpaceBytes);
+        later(e.durationMs, () => (cell.disks.get(server) as SimDisk).setCapacityBytes(Number.MAX_SAFE_INTEGER));
+        break;
+      }
+    }
+    counts.injected[e.kind]++;
+  }
+
+  /** Runs the schedule; resolves after the last event is applied (undo timers keep running). */
+  async function play(): Promise<void> {
+    for (const e of events) {
+      if (stopped) return;
+      if (e.at > sim.now) await cell.sleep(e.at - sim.now);
+      if (stopped) return;
+      await apply(e);
+    }
+  }
+
+  /** Undoes every fault still in force. */
+  function stop(): void {
+    stopped = true;
+    for (const [id, f] of [...undo]) {
+      undo.delete(id);
+      f();
+    }
+    sim.heal();
+  }
+
+  return { counts, play, stop };
+}
