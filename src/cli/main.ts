@@ -7,8 +7,9 @@ import { registerFs } from './commands/fs.js';
 import { registerStatus } from './commands/status.js';
 import { registerAdmin } from './commands/admin.js';
 import { registerNode } from './commands/node.js';
+import { registerTrace } from './commands/trace.js';
 
-const program = buildProgram([registerUp, registerNode, registerStatus, registerFs, registerAdmin, registerCrush]);
+const program = buildProgram([registerUp, registerNode, registerStatus, registerFs, registerAdmin, registerTrace, registerCrush]);
 
 try {
   await program.parseAsync(process.argv);

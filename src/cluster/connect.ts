@@ -5,7 +5,11 @@ import { TroupeNode } from '../runtime/node/troupe-node.js';
 import type { ActorRef } from '../runtime/ref.js';
 import { realClock, realTimers } from '../runtime/node/env.js';
 import { isTroupeError } from '../runtime/errors.js';
-import { GfsClient } from '../actors/gfs/client/client.js';
+import { GfsClient, type RequestScope } from '../actors/gfs/client/client.js';
+import { makeLog } from '../runtime/log.js';
+import { asyncContext } from '../runtime/node/async-context.js';
+import { logLevelFromEnv } from '../runtime/node/file-log.js';
+import { logDirOf } from './local-cluster.js';
 import type { ClusterStatus, MasterMsg } from '../actors/gfs/protocol.js';
 import type { GfsResult } from '../actors/gfs/errors.js';
 import { clientSecret, readIdentity, SECRET_FILE } from './data-dir.js';
@@ -13,6 +17,9 @@ import { CLUSTER_NODE, MASTER_REF, SHADOW_REF } from './local-cluster.js';
 import { layoutOf, loadSpec, secretFileOf } from './spec.js';
 import { masterRef, shadowRef } from './start-roles.js';
 import { defaultGfsConfig } from '../actors/gfs/config.js';
+
+/** The CLI clients' log file in a cluster's log directory. */
+export const CLIENT_LOG_FILE = 'clients.log';
 
 /** How a CLI client finds and authenticates to a cluster. */
 export interface ConnectOptions {
@@ -22,6 +29,14 @@ export interface ConnectOptions {
   /** Default: `<dataDir>/secret` (or `TROUPE_SECRET`). */
   readonly secretFile?: string;
   readonly timeoutMs?: number;
+}
+
+/**
+ * Where a CLI client logs its operations: `clients.log` in this directory (shared by every CLI
+ * run, appended to), at the level of `TROUPE_LOG_LEVEL` (default info); nothing on stderr.
+ */
+export interface ClientLogOptions {
+  readonly logDir?: string;
 }
 
 export interface ClusterConnection {
@@ -43,6 +58,7 @@ export async function connect(o: ConnectOptions): Promise<ClusterConnection> {
   const identity = await readIdentity(dataDir);
   const secret = await clientSecret(o.secretFile ?? join(dataDir, SECRET_FILE));
   return open({
+    logDir: logDirOf(dataDir),
     clusterId: identity.clusterId,
     secret,
     chunkSizeBytes: identity.chunkSizeBytes,
@@ -54,7 +70,7 @@ export async function connect(o: ConnectOptions): Promise<ClusterConnection> {
 }
 
 /** Connects to a multi-host cluster described by a spec file (`--config`). */
-export async function connectToSpec(specFile: string, options: { secretFile?: string; timeoutMs?: number } = {}): Promise<ClusterConnection> {
+export async function connectToSpec(specFile: string, options: { secretFile?: string; timeoutMs?: number } & ClientLogOptions = {}): Promise<ClusterConnection> {
   const spec = loadSpec(specFile);
   const file = options.secretFile ?? secretFileOf(spec);
   const secret = process.env['TROUPE_SECRET'] ?? (file === undefined ? undefined : await clientSecret(file));
@@ -62,6 +78,7 @@ export async function connectToSpec(specFile: string, options: { secretFile?: st
   const layout = layoutOf(spec);
   const primary = spec.nodes[layout.primary] as { host: string; port: number };
   return open({
+    ...(options.logDir === undefined ? {} : { logDir: options.logDir }),
     clusterId: spec.cluster,
     secret,
     chunkSizeBytes: spec.chunkSizeBytes ?? defaultGfsConfig.chunkSizeBytes,
@@ -73,6 +90,7 @@ export async function connectToSpec(specFile: string, options: { secretFile?: st
 }
 
 async function open(o: {
+  logDir?: string;
   clusterId: string;
   secret: string;
   chunkSizeBytes: number;
@@ -87,15 +105,21 @@ async function open(o: {
     // Servers answer by dialing back the port we announce: on loopback only when every peer is local.
     tcp: { cluster: o.clusterId, secret: o.secret, listen: { host: Object.values(o.peers).every((p) => p.host === '127.0.0.1' || p.host === 'localhost') ? '127.0.0.1' : '0.0.0.0', port: 0 }, peers: o.peers, linkDownAfterMs: 2_000 },
     system: { logger: () => {}, askTimeoutMs: timeoutMs },
+    ...(o.logDir === undefined ? {} : { log: { dir: o.logDir, fileName: CLIENT_LOG_FILE, noRpcFile: true, stderrLevel: false, level: logLevelFromEnv() } }),
   });
-  const ask = <R>(to: Parameters<typeof node.system.ask>[0], msg: unknown, opts?: { timeoutMs?: number }): Promise<R> =>
-    node.system.ask<R>(to, msg, opts).catch((err: unknown) => {
+  // The request a command runs as (GfsClient.request): its id goes on every message it sends.
+  const requests = asyncContext<RequestScope>();
+  const ask = <R>(to: Parameters<typeof node.system.ask>[0], msg: unknown, opts?: { timeoutMs?: number }): Promise<R> => {
+    const rid = requests.current()?.rid;
+    const traced = rid !== undefined && msg !== null && typeof msg === 'object' && !('rid' in msg) ? { ...msg, rid } : msg;
+    return node.system.ask<R>(to, traced, opts).catch((err: unknown) => {
       if (isTroupeError(err, 'auth_failed')) throw new ConnectError(`the cluster at ${where} refused our credentials — use the secret file of its data directory, or TROUPE_SECRET (${err.message})`);
       if (isTroupeError(err, 'link_down') || isTroupeError(err, 'node_unreachable') || isTroupeError(err, 'ask_timeout')) {
         throw new ConnectError(`no master at ${where} — is \`npm start\` running? (${err.message})`);
       }
       throw err;
     });
+  };
   const client = new GfsClient({
     ask,
     clock: realClock,
@@ -104,6 +128,9 @@ async function open(o: {
     clientId: node.node,
     host: hostname(),
     config: { chunkSizeBytes: o.chunkSizeBytes, rpcTimeoutMs: timeoutMs },
+    requestIds: () => nanoid(),
+    requestContext: requests,
+    ...(node.fileLog === undefined ? {} : { log: makeLog(node.fileLog.logger, realClock, node.node, 'client') }),
   });
   return {
     client,

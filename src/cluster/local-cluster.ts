@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ActorRef } from '../runtime/ref.js';
 import { TroupeNode } from '../runtime/node/troupe-node.js';
 import type { Logger } from '../runtime/log.js';
+import type { FileLogOptions } from '../runtime/node/file-log.js';
 import { defaultGfsConfig, type GfsConfig } from '../actors/gfs/config.js';
 import type { MasterMsg } from '../actors/gfs/protocol.js';
 import { ClusterMetrics } from '../web/metrics.js';
@@ -31,6 +32,12 @@ export interface LocalClusterOptions {
   readonly chunkSizeBytes?: number;
   readonly config?: Partial<GfsConfig>;
   readonly logger?: Logger;
+  /**
+   * Log to files under `<dataDir>/logs` (README: Logs and tracing): `troupe.log` and
+   * `rpc-troupe.log` for the main thread, `troupe-w<i>.log` and `rpc-troupe-w<i>.log` for each
+   * worker thread. Replaces `logger`.
+   */
+  readonly log?: Omit<FileLogOptions, 'dir'>;
   /**
    * Port of the dashboard and `/metrics` (src/web/README.md), on `host`: default 7080, 0 picks a
    * free one, `false` serves no web endpoint.
@@ -62,6 +69,11 @@ export const CLUSTER_NODE = 'troupe';
 export const MASTER_REF: ActorRef<MasterMsg> = masterRef(CLUSTER_NODE);
 export const SHADOW_REF: ActorRef<MasterMsg> = shadowRef(CLUSTER_NODE);
 
+/** Where a data directory's log files are. */
+export function logDirOf(dataDir: string): string {
+  return join(dataDir, 'logs');
+}
+
 export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCluster> {
   const dataDir = resolve(o.dataDir);
   const data = await openDataDir(dataDir, { chunkSizeBytes: o.chunkSizeBytes ?? defaultGfsConfig.chunkSizeBytes });
@@ -74,6 +86,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     workers,
     tcp: { cluster: data.identity.clusterId, secret: data.secret, listen: { host: o.host ?? '127.0.0.1', port: o.port ?? 7070 } },
     ...(o.logger === undefined ? {} : { system: { logger: o.logger } }),
+    ...(o.log === undefined ? {} : { log: { ...o.log, dir: logDirOf(dataDir) } }),
     ...(o.egressBytesPerSecMax === undefined ? {} : { egressBytesPerSecMax: o.egressBytesPerSecMax }),
   });
   const metrics = new ClusterMetrics();

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../runtime/log.js';
+import type { FileLogOptions } from '../runtime/node/file-log.js';
 import { TroupeNode } from '../runtime/node/troupe-node.js';
 import type { GfsConfig } from '../actors/gfs/config.js';
 import { ADMIN_ACTOR, adminActor } from './admin.js';
@@ -20,7 +21,7 @@ export interface SpecNode {
   close(): Promise<void>;
 }
 
-export async function startSpecNode(spec: ClusterSpec, name: string, options: { secret: string; logger?: Logger; config?: Partial<GfsConfig> }): Promise<SpecNode> {
+export async function startSpecNode(spec: ClusterSpec, name: string, options: { secret: string; logger?: Logger; config?: Partial<GfsConfig>; /** Log to files under `<dataDir>/logs` (replaces `logger`). */ log?: Omit<FileLogOptions, 'dir'> }): Promise<SpecNode> {
   const me = spec.nodes[name];
   if (me === undefined) throw new SpecError(`no node "${name}" in the cluster spec (it names ${Object.keys(spec.nodes).join(', ')})`);
   const peers = Object.fromEntries(Object.entries(spec.nodes).filter(([n]) => n !== name).map(([n, s]) => [n, { host: s.host, port: s.port }]));
@@ -35,6 +36,7 @@ export async function startSpecNode(spec: ClusterSpec, name: string, options: { 
     workers,
     tcp: { cluster: spec.cluster, secret: options.secret, listen: { host: me.listenHost ?? me.host, port: me.port }, peers },
     ...(options.logger === undefined ? {} : { system: { logger: options.logger } }),
+    ...(options.log === undefined ? {} : { log: { ...options.log, dir: join(dataDir, 'logs') } }),
   });
   try {
     const layout = layoutOf(spec);

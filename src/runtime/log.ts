@@ -1,7 +1,8 @@
 /**
  * Structured logging hook. The runtime and actors log through `ctx.log`; the system's `logger`
  * option receives every entry as data (time from the runtime clock, so simulated runs log virtual
- * time). The default writes warnings and errors to stderr as one JSON line each.
+ * time). The default writes warnings and errors to stderr as one JSON line each; the real
+ * environment's file logger (`runtime/node/file-log.ts`) writes JSON lines to a file per node.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -14,6 +15,12 @@ export interface LogEntry {
   readonly actor?: string;
   readonly msg: string;
   readonly fields?: Readonly<Record<string, unknown>>;
+  /**
+   * `rpc`: an entry of the diagnostic RPC log (patent ¶129–131) — one request and its outcome,
+   * kept apart from the node's log (its own file in the real environment) and written whatever
+   * the log level.
+   */
+  readonly stream?: 'rpc';
 }
 
 export type Logger = (entry: LogEntry) => void;
@@ -23,6 +30,12 @@ export interface Log {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+  /**
+   * One entry of the diagnostic RPC log (`stream: 'rpc'`): `msg` names the request, `fields` its
+   * request id (`rid`), arguments (never file data) and outcome. `at` is when the request arrived
+   * (default: now), so a timeline orders requests by arrival.
+   */
+  rpc(msg: string, fields: Record<string, unknown>, at?: number): void;
 }
 
 export const levelRank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -30,7 +43,7 @@ export const levelRank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 
 export function stderrLogger(minLevel: LogLevel = 'warn'): Logger {
   const min = levelRank[minLevel];
   return (e) => {
-    if (levelRank[e.level] < min) return;
+    if (levelRank[e.level] < min || e.stream === 'rpc') return;
     process.stderr.write(`${JSON.stringify(e, jsonSafe)}\n`);
   };
 }
@@ -52,5 +65,10 @@ export function makeLog(logger: Logger, clock: { now(): number }, node: string, 
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
+    rpc: (m, f, at) => logger({ level: 'info', time: at ?? clock.now(), node, ...(actor === undefined ? {} : { actor }), msg: m, fields: f, stream: 'rpc' }),
   };
+}
+
+export function isLogLevel(v: string): v is LogLevel {
+  return v === 'debug' || v === 'info' || v === 'warn' || v === 'error';
 }

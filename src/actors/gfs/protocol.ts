@@ -130,7 +130,22 @@ export interface RpcLogEntry {
   readonly durationMs: number;
 }
 
-export type MasterMsg =
+/**
+ * The request id of the client operation a message belongs to (nanoid in the CLI): set by the
+ * client on every message of an operation, passed on by the master to the chunkserver commands it
+ * issues for it and by chunkservers down the push chain and to secondaries, and logged by each
+ * actor that handles it, so `troupe trace <rid>` can follow one operation across actors. Optional:
+ * background work (heartbeats, re-replication, GC) has none.
+ */
+export type Traced = { readonly rid?: string };
+
+/** The `rid` field of a message or log entry, when there is a request id (ids from peers are capped). */
+export function ridField(rid: string | undefined): { rid?: string } {
+  return typeof rid === 'string' ? { rid: rid.slice(0, 64) } : {};
+}
+
+export type MasterMsg = Traced &
+  (
   // namespace (clients)
   | { readonly type: 'gfs.master.mkdir'; readonly path: string }
   | { readonly type: 'gfs.master.create'; readonly path: string }
@@ -171,9 +186,11 @@ export type MasterMsg =
   | { readonly type: 'gfs.master.appendLog'; readonly firstLsn: number; readonly records: readonly MasterRecord[] }
   | { readonly type: 'gfs.master.installCheckpoint'; readonly lsn: number; readonly checkpoint: MasterCheckpoint }
   // internal timers
-  | { readonly type: 'gfs.master.tick'; readonly task: 'liveness' | 'replication' | 'gc' | 'checkpoint' };
+  | { readonly type: 'gfs.master.tick'; readonly task: 'liveness' | 'replication' | 'gc' | 'checkpoint' }
+  );
 
-export type ChunkserverMsg =
+export type ChunkserverMsg = Traced &
+  (
   | { readonly type: 'gfs.chunkserver.createChunk'; readonly handle: ChunkHandle; readonly version: number }
   /** A new lease: the up-to-date replicas record the new version (¶76–77). */
   | { readonly type: 'gfs.chunkserver.setVersion'; readonly handle: ChunkHandle; readonly version: number }
@@ -206,7 +223,8 @@ export type ChunkserverMsg =
   /** Read bytes of a chunk; every checksum block overlapping the range is verified first (¶124). */
   | { readonly type: 'gfs.chunkserver.read'; readonly handle: ChunkHandle; readonly version: number; readonly offset: number; readonly lengthBytes: number }
   // internal timers (the chunkserver sends these to itself)
-  | { readonly type: 'gfs.chunkserver.tick'; readonly task: 'heartbeat' | 'expire' };
+  | { readonly type: 'gfs.chunkserver.tick'; readonly task: 'heartbeat' | 'expire' }
+  );
 
 /** A mutation as the primary orders it. Data was pushed beforehand under `pushId`. */
 export type Mutation =

@@ -3,6 +3,8 @@ import { connect, ConnectError, connectToSpec, type ClusterConnection } from '..
 import { SpecError } from '../../cluster/spec.js';
 import { GfsClientError } from '../../actors/gfs/client/client.js';
 import { ExitCode } from '../program.js';
+import { isLogLevel, type LogLevel } from '../../runtime/log.js';
+import { LOG_LEVEL_ENV } from '../../runtime/node/file-log.js';
 
 /** Options every command that talks to a running cluster shares. */
 export interface ClientFlags {
@@ -12,7 +14,17 @@ export interface ClientFlags {
   readonly secretFile?: string;
   readonly config?: string;
   readonly json?: boolean;
+  readonly requestId?: string;
+  readonly verbose?: boolean;
 }
+
+/** `--log-level`: debug, info, warn or error. */
+export function parseLogLevel(v: string): LogLevel {
+  if (!isLogLevel(v)) throw new InvalidArgumentError(`expected debug, info, warn or error, got '${v}'`);
+  return v;
+}
+
+export const LOG_LEVEL_HELP = `log level of the log files: debug, info, warn or error (default: $${LOG_LEVEL_ENV}, else info)`;
 
 export function parsePort(v: string): number {
   const n = Number(v);
@@ -42,7 +54,14 @@ export function addClientFlags(cmd: Command): Command {
     .option('--port <port>', 'master port', parsePort, 7070)
     .option('--secret-file <file>', 'cluster secret file (default <data-dir>/secret; or set TROUPE_SECRET)')
     .option('--config <file>', 'a multi-host cluster spec (instead of --data-dir/--host/--port)')
-    .option('--json', 'print results as JSON');
+    .option('--json', 'print results as JSON')
+    .option('--request-id <id>', 'the request id this command\'s operations carry and log (default: a new one; `troupe trace <id>` follows it)', parseRequestId)
+    .option('-v, --verbose', 'print the request id on stderr (failures always name it)');
+}
+
+export function parseRequestId(v: string): string {
+  if (!/^[\w.:-]{1,64}$/.test(v)) throw new InvalidArgumentError(`a request id is 1–64 letters, digits or _ . : -, got '${v}'`);
+  return v;
 }
 
 /** Runs `fn` with a connection; maps failures to a message and an exit code (README: exit codes). */
@@ -51,7 +70,11 @@ export async function withCluster(flags: ClientFlags, fn: (c: ClusterConnection)
   try {
     const secret = flags.secretFile === undefined ? {} : { secretFile: flags.secretFile };
     conn = flags.config !== undefined ? await connectToSpec(flags.config, secret) : await connect({ dataDir: flags.dataDir, host: flags.host, port: flags.port, ...secret });
-    await fn(conn);
+    const c = conn;
+    // One request id for the whole command (a put is a create and writes): README, Logs and tracing.
+    const rid = flags.requestId ?? c.client.newRequestId();
+    if (flags.verbose === true) process.stderr.write(`troupe: request ${rid}\n`);
+    await c.client.request(() => fn(c), rid);
   } catch (err) {
     if (err instanceof ConnectError) {
       process.stderr.write(`troupe: ${err.message}\n`);
@@ -60,7 +83,9 @@ export async function withCluster(flags: ClientFlags, fn: (c: ClusterConnection)
       process.stderr.write(`troupe: ${err.message}\n`);
       process.exitCode = ExitCode.usage;
     } else if (err instanceof GfsClientError) {
-      process.stderr.write(`troupe: ${err.message}\n`);
+      const rid = err.requestId;
+      process.stderr.write(`troupe: ${err.message}${rid === undefined ? '' : ` (request ${rid}; \`troupe trace ${rid}\` shows it in the logs)`}\n`);
+      if (flags.json === true) process.stdout.write(`${JSON.stringify({ ok: false, code: err.code, message: err.message, ...(rid === undefined ? {} : { requestId: rid }) })}\n`);
       process.exitCode = ExitCode.failure;
     } else if (err instanceof Error && /no cluster in|secret/.test(err.message)) {
       process.stderr.write(`troupe: ${err.message}\n`);

@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 import { clientSecret } from '../../cluster/data-dir.js';
 import { startSpecNode } from '../../cluster/spec-node.js';
 import { loadSpec, secretFileOf, SpecError } from '../../cluster/spec.js';
-import { stderrLogger } from '../../runtime/log.js';
+import type { LogLevel } from '../../runtime/log.js';
+import { logLevelFromEnv } from '../../runtime/node/file-log.js';
 import type { Register } from '../program.js';
 import { ExitCode } from '../program.js';
+import { LOG_LEVEL_HELP, parseLogLevel } from './client-options.js';
 
 /** `troupe node --config FILE --name NAME`: run one host of a multi-host cluster. */
 export const registerNode: Register = (program: Command) => {
@@ -14,7 +16,8 @@ export const registerNode: Register = (program: Command) => {
     .requiredOption('--config <file>', 'the cluster spec (JSON; the same file on every host)')
     .requiredOption('--name <name>', 'which node of the spec this host is')
     .option('--secret-file <file>', 'cluster secret file (default: the spec\'s "secretFile"; or set TROUPE_SECRET)')
-    .action(async (o: { config: string; name: string; secretFile?: string }) => {
+    .option('--log-level <level>', LOG_LEVEL_HELP, parseLogLevel)
+    .action(async (o: { config: string; name: string; secretFile?: string; logLevel?: LogLevel }) => {
       let spec;
       try {
         spec = loadSpec(o.config);
@@ -37,7 +40,7 @@ export const registerNode: Register = (program: Command) => {
       });
       let node;
       try {
-        node = await startSpecNode(spec, o.name, { secret, logger: stderrLogger('warn') });
+        node = await startSpecNode(spec, o.name, { secret, log: { level: o.logLevel ?? logLevelFromEnv() } });
       } catch (err) {
         if (!(err instanceof SpecError)) throw err;
         process.stderr.write(`troupe: ${err.message}\n`);
@@ -47,7 +50,7 @@ export const registerNode: Register = (program: Command) => {
       const me = spec.nodes[o.name] as { host: string; port: number };
       process.stdout.write(
         `troupe: node ${o.name} of cluster ${spec.cluster} listening on ${me.host}:${me.port}; roles: ${node.roles.join(', ')}` +
-          `${node.chunkservers.length > 0 ? ` (${node.chunkservers.join(', ')})` : ''}; data in ${node.dataDir}\nCtrl-C to stop\n`,
+          `${node.chunkservers.length > 0 ? ` (${node.chunkservers.join(', ')})` : ''}; data in ${node.dataDir}; logs in ${node.dataDir}/logs\nCtrl-C to stop\n`,
       );
       await stopped;
       await node.close();

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { startLocalCluster } from '../../cluster/local-cluster.js';
-import { stderrLogger } from '../../runtime/log.js';
+import type { LogLevel } from '../../runtime/log.js';
+import { logLevelFromEnv } from '../../runtime/node/file-log.js';
 import type { Register } from '../program.js';
-import { parseBytes, parsePort, parsePositiveInt } from './client-options.js';
+import { LOG_LEVEL_HELP, parseBytes, parseLogLevel, parsePort, parsePositiveInt } from './client-options.js';
 
 /**
  * `troupe up` (what `npm start` runs): a one-node GFS cluster on this machine with defaults a user
@@ -26,7 +27,9 @@ export const registerUp: Register = (program: Command) => {
     .option('--web-port <port>', "port of the dashboard and /metrics on --host (0 picks one, 'off' for none)", (v: string) => (v === 'off' ? false : parsePort(v)), 7080 as number | false)
     .option('--chunk-size <size>', 'chunk size for a new cluster (e.g. 64MiB); an existing cluster keeps its own', parseBytes, 64 * 1024 * 1024)
     .option('--for <ms>', 'stop after this many milliseconds (default: until Ctrl-C)', parsePositiveInt)
-    .action(async (o: { dataDir: string; chunkservers: number; racks: number; workers: number; host: string; port: number; webPort: number | false; chunkSize: number; for?: number }) => {
+    .option('--log-level <level>', LOG_LEVEL_HELP, parseLogLevel)
+    .action(async (o: { dataDir: string; chunkservers: number; racks: number; workers: number; host: string; port: number; webPort: number | false; chunkSize: number; for?: number; logLevel?: LogLevel }) => {
+      const level = o.logLevel ?? logLevelFromEnv();
       // Listen for Ctrl-C first, so the first one is always a clean shutdown.
       const stopped = new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
@@ -42,7 +45,8 @@ export const registerUp: Register = (program: Command) => {
         port: o.port,
         chunkSizeBytes: o.chunkSize,
         webPort: o.webPort,
-        logger: stderrLogger('warn'),
+        // Log files in <data-dir>/logs; warnings and errors on stderr too.
+        log: { level },
       }).catch((err: unknown) => {
         const msg = err instanceof Error ? err.message : String(err);
         if (/EADDRINUSE/.test(msg) && o.webPort !== false && msg.includes(`:${o.webPort}`)) throw new Error(`dashboard port ${o.webPort} is in use — is another cluster running? (choose another with --web-port, or --web-port off)`);
@@ -52,8 +56,9 @@ export const registerUp: Register = (program: Command) => {
       const { data, address } = cluster;
       const lines = [
         `troupe: cluster ${data.identity.clusterId} ${data.created ? 'created' : 'recovered'} in ${data.dir}`,
-        `  master, master replica, shadow master   node ${cluster.node.node}, main thread (logs in ${data.dir}/master, ${data.dir}/master-replica)`,
+        `  master, master replica, shadow master   node ${cluster.node.node}, main thread (operation logs in ${data.dir}/master, ${data.dir}/master-replica)`,
         ...cluster.chunkservers.map((c) => `  chunkserver ${c.id.padEnd(5)} ${c.rack.padEnd(6)}        worker thread ${c.worker}, data in ${data.dir}/${c.id}`),
+        `  logs: ${data.dir}/logs (level ${level}; \`./troupe trace <request-id>\` follows one request through them)`,
         `  clients: ${address.host}:${address.port} (secret in ${data.dir}/secret, mode 0600; chunk size ${data.identity.chunkSizeBytes} bytes)`,
         ...(cluster.dashboardUrl === undefined ? [] : [`  dashboard: ${cluster.dashboardUrl}/   metrics: ${cluster.dashboardUrl}/metrics`]),
         '',

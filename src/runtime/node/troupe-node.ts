@@ -6,6 +6,7 @@ import { realClock, realTimers } from './env.js';
 import { loadFactory } from './behavior-loader.js';
 import { TcpTransport, type PeerAddress, type TcpTransportOptions } from './tcp-transport.js';
 import { WorkerPool, type WorkerPlacement, type WorkerPoolOptions } from './worker-pool.js';
+import { FileLog, type FileLogOptions } from './file-log.js';
 import type { BehaviorSpec, RemoteSpawnOptions } from './worker-protocol.js';
 
 /**
@@ -37,6 +38,12 @@ export interface TroupeNodeOptions {
   /** Time limit of a remote placement request. */
   readonly placementTimeoutMs?: number;
   /**
+   * Log to files (`file-log.ts`): this thread's entries to `<dir>/<node>.log` and
+   * `<dir>/rpc-<node>.log`, each worker thread's to its own pair. Replaces `system.logger`.
+   * `close()` flushes them.
+   */
+  readonly log?: FileLogOptions;
+  /**
    * Caps the bytes per second each thread of this process sends to other nodes (the main
    * thread's system and every worker's, each its own budget, like one network interface per
    * node): `EgressLimitedTransport`. Default: no cap. Set it to keep a node's traffic within a
@@ -67,6 +74,8 @@ export class TroupeNode {
   readonly router: RoutingTransport;
   readonly pool: WorkerPool | undefined;
   readonly tcp: TcpTransport | undefined;
+  /** The file logger, when started with `log`. */
+  readonly fileLog: FileLog | undefined;
   /** The TCP listen address, when listening. */
   address: PeerAddress | undefined;
   private readonly placementTimeoutMs: number;
@@ -76,12 +85,16 @@ export class TroupeNode {
     this.router = new RoutingTransport();
     this.tcp = opts.tcp !== undefined ? new TcpTransport(opts.tcp) : undefined;
     if (this.tcp !== undefined) this.router.setDefault(this.tcp);
+    this.fileLog = opts.log === undefined ? undefined : new FileLog(opts.node, opts.log);
     const env = opts.system?.env;
     const transport =
       opts.egressBytesPerSecMax === undefined ? this.router : new EgressLimitedTransport(this.router, { bytesPerSecMax: opts.egressBytesPerSecMax, clock: env?.clock ?? realClock, timers: env?.timers ?? realTimers });
-    this.system = new ActorSystem({ ...opts.system, node: opts.node, transport });
+    this.system = new ActorSystem({ ...opts.system, ...(this.fileLog === undefined ? {} : { logger: this.fileLog.logger }), node: opts.node, transport });
     const workerOpts = typeof opts.workers === 'number' ? { workers: opts.workers } : opts.workers;
-    const poolOpts = workerOpts === undefined || opts.egressBytesPerSecMax === undefined ? workerOpts : { ...workerOpts, egressBytesPerSecMax: opts.egressBytesPerSecMax };
+    const poolOpts =
+      workerOpts === undefined
+        ? undefined
+        : { ...workerOpts, ...(opts.egressBytesPerSecMax === undefined ? {} : { egressBytesPerSecMax: opts.egressBytesPerSecMax }), ...(opts.log === undefined ? {} : { log: opts.log }) };
     this.pool = poolOpts !== undefined && poolOpts.workers !== 0 ? new WorkerPool(this.router, opts.node, poolOpts) : undefined;
     this.placementTimeoutMs = opts.placementTimeoutMs ?? 15_000;
   }
@@ -127,9 +140,13 @@ export class TroupeNode {
     return this.pool.spawn(spec, placement, options);
   }
 
-  /** Stops the workers, the actors of this thread, and the transports. */
+  /** Stops the workers, the actors of this thread, and the transports; then flushes and closes the log files. */
   async close(): Promise<void> {
-    await this.pool?.close();
-    await this.system.shutdown(); // closes the router, and with it the TCP transport
+    try {
+      await this.pool?.close();
+      await this.system.shutdown(); // closes the router, and with it the TCP transport
+    } finally {
+      await this.fileLog?.close();
+    }
   }
 }

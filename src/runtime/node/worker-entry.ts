@@ -13,12 +13,19 @@ import { realClock, realTimers } from './env.js';
 import { loadFactory } from './behavior-loader.js';
 import { portEndpoint } from './port-endpoint.js';
 import type { WorkerBoot, WorkerControl } from './worker-protocol.js';
+import { FileLog } from './file-log.js';
 
 const boot = workerData as WorkerBoot & { readonly dataPort: MessagePort; readonly controlPort: MessagePort };
 
 const port = new PortTransport(boot.dataPort, { peerNode: boot.hostNode, transferMinBytes: boot.transferMinBytes });
 const transport = boot.egressBytesPerSecMax === undefined ? port : new EgressLimitedTransport(port, { bytesPerSecMax: boot.egressBytesPerSecMax, clock: realClock, timers: realTimers });
-const system = new ActorSystem({ node: boot.node, transport, ...(boot.askTimeoutMs !== undefined ? { askTimeoutMs: boot.askTimeoutMs } : {}) });
+const fileLog = boot.log === undefined ? undefined : new FileLog(boot.node, boot.log);
+const system = new ActorSystem({
+  node: boot.node,
+  transport,
+  ...(boot.askTimeoutMs !== undefined ? { askTimeoutMs: boot.askTimeoutMs } : {}),
+  ...(fileLog !== undefined ? { logger: fileLog.logger } : {}),
+});
 
 const control: WorkerControl = {
   async spawn(spec, options) {
@@ -34,6 +41,7 @@ const control: WorkerControl = {
   async shutdown() {
     // The parent terminates the thread after this reply; closing the control port here would lose it.
     await system.shutdown();
+    await fileLog?.close();
   },
 };
 

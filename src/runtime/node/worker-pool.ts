@@ -6,6 +6,7 @@ import type { ActorRef } from '../ref.js';
 import type { RoutingTransport } from '../transport/router.js';
 import { PortTransport, TRANSFER_MIN_BYTES_DEFAULT } from './port-transport.js';
 import { portEndpoint } from './port-endpoint.js';
+import type { FileLogOptions } from './file-log.js';
 import type { BehaviorSpec, RemoteSpawnOptions, WorkerBoot, WorkerControl, WorkerInspection } from './worker-protocol.js';
 
 /**
@@ -41,6 +42,8 @@ export interface WorkerPoolOptions {
   readonly askTimeoutMs?: number;
   /** Heap limits per worker thread. */
   readonly resourceLimits?: ResourceLimits;
+  /** Each worker logs to its own files in this directory (`file-log.ts`), flushed at shutdown. */
+  readonly log?: FileLogOptions;
 }
 
 interface PoolEvents {
@@ -129,6 +132,7 @@ export class WorkerPool {
       index,
       transferMinBytes: this.transferMinBytes,
       ...(this.opts.askTimeoutMs !== undefined ? { askTimeoutMs: this.opts.askTimeoutMs } : {}),
+      ...(this.opts.log !== undefined ? { log: this.opts.log } : {}),
       ...(this.opts.egressBytesPerSecMax !== undefined ? { egressBytesPerSecMax: this.opts.egressBytesPerSecMax } : {}),
       dataPort: data.port2,
       controlPort: ctl.port2,

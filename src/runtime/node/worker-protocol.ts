@@ -1,5 +1,6 @@
 import type { SpawnOptions } from '../behavior.js';
 import type { ActorRef } from '../ref.js';
+import type { FileLogOptions } from './file-log.js';
 
 /**
  * The control plane into a worker thread (comlink): spawn, stop, inspect, shut down. Envelopes
@@ -32,7 +33,7 @@ export interface WorkerControl {
   spawn(spec: BehaviorSpec, options: RemoteSpawnOptions): Promise<ActorRef<unknown>>;
   stop(ref: ActorRef<unknown>): Promise<void>;
   inspect(): Promise<WorkerInspection>;
-  /** Stops every actor (postStop hooks run) and closes the data port; the parent then terminates the thread. */
+  /** Stops every actor (postStop hooks run), flushes the log files, and closes the data port; the parent then terminates the thread. */
   shutdown(): Promise<void>;
 }
 
@@ -43,5 +44,7 @@ export interface WorkerBoot {
   readonly index: number;
   readonly transferMinBytes: number;
   readonly askTimeoutMs?: number;
+  /** Log to files of this worker's own (`<host>-w<i>.log`), flushed at shutdown. */
+  readonly log?: FileLogOptions;
   readonly egressBytesPerSecMax?: number;
 }

@@ -8,6 +8,8 @@ import { isStorageError } from '../../../storage/errors.js';
 import { Scrubber } from '../../../storage/scrubber.js';
 import { defaultGfsConfig, type GfsConfig } from '../config.js';
 import { fail, ok, type GfsErrorCode, type GfsResult } from '../errors.js';
+import { withRpcLog } from './rpc-log.js';
+import { ridField } from '../protocol.js';
 import type { AppendReply, ChunkHandle, ChunkReport, ChunkserverMsg, ChunkserverReply, ChunkserverStats, HeartbeatReply, MasterMsg, Mutation, ReadReply, ReplicaAddr } from '../protocol.js';
 import { MutationOrder } from './mutation-order.js';
 import { PushBuffer } from './push-buffer.js';
@@ -157,7 +159,7 @@ class Chunkserver {
     return {
       preStart: () => this.start(),
       postStop: () => this.stop(),
-      receive: (m) => this.receive(m),
+      receive: (m) => withRpcLog(this.ctx.log, this.ctx.clock, m, () => this.receive(m)),
       invariants: () => this.invariants(),
     };
   }
@@ -594,7 +596,7 @@ class Chunkserver {
       const serial = current.nextSerial++;
       this.opts.probe?.ordered?.({ handle: m.handle, version: m.version, serial });
       // Sent in serial order, inside the lane (C3); the secondaries' answers are awaited outside it.
-      const acks = secondaries.map((s) => this.askSecondary(s, { type: 'gfs.chunkserver.applyMutation', handle: m.handle, version: m.version, serial, mutation }));
+      const acks = secondaries.map((s) => this.askSecondary(s, { type: 'gfs.chunkserver.applyMutation', handle: m.handle, version: m.version, serial, mutation, ...ridField(m.rid) }));
       const written = await this.writeMutation(key, m.version, mutation, data);
       return ok({ serial, mutation, acks, written });
     });

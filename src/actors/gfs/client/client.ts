@@ -1,5 +1,6 @@
 import type { AskOptions } from '../../../runtime/behavior.js';
 import type { Clock, Timers } from '../../../runtime/env.js';
+import type { Log } from '../../../runtime/log.js';
 import { TroupeError } from '../../../runtime/errors.js';
 import type { ActorRef } from '../../../runtime/ref.js';
 import { transferOwnership } from '../../../runtime/transport/ownership.js';
@@ -65,10 +66,35 @@ export interface GfsClientOptions {
    * master restart it grants none for a lease period, invariant M6). Default: lease + 10 s.
    */
   readonly leaseWaitMaxMs?: number;
+  /** Where the client logs each operation (start, end, failure) with its request id. Default: nowhere. */
+  readonly log?: Log;
+  /** Makes request ids (the CLI uses nanoid). Default: `<clientId>:r<n>`, deterministic for the simulator. */
+  readonly requestIds?: () => string;
+  /**
+   * Carries the current request across `await`s (AsyncLocalStorage in the real environment,
+   * `runtime/node/async-context.ts`), so every message an operation sends carries its request id
+   * (`rid`). Without one, operations are logged with their id but their messages carry none.
+   */
+  readonly requestContext?: RequestContext;
+}
+
+/** The request an operation runs under (see `GfsClient.request`). */
+export interface RequestScope {
+  readonly rid: string;
+  /** The outermost client operation running in this scope, if one is. */
+  readonly op?: string;
+}
+
+/** An async context: `run(scope, fn)` makes `current()` return `scope` in everything `fn` starts. */
+export interface RequestContext {
+  run<T>(scope: RequestScope, fn: () => T): T;
+  current(): RequestScope | undefined;
 }
 
 export class GfsClientError extends Error {
   override readonly name = 'GfsClientError';
+  /** The request id of the operation that failed (`troupe trace <id>` follows it in the logs). */
+  requestId?: string;
   constructor(
     readonly code: GfsErrorCode,
     message: string,
@@ -101,7 +127,21 @@ export class GfsClient {
   /** Where this client runs, for network distances (¶87, ¶95). */
   private readonly here: Place;
 
+  private requestSeq = 0;
+
   constructor(private readonly o: GfsClientOptions) {
+    // Every message an operation sends carries its request id (protocol.ts `Traced`).
+    const context = o.requestContext;
+    if (context !== undefined) {
+      this.o = {
+        ...o,
+        ask: (to, message, options) => {
+          const rid = context.current()?.rid;
+          const traced = rid === undefined || message === null || typeof message !== 'object' ? message : { ...(message as object), rid };
+          return o.ask(to, traced, options);
+        },
+      };
+    }
     this.cfg = { ...defaultGfsConfig, ...o.config };
     this.ttlMs = o.locationCacheTtlMs ?? 30_000;
     this.prefetch = o.prefetchChunks ?? 4;
@@ -543,6 +583,79 @@ export class GfsClient {
   after(ms: number, fn: () => void): void {
     this.o.timers.after(ms, fn);
   }
+
+  /** A new request id. */
+  newRequestId(): string {
+    return this.o.requestIds?.() ?? `${this.o.clientId}:r${++this.requestSeq}`;
+  }
+
+  /**
+   * Runs `fn` as one request: every client operation it calls, and every message they send, carry
+   * `rid` (default: a new id), so a command made of several operations (a CLI `put` is a create
+   * and writes) is one request in the logs. Needs `requestContext`; without it `fn` just runs.
+   * A `GfsClientError` thrown out of it names the request id.
+   */
+  async request<T>(fn: () => Promise<T>, rid: string = this.newRequestId()): Promise<T> {
+    const context = this.o.requestContext;
+    try {
+      return await (context === undefined ? fn() : context.run({ rid }, fn));
+    } catch (err) {
+      if (err instanceof GfsClientError && err.requestId === undefined) err.requestId = rid;
+      throw err;
+    }
+  }
+
+  /** Runs public operation `op` under a request id (its caller's, or a new one), and logs it. */
+  private traced<T>(op: string, args: readonly unknown[], fn: () => Promise<T>): Promise<T> {
+    const context = this.o.requestContext;
+    const log = this.o.log;
+    // Nothing would carry or record the id (the simulator's clients): run the operation as it is,
+    // without the extra turns of the wrapper, so simulated schedules stay as they were.
+    if (context === undefined && log === undefined) return fn();
+    const outer = context?.current();
+    // An operation another one calls (write → stat, mkdirs → mkdir) is part of it: not logged again.
+    if (outer?.op !== undefined) return fn();
+    const rid = outer?.rid ?? this.newRequestId();
+    const started = this.o.clock.now();
+    const what = { rid, op, ...describeArgs(args) };
+    log?.info(`client ${op}`, what);
+    const run = async (): Promise<T> => {
+      try {
+        const value = await fn();
+        log?.info(`client ${op} done`, { ...what, durationMs: this.o.clock.now() - started });
+        return value;
+      } catch (err) {
+        if (err instanceof GfsClientError && err.requestId === undefined) err.requestId = rid;
+        log?.warn(`client ${op} failed`, { ...what, durationMs: this.o.clock.now() - started, error: err instanceof Error ? err.message : String(err) });
+        throw err;
+      }
+    };
+    return context === undefined ? run() : context.run({ rid, op }, run);
+  }
+}
+
+/** Operation arguments for the log: paths and numbers as they are, data as its length. */
+function describeArgs(args: readonly unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  args.forEach((a, i) => {
+    if (typeof a === 'string') out[i === 0 ? 'path' : `arg${i}`] = a;
+    else if (typeof a === 'number') out[i === 1 ? 'offset' : `arg${i}`] = a;
+    else if (a instanceof Uint8Array) out['bytes'] = a.byteLength;
+  });
+  return out;
+}
+
+/** The public operations that get a request id and a log entry each (streams like `chunks` and `follow` are made of reads). */
+const TRACED_OPERATIONS = ['mkdir', 'mkdirs', 'create', 'delete', 'undelete', 'rename', 'snapshot', 'setPolicy', 'list', 'stat', 'size', 'fsck', 'read', 'write', 'append'] as const;
+for (const op of TRACED_OPERATIONS) {
+  const method = GfsClient.prototype[op] as (this: GfsClient, ...args: unknown[]) => Promise<unknown>;
+  Object.defineProperty(GfsClient.prototype, op, {
+    configurable: true,
+    writable: true,
+    value: function (this: GfsClient, ...args: unknown[]): Promise<unknown> {
+      return (this as unknown as { traced: GfsClient['traced'] }).traced(op, args, () => method.apply(this, args));
+    },
+  });
 }
 
 /**

@@ -3,6 +3,7 @@ import { Deque } from '../../../mailbox/deque.js';
 import type { ActorRef } from '../../../runtime/ref.js';
 import { defaultGfsConfig, type GfsConfig } from '../config.js';
 import { fail, ok, type GfsError, type GfsResult } from '../errors.js';
+import { ridField } from '../protocol.js';
 import type {
   ChunkHandle,
   ChunkLease,
@@ -182,6 +183,9 @@ class Master {
       this.rpcLog.push({ time: started, from, request: m, outcome, durationMs });
       if (this.rpcLog.length > this.cfg.rpcLogEntriesMax) this.rpcLog.shift();
       this.opts.onRequest?.(m.type, outcomeCode(outcome), durationMs);
+      // The same entry to the node's RPC log stream: written to disk off the request path (the
+      // real environment's file logger buffers it, bounded, and writes asynchronously).
+      this.ctx.log.rpc(m.type, { ...ridField(m.rid), from: from === undefined ? '-' : `${from.id}@${from.node}`, args: describeArgs(m), outcome: describeOutcome(outcome), durationMs }, started);
     };
     if (result instanceof Promise) return result.then((v) => (log(v), v));
     log(result);
@@ -211,7 +215,7 @@ class Master {
       case 'gfs.master.getChunkLocations':
         return this.read(m.path, () => this.chunkLocations(m.path, m.index, m.count));
       case 'gfs.master.findLeaseHolder':
-        return this.findLeaseHolder(m.path, m.index);
+        return this.findLeaseHolder(m.path, m.index, m.rid);
       case 'gfs.master.reportCorrupt':
         return this.reportCorrupt(m.server, m.handle);
       case 'gfs.master.heartbeat':
@@ -438,7 +442,7 @@ class Master {
 
   // ----- chunk creation, copy-on-write and leases (¶61–64, ¶89–90, ¶113) -----
 
-  private async findLeaseHolder(path: string, index: number): Promise<GfsResult<ChunkLease>> {
+  private async findLeaseHolder(path: string, index: number, rid?: string): Promise<GfsResult<ChunkLease>> {
     if (this.opts.role !== 'primary') return this.notPrimary();
     const bad = pathProblem(path, this.cfg.pathLengthMax);
     if (bad !== undefined) return fail(bad.code, bad.message);
@@ -449,18 +453,18 @@ class Master {
       if (f.kind !== 'file') return fail('is_a_directory', `${path} is a directory`);
       if (!Number.isInteger(index) || index < 0 || index > f.chunks.length) return fail('chunk_not_found', `chunk ${index} of ${path} (it has ${f.chunks.length}; only the next one can be created)`);
       if (index === f.chunks.length) {
-        const created = await this.createChunk(path, index);
+        const created = await this.createChunk(path, index, rid);
         if (!created.ok) return created;
       }
       let handle = (this.state.get(path) as { chunks: ChunkHandle[] }).chunks[index] as ChunkHandle;
       const meta = this.state.chunks.get(handle);
       if (meta === undefined) return fail('chunk_not_found', `chunk ${handle} has no metadata`);
       if (meta.refs > 1) {
-        const copied = await this.copyOnWrite(path, index, handle);
+        const copied = await this.copyOnWrite(path, index, handle, rid);
         if (!copied.ok) return copied;
         handle = copied.value;
       }
-      return await this.leaseFor(index, handle);
+      return await this.leaseFor(index, handle, rid);
     } finally {
       release();
     }
@@ -475,7 +479,7 @@ class Master {
   }
 
   /** Creates chunk `index` of `path` on servers chosen by the placement policy (¶61–64). */
-  private async createChunk(path: string, index: number): Promise<GfsResult<null>> {
+  private async createChunk(path: string, index: number, rid?: string): Promise<GfsResult<null>> {
     const goal = this.state.policy(path, this.cfg.replicationDefault).replication;
     const targets = choosePlacement(this.serverViews(), goal, { recentCreationsMax: this.cfg.recentCreationsPerServerMax });
     if (targets.length === 0) return fail('no_chunkservers', 'no live chunkserver can take a new chunk');
@@ -487,7 +491,7 @@ class Master {
     const version = 1;
     this.pendingChunks.add(handle);
     try {
-      const results = await Promise.all(targets.map((t) => this.command(t, { type: 'gfs.chunkserver.createChunk', handle, version })));
+      const results = await Promise.all(targets.map((t) => this.command(t, { type: 'gfs.chunkserver.createChunk', handle, version, ...ridField(rid) })));
       const created = targets.filter((_, i) => results[i]?.ok === true);
       if (created.length === 0) return fail('chunkserver_failed', `no chunkserver could create the chunk: ${results.map((r) => (r.ok ? 'ok' : r.error.message)).join('; ')}`);
       return await this.chunkCreated(path, index, handle, version, created);
@@ -508,7 +512,7 @@ class Master {
   }
 
   /** Copy-on-write after a snapshot (¶113): C' on the same servers as C, copied locally. */
-  private async copyOnWrite(path: string, index: number, from: ChunkHandle): Promise<GfsResult<ChunkHandle>> {
+  private async copyOnWrite(path: string, index: number, from: ChunkHandle, rid?: string): Promise<GfsResult<ChunkHandle>> {
     const holders = this.replicasOf(from).map((r) => r.server);
     if (holders.length === 0) return fail('chunk_not_found', `no live replica of chunk ${from} to copy`);
     const to = this.state.nextHandle();
@@ -517,7 +521,7 @@ class Master {
     let copied: string[];
     let committed: GfsResult<null>;
     try {
-      const results = await Promise.all(holders.map((s) => this.command(s, { type: 'gfs.chunkserver.copyLocal', from, to, version })));
+      const results = await Promise.all(holders.map((s) => this.command(s, { type: 'gfs.chunkserver.copyLocal', from, to, version, ...ridField(rid) })));
       copied = holders.filter((_, i) => results[i]?.ok === true);
       if (copied.length === 0) return fail('chunkserver_failed', `no replica could copy chunk ${from}`);
       committed = await this.commit([{ op: 'cow', path, index, from, to, version }]);
@@ -535,7 +539,7 @@ class Master {
   }
 
   /** The current lease, or a new one: bump the version on the up-to-date replicas, log it, tell the primary (¶76–77, ¶89). */
-  private async leaseFor(index: number, handle: ChunkHandle): Promise<GfsResult<ChunkLease>> {
+  private async leaseFor(index: number, handle: ChunkHandle, rid?: string): Promise<GfsResult<ChunkLease>> {
     const now = this.ctx.clock.now();
     const meta = this.state.chunks.get(handle);
     if (meta === undefined) return fail('chunk_not_found', `chunk ${handle} is gone`);
@@ -554,7 +558,7 @@ class Master {
       return fail('chunk_not_found', `no live up-to-date replica of chunk ${handle}`);
     }
     const version = meta.version + 1;
-    const acks = await Promise.all(replicas.map((r) => this.command(r.server, { type: 'gfs.chunkserver.setVersion', handle, version })));
+    const acks = await Promise.all(replicas.map((r) => this.command(r.server, { type: 'gfs.chunkserver.setVersion', handle, version, ...ridField(rid) })));
     const upToDate = replicas.filter((_, i) => acks[i]?.ok === true);
     if (upToDate.length === 0) return fail('chunkserver_failed', `no replica of chunk ${handle} accepted version ${version}`);
     const committed = await this.commit([{ op: 'bumpVersion', handle, version }]);
@@ -575,7 +579,7 @@ class Master {
     const primary = upToDate[0] as ReplicaAddr;
     const lease = this.leases.grant(handle, primary.server, version, this.ctx.clock.now());
     const secondaries = upToDate.slice(1);
-    const granted = await this.command(primary.server, { type: 'gfs.chunkserver.grantLease', handle, version, expiresAt: lease.expiresAt, secondaries });
+    const granted = await this.command(primary.server, { type: 'gfs.chunkserver.grantLease', handle, version, expiresAt: lease.expiresAt, secondaries, ...ridField(rid) });
     if (!granted.ok) return fail('chunkserver_failed', `primary ${primary.server} refused the lease: ${granted.error.message}`);
     this.blocking.delete(handle);
     return ok({ index, handle, version, primary, secondaries, expiresAt: lease.expiresAt });
@@ -1044,7 +1048,7 @@ function addr(s: ServerState): ReplicaAddr {
 }
 
 function describeArgs(m: MasterMsg): string {
-  const { type: _type, ...rest } = m as Record<string, unknown>;
+  const { type: _type, rid: _rid, ...rest } = m as Record<string, unknown>;
   return JSON.stringify(rest, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? `<${v.byteLength} bytes>` : v));
 }
 
