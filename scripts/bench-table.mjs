@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench:table`: regenerates the README's performance table from bench/results/latest-*.json
 // (written by `npm run bench`), between the <!-- bench:start --> and <!-- bench:end --> markers.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { replaceReadmeBlock } from './readme-block.mjs';
 
 const root = join(import.meta.dirname, '..');
 const dir = join(root, 'bench', 'results');
@@ -44,15 +45,8 @@ for (const rep of reports) {
   lines.push('');
 }
 
-const readme = join(root, 'README.md');
-const text = readFileSync(readme, 'utf8');
-const start = '<!-- bench:start -->';
-const end = '<!-- bench:end -->';
-const a = text.indexOf(start);
-const b = text.indexOf(end);
-if (a < 0 || b < a) {
-  console.error(`README.md has no ${start} ... ${end} block`);
+if (!replaceReadmeBlock('bench', lines.join('\n'))) {
+  console.error('README.md has no <!-- bench:start --> ... <!-- bench:end --> block');
   process.exit(1);
 }
-writeFileSync(readme, `${text.slice(0, a + start.length)}\n${lines.join('\n')}\n${text.slice(b)}`);
 console.log(`README performance table regenerated from ${reports.length} suite(s)`);

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { replaceReadmeBlock } from './readme-block.mjs';
 
 const root = join(import.meta.dirname, '..');
 
@@ -68,14 +69,8 @@ export function writeReport(runsDir, wallMs) {
   writeFileSync(join(out, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   const md = render(report);
   writeFileSync(join(out, 'latest.md'), `# GFS fault-injection report\n\n${md}\n`);
-  const readme = join(root, 'README.md');
-  const text = readFileSync(readme, 'utf8');
-  const start = '<!-- reliability:start -->';
-  const end = '<!-- reliability:end -->';
-  const a = text.indexOf(start);
-  const b = text.indexOf(end);
-  if (a >= 0 && b > a) writeFileSync(readme, `${text.slice(0, a + start.length)}\n${md}\n${text.slice(b)}`);
-  console.log(`\n${md}\nreport: test/sim/results/latest.json, latest.md${a >= 0 && b > a ? '; README reliability figures updated' : ''}`);
+  const updated = replaceReadmeBlock('reliability', md);
+  console.log(`\n${md}\nreport: test/sim/results/latest.json, latest.md${updated ? '; README reliability figures updated' : ''}`);
   return report.violations === 0;
 }
 
