@@ -141,6 +141,39 @@ describe('re-replication, rebalancing, decommissioning (¶66–71)', () => {
     for (const [server, n] of c.clones.maxRunningPerServer) expect(n, server).toBeLessThanOrEqual(1);
   });
 
+  it('for a lease period after a restart, clones nothing: a lease of the previous incarnation may still run (M9)', async () => {
+    const c = gfsCluster({ seed: 14, servers: 5, cloneMs: 50 });
+    await c.sim.run({ forMs: 1_000 });
+    await c.must({ type: 'gfs.master.create', path: '/f' });
+    const lease = await c.must<ChunkLease>({ type: 'gfs.master.findLeaseHolder', path: '/f', index: 0 });
+    // A secondary dies (the chunk is under-replicated) and the master restarts, forgetting the lease.
+    c.sim.crash(lease.secondaries[0]!.server);
+    c.sim.crash('master');
+    c.sim.restart('master');
+    const restartedAt = c.sim.now;
+    await c.sim.run({ forMs: c.config.leaseDurationMs! + c.config.leaseSkewMarginMs! + 5_000 });
+    const clones = (c.clones.startedAt ?? []).filter((x) => x.handle === lease.handle);
+    expect(clones.length).toBeGreaterThan(0);
+    for (const x of clones) expect(x.at).toBeGreaterThanOrEqual(restartedAt + c.config.leaseDurationMs! + c.config.leaseSkewMarginMs!);
+  });
+
+  it('a version newer than the log, reported by several replicas after a crash, is adopted once (M8)', async () => {
+    const c = gfsCluster({ seed: 15, servers: 4 });
+    await c.sim.run({ forMs: 1_000 });
+    await c.must({ type: 'gfs.master.create', path: '/f' });
+    const lease = await c.must<ChunkLease>({ type: 'gfs.master.findLeaseHolder', path: '/f', index: 0 });
+    // The replicas made a bump the master never logged (it failed in between): all report version 9.
+    for (const r of [lease.primary, ...lease.secondaries]) c.disks.get(r.server)!.chunks.get(lease.handle)!.version = 9;
+    c.sim.crash('master');
+    c.sim.restart('master');
+    await c.sim.run({ forMs: 3_000 });
+    const [loc] = await c.must<ChunkLocation[]>({ type: 'gfs.master.getChunkLocations', path: '/f', index: 0, count: 1 });
+    expect(loc?.version).toBe(9);
+    expect(loc?.replicas.map((r) => r.server).sort()).toEqual([lease.primary, ...lease.secondaries].map((r) => r.server).sort());
+    const bumps = (await c.journal.load()).records.filter((r) => r.op === 'bumpVersion' && r.handle === lease.handle && r.version === 9);
+    expect(bumps).toHaveLength(1);
+  });
+
   it('never clones a chunk under a lease: the primary gives the lease up first (M9)', async () => {
     const c = gfsCluster({ seed: 14, servers: 4 });
     await c.sim.run({ forMs: 1_000 });
