@@ -99,10 +99,7 @@ export function fig3Testbed(o: Fig3Options): Fig3Testbed {
     clientNames.push(name);
     const node = sim.addNode(name, () => {});
     clients.push(
-      new GfsClient({
-        ask: (to, msg, opts) => node.system.ask(to, msg, opts),
-        clock: node.system.env.clock,
-        timers: node.system.env.timers,
+      GfsClient.on(node.system, {
         masters: [MASTER],
         clientId: name,
         host: `host-${name}`,

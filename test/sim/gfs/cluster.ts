@@ -47,10 +47,7 @@ export function realCluster(o: RealClusterOptions) {
   /** A client on its own node. */
   function client(name = `client${clients++}`, options: Pick<GfsClientOptions, 'pushTopology' | 'sliceBytes' | 'readPieceBytes' | 'readReplicasMax'> & { rack?: string } = {}): GfsClient {
     const node = sim.addNode(name, () => {});
-    return new GfsClient({
-      ask: (to, msg, opts) => node.system.ask(to, msg, opts),
-      clock: node.system.env.clock,
-      timers: node.system.env.timers,
+    return GfsClient.on(node.system, {
       masters: [MASTER],
       clientId: name,
       host: `host-${name}`,

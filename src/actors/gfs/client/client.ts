@@ -3,6 +3,7 @@ import type { Clock, Timers } from '../../../runtime/env.js';
 import type { Log } from '../../../runtime/log.js';
 import { TroupeError } from '../../../runtime/errors.js';
 import type { ActorRef } from '../../../runtime/ref.js';
+import type { ActorSystem } from '../../../runtime/system.js';
 import { transferOwnership } from '../../../runtime/transport/ownership.js';
 import { defaultGfsConfig, type GfsConfig } from '../config.js';
 import type { GfsErrorCode, GfsResult } from '../errors.js';
@@ -128,6 +129,11 @@ export class GfsClient {
   private readonly here: Place;
 
   private requestSeq = 0;
+
+  /** A client that sends through `system` with its clock and timers (outside actors: a simulated node's system, a test's). */
+  static on(system: Pick<ActorSystem, 'ask' | 'env'>, options: Omit<GfsClientOptions, 'ask' | 'clock' | 'timers'>): GfsClient {
+    return new GfsClient({ ask: (to, msg, opts) => system.ask(to, msg, opts), clock: system.env.clock, timers: system.env.timers, ...options });
+  }
 
   constructor(private readonly o: GfsClientOptions) {
     // Every message an operation sends carries its request id (protocol.ts `Traced`).

@@ -133,10 +133,7 @@ export function faultCell(o: FaultCellOptions) {
   function client(name: string, primaryOnly = false): GfsClient {
     const node = sim.addNode(name, () => {});
     clientNodes.push(name);
-    return new GfsClient({
-      ask: (to, msg, opts) => node.system.ask(to, msg, opts),
-      clock: node.system.env.clock,
-      timers: node.system.env.timers,
+    return GfsClient.on(node.system, {
       masters: primaryOnly ? [MASTER] : [MASTER, SHADOW],
       clientId: name,
       host: `host-${name}`,
