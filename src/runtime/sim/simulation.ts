@@ -5,12 +5,12 @@ import type { Cancel, Clock, Env, Timers } from '../env.js';
 import type { Envelope } from '../envelope.js';
 import type { RuntimeErrorCode } from '../errors.js';
 import type { LogEntry, Logger } from '../log.js';
-import { macrotask } from '../node/env.js';
 import { seededRandom, type Random } from '../random.js';
 import type { ActorRef } from '../ref.js';
 import { ActorSystem, type SystemOptions } from '../system.js';
 import type { Transport, TransportSink } from '../transport/transport.js';
 import { EventQueue } from './event-queue.js';
+import { MicrotaskDrain } from './microtask-drain.js';
 import { SimNetwork, type LinkConfig } from './network.js';
 
 /**
@@ -18,8 +18,9 @@ import { SimNetwork, type LinkConfig } from './network.js';
  * time, with every source of nondeterminism drawn from one seed — which ready actor runs next,
  * message latencies, losses, timer order. The same seed gives the same trace, bit for bit.
  *
- * Between steps the simulator yields one host macrotask so that every promise continuation a step
- * caused (async handlers, asks) runs before the next step: the interleaving depends only on the seed.
+ * Between steps the simulator drains the promise continuations a step caused (async handlers, asks,
+ * disk completions) with a mechanism of its own (`MicrotaskDrain`), never the host's event loop, so
+ * the interleaving depends only on the seed and a step costs no macrotask.
  */
 export interface SimulationOptions {
   readonly seed: number;
@@ -222,6 +223,15 @@ export class Simulation {
    * `SimulationError` (with the replay command) on an invariant violation or escalation.
    */
   async run(options: RunOptions = {}): Promise<RunResult> {
+    MicrotaskDrain.acquire();
+    try {
+      return await this.runSteps(options);
+    } finally {
+      MicrotaskDrain.release();
+    }
+  }
+
+  private async runSteps(options: RunOptions): Promise<RunResult> {
     const deadline = options.untilMs ?? (options.forMs !== undefined ? this.nowMs + options.forMs : Infinity);
     const maxSteps = options.maxSteps ?? 5_000_000;
     let steps = 0;
@@ -250,7 +260,7 @@ export class Simulation {
       }
       steps++;
       this.totalSteps++;
-      await macrotask();
+      await MicrotaskDrain.drain();
     }
     this.check();
     if (Number.isFinite(deadline) && this.nowMs < deadline && (idle || this.queue.peek() !== undefined)) this.nowMs = deadline;

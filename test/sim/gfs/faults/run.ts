@@ -64,6 +64,8 @@ export interface RunRecord {
   readonly referenced: ReadonlyMap<ChunkHandle, number>;
   readonly simulatedMs: number;
   readonly steps: number;
+  /** The simulation's trace hash at the end: equal seeds give equal hashes. */
+  readonly traceHash: string;
 }
 
 export interface RunOptions {
@@ -214,6 +216,7 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions = {})
     referenced,
     simulatedMs: sim.now,
     steps: sim.steps,
+    traceHash: sim.traceHash(),
   };
 }
 

@@ -1,0 +1,78 @@
+import { promiseHooks } from 'node:v8';
+
+/**
+ * How the simulator knows that every promise continuation a step caused has run, without handing
+ * control to the host's event loop (DESIGN.md §3: the simulator never touches real time).
+ *
+ * A step (one message handled, or one agenda event) can resolve promises — an ask's answer, a
+ * simulated disk's completion — whose continuations run as microtasks, and those can resolve more.
+ * The next step must wait for all of them, or which step sees which state would depend on how deep
+ * a chain of `await`s happens to be rather than on the seed.
+ *
+ * The drain watches promise activity with V8's promise hooks: a promise created (`init`, which also
+ * covers the job that adopts a promise returned from an async function or passed to `resolve`), a
+ * continuation about to run (`before`), a promise settled. It then checks back through
+ * `queueMicrotask`, whose callbacks touch no promise and so fire no hook: a callback goes to the back
+ * of the microtask queue, so when it runs, everything queued before it has run. If there was no
+ * promise activity meanwhile, nothing else was queued and nothing queued more: the queue is empty
+ * and the step's consequences are complete. A chain of depth d costs about d checks; a step that
+ * resolves nothing costs one.
+ *
+ * Two simulations draining at once in one thread each wait for the other's continuations too:
+ * still deterministic, only slower. The hooks are installed while at least one simulation is
+ * running (`acquire`/`release`), because they slow every promise in the thread.
+ */
+export class MicrotaskDrain {
+  /** Checks per drain before the step is declared runaway (continuations that re-queue themselves forever). */
+  static readonly checksPerDrainMax = 10_000_000;
+
+  private static users = 0;
+  private static stopHooks: (() => void) | undefined;
+  private static activity = 0;
+
+  /** Installs the hooks (once per thread, however many simulations use them). */
+  static acquire(): void {
+    if (MicrotaskDrain.users++ > 0) return;
+    const count = (): void => {
+      MicrotaskDrain.activity++;
+    };
+    // Each returns a stop function, typed as the bare `Function`.
+    const stops = [promiseHooks.onInit(count), promiseHooks.onBefore(count), promiseHooks.onSettled(count)] as Array<() => void>;
+    MicrotaskDrain.stopHooks = () => {
+      for (const stop of stops) stop();
+    };
+  }
+
+  /** Removes the hooks when the last user is done. */
+  static release(): void {
+    if (MicrotaskDrain.users === 0) throw new Error('MicrotaskDrain.release without acquire');
+    if (--MicrotaskDrain.users > 0) return;
+    MicrotaskDrain.stopHooks?.();
+    MicrotaskDrain.stopHooks = undefined;
+  }
+
+  /**
+   * Resolves once the microtask queue holds nothing but other drains' checks. Callers hold
+   * `acquire`. Rejects if continuations keep queuing more for `checksPerDrainMax` checks.
+   */
+  static drain(): Promise<void> {
+    if (MicrotaskDrain.users === 0) throw new Error('MicrotaskDrain.drain without acquire');
+    return new Promise<void>((resolve, reject) => {
+      let seen = MicrotaskDrain.activity;
+      let checks = 0;
+      const check = (): void => {
+        if (MicrotaskDrain.activity === seen) {
+          resolve();
+        } else if (++checks >= MicrotaskDrain.checksPerDrainMax) {
+          reject(new Error(`promise continuations still queuing more after ${MicrotaskDrain.checksPerDrainMax} microtask checks (a continuation that re-queues itself forever?)`));
+        } else {
+          seen = MicrotaskDrain.activity;
+          // eslint-disable-next-line no-restricted-globals -- the simulator's own microtask check, not a timer: it fires no promise hook, so it is invisible to the count.
+          queueMicrotask(check);
+        }
+      };
+      // eslint-disable-next-line no-restricted-globals -- as above
+      queueMicrotask(check);
+    });
+  }
+}
