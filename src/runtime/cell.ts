@@ -170,7 +170,7 @@ export class Cell implements Runnable {
    */
   private turn(msg: unknown, from: ActorRef<unknown> | undefined, corr: number, signal: Signal | undefined): void {
     const sys = this.system;
-    if (signal === undefined && sys.onDeliver !== undefined) sys.onDeliver(this.ref, { kind: corr === 0 ? 'tell' : 'ask', to: this.ref, from, msg, corr });
+    if (signal === undefined && sys.onDeliver !== undefined) sys.onDeliver(this.ref, corr === 0 ? 'tell' : 'ask', from, msg);
     this.curFrom = from;
     this.curCorr = corr;
     this.deferred = false;

@@ -15,6 +15,9 @@ import { makeRef, refKey, type ActorRef } from './ref.js';
 import { defaultSupervision, type Supervision } from './supervision.js';
 import type { Transport, TransportSink } from './transport/transport.js';
 
+/** Sees each user message an actor is about to handle: who gets it, tell or ask, from whom, what. Called on the hot path; must not allocate much. */
+export type DeliveryHook = (to: ActorRef<unknown>, kind: 'tell' | 'ask', from: ActorRef<unknown> | undefined, msg: unknown) => void;
+
 export interface SystemOptions {
   /** This node's id, unique in the cluster. Default: a random one. */
   readonly node?: string;
@@ -41,8 +44,8 @@ export interface SystemOptions {
   readonly maxPendingAsks?: number;
   /** Call each actor's `invariants()` after every message (the simulator turns this on). */
   readonly checkInvariants?: boolean;
-  /** Called with every envelope an actor is about to handle (the simulator's trace). */
-  readonly onDeliver?: (to: ActorRef<unknown>, env: Envelope) => void;
+  /** Called with every user message an actor is about to handle (the simulator's trace). */
+  readonly onDeliver?: DeliveryHook;
   /** What to do when `invariants()` throws. Default: treat it as a failure of the actor. */
   readonly onInvariantViolation?: (ref: ActorRef<unknown>, error: unknown) => void;
 }
@@ -94,7 +97,7 @@ export class ActorSystem {
   readonly log: Log;
   readonly defaults: SystemDefaults;
   readonly checkInvariants: boolean;
-  readonly onDeliver: ((to: ActorRef<unknown>, env: Envelope) => void) | undefined;
+  readonly onDeliver: DeliveryHook | undefined;
   /** The pseudo-actor that sends asks and watches made from outside any actor. */
   readonly systemRef: ActorRef<unknown>;
   private readonly cells = new Map<string, Cell>();

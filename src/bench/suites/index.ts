@@ -8,4 +8,5 @@ export const suites: Record<string, () => Promise<BenchSuite>> = {
   crush: async () => (await import('./crush.js')).default,
   'gfs-master': async () => (await import('./gfs-master.js')).default,
   'gfs-data': async () => (await import('./gfs-data.js')).default,
+  sim: async () => (await import('./sim.js')).default,
 };

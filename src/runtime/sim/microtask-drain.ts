@@ -16,7 +16,8 @@ import { promiseHooks } from 'node:v8';
  * of the microtask queue, so when it runs, everything queued before it has run. If there was no
  * promise activity meanwhile, nothing else was queued and nothing queued more: the queue is empty
  * and the step's consequences are complete. A chain of depth d costs about d checks; a step that
- * resolves nothing costs one.
+ * resolves nothing costs one, and a step with no promise activity at all needs no drain
+ * (`activityCount`).
  *
  * Two simulations draining at once in one thread each wait for the other's continuations too:
  * still deterministic, only slower. The hooks are installed while at least one simulation is
@@ -29,6 +30,15 @@ export class MicrotaskDrain {
   private static users = 0;
   private static stopHooks: (() => void) | undefined;
   private static activity = 0;
+
+  /**
+   * Promise activity so far in this thread (while the hooks are installed). A step that leaves it
+   * unchanged created, settled and continued no promise, so it queued no continuation and needs no
+   * drain: an actor with synchronous handlers costs nothing here.
+   */
+  static get activityCount(): number {
+    return MicrotaskDrain.activity;
+  }
 
   /** Installs the hooks (once per thread, however many simulations use them). */
   static acquire(): void {

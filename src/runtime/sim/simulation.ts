@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Deque } from '../../mailbox/deque.js';
 import type { Dispatcher, Runnable } from '../dispatcher.js';
 import type { Cancel, Clock, Env, Timers } from '../env.js';
@@ -6,10 +5,11 @@ import type { Envelope } from '../envelope.js';
 import type { RuntimeErrorCode } from '../errors.js';
 import type { LogEntry, Logger } from '../log.js';
 import { seededRandom, type Random } from '../random.js';
-import type { ActorRef } from '../ref.js';
 import { ActorSystem, type SystemOptions } from '../system.js';
 import type { Transport, TransportSink } from '../transport/transport.js';
 import { EventQueue } from './event-queue.js';
+import { Trace, type TraceEntry } from './trace.js';
+import { copyMessage } from './message-copy.js';
 import { MicrotaskDrain } from './microtask-drain.js';
 import { SimNetwork, type LinkConfig } from './network.js';
 
@@ -60,14 +60,7 @@ export interface RunResult {
   readonly idle: boolean;
 }
 
-export interface TraceEntry {
-  readonly time: number;
-  readonly node: string;
-  readonly to: string;
-  readonly kind: string;
-  readonly from: string;
-  readonly type: string;
-}
+export type { TraceEntry } from './trace.js';
 
 export type NodeBoot = (system: ActorSystem, node: SimNode) => void;
 
@@ -115,10 +108,8 @@ export class Simulation {
   private readonly ready: Runnable[] = [];
   private readonly nodes = new Map<string, NodeState>();
   private readonly schedRandom: Random;
-  private readonly traceRing: Deque<TraceEntry> = new Deque(1024);
+  private readonly traceLog: Trace;
   private readonly logRing: Deque<LogEntry> = new Deque(256);
-  private readonly hash = createHash('sha256');
-  private traceCount = 0;
   private totalSteps = 0;
   private readonly violations: string[] = [];
   private readonly options: SimulationOptions;
@@ -128,6 +119,7 @@ export class Simulation {
     this.seed = options.seed;
     this.random = seededRandom(options.seed);
     this.schedRandom = this.random.fork('scheduler');
+    this.traceLog = new Trace(options.traceLimit ?? 10_000);
     this.network = new SimNetwork(this.networkHost, this.random.fork('network'), options.network);
   }
 
@@ -177,7 +169,7 @@ export class Simulation {
     n.token.live = false;
     n.system.kill();
     this.network.nodeCrashed(name);
-    this.record({ time: this.nowMs, node: name, to: '-', kind: 'crash', from: '-', type: '-' });
+    this.traceLog.record(this.nowMs, name, '-', 'crash', '-', '', '-');
     this.at(this.nowMs + (this.options.failureDetectionMs ?? 50), () => {
       for (const other of this.nodes.values()) if (other.alive && other.name !== name) other.sink?.linkDown(name);
     });
@@ -189,7 +181,7 @@ export class Simulation {
     if (n === undefined) throw new RangeError(`no node ${name}`);
     if (n.alive) this.crash(name);
     this.startNode(n);
-    this.record({ time: this.nowMs, node: name, to: '-', kind: 'restart', from: '-', type: '-' });
+    this.traceLog.record(this.nowMs, name, '-', 'restart', '-', '', '-');
     for (const other of this.nodes.values()) {
       if (other.alive && other.name !== name && !this.network.isCut(name, other.name)) {
         other.sink?.linkUp?.(name);
@@ -200,12 +192,12 @@ export class Simulation {
   }
 
   partition(groupA: readonly string[], groupB: readonly string[]): void {
-    this.record({ time: this.nowMs, node: '-', to: '-', kind: 'partition', from: groupA.join(','), type: groupB.join(',') });
+    this.traceLog.record(this.nowMs, '-', '-', 'partition', groupA.join(','), '', groupB.join(','));
     this.network.partition(groupA, groupB);
   }
 
   heal(groupA?: readonly string[], groupB?: readonly string[]): void {
-    this.record({ time: this.nowMs, node: '-', to: '-', kind: 'heal', from: '-', type: '-' });
+    this.traceLog.record(this.nowMs, '-', '-', 'heal', '-', '', '-');
     this.network.heal(groupA, groupB);
   }
 
@@ -240,6 +232,7 @@ export class Simulation {
       this.check();
       if (options.until?.() === true) break;
       if (steps >= maxSteps) throw this.error(`run exceeded ${maxSteps} steps at t=${this.nowMs.toFixed(3)} ms (livelock?)`);
+      const activity = MicrotaskDrain.activityCount;
       if (this.ready.length > 0) {
         const i = this.ready.length === 1 ? 0 : this.schedRandom.int(this.ready.length);
         const r = this.ready[i] as Runnable;
@@ -260,7 +253,7 @@ export class Simulation {
       }
       steps++;
       this.totalSteps++;
-      await MicrotaskDrain.drain();
+      if (MicrotaskDrain.activityCount !== activity) await MicrotaskDrain.drain();
     }
     this.check();
     if (Number.isFinite(deadline) && this.nowMs < deadline && (idle || this.queue.peek() !== undefined)) this.nowMs = deadline;
@@ -295,14 +288,14 @@ export class Simulation {
     this.violations.push(`t=${this.nowMs.toFixed(3)} ${message}`);
   }
 
-  /** SHA-256 over every delivery, crash, restart and partition so far. Equal seeds give equal hashes. */
+  /** A 64-bit hash (hex) over every delivery, crash, restart and partition so far. Equal seeds give equal hashes. */
   traceHash(): string {
-    return this.hash.copy().digest('hex');
+    return this.traceLog.hash();
   }
 
   /** The most recent trace entries (at most `traceLimit`). */
   trace(): TraceEntry[] {
-    return [...this.traceRing];
+    return this.traceLog.entries();
   }
 
   /** No actor is ready and nothing is due at the current virtual time. */
@@ -312,7 +305,7 @@ export class Simulation {
   }
 
   get traceLength(): number {
-    return this.traceCount;
+    return this.traceLog.length;
   }
 
   logs(): LogEntry[] {
@@ -380,24 +373,13 @@ export class Simulation {
         }
         this.options.logger?.(entry);
       },
-      onDeliver: (to, e) => this.recordDelivery(to, e),
+      onDeliver: (to, kind, from, msg) => this.traceLog.record(this.nowMs, to.node, to.id, kind, from === undefined ? '-' : from.id, from === undefined ? '' : from.node, typeOf(msg)),
       onInvariantViolation: (ref, error) => this.fail(`invariant violated in ${ref.id}@${ref.node}: ${error instanceof Error ? error.message : String(error)}`),
     });
     if (this.options.failOnEscalation ?? true) {
       n.system.events.on('escalated', ({ ref, error }) => this.fail(`actor ${ref.id}@${ref.node} failed and escalated to the top: ${error instanceof Error ? error.message : String(error)}`));
     }
     n.boot(n.system, n);
-  }
-
-  private recordDelivery(to: ActorRef<unknown>, e: Envelope): void {
-    this.record({ time: this.nowMs, node: to.node, to: to.id, kind: e.kind, from: e.from === undefined ? '-' : `${e.from.id}@${e.from.node}`, type: typeOf(e.msg) });
-  }
-
-  private record(t: TraceEntry): void {
-    this.traceCount++;
-    this.hash.update(`${t.time}|${t.node}|${t.to}|${t.kind}|${t.from}|${t.type}\n`);
-    this.traceRing.push(t);
-    if (this.traceRing.length > (this.options.traceLimit ?? 10_000)) this.traceRing.shift();
   }
 
   private readonly networkHost = {
@@ -425,47 +407,13 @@ export class Simulation {
     exists: (node: string): boolean => this.nodes.has(node),
     copy: (env: Envelope): Envelope => {
       try {
-        const transfer: ArrayBuffer[] = [];
-        return structuredClone(compactViews(env, transfer, 0), { transfer });
+        return copyMessage(env);
       } catch (err) {
         this.fail(`message to ${env.to.id}@${env.to.node} is not plain data (${err instanceof Error ? err.message : String(err)}): messages must survive every transport`);
         return env;
       }
     },
   };
-}
-
-/**
- * A message as it would cross a wire: `structuredClone` copies a typed array's whole underlying
- * buffer, so a 64 KiB view into a 1 MiB buffer would cost a 1 MiB copy per message (and the
- * receiver would get the neighbours' bytes too). Views smaller than their buffer are replaced by
- * compact copies, whose buffers `structuredClone` then moves (`transfer`) instead of copying again.
- * Only plain objects and arrays are walked; anything else is left to `structuredClone`.
- */
-function compactViews<T>(value: T, transfer: ArrayBuffer[], depth: number): T {
-  if (typeof value !== 'object' || value === null || depth > 16) return value;
-  if (value instanceof Uint8Array) {
-    if (!(value.buffer instanceof ArrayBuffer) || value.byteLength === value.buffer.byteLength) return value;
-    const compact = value.slice();
-    transfer.push(compact.buffer);
-    return compact as T;
-  }
-  if (Array.isArray(value)) {
-    let out: unknown[] | undefined;
-    value.forEach((v: unknown, i) => {
-      const c = compactViews(v, transfer, depth + 1);
-      if (c !== v) (out ??= [...(value as unknown[])])[i] = c;
-    });
-    return (out ?? value) as T;
-  }
-  const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto !== Object.prototype && proto !== null) return value;
-  let out: Record<string, unknown> | undefined;
-  for (const [k, v] of Object.entries(value)) {
-    const c = compactViews(v, transfer, depth + 1);
-    if (c !== v) (out ??= { ...(value as Record<string, unknown>) })[k] = c;
-  }
-  return (out ?? value) as T;
 }
 
 function typeOf(msg: unknown): string {
@@ -476,3 +424,4 @@ function typeOf(msg: unknown): string {
   }
   return typeof msg;
 }
+
