@@ -1,3 +1,4 @@
+import { FAULT_SEEDS_PER_SCENARIO } from './settings.js';
 import { scenarioSuite } from './suite.js';
 
-scenarioSuite('crashes', 50);
+scenarioSuite('crashes', FAULT_SEEDS_PER_SCENARIO);

@@ -1,3 +1,4 @@
+import { FAULT_SEEDS_PER_SCENARIO } from './settings.js';
 import { scenarioSuite } from './suite.js';
 
-scenarioSuite('mixed', 50);
+scenarioSuite('mixed', FAULT_SEEDS_PER_SCENARIO);

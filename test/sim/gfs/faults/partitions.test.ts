@@ -1,3 +1,4 @@
+import { FAULT_SEEDS_PER_SCENARIO } from './settings.js';
 import { scenarioSuite } from './suite.js';
 
-scenarioSuite('partitions', 50);
+scenarioSuite('partitions', FAULT_SEEDS_PER_SCENARIO);

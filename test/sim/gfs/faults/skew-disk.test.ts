@@ -1,3 +1,4 @@
+import { FAULT_SEEDS_PER_SCENARIO } from './settings.js';
 import { scenarioSuite } from './suite.js';
 
-scenarioSuite('skew-disk', 50);
+scenarioSuite('skew-disk', FAULT_SEEDS_PER_SCENARIO);

@@ -1,0 +1,6 @@
+/**
+ * How many seeds `npm test` runs per fault scenario (four scenarios: 200 seeds in all).
+ * `npm run test:sim -- --seeds N` runs N per scenario instead (`TROUPE_SEEDS`), and
+ * `--seed S` replays one.
+ */
+export const FAULT_SEEDS_PER_SCENARIO = 50;
