@@ -89,7 +89,7 @@ function render(r) {
   const n = (x) => x.toLocaleString('en-US');
   const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
   const lines = [];
-  lines.push(`${n(r.seeds)} seeds over ${Object.keys(r.scenarios).length} scenarios: ${s(r.simulatedMs)} of simulated time in ${s(r.wallMs)} of wall time (Node ${r.env.node}, ${r.env.cpu} ×${r.env.cores}, commit ${r.env.commit}, ${r.env.date.slice(0, 10)}).`, '');
+  lines.push(`${n(r.seeds)} seeds over ${Object.keys(r.scenarios).length} scenarios: ${s(r.simulatedMs)} of simulated time in ${s(r.wallMs)} of wall time, ${(r.simulatedMs / r.wallMs).toFixed(1)} simulated seconds per wall second (Node ${r.env.node}, ${r.env.cpu} ×${r.env.cores}, commit ${r.env.commit}, ${r.env.date.slice(0, 10)}).`, '');
   lines.push(`**Violations: ${n(r.violations)}.** Acknowledged record appends: ${n(r.acknowledged.appends ?? 0)}; acknowledged writes: ${n(r.acknowledged.writes ?? 0)}; lost or corrupted: ${n((r.violationsByChecker.a ?? 0) + (r.violationsByChecker.b ?? 0) + (r.violationsByChecker.h ?? 0))}.`, '');
   lines.push('| scenario | seeds | failed seeds |', '|---|---|---|');
   for (const [name, sc] of Object.entries(r.scenarios)) lines.push(`| ${name} | ${sc.seeds} | ${sc.failed.length === 0 ? '0' : sc.failed.join(', ')} |`);
