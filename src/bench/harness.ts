@@ -16,7 +16,11 @@ export interface BenchCase {
   readonly perIteration: number;
   /** The workload's shape in words (sizes, segments, what one iteration does), recorded with the result so a ratio can be read against it. */
   readonly shape?: string;
-  /** Runs once before the case's iterations. */
+  /**
+   * Runs once before the case's iterations. It starts the case afresh: with `--repeat N` the same
+   * case object is set up, run and torn down N times in one process, so state an iteration
+   * checks against (e.g. a count of messages sent) is reset here, not at construction.
+   */
   readonly setup?: () => Promise<void> | void;
   readonly run: () => Promise<void> | void;
   /**
