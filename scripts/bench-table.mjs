@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { replaceReadmeBlock } from './readme-block.mjs';
+import { benchCommand, ratioCell } from './bench-cells.mjs';
 
 const root = join(import.meta.dirname, '..');
 const dir = join(root, 'bench', 'results');
@@ -27,7 +28,7 @@ const lines = [];
 for (const rep of reports) {
   const suite = rep.results[0]?.suite ?? '?';
   const e = rep.env;
-  lines.push(`**${suite}** — \`npm run bench -- ${suite}\`; Node ${e.node}, ${e.cpu} ×${e.cores}, commit ${e.commit}, ${e.date.slice(0, 10)}`, '');
+  lines.push(`**${suite}** — \`${benchCommand(suite, rep.repeat)}\`; Node ${e.node}, ${e.cpu} ×${e.cores}, commit ${e.commit}, ${e.date.slice(0, 10)}`, '');
   lines.push('| case | median |', '|---|---|');
   const mb = (x) => `${(x / 1e6).toFixed(1)} MB/s`;
   // Rate cases measured against a limit (the simulated GFS testbed) show it, and a published figure, beside.
@@ -40,7 +41,7 @@ for (const rep of reports) {
   for (const r of rep.results) lines.push(`| \`${r.name}\` | ${rate(r)}${beside(r)}${capped(r)} |`);
   if (rep.ratios.length > 0) {
     lines.push('', '| ratio | measured | target |', '|---|---|---|');
-    for (const q of rep.ratios) lines.push(`| \`${q.name}\` / ${q.baselineField === undefined ? `\`${q.baseline}\`` : 'its network limit'} | ${q.ratio.toFixed(2)}× | ≥ ${q.atLeast}× ${q.met ? '(met)' : '(**not met**)'} |`);
+    for (const q of rep.ratios) lines.push(`| \`${q.name}\` / ${q.baselineField === undefined ? `\`${q.baseline}\`` : 'its network limit'} | ${ratioCell(q)} | ≥ ${q.atLeast}× ${q.met ? '(met)' : '(**not met**)'} |`);
   }
   lines.push('');
 }

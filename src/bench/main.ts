@@ -1,17 +1,35 @@
 #!/usr/bin/env node
 /**
- * `npm run bench -- [--json] [suite...]`: runs tinybench suites side by side and writes the report
+ * `npm run bench -- [--json] [--repeat N] [suite...]`: runs tinybench suites side by side and writes the report
  * to bench/results/latest-<suite>.json (committed, so the README table can be regenerated). With --json the
- * report is printed as one JSON object on stdout (progress goes to stderr).
+ * report is printed as one JSON object on stdout (progress goes to stderr). With --repeat N each
+ * suite runs N times in a row and the report holds the median of the runs with their spread
+ * (`combineRuns`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchEnv, runSuite, type BenchReport } from './harness.js';
+import { benchEnv, combineRuns, formatRatio, runSuite, type BenchReport, type BenchResult, type RatioResult } from './harness.js';
 import { suites } from './suites/index.js';
 
 async function main(argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
-  const names = argv.filter((a) => !a.startsWith('--'));
+  let json = false;
+  let repeat = 1;
+  const names: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--json') json = true;
+    else if (a === '--repeat' || a.startsWith('--repeat=')) {
+      const value = a === '--repeat' ? argv[++i] : a.slice('--repeat='.length);
+      repeat = Number(value);
+      if (!Number.isInteger(repeat) || repeat < 1) {
+        console.error(`--repeat takes a whole number of runs >= 1, got ${String(value)}`);
+        return 2;
+      }
+    } else if (a.startsWith('--')) {
+      console.error(`unknown option ${a}; usage: npm run bench -- [--json] [--repeat N] [suite...]`);
+      return 2;
+    } else names.push(a);
+  }
   const unknown = names.filter((n) => !(n in suites));
   if (unknown.length > 0) {
     console.error(`unknown bench suite(s): ${unknown.join(', ')}; known: ${Object.keys(suites).join(', ')}`);
@@ -19,12 +37,18 @@ async function main(argv: string[]): Promise<number> {
   }
   const selected = names.length > 0 ? names : Object.keys(suites);
   const log = (line: string): void => void (json ? process.stderr : process.stdout).write(`${line}\n`);
-  const report: BenchReport = { env: benchEnv(), results: [], ratios: [] };
+  const report: BenchReport = { env: benchEnv(), ...(repeat > 1 ? { repeat } : {}), results: [], ratios: [] };
   log(`node ${report.env.node}, ${report.env.cpu} x${report.env.cores}, commit ${report.env.commit}`);
   for (const name of selected) {
     const load = suites[name];
     if (load === undefined) continue;
-    const out = await runSuite(await load(), log);
+    const runs: { results: BenchResult[]; ratios: RatioResult[] }[] = [];
+    for (let run = 1; run <= repeat; run++) {
+      if (repeat > 1) log(`${name}: run ${run} of ${repeat}`);
+      runs.push(await runSuite(await load(), log));
+    }
+    const out = repeat > 1 ? combineRuns(runs) : (runs[0] as { results: BenchResult[]; ratios: RatioResult[] });
+    if (repeat > 1) for (const q of out.ratios) log(`${name.padEnd(10)} ${`${q.name} / ${q.baseline}`.padEnd(44)} ${formatRatio(q)} (target >= ${q.atLeast}x) ${q.met ? 'met' : 'NOT MET'}`);
     report.results.push(...out.results);
     report.ratios.push(...out.ratios);
   }
@@ -32,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
   mkdirSync(dir, { recursive: true });
   const text = `${JSON.stringify(report, null, 2)}\n`;
   for (const name of selected) {
-    const one: BenchReport = { env: report.env, results: report.results.filter((r) => r.suite === name), ratios: report.ratios.filter((r) => r.suite === name) };
+    const one: BenchReport = { env: report.env, ...(repeat > 1 ? { repeat } : {}), results: report.results.filter((r) => r.suite === name), ratios: report.ratios.filter((r) => r.suite === name) };
     writeFileSync(join(dir, `latest-${name}.json`), `${JSON.stringify(one, null, 2)}\n`);
   }
   if (json) process.stdout.write(text);

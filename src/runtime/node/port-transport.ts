@@ -24,9 +24,11 @@ import { isTransferable } from '../transport/ownership.js';
  *   arrays are copied by structured clone, because the sender may still use them.
  *   `SharedArrayBuffer`-backed arrays are never copied: both sides see the same memory, which is
  *   the way to hand read-mostly data to several actors.
- * - **Failure.** Each side acks the batches it has handed to its ActorSystem (one small message
- *   per turn in which batches arrived), and keeps the envelopes of batches it posted until they
- *   are acked. `fail()` (the pool calls it when the worker exits or crashes) reports every
+ * - **Failure.** Each side acks the batches it has handed to its ActorSystem, and keeps the
+ *   envelopes of batches it posted until they are acked. The ack rides on the next batch the
+ *   receiver posts in the same turn (a batch's optional third slot, as in `[refs, records, acks]`)
+ *   — an ask's reply carries the ack of the ask — and goes as one small message of its own only
+ *   when the turn posts nothing back. A round trip is thus one `postMessage` each way, not two. `fail()` (the pool calls it when the worker exits or crashes) reports every
  *   envelope posted but not acked, then everything still in the outbox, as `link_down` (they may
  *   or may not have been delivered), then `linkDown(peerNode)`; later sends are reported
  *   `node_unreachable`. Nothing is dropped silently (thesis §3.3). A payload that was transferred
@@ -42,7 +44,7 @@ export interface PortTransportOptions {
 
 /** Control messages on the data port; data batches are plain arrays. */
 type PortControl =
-  | { readonly t: 'undeliverable'; readonly rec: [string[], unknown[]]; readonly code: RuntimeErrorCode }
+  | { readonly t: 'undeliverable'; readonly rec: Batch; readonly code: RuntimeErrorCode }
   | { readonly t: 'down'; readonly node: string }
   | { readonly t: 'up'; readonly node: string }
   | { readonly t: 'ack'; readonly batches: number };
@@ -119,12 +121,15 @@ function transferable(u8: Uint8Array, minBytes: number, out: ArrayBuffer[]): voi
   if (!out.includes(buf)) out.push(buf);
 }
 
-function isBatch(m: unknown): m is [string[], unknown[]] {
-  return Array.isArray(m) && m.length === 2 && Array.isArray(m[0]) && Array.isArray(m[1]);
+/** A data batch: the ref table, the packed records, and optionally how many of the far side's batches it acks. */
+type Batch = [string[], unknown[]] | [string[], unknown[], number];
+
+function isBatch(m: unknown): m is Batch {
+  return Array.isArray(m) && (m.length === 2 || (m.length === 3 && typeof m[2] === 'number')) && Array.isArray(m[0]) && Array.isArray(m[1]);
 }
 
 /** Decodes a batch; every ref of the table becomes one `Ref` shared by the envelopes naming it. */
-function readBatch([names, records]: [string[], unknown[]], deliver: (env: Envelope) => void): void {
+function readBatch([names, records]: Batch, deliver: (env: Envelope) => void): void {
   const refs: Ref[] = [];
   for (let i = 0; i < names.length; i += 2) refs.push(new Ref(names[i] as string, names[i + 1] as string));
   for (let i = 0; i < records.length; i += SLOTS) {
@@ -137,13 +142,14 @@ function readBatch([names, records]: [string[], unknown[]], deliver: (env: Envel
   }
 }
 
-function oneEnvelope(env: Envelope): [string[], unknown[]] {
+function oneEnvelope(env: Envelope, acks = 0): Batch {
   const b = new BatchBuilder();
   b.add(env);
-  return b.take();
+  const [refs, records] = b.take();
+  return acks > 0 ? [refs, records, acks] : [refs, records];
 }
 
-function readOne(batch: [string[], unknown[]]): Envelope {
+function readOne(batch: Batch): Envelope {
   let env: Envelope | undefined;
   readBatch(batch, (e) => (env = e));
   if (env === undefined) throw new Error('empty envelope record');
@@ -163,6 +169,8 @@ export class PortTransport implements RelayTransport {
   /** Batches received and delivered since the last ack. */
   private unacked = 0;
   private readonly ackFn = (): void => {
+    // A batch is queued to go this turn: it carries the ack (see `flush`).
+    if (this.flushQueued) return;
     const batches = this.unacked;
     this.unacked = 0;
     if (batches > 0 && !this.dead) this.post({ t: 'ack', batches } satisfies PortControl);
@@ -251,8 +259,15 @@ export class PortTransport implements RelayTransport {
   /** Posts the outbox now (normally done at the end of the current turn). */
   flush(): void {
     this.flushQueued = false;
-    if (this.outboxEnvelopes.length === 0 || this.dead) return;
-    const batch = this.outbox.take();
+    if (this.dead) return;
+    if (this.outboxEnvelopes.length === 0) {
+      this.ackFn();
+      return;
+    }
+    const [refs, records] = this.outbox.take();
+    const acks = this.unacked;
+    this.unacked = 0;
+    const batch: Batch = acks > 0 ? [refs, records, acks] : [refs, records];
     const envs = this.outboxEnvelopes;
     const transfer = this.transfer;
     this.outboxEnvelopes = [];
@@ -263,16 +278,19 @@ export class PortTransport implements RelayTransport {
     } catch {
       // Something in the batch cannot be cloned (a function, a class with private state...):
       // nothing was sent or transferred; post one by one so only the offending envelopes are reported.
+      let acks = batch[2] ?? 0;
       for (const env of envs) {
         const own: ArrayBuffer[] = [];
         collectTransfers(env.msg, this.transferMinBytes, own);
         try {
-          this.port.postMessage(oneEnvelope(env), own);
+          this.port.postMessage(oneEnvelope(env, acks), own);
+          acks = 0;
           this.inflight.push([env]);
         } catch {
           queueMicrotask(() => this.sink?.undeliverable(env, 'node_unreachable'));
         }
       }
+      if (acks > 0) this.post({ t: 'ack', batches: acks } satisfies PortControl);
     }
   }
 
@@ -302,6 +320,7 @@ export class PortTransport implements RelayTransport {
     const sink = this.sink;
     if (sink === undefined) return;
     if (isBatch(m)) {
+      if (m.length === 3) this.acked(m[2]);
       readBatch(m, this.deliverFn);
       if (this.unacked++ === 0) queueMicrotask(this.ackFn);
       return;

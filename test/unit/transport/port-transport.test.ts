@@ -115,6 +115,36 @@ describe('thread data plane (PortTransport)', () => {
     expect(a.inflightEnvelopes).toBe(0);
   });
 
+  it('a reply posted in the turn its ask arrived carries the ask\'s ack: one postMessage each way per round trip', async () => {
+    const ch = new MessageChannel();
+    channels.push(ch);
+    const posts = { main: 0, worker: 0 };
+    for (const [port, side] of [[ch.port1, 'main'], [ch.port2, 'worker']] as const) {
+      const post = port.postMessage.bind(port);
+      port.postMessage = (m: unknown, t?: never) => {
+        posts[side]++;
+        post(m, t);
+      };
+    }
+    const a = new PortTransport(ch.port1, { peerNode: 'w' });
+    const b = new PortTransport(ch.port2, { peerNode: 'main' });
+    const ra = recorder();
+    a.bind('main', ra);
+    // The far side answers each ask in the turn it arrives, as an actor that replies at once does.
+    b.bind('w', { ...recorder(), deliver: (env) => b.send({ kind: 'reply', to: env.from!, from: env.to, msg: env.msg, corr: env.corr }) });
+    for (let i = 1; i <= 3; i++) {
+      a.send({ kind: 'ask', to, from, msg: i, corr: i });
+      await settle();
+    }
+    expect(ra.delivered.map((e) => [e.kind, e.msg, e.corr])).toEqual([['reply', 1, 1], ['reply', 2, 2], ['reply', 3, 3]]);
+    // The worker side posted only its replies (each carrying an ack) and no ack of its own.
+    expect(posts.worker).toBe(3);
+    expect(a.inflightEnvelopes).toBe(0);
+    // The main side's acks of the replies went alone (it sent nothing back in those turns).
+    expect(posts.main).toBe(6);
+    expect(b.inflightEnvelopes).toBe(0);
+  });
+
   it('on failure of the far side, reports posted-but-unacked and queued envelopes as link_down, then the link (thesis §3.3)', async () => {
     const { a, ra } = pair();
     a.send(tell('posted'));
