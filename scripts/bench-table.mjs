@@ -40,7 +40,7 @@ for (const rep of reports) {
   for (const r of rep.results) lines.push(`| \`${r.name}\` | ${rate(r)}${beside(r)}${capped(r)} |`);
   if (rep.ratios.length > 0) {
     lines.push('', '| ratio | measured | target |', '|---|---|---|');
-    for (const q of rep.ratios) lines.push(`| \`${q.name}\` / ${q.baselineField === undefined ? `\`${q.baseline}\`` : 'its network limit'} | ${q.ratio.toFixed(2)}× | ≥ ${q.atLeast}× ${q.met ? '(met)' : '(**not met**)'} |`);
+    for (const q of rep.ratios) lines.push(`| \`${q.name}\` / ${q.derived !== undefined ? `1 / (${q.derived.cases.map((c) => `1/\`${c}\``).join(' + ')})` : q.baselineField === undefined ? `\`${q.baseline}\`` : 'its network limit'} | ${q.ratio.toFixed(2)}× | ≥ ${q.atLeast}× ${q.met ? '(met)' : '(**not met**)'} |`);
   }
   lines.push('');
 }

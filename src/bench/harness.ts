@@ -60,6 +60,12 @@ export interface RatioTarget {
   readonly baseline: string;
   /** Compare with this field of the baseline case instead of its rate (e.g. its network limit). */
   readonly baselineField?: 'limitBytesPerSec';
+  /**
+   * Derive the baseline from other cases of the same run instead of reading case `baseline` (which
+   * then only names the bound). `serial`: 1 / Σ(1 / rate) over `cases`, the rate of doing each
+   * case's work one after the other on one thread (e.g. a verified read = the read, then the checksum).
+   */
+  readonly derived?: { readonly kind: 'serial'; readonly cases: readonly string[] };
   /** The ratio name/baseline must reach. */
   readonly atLeast: number;
 }
@@ -96,6 +102,8 @@ export interface BenchResult extends RateFields {
 
 export interface RatioResult extends RatioTarget {
   readonly suite: string;
+  /** A derived baseline's value (bytes/s or ops/s), recorded beside the ratio. */
+  readonly baselineRate?: number;
   readonly ratio: number;
   readonly met: boolean;
 }
@@ -185,6 +193,14 @@ export async function runSuite(suite: BenchSuite, log: (line: string) => void): 
   const ratios: RatioResult[] = [];
   for (const t of suite.targets ?? []) {
     const a = results.find((r) => r.name === t.name);
+    if (t.derived !== undefined) {
+      const base = serialRate(results, t.derived.cases);
+      if (a === undefined || base === undefined) continue;
+      const ratio = rateOf(a) / base;
+      ratios.push({ ...t, suite: suite.name, baselineRate: base, ratio, met: ratio >= t.atLeast });
+      log(`${suite.name.padEnd(10)} ${`${t.name} / ${t.baseline} = 1/(${t.derived.cases.map((c) => `1/${c}`).join(' + ')})`.padEnd(44)} ${ratio.toFixed(2)}x (target >= ${t.atLeast}x) ${ratio >= t.atLeast ? 'met' : 'NOT MET'}`);
+      continue;
+    }
     const b = results.find((r) => r.name === t.baseline);
     if (a === undefined || b === undefined) continue;
     const base = t.baselineField === undefined ? rateOf(b) : b[t.baselineField];
@@ -194,6 +210,18 @@ export async function runSuite(suite: BenchSuite, log: (line: string) => void): 
     log(`${suite.name.padEnd(10)} ${`${t.name} / ${t.baselineField === undefined ? t.baseline : `limit of ${t.baseline}`}`.padEnd(44)} ${ratio.toFixed(2)}x (target >= ${t.atLeast}x) ${ratio >= t.atLeast ? 'met' : 'NOT MET'}`);
   }
   return { results, ratios };
+}
+
+/** 1 / Σ(1 / rate) over the named cases of a run; undefined when one is missing or not a rate. */
+export function serialRate(results: readonly BenchResult[], names: readonly string[]): number | undefined {
+  let inverse = 0;
+  for (const name of names) {
+    const r = results.find((x) => x.name === name);
+    const rate = r === undefined ? 0 : rateOf(r);
+    if (!(rate > 0)) return undefined;
+    inverse += 1 / rate;
+  }
+  return names.length === 0 ? undefined : 1 / inverse;
 }
 
 export function rateOf(r: BenchResult): number {
