@@ -233,7 +233,7 @@ function bulkPoolCases(pgNum: number): BenchCase[] {
   ];
 }
 
-const BULK_POOL_PGS = [1024, 8192, 65536] as const;
+const BULK_POOL_PGS = [4096, 16384, 65536] as const;
 const bulkTargets: RatioTarget[] = BULK_POOL_PGS.map((n) => ({ name: `map-bulk-pool-${n}`, baseline: `map-bulk-pool-${n}:serial`, atLeast: n >= 65536 ? 1 : 0 }));
 
 const suite: BenchSuite = {

@@ -19,13 +19,16 @@ import { crushTestLines, crushTestPart, planCrushTest } from '../tester.js';
 import type { CrushTestOptions, CrushTestPart } from '../tester.js';
 
 /**
- * Inputs below which `crush test` maps on the calling thread. Measured (bench crush, 24-OSD
- * straw2 map): the pool wins from about 20,000 inputs on 2 threads; below, parsing the map in
- * each worker and the round trips cost more than the mapping.
+ * Inputs below which `crush test` maps on the calling thread. Measured on the 24-OSD straw2 rack
+ * map of bench crush (`map-bulk-pool-N` vs `:serial`, 2 threads on a 2-core machine under other
+ * load): the pool took 0.6x the serial rate at 4,096 inputs, 0.5x at 8,192, 0.95x at 16,384 and
+ * 1.1x at 32,768. Below the crossover, the fixed cost of a request (the map printed, sent and
+ * parsed in each worker; one round trip per piece) exceeds the mapping it spreads. A machine with
+ * idle cores crosses over earlier; this errs on the side of never being slower than serial.
  */
 export const crushTestBulkMinInputs = 20_000;
 
-/** PGs below which a pool's PG table is mapped on the calling thread (same measurement). */
+/** PGs below which a pool's PG table is mapped on the calling thread (the same measurement: one PG is one CRUSH input). */
 export const pgMappingBulkMinPgs = 20_000;
 
 /** Pieces per thread: more pieces than threads evens out threads slowed by other processes. */
