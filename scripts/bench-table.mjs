@@ -21,7 +21,9 @@ const rate = (r) =>
       : `${(r.bytesPerSec / 1e9).toFixed(2)} GB/s`
     : r.opsPerSec >= 1e6
       ? `${(r.opsPerSec / 1e6).toFixed(2)} M/s`
-      : `${(r.opsPerSec / 1e3).toFixed(1)} k/s`;
+      : r.opsPerSec >= 1e3
+        ? `${(r.opsPerSec / 1e3).toFixed(1)} k/s`
+        : `${r.opsPerSec.toFixed(1)} /s`;
 
 const lines = [];
 for (const rep of reports) {

@@ -231,5 +231,6 @@ export function rateOf(r: BenchResult): number {
 export function formatRate(r: BenchResult): string {
   if (r.bytesPerSec !== undefined) return r.bytesPerSec < 1e8 ? `${(r.bytesPerSec / 1e6).toFixed(1)} MB/s` : `${(r.bytesPerSec / 1e9).toFixed(2)} GB/s`;
   const ops = r.opsPerSec ?? 0;
+  if (ops < 1e3) return `${ops.toFixed(1)} ops/s`;
   return ops >= 1e6 ? `${(ops / 1e6).toFixed(2)} M ops/s` : `${(ops / 1e3).toFixed(1)} k ops/s`;
 }
