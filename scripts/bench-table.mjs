@@ -22,7 +22,9 @@ const rate = (r) =>
       : `${(r.bytesPerSec / 1e9).toFixed(2)} GB/s`
     : r.opsPerSec >= 1e6
       ? `${(r.opsPerSec / 1e6).toFixed(2)} M/s`
-      : `${(r.opsPerSec / 1e3).toFixed(1)} k/s`;
+      : r.opsPerSec >= 1e3
+        ? `${(r.opsPerSec / 1e3).toFixed(1)} k/s`
+        : `${r.opsPerSec.toFixed(1)} /s`;
 
 const lines = [];
 for (const rep of reports) {
@@ -41,7 +43,7 @@ for (const rep of reports) {
   for (const r of rep.results) lines.push(`| \`${r.name}\` | ${rate(r)}${beside(r)}${capped(r)} |`);
   if (rep.ratios.length > 0) {
     lines.push('', '| ratio | measured | target |', '|---|---|---|');
-    for (const q of rep.ratios) lines.push(`| \`${q.name}\` / ${q.baselineField === undefined ? `\`${q.baseline}\`` : 'its network limit'} | ${ratioCell(q)} | ≥ ${q.atLeast}× ${q.met ? '(met)' : '(**not met**)'} |`);
+    for (const q of rep.ratios) lines.push(`| \`${q.name}\` / ${q.derivedFrom !== undefined ? `${q.baseline} 1 / (${q.derivedFrom.map((c) => `1/\`${c}\``).join(' + ')})` : q.baselineField === undefined ? `\`${q.baseline}\`` : 'its network limit'} | ${ratioCell(q)} | ≥ ${q.atLeast}× ${q.met ? '(met)' : '(**not met**)'} |`);
   }
   lines.push('');
 }

@@ -12,6 +12,8 @@ import {
   reweightFromFloat,
 } from '../../actors/rados/crush/index.js';
 import type { CrushMap, Rule } from '../../actors/rados/crush/index.js';
+import { crushTestBulk, crushTestBulkMinInputs } from '../../actors/rados/crush/node/bulk-mapping.js';
+import { JobPool } from '../../runtime/node/job-pool.js';
 import { ExitCode, buildProgram } from '../program.js';
 import type { Register } from '../program.js';
 
@@ -100,25 +102,36 @@ interface TestOpts {
   weight?: string[];
   showMappings?: boolean;
   showUtilization?: boolean;
+  jobs?: number;
 }
 
-/** The lines `troupe crush test` prints. Throws UsageError / MapFileError. */
-function testLines(io: CrushIo, opts: TestOpts): string[] {
+/**
+ * The lines `troupe crush test` prints. Throws UsageError / MapFileError. Ranges of
+ * `crushTestBulkMinInputs` inputs or more are split across `--jobs` worker threads (default: the
+ * machine's parallelism); the output is the same line for line.
+ */
+async function testLines(io: CrushIo, opts: TestOpts): Promise<string[]> {
   if (opts.showMappings === opts.showUtilization) throw new UsageError('give exactly one of --show-mappings and --show-utilization');
+  if (opts.jobs !== undefined && opts.jobs < 1) throw new UsageError(`--jobs must be >= 1, got ${opts.jobs}`);
   const map = loadMap(io, opts.map);
   const rule = ruleOf(map, opts.rule);
+  const testOpts = {
+    rule: rule.id,
+    numRep: opts.numRep,
+    minX: opts.minX,
+    maxX: opts.maxX,
+    weights: weightPairs(opts.weight ?? []),
+    show: opts.showMappings ? ('mappings' as const) : ('utilization' as const),
+  };
+  const bulk = opts.maxX - opts.minX + 1 >= crushTestBulkMinInputs && opts.jobs !== 1;
+  const pool = bulk ? new JobPool(opts.jobs === undefined ? {} : { threads: opts.jobs }) : undefined;
   try {
-    return crushTest(map, {
-      rule: rule.id,
-      numRep: opts.numRep,
-      minX: opts.minX,
-      maxX: opts.maxX,
-      weights: weightPairs(opts.weight ?? []),
-      show: opts.showMappings ? 'mappings' : 'utilization',
-    });
+    return pool === undefined ? crushTest(map, testOpts) : await crushTestBulk(map, testOpts, { pool });
   } catch (err) {
     if (err instanceof CrushTestError) throw new UsageError(err.message);
     throw err;
+  } finally {
+    await pool?.close();
   }
 }
 
@@ -158,9 +171,9 @@ function mapObjectLines(io: CrushIo, names: readonly string[], opts: MapObjectOp
   });
 }
 
-function run(io: CrushIo, produce: () => string[]): void {
+async function run(io: CrushIo, produce: () => string[] | Promise<string[]>): Promise<void> {
   try {
-    for (const line of produce()) io.out(line);
+    for (const line of await produce()) io.out(line);
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`troupe crush: ${err.message}`);
@@ -189,6 +202,7 @@ export function makeRegisterCrush(io: CrushIo): Register {
       .option('--weight <osd-and-weight...>', 'reweight an OSD: --weight OSD W (W in [0,1]); repeatable')
       .option('--show-mappings', "one line per input: 'CRUSH rule R x X [a,b,c]'")
       .option('--show-utilization', 'per-device counts, as crushtool --show-utilization')
+      .option('--jobs <n>', `worker threads for ranges of ${crushTestBulkMinInputs} inputs or more (default: one per core; 1 = this thread)`, int('--jobs'))
       .action((opts: TestOpts) => run(io, () => testLines(io, opts)));
     crush
       .command('map-object')

@@ -101,12 +101,32 @@ function maximumAffected(map: CrushMap, rule: Rule): number {
   return maxAffected;
 }
 
+/** A test request checked against the map: the rule, and the reweight vector crushtool builds. */
+export interface CrushTestPlan {
+  readonly rule: Rule;
+  readonly weights: readonly number[];
+  /** Sum of the reweights as C's int; 0 means crushtool skips the rule (no mappings). */
+  readonly totalWeight: number;
+}
+
 /**
- * Runs rule `rule` for x in [minX, maxX] with `numRep` results, crushtool-style. `mappings`
- * gives `CRUSH rule R x X [a,b,c]` per x; `utilization` gives crushtool's summary and per-device
- * counts (`--show-utilization`).
+ * What a sub-range [minX, maxX] of a test contributes to the report. Parts of disjoint ranges,
+ * concatenated in x order, give exactly the serial report (`crushTestLines`); this is what lets
+ * the bulk path split a large range across worker threads (node/bulk-mapping.ts).
  */
-export function crushTest(map: CrushMap, opts: CrushTestOptions): string[] {
+export interface CrushTestPart {
+  readonly minX: number;
+  readonly maxX: number;
+  /** `mappings`: the part's lines joined by '\n' (one string: cheap to send between threads). */
+  readonly text: string;
+  /** Results per device id. */
+  readonly perDevice: Uint32Array;
+  /** [result size, inputs with that size], in any order. */
+  readonly sizes: ReadonlyArray<readonly [number, number]>;
+}
+
+/** Checks the request against the map (throws CrushTestError) and builds the reweight vector. */
+export function planCrushTest(map: CrushMap, opts: CrushTestOptions): CrushTestPlan {
   const rule = findRule(map, opts.rule);
   if (!rule) {
     const known = map.rules.filter((r): r is Rule => r !== undefined).map((r) => `${r.id} (${r.name})`);
@@ -120,30 +140,72 @@ export function crushTest(map: CrushMap, opts: CrushTestOptions): string[] {
   const weights = testerWeights(map, opts.weights);
   let totalWeight = 0;
   for (const w of weights) totalWeight = (totalWeight + w) | 0;
+  return { rule, weights, totalWeight };
+}
+
+/** Runs the plan's rule for x in [minX, maxX] (a sub-range of the request's). */
+export function crushTestPart(map: CrushMap, opts: CrushTestOptions, plan: CrushTestPlan, minX: number, maxX: number): CrushTestPart {
+  const per = new Uint32Array(map.maxDevices);
+  const sizes = new Map<number, number>();
+  const lines: string[] = [];
+  if (plan.totalWeight !== 0) {
+    const { rule, weights } = plan;
+    const args = chooseArgsFor(map, 0); // CrushTester maps with choose_args index 0 (or the default set)
+    for (let x = minX; x <= maxX; x++) {
+      const out = mapRule(map, rule, x, opts.numRep, weights, args);
+      if (opts.show === 'mappings') lines.push(`CRUSH rule ${rule.id} x ${x} [${out.join(',')}]`);
+      for (const o of out) if (o !== CRUSH_ITEM_NONE && o >= 0 && o < per.length) per[o]! += 1;
+      sizes.set(out.length, (sizes.get(out.length) ?? 0) + 1);
+    }
+  }
+  return { minX, maxX, text: lines.join('\n'), perDevice: per, sizes: [...sizes] };
+}
+
+/**
+ * The report from parts covering [opts.minX, opts.maxX] in x order, without gaps or overlap
+ * (asserted: a wrong split is a bug in the caller, not a user error).
+ */
+export function crushTestLines(map: CrushMap, opts: CrushTestOptions, plan: CrushTestPlan, parts: readonly CrushTestPart[]): string[] {
+  const { rule, weights, totalWeight } = plan;
   const lines: string[] = [];
   if (opts.show === 'utilization') lines.push(`rule ${rule.id} (${rule.name}), x = ${opts.minX}..${opts.maxX}, numrep = ${opts.numRep}..${opts.numRep}`);
   if (totalWeight === 0) return lines; // crushtool skips a rule when every device is out
+  let next = opts.minX;
+  for (const p of parts) {
+    if (p.minX !== next || p.maxX < p.minX) throw new Error(`crush test parts must cover ${opts.minX}..${opts.maxX} in order; got a part ${p.minX}..${p.maxX} where ${next} was due`);
+    next = p.maxX + 1;
+  }
+  if (next !== opts.maxX + 1) throw new Error(`crush test parts end at ${next - 1}, not at ${opts.maxX}`);
+  if (opts.show === 'mappings') {
+    for (const p of parts) if (p.text.length > 0) for (const l of p.text.split('\n')) lines.push(l);
+    return lines;
+  }
   const per = new Array<number>(map.maxDevices).fill(0);
-  const args = chooseArgsFor(map, 0); // CrushTester maps with choose_args index 0 (or the default set)
   const sizes = new Map<number, number>();
-  for (let x = opts.minX; x <= opts.maxX; x++) {
-    const out = mapRule(map, rule, x, opts.numRep, weights, args);
-    if (opts.show === 'mappings') lines.push(`CRUSH rule ${rule.id} x ${x} [${out.join(',')}]`);
-    for (const o of out) if (o !== CRUSH_ITEM_NONE && o >= 0 && o < per.length) per[o] = (per[o] ?? 0) + 1;
-    sizes.set(out.length, (sizes.get(out.length) ?? 0) + 1);
+  for (const p of parts) {
+    p.perDevice.forEach((n, i) => (per[i] = (per[i] ?? 0) + n));
+    for (const [size, count] of p.sizes) sizes.set(size, (sizes.get(size) ?? 0) + count);
   }
-  if (opts.show === 'utilization') {
-    const numObjects = opts.maxX - opts.minX + 1;
-    for (const [size, count] of [...sizes].sort((a, b) => a[0] - b[0])) {
-      lines.push(`rule ${rule.id} (${rule.name}) num_rep ${opts.numRep} result size == ${size}:\t${count}/${numObjects}`);
-    }
-    // CrushTester computes the expectation in C float; fround reproduces each rounding.
-    const expectedObjects = Math.fround(Math.min(opts.numRep, maximumAffected(map, rule)) * numObjects);
-    per.forEach((stored, i) => {
-      const proportional = Math.fround(Math.fround(weights[i] ?? 0) / Math.fround(totalWeight));
-      const expected = Math.fround(proportional * expectedObjects);
-      if (expected > 0 && stored > 0) lines.push(`  device ${i}:\t\t stored : ${stored}\t expected : ${formatG6(expected)}`);
-    });
+  const numObjects = opts.maxX - opts.minX + 1;
+  for (const [size, count] of [...sizes].sort((a, b) => a[0] - b[0])) {
+    lines.push(`rule ${rule.id} (${rule.name}) num_rep ${opts.numRep} result size == ${size}:\t${count}/${numObjects}`);
   }
+  // CrushTester computes the expectation in C float; fround reproduces each rounding.
+  const expectedObjects = Math.fround(Math.min(opts.numRep, maximumAffected(map, rule)) * numObjects);
+  per.forEach((stored, i) => {
+    const proportional = Math.fround(Math.fround(weights[i] ?? 0) / Math.fround(totalWeight));
+    const expected = Math.fround(proportional * expectedObjects);
+    if (expected > 0 && stored > 0) lines.push(`  device ${i}:\t\t stored : ${stored}\t expected : ${formatG6(expected)}`);
+  });
   return lines;
+}
+
+/**
+ * Runs rule `rule` for x in [minX, maxX] with `numRep` results, crushtool-style. `mappings`
+ * gives `CRUSH rule R x X [a,b,c]` per x; `utilization` gives crushtool's summary and per-device
+ * counts (`--show-utilization`). Serial; node/bulk-mapping.ts splits large ranges across threads.
+ */
+export function crushTest(map: CrushMap, opts: CrushTestOptions): string[] {
+  const plan = planCrushTest(map, opts);
+  return crushTestLines(map, opts, plan, [crushTestPart(map, opts, plan, opts.minX, opts.maxX)]);
 }
