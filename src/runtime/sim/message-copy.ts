@@ -1,4 +1,5 @@
-import { Ref } from '../ref.js';
+import type { Envelope } from '../envelope.js';
+import { Ref, type ActorRef } from '../ref.js';
 
 /**
  * The simulator's copy of a message crossing between nodes: what the receiver would get from a
@@ -23,6 +24,18 @@ export function copyMessage<T>(value: T): T {
     const transfer: ArrayBuffer[] = [];
     return structuredClone(compactViews(value, transfer, 0), { transfer });
   }
+}
+
+/**
+ * An envelope as it would arrive: its fields are known, so only the message is walked (the
+ * envelope and its refs are rebuilt directly; this is every cross-node message's cost).
+ */
+export function copyEnvelope(env: Envelope): Envelope {
+  return { kind: env.kind, to: plainRef(env.to), from: env.from === undefined ? undefined : plainRef(env.from), msg: copyMessage(env.msg), corr: env.corr };
+}
+
+function plainRef(r: ActorRef<unknown>): ActorRef<unknown> {
+  return { node: r.node, id: r.id };
 }
 
 const walkDepthMax = 32;

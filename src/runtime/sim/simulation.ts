@@ -9,7 +9,7 @@ import { ActorSystem, type SystemOptions } from '../system.js';
 import type { Transport, TransportSink } from '../transport/transport.js';
 import { EventQueue } from './event-queue.js';
 import { Trace, type TraceEntry } from './trace.js';
-import { copyMessage } from './message-copy.js';
+import { copyEnvelope } from './message-copy.js';
 import { MicrotaskDrain } from './microtask-drain.js';
 import { SimNetwork, type LinkConfig } from './network.js';
 
@@ -407,7 +407,7 @@ export class Simulation {
     exists: (node: string): boolean => this.nodes.has(node),
     copy: (env: Envelope): Envelope => {
       try {
-        return copyMessage(env);
+        return copyEnvelope(env);
       } catch (err) {
         this.fail(`message to ${env.to.id}@${env.to.node} is not plain data (${err instanceof Error ? err.message : String(err)}): messages must survive every transport`);
         return env;
