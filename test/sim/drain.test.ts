@@ -117,4 +117,22 @@ describe('microtask drain', () => {
     expect(count).toBe(1_001);
     expect(result.idle).toBe(true);
   });
+
+  it('the caller\'s continuations queued before a run go on after its first step, not after every synchronous step', async () => {
+    const sim = new Simulation({ seed: 4 });
+    let ticks = 0;
+    sim.addNode('a', (system) => {
+      system.spawn<'tick'>((ctx) => {
+        ctx.timers.repeat('t', 1, 'tick');
+        return { receive: () => void ticks++ };
+      });
+    });
+    let seenAtTicks: number | undefined;
+    void Promise.resolve().then(() => {
+      seenAtTicks = ticks;
+    });
+    await sim.run({ forMs: 100 });
+    expect(ticks).toBeGreaterThanOrEqual(99);
+    expect(seenAtTicks).toBeLessThanOrEqual(1);
+  });
 });

@@ -228,6 +228,10 @@ export class Simulation {
     const maxSteps = options.maxSteps ?? 5_000_000;
     let steps = 0;
     let idle = false;
+    // Continuations queued before this call (the caller's own) run after its first step, as they
+    // would after any step; from then on the queue is empty after every drain, and a step with no
+    // promise activity leaves it empty, so it needs no drain.
+    let drained = false;
     for (;;) {
       this.check();
       if (options.until?.() === true) break;
@@ -253,7 +257,10 @@ export class Simulation {
       }
       steps++;
       this.totalSteps++;
-      if (MicrotaskDrain.activityCount !== activity) await MicrotaskDrain.drain();
+      if (!drained || MicrotaskDrain.activityCount !== activity) {
+        await MicrotaskDrain.drain();
+        drained = true;
+      }
     }
     this.check();
     if (Number.isFinite(deadline) && this.nowMs < deadline && (idle || this.queue.peek() !== undefined)) this.nowMs = deadline;
