@@ -746,3 +746,21 @@ class SimFile implements DiskFile {
 function checkRange(offset: number, length: number): void {
   if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) throw new Error(`invalid byte range: offset ${offset}, length ${length}`);
 }
+
+/** Options shared by every disk of a simulated cell (`simDisks`). */
+export type SimDiskDefaults = Omit<SimDiskOptions, 'random'> & { readonly random: Random };
+
+/**
+ * The disks of a whole simulated cell, with one set of defaults (the per-simulation setting: one
+ * scheduler, one timing, the same faults), each overridable per disk. Disk `label` gets the random
+ * stream `random.fork('disk:<label>')`, so adding a disk never shifts another's draws.
+ *
+ * ```ts
+ * const disk = simDisks({ random: sim.random, scheduler: sim.scheduler(), timing: ssdTiming });
+ * const d1 = disk('cs1');
+ * const slow = disk('cs2', { timing: sata7200Timing });
+ * ```
+ */
+export function simDisks(defaults: SimDiskDefaults): (label: string, options?: Partial<Omit<SimDiskOptions, 'random'>>) => SimDisk {
+  return (label, options) => new SimDisk({ ...defaults, ...options, random: defaults.random.fork(`disk:${label}`) });
+}
