@@ -21,8 +21,10 @@ import type { ActorSystem } from './runtime/system.js';
 export { Simulation, SimulationError } from './runtime/sim/simulation.js';
 export type { NodeBoot, RunOptions, RunResult, SimNode, SimulationOptions, TraceEntry } from './runtime/sim/simulation.js';
 export type { LinkConfig, NicConfig } from './runtime/sim/network.js';
-export { SimDisk } from './storage/sim/sim-disk.js';
-export type { SimDiskFaultRecord, SimDiskFaults, SimDiskOp, SimDiskOptions } from './storage/sim/sim-disk.js';
+export { SimDisk, simDisks } from './storage/sim/sim-disk.js';
+export type { DiskScheduler, SimDiskDefaults, SimDiskFaultRecord, SimDiskFaults, SimDiskMemory, SimDiskOp, SimDiskOptions } from './storage/sim/sim-disk.js';
+export { diskTimingPresets, sata7200Timing, ssdTiming } from './storage/sim/disk-timing.js';
+export type { DiskTiming } from './storage/sim/disk-timing.js';
 export { CrashPointDisk } from './storage/sim/crash-point-disk.js';
 // Histories and a linearizability checker, for checking what clients saw against a sequential model.
 export { History, HISTORY_OPS_MAX_DEFAULT } from './check/history.js';

@@ -2,9 +2,9 @@
  * The GFS paper's micro-benchmark testbed (SOSP 2003, §6.1, Figure 3) in the simulator: one
  * master, 16 chunkservers and up to 16 clients, every machine with a 100 Mbps full-duplex NIC
  * (12.5 MB/s each way), the clients on one switch and the chunkservers on another, the two
- * switches joined by a 1 Gbps link (125 MB/s each way). The real GFS master, chunkservers (on
- * simulated disks, which take no virtual time) and client library run on simulated nodes; only
- * the network is a model (`SimNetwork.setNic` / `setTrunk`: FIFO queues per NIC direction and per
+ * switches joined by a 1 Gbps link (125 MB/s each way). The real GFS master, chunkservers (each
+ * on a simulated disk timed as a modest SATA SSD, `ssdTiming`: ~2 ms per MiB, 1 ms per fsync) and
+ * client library run on simulated nodes; the disks and the network are models (`SimNetwork.setNic` / `setTrunk`: FIFO queues per NIC direction and per
  * trunk direction, crossed by 64 KiB packets, store and forward).
  *
  * Workloads, scaled down from the paper's (its sizes in brackets) with the same shape:
@@ -16,7 +16,8 @@
  * the paper (100 Mbps = 12.5 MB/s).
  */
 import { Simulation } from '../runtime/sim/simulation.js';
-import { SimDisk } from '../storage/sim/sim-disk.js';
+import { simDisks } from '../storage/sim/sim-disk.js';
+import { ssdTiming } from '../storage/sim/disk-timing.js';
 import type { ActorRef } from '../runtime/ref.js';
 import { gfsMaster } from '../actors/gfs/master/master.js';
 import { MemoryJournal } from '../actors/gfs/master/journal.js';
@@ -84,10 +85,11 @@ export function fig3Testbed(o: Fig3Options): Fig3Testbed {
     system.spawn(gfsMaster({ role: 'primary', journal: new MemoryJournal(), config, afterRestart: false }), { name: 'master', reentrant: true, supervision: { strategy: 'stop' } });
   });
   const servers: string[] = [];
+  const newDisk = simDisks({ random: sim.random, scheduler: sim.scheduler(), timing: ssdTiming });
   for (let i = 0; i < (o.servers ?? 16); i++) {
     const id = serverNode(i);
     servers.push(id);
-    const disk = new SimDisk({ random: sim.random.fork(`disk:${id}`) });
+    const disk = newDisk(id);
     sim.addNode(id, (system) => {
       system.spawn(gfsChunkserver({ id, rack: 'servers', host: `host-${id}`, masters: [MASTER], disk, dir: 'chunks', config }), { name: 'chunkserver', reentrant: true, supervision: { strategy: 'stop' } });
     });

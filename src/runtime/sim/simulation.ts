@@ -211,6 +211,15 @@ export class Simulation {
   }
 
   /**
+   * Virtual time and the agenda, for devices that live outside any node and outlast its crashes
+   * (a simulated disk completes its operations through it: `new SimDisk({ random, scheduler: sim.scheduler() })`).
+   * Callbacks run as steps of `run`, like `at`'s.
+   */
+  scheduler(): { now(): number; at(timeMs: number, fn: () => void): void } {
+    return { now: () => this.nowMs, at: (timeMs, fn) => this.at(timeMs, fn) };
+  }
+
+  /**
    * Runs steps until the agenda is empty, a bound is reached, or `until` holds. Throws a
    * `SimulationError` (with the replay command) on an invariant violation or escalation.
    */

@@ -6,7 +6,8 @@ import { seededRandom } from '../../../src/runtime/random.js';
 import type { Disk } from '../../../src/storage/disk.js';
 import { NodeDisk } from '../../../src/storage/node/node-disk.js';
 import { CrashPointDisk } from '../../../src/storage/sim/crash-point-disk.js';
-import { SimDisk } from '../../../src/storage/sim/sim-disk.js';
+import { ssdTiming } from '../../../src/storage/sim/disk-timing.js';
+import { SimDisk, type DiskScheduler } from '../../../src/storage/sim/sim-disk.js';
 
 /** A virtual clock and timers: time moves only when a test advances it. */
 export class ManualTime implements Clock, Timers {
@@ -68,11 +69,11 @@ export interface DiskUnderTest {
 }
 
 /**
- * The two disks every storage suite runs against (issue 4 item 6): the simulated disk, and real
- * files in a fresh temporary folder.
+ * The disks every storage suite runs against (issue 4 item 6): the simulated disk, instant and on
+ * virtual time, and real files in a fresh temporary folder.
  */
 export interface DiskKind {
-  readonly name: 'sim' | 'real';
+  readonly name: 'sim' | 'timed sim' | 'real';
   /** Makes a fresh disk; `seed` drives the simulated disk's randomness. */
   make(seed: number): Promise<DiskUnderTest>;
   /**
@@ -161,7 +162,81 @@ export const realKind: DiskKind = {
   },
 };
 
-export const diskKinds: readonly DiskKind[] = [simKind, realKind];
+/**
+ * Virtual time that moves on its own: whenever the host has nothing else to run (a `setImmediate`
+ * turn, after every promise continuation), the earliest due callback runs and time jumps to it. It
+ * lets a timed `SimDisk` serve plain async tests, with its operations ordered and costed as on the
+ * simulator's agenda.
+ */
+export class SelfDrivingScheduler implements DiskScheduler {
+  private t = 0;
+  private seq = 0;
+  private readonly due: { at: number; seq: number; fn: () => void }[] = [];
+  private armed = false;
+
+  now(): number {
+    return this.t;
+  }
+
+  at(timeMs: number, fn: () => void): void {
+    this.due.push({ at: Math.max(timeMs, this.t), seq: this.seq++, fn });
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.armed || this.due.length === 0) return;
+    this.armed = true;
+    setImmediate(() => {
+      this.armed = false;
+      this.due.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = this.due.shift();
+      if (next !== undefined) {
+        this.t = next.at;
+        next.fn();
+      }
+      this.arm();
+    });
+  }
+}
+
+/** The simulated disk on virtual time (the SSD preset), driven by a `SelfDrivingScheduler`. */
+export const timedSimKind: DiskKind = {
+  name: 'timed sim',
+  async make(seed) {
+    let disk = new SimDisk({ random: seededRandom(seed), scheduler: new SelfDrivingScheduler(), timing: ssdTiming });
+    return {
+      get disk() {
+        return disk;
+      },
+      async reopen() {
+        disk = disk.crash();
+        return disk;
+      },
+      async dispose() {},
+    };
+  },
+  async makeCrashing(seed, crashAtPoint, options) {
+    const sim = new SimDisk({ random: seededRandom(seed), scheduler: new SelfDrivingScheduler(), timing: ssdTiming, unsyncedOnCrash: options?.unsyncedOnCrash ?? 'prefix-torn' });
+    let image: SimDisk | undefined;
+    const disk = new CrashPointDisk(sim, {
+      ...(crashAtPoint === undefined ? {} : { crashAtPoint }),
+      onCrash: () => {
+        image = sim.crash();
+      },
+      fsyncIsNoop: options?.fsyncIsNoop ?? false,
+    });
+    return {
+      disk,
+      async crashed() {
+        await disk.settled();
+        return image ?? sim.crash();
+      },
+      async dispose() {},
+    };
+  },
+};
+
+export const diskKinds: readonly DiskKind[] = [simKind, timedSimKind, realKind];
 
 /** Seeds used by seeded tests; `STORAGE_SEED=n` runs one chosen seed instead. */
 export function testSeeds(defaults: readonly number[]): readonly number[] {

@@ -3,13 +3,14 @@
  * logging to simulated disks, ¶47–51, ¶118) and a shadow (¶120–121); 5 to 8 real chunkservers on
  * 2 or 3 racks, each on its own simulated disk; clients on nodes of their own. Every durable thing
  * lives outside the nodes' boot functions, so a crash (`SimDisk.crash()`: unsynced writes lost,
- * the last one possibly torn) and a restart behave like a power cut and a reboot.
+ * the last one possibly torn, operations in flight lost) and a restart behave like a power cut and
+ * a reboot. The disks take virtual time (an SSD by default, `disk-timing.ts`).
  *
  * Probes on the chunkservers record, in virtual time, each serial a primary assigns (checker d) and
  * each replica deleted (checker g).
  */
 import type { ActorRef } from '../../../../src/index.js';
-import { Simulation, SimDisk } from '../../../../src/testkit.js';
+import { Simulation, SimDisk, simDisks, ssdTiming, type DiskTiming } from '../../../../src/testkit.js';
 import { gfsMaster } from '../../../../src/actors/gfs/master/master.js';
 import { DiskJournal } from '../../../../src/actors/gfs/master/disk-journal.js';
 import { gfsChunkserver } from '../../../../src/actors/gfs/chunkserver/chunkserver.js';
@@ -44,6 +45,8 @@ export interface FaultCellOptions {
   readonly seed: number;
   readonly servers: number;
   readonly racks: number;
+  /** How long every disk takes (default `ssdTiming`). */
+  readonly diskTiming?: DiskTiming | 'instant';
   /** A lying disk under every node (fsync does nothing): the mutation check. */
   readonly fsyncIsNoop?: boolean;
   readonly config?: Partial<GfsConfig>;
@@ -73,7 +76,8 @@ export type FaultCell = ReturnType<typeof faultCell>;
 export function faultCell(o: FaultCellOptions) {
   const sim = new Simulation({ seed: o.seed, network: { latencyMinMs: 0.2, latencyMaxMs: 2 }, logLimit: 2_000, traceLimit: 20_000, ...(o.replay === undefined ? {} : { replayHint: o.replay }) });
   const config: Partial<GfsConfig> = { ...faultConfig, ...o.config };
-  const newDisk = (label: string): SimDisk => new SimDisk({ random: sim.random.fork(`disk:${label}`), ...(o.fsyncIsNoop === true ? { fsyncIsNoop: true } : {}) });
+  // Every disk a modest SSD on virtual time (ssdTiming, the default with a scheduler).
+  const newDisk = simDisks({ random: sim.random, scheduler: sim.scheduler(), timing: o.diskTiming ?? ssdTiming, ...(o.fsyncIsNoop === true ? { fsyncIsNoop: true } : {}) });
   const disks = new Map<string, SimDisk>();
   const acts: PrimaryAct[] = [];
   const deletions: ReplicaDeletion[] = [];

@@ -115,16 +115,22 @@ describe('the checkers catch planted violations', () => {
   });
 });
 
-describe('mutation check: fsync that does nothing', () => {
+/**
+ * Whether a crash of a lying disk loses something a checker can see depends on the random prefix of
+ * unsynced changes the crash keeps, so each seed here was picked because it does (with the timed SSD
+ * disks: 12, 14, 15 and 16 of seeds 11–16; seed 11, used before the disks took time, keeps enough).
+ * Two seeds, both of which must show the loss.
+ */
+describe.each([12, 16])('mutation check: fsync that does nothing (seed %i)', (seed) => {
   const crash = { kind: 'master-crash' as const, at: 14_000, durationMs: 1_000 };
   it('with working fsync, a master crash loses nothing acknowledged', async () => {
-    const r = await runScenario(SCENARIOS['crashes']!, 11, { extraEvents: [crash] });
+    const r = await runScenario(SCENARIOS['crashes']!, seed, { extraEvents: [crash] });
     expect(r.recoveries.length).toBeGreaterThan(0);
     expect(names([...checkRecovery(r), ...checkAppends(r), ...checkNamespace(r).violations])).toBe('');
   }, 120_000);
 
   it('with fsync a no-op on every disk, checker (h) or (a) reports acknowledged changes lost', async () => {
-    const r = await runScenario(SCENARIOS['crashes']!, 11, { extraEvents: [crash], fsyncIsNoop: true });
+    const r = await runScenario(SCENARIOS['crashes']!, seed, { extraEvents: [crash], fsyncIsNoop: true });
     const lost = [...checkRecovery(r), ...checkAppends(r)];
     expect(lost.length).toBeGreaterThan(0);
   }, 120_000);
