@@ -135,4 +135,10 @@ describe('microtask drain', () => {
     expect(ticks).toBeGreaterThanOrEqual(99);
     expect(seenAtTicks).toBeLessThanOrEqual(1);
   });
+
+  it('sim.result settles a promise that needs only continuations, with nothing on the agenda', async () => {
+    const sim = new Simulation({ seed: 1 });
+    await expect(sim.result(chain(10))).resolves.toBe(90);
+    expect(sim.now).toBe(0);
+  });
 });

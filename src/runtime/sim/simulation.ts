@@ -256,6 +256,13 @@ export class Simulation {
       } else {
         const ev = this.queue.peek();
         if (ev === undefined) {
+          // Nothing scheduled, but continuations may still be queued (the caller's, or a
+          // completion that needs no virtual time): only when draining them schedules nothing is
+          // the run idle.
+          await MicrotaskDrain.drain();
+          drained = true;
+          if (this.ready.length > 0 || this.queue.peek() !== undefined) continue;
+          if (options.until?.() === true) break;
           idle = true;
           break;
         }

@@ -17,23 +17,6 @@ function timedDisk(timing: DiskTiming | 'instant', seed = 1): { sim: Simulation;
   return { sim, disk: new SimDisk({ random: seededRandom(seed), scheduler: sim.scheduler(), timing }) };
 }
 
-/**
- * Runs the simulation until `p` settles. Unlike `sim.result`, it also lets an operation that needs
- * no device time (a microtask: a non-durable create, an open) settle when nothing is on the agenda.
- */
-async function go<T>(sim: Simulation, p: Promise<T>): Promise<T> {
-  let settled = false;
-  p.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  for (let i = 0; i < 1_000 && !settled; i++) {
-    await sim.run({ until: () => settled });
-    if (!settled) await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  return p;
-}
-
 /** Resolves with the virtual time at which `p` settled. */
 function doneAt(sim: Simulation, p: Promise<unknown>): Promise<number> {
   return p.then(
@@ -73,39 +56,39 @@ describe('disk timing model (disk-timing.ts)', () => {
 describe('SimDisk on virtual time', () => {
   it('a write, a read and an fsync each complete after their modelled service time', async () => {
     const { sim, disk } = timedDisk(plain);
-    const f = await go(sim, disk.open('f', { create: true, durable: false }));
+    const f = await sim.result(disk.open('f', { create: true, durable: false }));
     expect(sim.now).toBe(0); // a non-durable create needs no device time
     const t0 = sim.now;
-    await go(sim, f.write(0, new Uint8Array(2000)));
+    await sim.result(f.write(0, new Uint8Array(2000)));
     expect(sim.now - t0).toBeCloseTo(10 + 2, 9);
     const t1 = sim.now;
-    await go(sim, f.read(0, 2000));
+    await sim.result(f.read(0, 2000));
     expect(sim.now - t1).toBeCloseTo(10 + 2, 9); // not sequential: it starts where the write started
     const t2 = sim.now;
-    await go(sim, f.fsync());
+    await sim.result(f.fsync());
     expect(sim.now - t2).toBeCloseTo(5, 9);
     const t3 = sim.now;
-    await go(sim, disk.rename('f', 'g'));
+    await sim.result(disk.rename('f', 'g'));
     expect(sim.now - t3).toBeCloseTo(5, 9); // a durable namespace change costs a directory sync
   });
 
   it('appends one after another are sequential; a read elsewhere pays the random access', async () => {
     const { sim, disk } = timedDisk(plain);
-    const f = await go(sim, disk.open('log', { create: true, durable: false }));
-    await go(sim, f.append(new Uint8Array(1000)));
+    const f = await sim.result(disk.open('log', { create: true, durable: false }));
+    await sim.result(f.append(new Uint8Array(1000)));
     const t0 = sim.now;
-    await go(sim, f.append(new Uint8Array(1000)));
+    await sim.result(f.append(new Uint8Array(1000)));
     expect(sim.now - t0).toBeCloseTo(1 + 1, 9);
     const t1 = sim.now;
-    await go(sim, f.read(0, 1000));
+    await sim.result(f.read(0, 1000));
     expect(sim.now - t1).toBeCloseTo(10 + 1, 9);
   });
 
   it('at most queueDepth operations are in service; the rest wait and complete in call order (FIFO)', async () => {
     const t: DiskTiming = { ...plain, queueDepth: 2, jitterFraction: 0.3 };
     const { sim, disk } = timedDisk(t);
-    const f = await go(sim, disk.open('f', { create: true, durable: false }));
-    await go(sim, f.write(0, new Uint8Array(64 * KiB)));
+    const f = await sim.result(disk.open('f', { create: true, durable: false }));
+    await sim.result(f.write(0, new Uint8Array(64 * KiB)));
     let inServiceMax = 0;
     const order: number[] = [];
     const ops = Array.from({ length: 8 }, (_, i) =>
@@ -120,7 +103,7 @@ describe('SimDisk on virtual time', () => {
       if (disk.queuedOps.inService + disk.queuedOps.waiting > 0) sim.after(0.5, sample);
     };
     sample();
-    await go(sim, Promise.all(ops));
+    await sim.result(Promise.all(ops));
     expect(inServiceMax).toBe(2);
     expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(disk.queuedOps).toEqual({ inService: 0, waiting: 0 });
@@ -128,28 +111,28 @@ describe('SimDisk on virtual time', () => {
 
   it('past waitingOpsMax a new operation is refused with backlog_full instead of queueing without bound', async () => {
     const { sim, disk } = timedDisk({ ...plain, queueDepth: 1, waitingOpsMax: 3 });
-    const f = await go(sim, disk.open('f', { create: true, durable: false }));
+    const f = await sim.result(disk.open('f', { create: true, durable: false }));
     const ok = Array.from({ length: 4 }, () => f.append(new Uint8Array(10)));
     await expect(f.read(0, 10)).rejects.toSatisfy((e: unknown) => isStorageError(e, 'backlog_full'));
-    await go(sim, Promise.all(ok));
+    await sim.result(Promise.all(ok));
   });
 
   it('an fsync covers every write called before it, even one still queued when it was called', async () => {
     const { sim, disk } = timedDisk({ ...ssdTiming, queueDepth: 1 });
-    const f = await go(sim, disk.open('f', { create: true }));
+    const f = await sim.result(disk.open('f', { create: true }));
     const writes = [f.write(0, new Uint8Array(MiB).fill(1)), f.write(MiB, new Uint8Array(MiB).fill(2))];
     const synced = f.fsync();
-    await go(sim, Promise.all([...writes, synced]));
+    await sim.result(Promise.all([...writes, synced]));
     const after = disk.crash();
-    const g = await go(sim, after.open('f'));
+    const g = await sim.result(after.open('f'));
     expect(g.sizeBytes()).toBe(2 * MiB);
   });
 
   it('the same seed gives the same completion times (jitter from the disk\'s random stream); another seed differs', async () => {
     const run = async (seed: number): Promise<number[]> => {
       const { sim, disk } = timedDisk(ssdTiming, seed);
-      const f = await go(sim, disk.open('f', { create: true, durable: false }));
-      const times = await go(sim, Promise.all(Array.from({ length: 20 }, (_, i) => doneAt(sim, f.write(i * 8 * KiB * 3, new Uint8Array(8 * KiB))))));
+      const f = await sim.result(disk.open('f', { create: true, durable: false }));
+      const times = await sim.result(Promise.all(Array.from({ length: 20 }, (_, i) => doneAt(sim, f.write(i * 8 * KiB * 3, new Uint8Array(8 * KiB))))));
       return times;
     };
     const a = await run(7);
@@ -160,10 +143,10 @@ describe('SimDisk on virtual time', () => {
   it('sata7200 (Ceph thesis §4.5.2.1, §6.4.0.1): a seek plus a 4 KiB read takes ≈13 ms, sequential transfer runs at ≈58 MB/s', async () => {
     expect(serviceMs(sata7200Timing, { kind: 'data', file: 1, offsetBytes: 0, bytes: 4 * KiB }, false)).toBeCloseTo(13, 1);
     const { sim, disk } = timedDisk(sata7200Timing, 3);
-    const f = await go(sim, disk.open('big', { create: true, durable: false }));
+    const f = await sim.result(disk.open('big', { create: true, durable: false }));
     // Sequential: 64 MiB in 1 MiB appends.
     const t0 = sim.now;
-    for (let i = 0; i < 64; i++) await go(sim, f.append(new Uint8Array(MiB)));
+    for (let i = 0; i < 64; i++) await sim.result(f.append(new Uint8Array(MiB)));
     const seqBytesPerSec = (64 * MiB) / ((sim.now - t0) / 1000);
     expect(seqBytesPerSec / 58e6).toBeGreaterThan(0.97); // only the first append pays a seek
     expect(seqBytesPerSec / 58e6).toBeLessThan(1.0);
@@ -171,7 +154,7 @@ describe('SimDisk on virtual time', () => {
     const random = seededRandom(99);
     const t1 = sim.now;
     const n = 400;
-    for (let i = 0; i < n; i++) await go(sim, f.read(random.int(64 * 256) * 4 * KiB, 4 * KiB));
+    for (let i = 0; i < n; i++) await sim.result(f.read(random.int(64 * 256) * 4 * KiB, 4 * KiB));
     const meanMs = (sim.now - t1) / n;
     expect(meanMs).toBeGreaterThan(12.5);
     expect(meanMs).toBeLessThan(13.5);
@@ -179,9 +162,9 @@ describe('SimDisk on virtual time', () => {
 
   it('a crash with operations in flight: they reject with crashed and have no effect; the dead disk\'s completions cannot touch the new disk', async () => {
     const { sim, disk } = timedDisk(plain);
-    const f = await go(sim, disk.open('f', { create: true }));
-    await go(sim, f.append(new Uint8Array(100).fill(1)));
-    await go(sim, f.fsync());
+    const f = await sim.result(disk.open('f', { create: true }));
+    await sim.result(f.append(new Uint8Array(100).fill(1)));
+    await sim.result(f.fsync());
     const inFlight = [f.write(0, new Uint8Array(100).fill(9)), f.append(new Uint8Array(100).fill(2)), f.fsync()];
     const settled = Promise.allSettled(inFlight);
     await sim.run({ forMs: 1 }); // the write is in service, the rest waiting
@@ -192,9 +175,9 @@ describe('SimDisk on virtual time', () => {
       expect(isStorageError((r as PromiseRejectedResult).reason, 'crashed')).toBe(true);
     }
     await sim.run({ forMs: 1_000 }); // the dead disk's scheduled completions come due
-    const g = await go(sim, after.open('f'));
+    const g = await sim.result(after.open('f'));
     // Durable: the first 100 bytes of 1s; the append's reservation (zeros) may or may not survive; never the 9s or the 2s.
-    const data = await go(sim, g.read(0, 1_000));
+    const data = await sim.result(g.read(0, 1_000));
     expect(data.length === 100 || data.length === 200).toBe(true);
     expect([...data.subarray(0, 100)].every((b) => b === 1)).toBe(true);
     expect([...data.subarray(100)].every((b) => b === 0)).toBe(true);
@@ -206,9 +189,9 @@ describe('SimDisk on virtual time', () => {
     const sim = new Simulation({ seed: 1 });
     const disk = new SimDisk({ random: seededRandom(1) });
     expect(disk.timing).toBeUndefined();
-    const f = await go(sim, disk.open('f', { create: true }));
-    await go(sim, f.append(new Uint8Array(MiB)));
-    await go(sim, f.fsync());
+    const f = await sim.result(disk.open('f', { create: true }));
+    await sim.result(f.append(new Uint8Array(MiB)));
+    await sim.result(f.fsync());
     expect(sim.now).toBe(0);
     expect(() => new SimDisk({ random: seededRandom(1), timing: ssdTiming })).toThrow(/scheduler/);
   });
@@ -270,12 +253,12 @@ describe('disk time in a seeded simulation', () => {
       const sim = new Simulation({ seed: 11 });
       const inner = new SimDisk({ random: sim.random.fork('disk'), scheduler: sim.scheduler(), timing });
       const disk = new CrashPointDisk(inner);
-      const log = await go(sim, OpLog.open(disk, { dir: 'log', defer: (fn) => sim.after(0, fn) }));
+      const log = await sim.result(OpLog.open(disk, { dir: 'log', defer: (fn) => sim.after(0, fn) }));
       const before = disk.calls.fsync;
       const appenders = 50;
       const perAppender = 20;
       const random = sim.random.fork('workload');
-      await go(sim, 
+      await sim.result(
         Promise.all(
           Array.from({ length: appenders }, async (_, a) => {
             for (let i = 0; i < perAppender; i++) {
