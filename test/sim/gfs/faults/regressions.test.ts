@@ -1,6 +1,8 @@
 /**
- * Seeds that found bugs, by name. Each replays the run that failed before the fix (the scenario
- * lists of the suite run them too, but these stay pinned if those lists change).
+ * Seeds that found bugs, by name (the scenario lists of the suite run them too, but these stay
+ * pinned if those lists change). They replayed the failing runs until the simulated disks got
+ * time: a seed now draws another schedule, so each fix is also pinned by a unit test that fails
+ * without it (master and chunk-store tests, named in the GFS README's M8–M10).
  */
 import { describe, expect, it } from 'vitest';
 import { withSeed } from '../../../../src/testkit.js';
