@@ -32,7 +32,9 @@ describe('status counters track chunkservers dying and coming back (M12)', () =>
       expect(s.files).toBe(f.value.files);
       return { files: s.files, chunks: s.chunks, under: s.underReplicated, missing: s.missing };
     };
-    const wait = (ms: number): Promise<void> => c.sim.run({ forMs: ms });
+    const wait = async (ms: number): Promise<void> => {
+      await c.sim.run({ forMs: ms });
+    };
     await wait(1_000);
     const client = c.client();
     await c.run(client.mkdirs('/d'));
