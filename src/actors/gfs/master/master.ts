@@ -118,8 +118,8 @@ class Master {
   private readonly pendingChunks = new Set<ChunkHandle>();
   /**
    * The last requests (¶129). An entry keeps the outcome's code and message, not the reply: a
-   * reply can be large (a status, a listing), and keeping 10,000 of them alive made every young
-   * garbage collection copy them — status asks on a master with 1M files ran at a quarter speed.
+   * reply can be large (a status, a listing of a big directory), and the log would keep up to
+   * `rpcLogEntriesMax` of them alive, each copied by young garbage collections before promotion.
    */
   private readonly rpcLog: Deque<{ time: number; from: ActorRef<unknown> | undefined; request: MasterMsg; outcome: string; durationMs: number }> = new Deque(64);
   /** Recent records for catching up lagging replicas and followers. */
