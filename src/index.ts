@@ -11,7 +11,7 @@ export { EscalatedError } from './runtime/cell.js';
 export { isRef, makeRef, refKey, sameRef } from './runtime/ref.js';
 export type { ActorRef } from './runtime/ref.js';
 export { isTroupeError, TroupeError } from './runtime/errors.js';
-export type { RuntimeErrorCode } from './runtime/errors.js';
+export type { Delivery, RuntimeErrorCode } from './runtime/errors.js';
 export { backoffDelay, decide, defaultBackoff, defaultSupervision } from './runtime/supervision.js';
 export type { Backoff, Supervision, SupervisionDecision } from './runtime/supervision.js';
 export { stderrLogger } from './runtime/log.js';

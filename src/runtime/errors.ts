@@ -25,13 +25,29 @@ export type RuntimeErrorCode =
   /** The peer failed the cluster handshake (wrong cluster secret, cluster id or protocol version). */
   | 'auth_failed';
 
+/**
+ * Whether a failed request can have reached its receiver — what a caller needs to decide on a
+ * retry. `not_delivered`: it came back, or was refused before any handler ran (no route, a full
+ * mailbox or queue, no such actor); it had no effect, so sending it again is safe. `unknown`: no
+ * answer (a timeout, a link that broke after the send, a receiver that stopped or failed); it may
+ * have taken effect.
+ */
+export type Delivery = 'not_delivered' | 'unknown';
+
+/** Codes that by themselves say the request never reached a handler. */
+const NEVER_DELIVERED: ReadonlySet<RuntimeErrorCode> = new Set<RuntimeErrorCode>(['mailbox_full', 'actor_not_found', 'node_unreachable', 'outbound_queue_full', 'auth_failed']);
+
 export class TroupeError extends Error {
   override readonly name = 'TroupeError';
+  /** See `Delivery`. By default derived from the code; the runtime passes it where it knows more (an envelope that came back). */
+  readonly delivery: Delivery;
   constructor(
     readonly code: RuntimeErrorCode,
     message: string,
+    delivery?: Delivery,
   ) {
     super(`${code}: ${message}`);
+    this.delivery = delivery ?? (NEVER_DELIVERED.has(code) ? 'not_delivered' : 'unknown');
   }
 }
 

@@ -274,7 +274,7 @@ export class ActorSystem {
   }
 
   askFrom<R>(to: ActorRef<unknown>, msg: unknown, options: AskOptions | undefined, from: ActorRef<unknown> | undefined): Promise<R> {
-    if (!this.alive) return Promise.reject(new TroupeError('system_stopped', `actor system ${this.node} is shut down`));
+    if (!this.alive) return Promise.reject(new TroupeError('system_stopped', `actor system ${this.node} is shut down`, 'not_delivered'));
     const { corr, promise } = this.asks.open<R>(to, options?.timeoutMs ?? this.defaults.askTimeoutMs);
     if (corr === 0) return promise;
     if (to.node === this.node) this.enqueueLocal(to, msg, from ?? this.systemRef, corr);
@@ -453,7 +453,8 @@ export class ActorSystem {
       this.deliverLocal(env);
     },
     undeliverable: (env, code) => {
-      if (env.kind === 'ask') this.asks.reject(env.corr, new TroupeError(code, `request to ${env.to.id}@${env.to.node} was not delivered`));
+      // The envelope itself came back: the receiver never saw it (the transport contract, README).
+      if (env.kind === 'ask') this.asks.reject(env.corr, new TroupeError(code, `request to ${env.to.id}@${env.to.node} was not delivered`, 'not_delivered'));
       else if (env.kind === 'tell' || env.kind === 'sys') this.bounce(env, code, `not delivered to ${env.to.node}`);
       // A lost reply: the asker's node times it out (or fails it when it sees the link go down).
     },

@@ -1,3 +1,5 @@
+import type { Delivery, RuntimeErrorCode } from '../../runtime/errors.js';
+
 /**
  * GFS error codes (STYLE.md): one per situation a caller reacts to differently. Replies carry
  * them as values (`{ ok: false, error }`); `throw` is for broken invariants only.
@@ -48,6 +50,27 @@ export interface GfsError {
   readonly master?: string;
   /** For `lease_unavailable`: when a retry can succeed. */
   readonly retryAfterMs?: number;
+  /**
+   * Set when no GFS server answered and the runtime failed the request instead (`ask_timeout`,
+   * `link_down`, `node_unreachable`, `mailbox_full`, `actor_not_found`, …): its code. The GFS code is
+   * then `chunkserver_failed` (or, from the client, the operation's failure after its retries).
+   */
+  readonly runtimeCode?: RuntimeErrorCode;
+  /**
+   * With `runtimeCode`: `not_delivered` — the request never reached a server, so it had no effect
+   * and is safe to retry; `unknown` — no answer: it may have taken effect (a namespace change may
+   * have been applied; a write or append may have reached some replicas).
+   */
+  readonly delivery?: Delivery;
+}
+
+/** The runtime part of an error (`runtimeCode`, `delivery`), to carry from one error to the next. */
+export type RuntimeCause = Pick<GfsError, 'runtimeCode' | 'delivery'>;
+
+/** `e`'s runtime fields alone (nothing when it has none). */
+export function runtimeCause(e: GfsError | undefined): RuntimeCause {
+  if (e?.runtimeCode === undefined) return {};
+  return { runtimeCode: e.runtimeCode, ...(e.delivery === undefined ? {} : { delivery: e.delivery }) };
 }
 
 export type GfsResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: GfsError };
@@ -56,6 +79,6 @@ export function ok<T>(value: T): GfsResult<T> {
   return { ok: true, value };
 }
 
-export function fail<T = never>(code: GfsErrorCode, message: string, extra: { master?: string; retryAfterMs?: number } = {}): GfsResult<T> {
+export function fail<T = never>(code: GfsErrorCode, message: string, extra: { master?: string; retryAfterMs?: number } & RuntimeCause = {}): GfsResult<T> {
   return { ok: false, error: { code, message, ...extra } };
 }

@@ -3,7 +3,9 @@
  * with the master actor; creates log to a real disk with group commit. `create-same-dir` compares
  * the patent's per-path locks (¶58: concurrent creates in one directory) with one global lock.
  * Heap per chunk and per file are measured on the master's state after loading 1M of each
- * (the paper: under 64 bytes per chunk in C++, ¶41).
+ * (the paper: under 64 bytes per chunk in C++, ¶41). `status-1m-files` against `status-10k-files`
+ * checks that `troupe status` (and the dashboard's poll) costs the same with 100x the files
+ * (issue #13 item 7: maintained counters, invariant M12).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +22,8 @@ import { MemoryJournal } from '../../actors/gfs/master/journal.js';
 import { DiskJournal } from '../../actors/gfs/master/disk-journal.js';
 import { MasterState, type MasterRecord } from '../../actors/gfs/master/master-state.js';
 import type { GfsResult } from '../../actors/gfs/errors.js';
-import type { ChunkserverMsg, MasterMsg } from '../../actors/gfs/protocol.js';
+import type { ChunkReport, ChunkserverMsg, ClusterStatus, MasterMsg } from '../../actors/gfs/protocol.js';
+import type { Journal } from '../../actors/gfs/master/journal.js';
 
 const CLIENTS = 16;
 /**
@@ -77,6 +80,74 @@ function lookup(): BenchCase {
     run: () =>
       concurrently(CLIENTS, LOOKUPS, async (i) => {
         expectOk(await sys.ask<GfsResult<unknown>>(master, { type: 'gfs.master.getChunkLocations', path: `/data/f${i % FILES_FOR_LOOKUP}`, index: 0, count: 1 }));
+      }),
+    teardown: () => sys.shutdown(),
+  };
+}
+
+const STATUS_ASKS = 2_000;
+const STATUS_SERVERS = 5;
+const STATUS_REPLICAS = 3;
+
+/**
+ * Status asks (`gfs.master.status`, what `troupe status` and the dashboard send) from 16 clients, to
+ * a primary holding `files` one-chunk files in 1,000 directories, each chunk with 3 replicas over
+ * 5 chunkservers that reported them all. The master recovers the state from a log of create and
+ * addChunk records (1M create RPCs would take minutes) and counts as after a restart; the
+ * chunkservers' full reports (¶45) then place every replica.
+ */
+function status(name: string, files: number): BenchCase {
+  let sys: ActorSystem;
+  let master: ActorRef<MasterMsg>;
+  return {
+    name,
+    unit: 'ops',
+    perIteration: STATUS_ASKS,
+    shape: `${files} files of one chunk in 1,000 directories, ${STATUS_REPLICAS} replicas on ${STATUS_SERVERS} chunkservers; ${STATUS_ASKS} status asks from ${CLIENTS} clients per iteration`,
+    setup: async () => {
+      sys = new ActorSystem({ node: 'bench', logger: quiet });
+      // What the master keeps (path strings, handles) is allocated first, then what it discards
+      // (log records, chunk reports), so that the discarded objects fill pages of their own and
+      // free them whole: interleaved, they left hundreds of MB of holes in the old generation.
+      const dirs = Math.min(1_000, files);
+      const paths = Array.from({ length: files }, (_, i) => `/data/d${i % dirs}/f${i}`);
+      const handles = Array.from({ length: files }, (_, i) => BigInt(i + 1) << 16n);
+      let records: MasterRecord[] | undefined = [{ op: 'mkdir', path: '/data', at: 0 }];
+      for (let d = 0; d < dirs; d++) records.push({ op: 'mkdir', path: `/data/d${d}`, at: 0 });
+      for (let i = 0; i < files; i++) {
+        const path = paths[i] as string;
+        records.push({ op: 'create', path, at: 0 }, { op: 'addChunk', path, index: 0, handle: handles[i] as bigint, version: 1, at: 0 });
+      }
+      const reports: ChunkReport[][] = Array.from({ length: STATUS_SERVERS }, () => []);
+      for (let i = 0; i < files; i++) {
+        for (let r = 0; r < STATUS_REPLICAS; r++) (reports[(i + r) % STATUS_SERVERS] as ChunkReport[]).push({ handle: handles[i] as bigint, version: 1, lengthBytes: 1 << 20 });
+      }
+      // The master recovers by replaying the log (its pure core's `apply`); handed over once, so
+      // the records do not stay alive in the journal the master keeps.
+      const journal: Journal = {
+        load: async () => {
+          const out = records ?? [];
+          records = undefined;
+          return { checkpoint: undefined, records: out };
+        },
+        append: async () => {},
+        checkpoint: async () => {},
+      };
+      // The fake chunkservers send no heartbeats after their report: keep them counted as live for the run.
+      master = sys.spawn(gfsMaster({ role: 'primary', journal, afterRestart: false, config: { chunkserverTimeoutMs: 3_600_000 } }), { name: 'master', reentrant: true });
+      const cs = sys.spawn<ChunkserverMsg>(() => ({ receive: () => ({ ok: true, value: {} }) }), { name: 'cs' });
+      for (let s = 0; s < STATUS_SERVERS; s++) {
+        expectOk(await sys.ask<GfsResult<unknown>>(master, { type: 'gfs.master.heartbeat', server: `cs${s}`, ref: cs, rack: `r${s}`, host: `h${s}`, usedBytes: 0, capacityBytes: 1e12, chunks: reports[s] as ChunkReport[] }, { timeoutMs: 600_000 }));
+        reports[s] = [];
+      }
+      const st = await sys.ask<GfsResult<ClusterStatus>>(master, { type: 'gfs.master.status' });
+      // Measure from a settled heap: the setup's garbage (records, reports) collected in both cases alike.
+      heapGc()();
+      if (!st.ok || st.value.files !== files || st.value.chunks !== files || st.value.underReplicated !== 0 || st.value.missing !== 0) throw new Error(`unexpected status ${JSON.stringify(st.ok ? { ...st.value, servers: undefined } : st.error)}`);
+    },
+    run: () =>
+      concurrently(CLIENTS, STATUS_ASKS, async () => {
+        expectOk(await sys.ask<GfsResult<unknown>>(master, { type: 'gfs.master.status' }));
       }),
     teardown: () => sys.shutdown(),
   };
@@ -143,6 +214,8 @@ const suite: BenchSuite = {
     creates('create', false, 'per-path', CREATE_CLIENTS),
     creates('create-same-dir', true, 'per-path'),
     creates('create-same-dir:global-lock', true, 'global'),
+    status('status-10k-files', 10_000),
+    status('status-1m-files', MILLION),
     {
       name: 'heap-bytes-per-chunk',
       unit: 'bytes',
@@ -173,7 +246,10 @@ const suite: BenchSuite = {
         }),
     },
   ],
-  targets: [{ name: 'create-same-dir', baseline: 'create-same-dir:global-lock', atLeast: 2 }],
+  targets: [
+    { name: 'create-same-dir', baseline: 'create-same-dir:global-lock', atLeast: 2 },
+    { name: 'status-1m-files', baseline: 'status-10k-files', atLeast: 0.5 },
+  ],
 };
 
 export default suite;

@@ -28,7 +28,7 @@ export const registerAdmin: Register = (program: Command) => {
       const adminNode = o.config === undefined ? CLUSTER_NODE : server.replace(/-cs\d+$/, '');
       const ref = to === 'master' ? (o.config === undefined ? MASTER_REF : { node: layoutOf(loadSpec(o.config)).primary, id: 'master' }) : { node: adminNode, id: ADMIN_ACTOR };
       const r = await conn.ask<GfsResult<unknown>>(ref as never, msg, { timeoutMs: 30_000 });
-      if (!r.ok) throw new GfsClientError(r.error.code, r.error.message);
+      if (!r.ok) throw GfsClientError.of(r.error);
       if (o.json === true) process.stdout.write(`${JSON.stringify({ ok: true, ...(r.value as object) })}\n`);
       else process.stdout.write(`${describe}\n`);
     });

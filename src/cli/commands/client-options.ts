@@ -85,7 +85,9 @@ export async function withCluster(flags: ClientFlags, fn: (c: ClusterConnection)
     } else if (err instanceof GfsClientError) {
       const rid = err.requestId;
       process.stderr.write(`troupe: ${err.message}${rid === undefined ? '' : ` (request ${rid}; \`troupe trace ${rid}\` shows it in the logs)`}\n`);
-      if (flags.json === true) process.stdout.write(`${JSON.stringify({ ok: false, code: err.code, message: err.message, ...(rid === undefined ? {} : { requestId: rid }) })}\n`);
+      const next = deliveryHint(err);
+      if (next !== undefined) process.stderr.write(`troupe: ${next}\n`);
+      if (flags.json === true) process.stdout.write(`${JSON.stringify({ ok: false, code: err.code, message: err.message, ...(err.runtimeCode === undefined ? {} : { runtimeCode: err.runtimeCode, delivery: err.delivery }), ...(rid === undefined ? {} : { requestId: rid }) })}\n`);
       process.exitCode = ExitCode.failure;
     } else if (err instanceof Error && /no cluster in|secret/.test(err.message)) {
       process.stderr.write(`troupe: ${err.message}\n`);
@@ -96,4 +98,11 @@ export async function withCluster(flags: ClientFlags, fn: (c: ClusterConnection)
   } finally {
     await conn?.close();
   }
+}
+
+/** What a user can do after a runtime failure: retry freely, or check first (the change may have been made). */
+export function deliveryHint(err: GfsClientError): string | undefined {
+  if (err.runtimeCode === undefined) return undefined;
+  if (err.delivery === 'not_delivered') return `the request never reached the cluster (${err.runtimeCode}); nothing changed, so it is safe to run the command again`;
+  return `no answer (${err.runtimeCode}): the change may or may not have been made; check (e.g. \`troupe fs stat\`) before running it again`;
 }

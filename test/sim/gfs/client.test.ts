@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { simSeeds, withSeed } from '../../../src/testkit.js';
-import { RecordReader, RecordWriter } from '../../../src/actors/gfs/client/client.js';
+import { GfsClient, GfsClientError, RecordReader, RecordWriter } from '../../../src/actors/gfs/client/client.js';
 import type { ChunkLocation } from '../../../src/actors/gfs/protocol.js';
 import { MASTER, realCluster } from './cluster.js';
 
@@ -258,5 +258,68 @@ describe('record append queues (¶101–108, ¶107)', () => {
       for (const [k, n] of seen) expect(n, `record ${k} seen ${n} times`).toBe(1);
       expect(acked.size).toBeGreaterThan(60);
     });
+  });
+});
+
+/** The rejection of `p`, or a failure of the test when it resolves. */
+async function rejection(c: ReturnType<typeof realCluster>, p: Promise<unknown>): Promise<GfsClientError> {
+  const settled = await c.run(p.then(() => undefined, (e: unknown) => e));
+  if (!(settled instanceof GfsClientError)) throw new Error(`expected a GfsClientError, got ${String(settled)}`);
+  return settled;
+}
+
+describe('GfsClient: runtime failures carry the runtime code, so callers need not read error text (issue #13)', () => {
+  it('a namespace change sent while the master is cut off was never delivered: link_down, not_delivered, and it had no effect', async () => {
+    const c = realCluster({ seed: 61 });
+    await c.sim.run({ forMs: 1_000 });
+    const client = c.client('cut');
+    c.sim.partition(['cut'], ['master']);
+    const e = await rejection(c, client.create('/never'));
+    expect(e.code).toBe('chunkserver_failed');
+    expect(e.runtimeCode).toBe('link_down');
+    expect(e.delivery).toBe('not_delivered');
+    c.sim.heal();
+    const other = c.client();
+    await expect(c.run(other.stat('/never'))).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('a master that never answers is no answer: ask_timeout, outcome unknown', async () => {
+    const c = realCluster({ seed: 62 });
+    const silent = c.sim.addNode('silent', (system) => {
+      system.spawn(() => ({ receive: () => new Promise<never>(() => {}) }), { name: 'master', reentrant: true });
+    });
+    const client = GfsClient.on(c.sim.addNode('asker', () => {}).system, { masters: [{ node: silent.name, id: 'master' }], clientId: 'asker', config: c.config });
+    const e = await rejection(c, client.mkdirs('/d'));
+    expect(e.runtimeCode).toBe('ask_timeout');
+    expect(e.delivery).toBe('unknown');
+  });
+
+  it('a write whose chunkservers are all unreachable fails after its retries with link_down, and no mutation was delivered (¶100)', async () => {
+    const c = realCluster({ seed: 63, servers: 3 });
+    await c.sim.run({ forMs: 1_000 });
+    const client = c.client('writer');
+    await c.run(client.create('/f'));
+    await c.run(client.write('/f', 0, text('before')));
+    c.sim.partition(['writer'], c.servers);
+    const e = await rejection(c, client.write('/f', 0, text('during')));
+    expect(e.code).toBe('chunkserver_failed');
+    expect(e.runtimeCode).toBe('link_down');
+    expect(e.delivery).toBe('not_delivered');
+    c.sim.heal();
+    await c.sim.run({ forMs: 2_000 });
+    expect(new TextDecoder().decode(await c.run(c.client().read('/f', 0, 6)))).toBe('before');
+  });
+
+  it('a record append to unreachable chunkservers fails with link_down after its retries, and a read of an unreachable replica names its code too', async () => {
+    const c = realCluster({ seed: 64, servers: 3 });
+    await c.sim.run({ forMs: 1_000 });
+    const client = c.client('appender');
+    await c.run(client.create('/q'));
+    await c.run(client.append('/q', text('one')));
+    c.sim.partition(['appender'], c.servers);
+    const e = await rejection(c, client.append('/q', text('two')));
+    expect(e).toMatchObject({ code: 'chunkserver_failed', runtimeCode: 'link_down', delivery: 'not_delivered' });
+    const r = await rejection(c, client.read('/q', 0, 3));
+    expect(r).toMatchObject({ code: 'chunkserver_failed', runtimeCode: 'link_down' });
   });
 });

@@ -1,12 +1,12 @@
 import type { AskOptions } from '../../../runtime/behavior.js';
 import type { Clock, Timers } from '../../../runtime/env.js';
 import type { Log } from '../../../runtime/log.js';
-import { TroupeError } from '../../../runtime/errors.js';
+import { TroupeError, type Delivery, type RuntimeErrorCode } from '../../../runtime/errors.js';
 import type { ActorRef } from '../../../runtime/ref.js';
 import type { ActorSystem } from '../../../runtime/system.js';
 import { transferOwnership } from '../../../runtime/transport/ownership.js';
 import { defaultGfsConfig, type GfsConfig } from '../config.js';
-import type { GfsErrorCode, GfsResult } from '../errors.js';
+import { runtimeCause, type GfsError, type GfsErrorCode, type GfsResult, type RuntimeCause } from '../errors.js';
 import type { AppendReply, ChunkLease, ChunkLocation, ChunkserverMsg, FileInfo, FsckReport, MasterMsg, ReadReply, ReplicaAddr } from '../protocol.js';
 import { DuplicateFilter, encodeRecord, parseRecords, RECORD_HEADER_BYTES, type ParseStats } from './record.js';
 
@@ -22,7 +22,9 @@ import { DuplicateFilter, encodeRecord, parseRecords, RECORD_HEADER_BYTES, type 
  *   the primary (¶98); on failure the whole operation is retried (¶100, ¶106).
  *
  * Everything the client waits for has a timeout; retries are bounded (`clientRetriesMax`).
- * Errors are thrown as `GfsClientError` with a `code` from `errors.ts`.
+ * Errors are thrown as `GfsClientError` with a `code` from `errors.ts`; when the runtime failed a
+ * request (no server answered), also its `runtimeCode` and `delivery` — whether the request can
+ * have taken effect.
  */
 export interface GfsClientOptions {
   /** How the client sends requests: `system.ask` outside actors, `ctx.ask` inside one. */
@@ -96,11 +98,27 @@ export class GfsClientError extends Error {
   override readonly name = 'GfsClientError';
   /** The request id of the operation that failed (`troupe trace <id>` follows it in the logs). */
   requestId?: string;
+  /** When no server answered and the runtime failed the request: its code (`ask_timeout`, `link_down`, `mailbox_full`, …). */
+  readonly runtimeCode?: RuntimeErrorCode;
+  /**
+   * With `runtimeCode`: `not_delivered` — the operation never reached a server and had no effect,
+   * so it is safe to retry; `unknown` — it may have taken effect (no answer; or, for a write or
+   * append that was retried, an earlier attempt may have reached some replicas).
+   */
+  readonly delivery?: Delivery;
   constructor(
     readonly code: GfsErrorCode,
     message: string,
+    cause: RuntimeCause = {},
   ) {
     super(`${code}: ${message}`);
+    if (cause.runtimeCode !== undefined) this.runtimeCode = cause.runtimeCode;
+    if (cause.delivery !== undefined) this.delivery = cause.delivery;
+  }
+
+  /** The error a failed reply carries, thrown. */
+  static of(e: GfsError): GfsClientError {
+    return new GfsClientError(e.code, e.message, runtimeCause(e));
   }
 }
 
@@ -303,6 +321,7 @@ export class GfsClient {
     /** The first piece that came back short: the chunk ends in it, later pieces are not needed. */
     let endPiece = pieces;
     let lastError = '';
+    let last: GfsError | undefined;
     for (let attempt = 0; attempt <= this.retries; attempt++) {
       const loc = await this.location(path, index, attempt > 0);
       const order = this.nearestFirst(loc.replicas, loc.handle);
@@ -323,6 +342,7 @@ export class GfsClient {
               .catch((e: unknown) => failure<ReadReply>(e));
             if (!reply.ok) {
               lastError = `${r.server}: ${reply.error.code}: ${reply.error.message}`;
+              last = reply.error;
               todo.unshift(p);
               break; // on to the next replica not yet tried
             }
@@ -337,11 +357,15 @@ export class GfsClient {
       let missing = false;
       for (let p = 0; p < endPiece; p++) if (got[p] === undefined) missing = true;
       if (!missing) return assemble(got, endPiece, pieceBytes);
-      if (loc.replicas.length === 0) lastError = `no live replica of chunk ${index} of ${path}`;
+      if (loc.replicas.length === 0) {
+        lastError = `no live replica of chunk ${index} of ${path}`;
+        last = undefined;
+      }
       this.locations.delete(key(path, index));
       await this.sleep(this.backoffMs(attempt));
     }
-    throw new GfsClientError('chunkserver_failed', `reading chunk ${index} of ${path} failed on every replica: ${lastError}`);
+    // With the last replica's runtime failure, if that is how it failed (a read changes nothing either way).
+    throw new GfsClientError('chunkserver_failed', `reading chunk ${index} of ${path} failed on every replica: ${lastError}`, runtimeCause(last));
   }
 
   private async location(path: string, index: number, refresh: boolean): Promise<ChunkLocation> {
@@ -366,7 +390,7 @@ export class GfsClient {
     const first = Math.floor(offset / chunk);
     for (let i = (await this.stat(path)).chunks ?? 0; i < first; i++) {
       const l = await this.leaseFor(path, i, false);
-      if (!l.ok) throw new GfsClientError('chunkserver_failed', `cannot create chunk ${i} of ${path}: ${l.error}`);
+      if (!l.ok) throw new GfsClientError('chunkserver_failed', `cannot create chunk ${i} of ${path}: ${describe(l.error)}`, runtimeCause(l.error));
     }
     for (let pos = 0; pos < data.length; ) {
       const at = offset + pos;
@@ -379,20 +403,20 @@ export class GfsClient {
   }
 
   private async writeChunk(path: string, index: number, offset: number, data: Uint8Array): Promise<void> {
-    let lastError = '';
+    const tried = new Attempts();
     const waitUntil = this.o.clock.now() + this.leaseWaitMs;
     for (let attempt = 0; attempt <= this.retries; attempt++) {
       const lease = await this.leaseFor(path, index, attempt > 0);
       if (!lease.ok) {
-        lastError = lease.error;
-        if (await this.waitForLease(lease.retryAfterMs, waitUntil)) attempt--;
+        tried.failedBefore(lease.error);
+        if (await this.waitForLease(lease.error.retryAfterMs, waitUntil)) attempt--;
         else await this.sleep(this.backoffMs(attempt));
         continue;
       }
       const l = lease.value;
       const pushed = await this.push([l.primary, ...l.secondaries], data);
       if (!pushed.ok) {
-        lastError = pushed.error;
+        tried.failedBefore(pushed.error);
         this.leases.delete(key(path, index));
         continue;
       }
@@ -400,12 +424,12 @@ export class GfsClient {
         .ask<GfsResult<unknown>>(l.primary.ref as ActorRef<never>, { type: 'gfs.chunkserver.write', handle: l.handle, version: l.version, offset, pushId: pushed.value, lengthBytes: data.length, secondaries: l.secondaries } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
         .catch((e: unknown) => failure<GfsResult<unknown>>(e));
       if (reply.ok) return;
-      lastError = `${reply.error.code}: ${reply.error.message}`;
-      if (!RETRYABLE.has(reply.error.code)) throw new GfsClientError(reply.error.code, reply.error.message);
+      tried.failedMutation(reply.error);
+      if (!RETRYABLE.has(reply.error.code)) throw tried.error(reply.error.code, reply.error.message);
       this.leases.delete(key(path, index));
       await this.sleep(this.backoffMs(attempt));
     }
-    throw new GfsClientError('chunkserver_failed', `write to chunk ${index} of ${path} failed after ${this.retries + 1} attempts: ${lastError}`);
+    throw tried.error('chunkserver_failed', `write to chunk ${index} of ${path} failed after ${this.retries + 1} attempts: ${tried.lastText}`);
   }
 
   /**
@@ -418,13 +442,13 @@ export class GfsClient {
     const max = Math.floor(this.cfg.chunkSizeBytes / 4);
     if (record.length > max) throw new GfsClientError('record_too_large', `record of ${record.length} bytes exceeds a quarter chunk (${max} bytes, ¶104)`);
     let index = Math.max(0, ((await this.stat(path)).chunks ?? 1) - 1);
-    let lastError = '';
+    const tried = new Attempts();
     const waitUntil = this.o.clock.now() + this.leaseWaitMs;
     for (let attempt = 0; attempt <= this.retries; ) {
       const lease = await this.leaseFor(path, index, attempt > 0);
       if (!lease.ok) {
-        lastError = lease.error;
-        if (await this.waitForLease(lease.retryAfterMs, waitUntil)) continue;
+        tried.failedBefore(lease.error);
+        if (await this.waitForLease(lease.error.retryAfterMs, waitUntil)) continue;
         attempt++;
         await this.sleep(this.backoffMs(attempt));
         continue;
@@ -432,8 +456,10 @@ export class GfsClient {
       const l = lease.value;
       const pushed = await this.push([l.primary, ...l.secondaries], record);
       let reply: AppendReply;
-      if (!pushed.ok) reply = { ok: false, error: { code: 'chunkserver_failed', message: pushed.error } };
-      else {
+      if (!pushed.ok) {
+        tried.failedBefore(pushed.error);
+        reply = { ok: false, error: pushed.error };
+      } else {
         reply = await this.o
           .ask<AppendReply>(l.primary.ref as ActorRef<never>, { type: 'gfs.chunkserver.append', handle: l.handle, version: l.version, pushId: pushed.value, lengthBytes: record.length, secondaries: l.secondaries } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
           .catch((e: unknown) => failure<AppendReply>(e));
@@ -443,13 +469,13 @@ export class GfsClient {
         index++; // the chunk was padded: the record goes to the next one (¶104); not a failure
         continue;
       }
-      lastError = `${reply.error.code}: ${reply.error.message}`;
-      if (!RETRYABLE.has(reply.error.code)) throw new GfsClientError(reply.error.code, reply.error.message);
+      if (pushed.ok) tried.failedMutation(reply.error);
+      if (!RETRYABLE.has(reply.error.code)) throw tried.error(reply.error.code, reply.error.message);
       this.leases.delete(key(path, index));
       attempt++;
       await this.sleep(this.backoffMs(attempt));
     }
-    throw new GfsClientError('chunkserver_failed', `record append to ${path} failed after ${this.retries + 1} attempts: ${lastError}`);
+    throw tried.error('chunkserver_failed', `record append to ${path} failed after ${this.retries + 1} attempts: ${tried.lastText}`);
   }
 
   /** The lease holder for a chunk, from the cache while the lease runs (¶92), else from the master. */
@@ -461,15 +487,15 @@ export class GfsClient {
     return true;
   }
 
-  private async leaseFor(path: string, index: number, refresh: boolean): Promise<{ ok: true; value: ChunkLease } | { ok: false; error: string; retryAfterMs?: number }> {
+  private async leaseFor(path: string, index: number, refresh: boolean): Promise<GfsResult<ChunkLease>> {
     const k = key(path, index);
     const cached = this.leases.get(k);
     const now = this.o.clock.now();
     if (!refresh && cached !== undefined && cached.expiresAt > now) return { ok: true, value: cached.value };
     const r = await this.askMaster<ChunkLease>({ type: 'gfs.master.findLeaseHolder', path, index }, true);
     if (!r.ok) {
-      if (!RETRYABLE.has(r.error.code)) throw new GfsClientError(r.error.code, r.error.message);
-      return { ok: false, error: `${r.error.code}: ${r.error.message}`, ...(r.error.retryAfterMs === undefined ? {} : { retryAfterMs: r.error.retryAfterMs }) };
+      if (!RETRYABLE.has(r.error.code)) throw GfsClientError.of(r.error);
+      return r;
     }
     // Trust the lease a little less long than the master says, for clock skew.
     this.leases.set(k, { value: r.value, expiresAt: Math.min(r.value.expiresAt, now + this.cfg.leaseDurationMs) - this.cfg.leaseSkewMarginMs });
@@ -481,12 +507,12 @@ export class GfsClient {
    * one along the chain as it arrives; up to `slicesInFlightMax` slices are in flight at once
    * (per replica in a star push).
    */
-  private async push(replicas: readonly ReplicaAddr[], data: Uint8Array): Promise<{ ok: true; value: string } | { ok: false; error: string }> {
+  private async push(replicas: readonly ReplicaAddr[], data: Uint8Array): Promise<GfsResult<string>> {
     const chain = this.chainOrder(replicas);
-    if (chain.length === 0) return { ok: false, error: 'no replica to push to' };
+    if (chain.length === 0) return { ok: false, error: { code: 'chunkserver_failed', message: 'no replica to push to' } };
     const pushId = `${this.o.clientId}:${++this.pushSeq}`;
     const slices = Math.max(1, Math.ceil(data.length / this.sliceBytes));
-    let error: string | undefined;
+    let error: GfsError | undefined;
     // One stream of slices per target: the chain's head (which forwards to the rest), or, in a
     // star, every replica with an empty chain of its own.
     const streams = this.o.pushTopology === 'star' ? chain.map((r) => ({ head: r, rest: [] as ReplicaAddr[] })) : [{ head: chain[0] as ReplicaAddr, rest: chain.slice(1) }];
@@ -504,7 +530,7 @@ export class GfsClient {
             const r = await this.o
               .ask<GfsResult<unknown>>(head.ref as ActorRef<never>, { type: 'gfs.chunkserver.pushData', pushId, slice, slices, data: part, chain: rest } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
               .catch((e: unknown) => failure<GfsResult<unknown>>(e));
-            if (!r.ok) error = `push to ${head.server}: ${r.error.code}: ${r.error.message}`;
+            if (!r.ok) error = { ...r.error, code: 'chunkserver_failed', message: `push to ${head.server}: ${r.error.code}: ${r.error.message}` };
           }
         };
         await Promise.all(Array.from({ length: Math.min(this.slicesInFlight, slices) }, sender));
@@ -551,12 +577,12 @@ export class GfsClient {
 
   private async mutation(m: MasterMsg): Promise<void> {
     const r = await this.askMaster<unknown>(m, true);
-    if (!r.ok) throw new GfsClientError(r.error.code, r.error.message);
+    if (!r.ok) throw GfsClientError.of(r.error);
   }
 
   private async query<T>(m: MasterMsg): Promise<T> {
     const r = await this.askMaster<T>(m, false);
-    if (!r.ok) throw new GfsClientError(r.error.code, r.error.message);
+    if (!r.ok) throw GfsClientError.of(r.error);
     return r.value;
   }
 
@@ -783,8 +809,43 @@ function isUnreachable(code: GfsErrorCode): boolean {
   return code === 'chunkserver_failed' || code === 'log_unavailable' || code === 'io_error';
 }
 
-/** A failed ask (timeout, link down, no such actor) as a result value. */
+/** A failed ask (timeout, link down, no such actor) as a result value, with the runtime's code and whether the request can have been delivered. */
 function failure<R extends GfsResult<unknown>>(e: unknown): R {
-  const code: GfsErrorCode = e instanceof TroupeError ? 'chunkserver_failed' : 'io_error';
-  return { ok: false, error: { code, message: e instanceof Error ? e.message : String(e) } } as R;
+  if (e instanceof TroupeError) return { ok: false, error: { code: 'chunkserver_failed', message: e.message, runtimeCode: e.code, delivery: e.delivery } } as R;
+  return { ok: false, error: { code: 'io_error', message: e instanceof Error ? e.message : String(e) } } as R;
+}
+
+function describe(e: GfsError): string {
+  return `${e.code}: ${e.message}`;
+}
+
+/**
+ * The failures of a write's or an append's attempts, for the error it ends with: the last
+ * failure's text and runtime code, and whether any attempt may have changed a replica. Only the
+ * mutation request itself (write, append) changes data; a failed lease request or data push
+ * changes nothing (pushed data is only buffered, ¶94). So the operation had no effect — is safe to
+ * retry as a whole — only if no mutation request may have been delivered.
+ */
+class Attempts {
+  lastText = '';
+  private last: GfsError | undefined;
+  private mayHaveApplied = false;
+
+  failedBefore(e: GfsError): void {
+    this.lastText = describe(e);
+    this.last = e;
+  }
+
+  failedMutation(e: GfsError): void {
+    this.failedBefore(e);
+    // A GFS error answer (the primary failed a secondary, a lease ran out mid-way) or no answer at
+    // all may leave the region changed on some replicas (Table 1: inconsistent).
+    if (!(e.runtimeCode !== undefined && e.delivery === 'not_delivered')) this.mayHaveApplied = true;
+  }
+
+  error(code: GfsErrorCode, message: string): GfsClientError {
+    const cause = runtimeCause(this.last);
+    if (cause.runtimeCode === undefined) return new GfsClientError(code, message);
+    return new GfsClientError(code, message, { runtimeCode: cause.runtimeCode, delivery: this.mayHaveApplied ? 'unknown' : (cause.delivery ?? 'unknown') });
+  }
 }

@@ -79,6 +79,16 @@ export class LeaseTable {
   }
 
   /** Every lease in force held by `primary`. */
+  /** Leases in force per primary: one pass over the leases, for status (not one per server). */
+  countByPrimary(now: number): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const h of [...this.leases.keys()]) {
+      const l = this.current(h, now);
+      if (l !== undefined) out.set(l.primary, (out.get(l.primary) ?? 0) + 1);
+    }
+    return out;
+  }
+
   heldBy(primary: string, now: number): Lease[] {
     const out: Lease[] = [];
     for (const h of [...this.leases.keys()]) {

@@ -38,6 +38,21 @@ export interface ChunkMeta {
   version: number;
   /** Files (including snapshots and hidden files) referencing the chunk (¶113). */
   refs: number;
+  /**
+   * The replication settings in force for the files referencing the chunk (0: the configured
+   * default; ¶66, ¶81): one number when they all agree — the common case, and no allocation —
+   * else one entry per reference. Derived from the namespace, maintained by `apply` so the
+   * chunk's goal is known without a scan of the files (M12); not persisted.
+   */
+  goals: number | number[];
+  /** References from files that are not deleted (hidden): 0 means only deleted files hold the chunk (¶68). */
+  liveRefs: number;
+}
+
+/** What one file contributes to each of its chunks: its replication setting and whether it is deleted. */
+interface RefKind {
+  readonly goal: number;
+  readonly hidden: boolean;
 }
 
 export type MasterRecord =
@@ -60,6 +75,9 @@ export type MasterRecord =
 export class MasterState {
   readonly nodes = new Map<string, NamespaceNode>();
   readonly chunks = new Map<bigint, ChunkMeta>();
+  /** Files and directories (the root included), kept with every change so status does not count them (M12). */
+  fileCount = 0;
+  dirCount = 1;
   /** The logical clock (¶44, ¶47): chunk handles are drawn from it. */
   logicalTime = 0;
   /** Records applied (the log sequence the state reflects). */
@@ -105,24 +123,49 @@ export class MasterState {
     return { replication: replication ?? replicationDefault, reclaimImmediately: reclaim ?? false };
   }
 
+  /** The replication setting in force at `path`: the nearest ancestor directory's, 0 when none sets one (the configured default). */
+  replicationSetting(path: string): number {
+    for (let p = path; ; p = parent(p)) {
+      const n = this.nodes.get(p);
+      if (n !== undefined && n.kind === 'dir' && n.replication !== undefined) return n.replication;
+      if (p === ROOT) return 0;
+    }
+  }
+
+  /** The replication goal of a chunk: the highest setting among the files referencing it (¶66). */
+  static goalOf(c: ChunkMeta, replicationDefault: number): number {
+    const eff = (g: number): number => (g === 0 ? replicationDefault : g);
+    if (typeof c.goals === 'number') return eff(c.goals);
+    let max = 0;
+    for (const g of c.goals) max = Math.max(max, eff(g));
+    return max;
+  }
+
   /** A fresh 64-bit chunk handle encoding the logical time (¶43–44): time in the high 48 bits. */
   nextHandle(): bigint {
     this.logicalTime++;
     return BigInt(this.logicalTime) << 16n;
   }
 
-  apply(r: MasterRecord): void {
+  /**
+   * Applies one record. `touched`, when given, collects the chunks whose metadata the record
+   * changed — created, erased, re-versioned, or with a new goal or deleted-only status — so the
+   * master re-checks only those chunks' replication (M12).
+   */
+  apply(r: MasterRecord, touched?: Set<bigint>): void {
     this.applied++;
     switch (r.op) {
       case 'mkdir':
         this.expectParentDir(r.path);
         this.expectAbsent(r.path);
         this.nodes.set(r.path, { kind: 'dir', ctime: r.at });
+        this.dirCount++;
         return;
       case 'create':
         this.expectParentDir(r.path);
         this.expectAbsent(r.path);
         this.nodes.set(r.path, { kind: 'file', chunks: [], ctime: r.at, mtime: r.at });
+        this.fileCount++;
         return;
       case 'addChunk': {
         const f = this.expectFile(r.path);
@@ -130,54 +173,85 @@ export class MasterState {
         if (this.chunks.has(r.handle)) throw new Error(`record addChunk reuses handle ${r.handle}`);
         f.chunks.push(r.handle);
         f.mtime = r.at;
-        this.chunks.set(r.handle, { version: r.version, refs: 1 });
+        const k = this.refKind(r.path, f);
+        this.chunks.set(r.handle, { version: r.version, refs: 1, goals: k.goal, liveRefs: k.hidden ? 0 : 1 });
         this.observeHandle(r.handle);
+        touched?.add(r.handle);
         return;
       }
       case 'hide': {
+        const before = this.refKinds(r.path);
         this.move(r.path, r.hidden);
         const n = this.nodes.get(r.hidden) as NamespaceNode;
         n.deletedAt = r.at;
         n.origPath = r.path;
+        this.rekind(before, r.path, r.hidden, touched);
         return;
       }
       case 'unhide': {
+        const before = this.refKinds(r.hidden);
         this.move(r.hidden, r.path);
         const n = this.nodes.get(r.path) as NamespaceNode;
         delete n.deletedAt;
         delete n.origPath;
+        this.rekind(before, r.hidden, r.path, touched);
         return;
       }
-      case 'remove':
+      case 'remove': {
+        // Every file's contribution is taken while the subtree is whole: a child's setting depends on its ancestors.
+        const kinds = this.refKinds(r.path);
         for (const p of this.subtree(r.path)) {
           const n = this.nodes.get(p) as NamespaceNode;
-          if (n.kind === 'file') for (const h of n.chunks) this.unref(h);
+          if (n.kind === 'file') {
+            const k = kinds.get(p) as RefKind;
+            for (const h of n.chunks) {
+              this.unref(h, k);
+              touched?.add(h);
+            }
+            this.fileCount--;
+          } else this.dirCount--;
           this.nodes.delete(p);
         }
         return;
-      case 'rename':
+      }
+      case 'rename': {
+        const before = this.refKinds(r.from);
         this.move(r.from, r.to);
         // Deleted entries move with their directory (¶72): they undelete to where it is now.
         for (const p of this.subtree(r.to)) {
           const n = this.nodes.get(p) as NamespaceNode;
           if (n.origPath !== undefined && isWithin(n.origPath, r.from) && n.origPath !== r.from) n.origPath = r.to + n.origPath.slice(r.from.length);
         }
+        this.rekind(before, r.from, r.to, touched);
         return;
+      }
       case 'snapshot': {
         this.expectParentDir(r.target);
         this.expectAbsent(r.target);
         const src = this.nodes.get(r.source);
         if (src === undefined) throw new Error(`record snapshot of missing ${r.source}`);
+        const copies: string[] = [];
         for (const p of this.subtree(r.source)) {
           const n = this.nodes.get(p) as NamespaceNode;
           const q = r.target + p.slice(r.source.length);
           // A deleted entry's copy stays deleted, undeletable in the copy (¶72, ¶112).
           const deleted = n.deletedAt === undefined || n.origPath === undefined || p === r.source ? {} : { deletedAt: n.deletedAt, origPath: isWithin(n.origPath, r.source) ? r.target + n.origPath.slice(r.source.length) : n.origPath };
           if (n.kind === 'file') {
-            for (const h of n.chunks) (this.chunks.get(h) as ChunkMeta).refs++;
             this.nodes.set(q, { kind: 'file', chunks: [...n.chunks], ctime: r.at, mtime: n.mtime, ...deleted });
+            this.fileCount++;
+            copies.push(q);
           } else {
             this.nodes.set(q, { kind: 'dir', ctime: r.at, ...(n.replication === undefined ? {} : { replication: n.replication }), ...(n.reclaimImmediately === undefined ? {} : { reclaimImmediately: n.reclaimImmediately }), ...deleted });
+            this.dirCount++;
+          }
+        }
+        // The copies' settings are those of the copied tree: known once all of it is in place.
+        for (const q of copies) {
+          const f = this.nodes.get(q) as FileNode;
+          const k = this.refKind(q, f);
+          for (const h of f.chunks) {
+            addRef(this.chunks.get(h) as ChunkMeta, k);
+            touched?.add(h);
           }
         }
         return;
@@ -186,24 +260,32 @@ export class MasterState {
         // Versions only grow. A bump logged after a newer one (a version adopted from a report
         // while a lease grant was bumping), or after the chunk was erased, changes nothing.
         const c = this.chunks.get(r.handle);
-        if (c !== undefined && r.version > c.version) c.version = r.version;
+        if (c !== undefined && r.version > c.version) {
+          c.version = r.version;
+          touched?.add(r.handle);
+        }
         return;
       }
       case 'cow': {
         const f = this.expectFile(r.path);
         if (f.chunks[r.index] !== r.from) throw new Error(`record cow ${r.path}[${r.index}] expected ${r.from}`);
         if (this.chunks.has(r.to)) throw new Error(`record cow reuses handle ${r.to}`);
+        const k = this.refKind(r.path, f);
         f.chunks[r.index] = r.to;
-        this.unref(r.from);
-        this.chunks.set(r.to, { version: r.version, refs: 1 });
+        this.unref(r.from, k);
+        this.chunks.set(r.to, { version: r.version, refs: 1, goals: k.goal, liveRefs: k.hidden ? 0 : 1 });
         this.observeHandle(r.to);
+        touched?.add(r.from);
+        touched?.add(r.to);
         return;
       }
       case 'setPolicy': {
         const n = this.nodes.get(r.path);
         if (n === undefined || n.kind !== 'dir') throw new Error(`record setPolicy on non-directory ${r.path}`);
+        const before = r.replication === undefined ? undefined : this.refKinds(r.path);
         if (r.replication !== undefined) n.replication = r.replication;
         if (r.reclaimImmediately !== undefined) n.reclaimImmediately = r.reclaimImmediately;
+        if (before !== undefined) this.rekind(before, r.path, r.path, touched);
         return;
       }
       default: {
@@ -227,6 +309,40 @@ export class MasterState {
       if ((refs.get(h) ?? 0) !== c.refs) throw new Error(`M4: chunk ${h} has refs ${c.refs} but ${refs.get(h) ?? 0} files reference it`);
     }
     for (const h of refs.keys()) if (!this.chunks.has(h)) throw new Error(`M4: a file references unknown chunk ${h}`);
+    this.checkCounters();
+  }
+
+  /**
+   * M12: the maintained counters and per-chunk goals equal what a full scan of the namespace
+   * finds. O(files × depth): the simulator's master checks call it after every message.
+   */
+  checkCounters(): void {
+    let files = 0;
+    let dirs = 0;
+    const kinds = new Map<bigint, RefKind[]>();
+    for (const [p, n] of this.nodes) {
+      if (n.kind === 'dir') {
+        dirs++;
+        continue;
+      }
+      files++;
+      const k = this.refKind(p, n);
+      for (const h of n.chunks) {
+        const list = kinds.get(h);
+        if (list === undefined) kinds.set(h, [k]);
+        else list.push(k);
+      }
+    }
+    if (files !== this.fileCount) throw new Error(`M12: file counter ${this.fileCount}, but the namespace holds ${files} files`);
+    if (dirs !== this.dirCount) throw new Error(`M12: directory counter ${this.dirCount}, but the namespace holds ${dirs} directories`);
+    for (const [h, c] of this.chunks) {
+      const list = kinds.get(h) ?? [];
+      const want = list.map((k) => k.goal).sort((a, b) => a - b);
+      const have = (typeof c.goals === 'number' ? Array.from({ length: c.refs }, () => c.goals as number) : [...c.goals]).sort((a, b) => a - b);
+      if (want.join() !== have.join()) throw new Error(`M12: chunk ${h} records replication settings [${have.join()}], but its files have [${want.join()}]`);
+      const live = list.filter((k) => !k.hidden).length;
+      if (live !== c.liveRefs) throw new Error(`M12: chunk ${h} counts ${c.liveRefs} live references, but ${live} live files list it`);
+    }
   }
 
   /** A plain-data image for checkpoints (¶49). */
@@ -245,14 +361,63 @@ export class MasterState {
     s.applied = cp.applied;
     s.nodes.clear();
     for (const [p, n] of cp.nodes) s.nodes.set(p, n.kind === 'file' ? { ...n, chunks: [...n.chunks] } : { ...n });
-    for (const [h, version, refs] of cp.chunks) s.chunks.set(h, { version, refs });
+    for (const [h, version, refs] of cp.chunks) s.chunks.set(h, { version, refs, goals: [], liveRefs: 0 });
+    // Counters and goals are derived, not persisted: one scan rebuilds them.
+    s.fileCount = 0;
+    s.dirCount = 0;
+    for (const [p, n] of s.nodes) {
+      if (n.kind === 'dir') {
+        s.dirCount++;
+        continue;
+      }
+      s.fileCount++;
+      const k = s.refKind(p, n);
+      for (const h of n.chunks) {
+        const c = s.chunks.get(h);
+        if (c === undefined) throw new Error(`checkpoint: ${p} references unknown chunk ${h}`);
+        (c.goals as number[]).push(k.goal);
+        if (!k.hidden) c.liveRefs++;
+      }
+    }
+    for (const c of s.chunks.values()) c.goals = compact(c.goals as number[]);
     return s;
   }
 
-  private unref(h: bigint): void {
+  /** What a file at `path` contributes to its chunks. A file is deleted if it or a directory above it was (¶72). */
+  private refKind(path: string, n: FileNode): RefKind {
+    return { goal: this.replicationSetting(path), hidden: n.deletedAt !== undefined || path.includes('/.deleted.') };
+  }
+
+  /** The contribution of every file at or below `path`, by path. */
+  private refKinds(path: string): Map<string, RefKind> {
+    const out = new Map<string, RefKind>();
+    for (const p of this.subtree(path)) {
+      const n = this.nodes.get(p) as NamespaceNode;
+      if (n.kind === 'file') out.set(p, this.refKind(p, n));
+    }
+    return out;
+  }
+
+  /** After the subtree at `from` moved to `to` (or changed in place), moves each chunk's references from the old kinds to the new. */
+  private rekind(before: ReadonlyMap<string, RefKind>, from: string, to: string, touched: Set<bigint> | undefined): void {
+    for (const [p, old] of before) {
+      const q = to + p.slice(from.length);
+      const f = this.nodes.get(q) as FileNode;
+      const now = this.refKind(q, f);
+      if (now.goal === old.goal && now.hidden === old.hidden) continue;
+      for (const h of f.chunks) {
+        const c = this.chunks.get(h) as ChunkMeta;
+        removeRef(c, old);
+        addRef(c, now);
+        touched?.add(h);
+      }
+    }
+  }
+
+  private unref(h: bigint, k: RefKind): void {
     const c = this.chunks.get(h);
     if (c === undefined) throw new Error(`unref of unknown chunk ${h}`);
-    c.refs--;
+    removeRef(c, k);
     if (c.refs === 0) this.chunks.delete(h); // an orphan: erased from the master's records (¶74)
   }
 
@@ -287,6 +452,37 @@ export class MasterState {
     if (f === undefined || f.kind !== 'file') throw new Error(`record names file ${path}, which is not a file`);
     return f;
   }
+}
+
+/** Adds one reference of kind `k` to `c` (refs, goals, liveRefs). */
+function addRef(c: ChunkMeta, k: RefKind): void {
+  if (typeof c.goals === 'number') {
+    if (c.goals !== k.goal) c.goals = [...Array.from({ length: c.refs }, () => c.goals as number), k.goal];
+  } else {
+    c.goals.push(k.goal);
+  }
+  c.refs++;
+  if (!k.hidden) c.liveRefs++;
+}
+
+/** Removes one reference of kind `k` from `c`. */
+function removeRef(c: ChunkMeta, k: RefKind): void {
+  if (typeof c.goals !== 'number') {
+    const i = c.goals.indexOf(k.goal);
+    if (i < 0) throw new Error(`M12: chunk has no reference with replication setting ${k.goal}`);
+    c.goals.splice(i, 1);
+    c.goals = compact(c.goals);
+  } else if (c.goals !== k.goal) {
+    throw new Error(`M12: chunk's references have setting ${c.goals}, not ${k.goal}`);
+  }
+  c.refs--;
+  if (!k.hidden) c.liveRefs--;
+}
+
+/** One number when every reference has the same setting (or there are none). */
+function compact(goals: number[]): number | number[] {
+  const first = goals[0] ?? 0;
+  return goals.every((g) => g === first) ? first : goals;
 }
 
 export interface MasterCheckpoint {

@@ -29,7 +29,7 @@ import { MasterState, type MasterCheckpoint, type MasterRecord } from './master-
 import { expiredHidden, info, planCreate, planDelete, planRename, planSetPolicy, planSnapshot, planUndelete, type PlanContext } from './namespace.js';
 import { pathProblem } from './paths.js';
 import { choosePlacement, planRebalance, type ServerView } from './placement.js';
-import { planClones, type UnderReplicated } from './replication.js';
+import { planClones, ReplicationBacklog, type UnderReplicated } from './replication.js';
 
 /**
  * The GFS master as an actor (patent ¶41–81, ¶89–90, ¶110–121). Pure cores — the lock table,
@@ -110,9 +110,18 @@ class Master {
   /** Versions newer than the log's, found in reports and being logged (one record per chunk). */
   private readonly adopting = new Map<ChunkHandle, number>();
   private readonly missedBump = new Map<ChunkHandle, { readonly version: number; readonly servers: Set<string> }>();
+  /** Under-replicated and missing chunks, kept current with every change (M12): status reads their sizes. */
+  private readonly backlog = new ReplicationBacklog();
+  /** Chunks whose metadata the records just applied changed (filled by `MasterState.apply`). */
+  private readonly touched = new Set<ChunkHandle>();
   /** Handles being created or copied but not yet logged: a report naming them is not garbage. */
   private readonly pendingChunks = new Set<ChunkHandle>();
-  private readonly rpcLog: Deque<{ time: number; from: ActorRef<unknown> | undefined; request: MasterMsg; outcome: unknown; durationMs: number }> = new Deque(64);
+  /**
+   * The last requests (¶129). An entry keeps the outcome's code and message, not the reply: a
+   * reply can be large (a status, a listing of a big directory), and the log would keep up to
+   * `rpcLogEntriesMax` of them alive, each copied by young garbage collections before promotion.
+   */
+  private readonly rpcLog: Deque<{ time: number; from: ActorRef<unknown> | undefined; request: MasterMsg; outcome: string; durationMs: number }> = new Deque(64);
   /** Recent records for catching up lagging replicas and followers. */
   private readonly tail: Deque<MasterRecord> = new Deque(64);
   private lsn = 0;
@@ -160,6 +169,7 @@ class Master {
         this.remember(r);
       }
     }
+    this.recountBacklog();
     this.ready = true;
     if (this.opts.role === 'primary') {
       const t = this.ctx.timers;
@@ -180,12 +190,13 @@ class Master {
     const log = (outcome: unknown): void => {
       // Kept as data and formatted only when read: logging costs little on the request path (¶130).
       const durationMs = this.ctx.clock.now() - started;
-      this.rpcLog.push({ time: started, from, request: m, outcome, durationMs });
+      const described = describeOutcome(outcome);
+      this.rpcLog.push({ time: started, from, request: m, outcome: described, durationMs });
       if (this.rpcLog.length > this.cfg.rpcLogEntriesMax) this.rpcLog.shift();
       this.opts.onRequest?.(m.type, outcomeCode(outcome), durationMs);
       // The same entry to the node's RPC log stream: written to disk off the request path (the
       // real environment's file logger buffers it, bounded, and writes asynchronously).
-      this.ctx.log.rpc(m.type, { ...ridField(m.rid), from: from === undefined ? '-' : `${from.id}@${from.node}`, args: describeArgs(m), outcome: describeOutcome(outcome), durationMs }, started);
+      this.ctx.log.rpc(m.type, { ...ridField(m.rid), from: from === undefined ? '-' : `${from.id}@${from.node}`, args: describeArgs(m), outcome: described, durationMs }, started);
     };
     if (result instanceof Promise) return result.then((v) => (log(v), v));
     log(result);
@@ -293,9 +304,10 @@ class Master {
         return fail('io_error', `the master could not write its operation log: ${String(localOutcome.reason)}`);
       }
       for (const r of records) {
-        this.state.apply(r);
+        this.state.apply(r, this.touched);
         this.remember(r);
       }
+      this.refreshTouched();
       // Erased chunks keep no lease (their primary's lease runs out harmlessly on garbage).
       for (const h of this.leases.handles()) if (!this.state.chunks.has(h)) this.leases.revoked(h);
       for (const f of this.opts.followers ?? []) this.ctx.tell(f, { type: 'gfs.master.appendLog', firstLsn, records });
@@ -345,9 +357,10 @@ class Master {
     this.lsn += fresh.length;
     const work = (this.opts.journal?.append(at, fresh) ?? Promise.resolve()).then(() => {
       for (const r of fresh) {
-        this.state.apply(r);
+        this.state.apply(r, this.touched);
         this.remember(r);
       }
+      this.refreshTouched();
     });
     this.lastAppend = work.catch(() => undefined);
     try {
@@ -364,6 +377,7 @@ class Master {
     if (this.opts.role === 'primary') return fail('not_primary', 'the primary does not install checkpoints');
     await this.opts.journal?.checkpoint(lsn, cp);
     this.state = MasterState.fromCheckpoint(cp);
+    this.recountBacklog();
     this.lsn = lsn;
     return ok({ lsn });
   }
@@ -573,6 +587,7 @@ class Master {
         missed.add(r.server);
       }
     }
+    this.refresh(handle);
     if (missed.size > 0 && this.missedBump.size < 100_000) this.missedBump.set(handle, { version, servers: missed });
     else this.missedBump.delete(handle);
     if (this.leases.grantableAt(handle, this.ctx.clock.now()) > this.ctx.clock.now()) return fail('lease_unavailable', `chunk ${handle} was leased meanwhile; retry`);
@@ -651,6 +666,8 @@ class Master {
     if (!s.alive) {
       s.alive = true;
       s.reported = false;
+      // Replicas placed on it while it was down (a clone finishing late) count again.
+      for (const h of s.chunks.keys()) this.refresh(h);
     }
     const garbage: ChunkHandle[] = [];
     for (const u of m.updates ?? []) {
@@ -677,8 +694,18 @@ class Master {
 
   /** A full chunk report: rebuild this server's locations; unknown, orphaned and stale replicas are garbage (¶73–78). */
   private applyReport(s: ServerState, report: readonly ChunkReport[], garbage: ChunkHandle[]): void {
-    for (const h of s.chunks.keys()) this.locations.get(h)?.delete(s.id);
+    const changed = [...s.chunks.keys()];
+    for (const h of changed) this.locations.get(h)?.delete(s.id);
     s.chunks.clear();
+    try {
+      this.applyReportEntries(s, report, garbage);
+    } finally {
+      for (const h of changed) this.refresh(h);
+      for (const c of report) this.refresh(c.handle);
+    }
+  }
+
+  private applyReportEntries(s: ServerState, report: readonly ChunkReport[], garbage: ChunkHandle[]): void {
     for (const c of report) {
       const meta = this.state.chunks.get(c.handle);
       if (meta === undefined && this.opts.role !== 'primary') {
@@ -727,10 +754,49 @@ class Master {
       this.locations.set(h, set);
     }
     set.add(server);
+    this.refresh(h);
   }
 
   private dropLocations(h: ChunkHandle): void {
     this.locations.delete(h);
+    this.refresh(h);
+  }
+
+  // ----- the replication backlog (M12) -----
+
+  /** Re-classifies one chunk: O(its replicas). Called after every change that can alter its replication. */
+  private refresh(h: ChunkHandle): void {
+    const meta = this.state.chunks.get(h);
+    if (meta === undefined) {
+      this.backlog.set(h, 0, 0, undefined);
+      return;
+    }
+    const { live, active } = this.liveReplicaCounts(h, meta.version);
+    this.backlog.set(h, live, active, MasterState.goalOf(meta, this.cfg.replicationDefault));
+  }
+
+  private liveReplicaCounts(h: ChunkHandle, version: number): { live: number; active: number } {
+    let live = 0;
+    let active = 0;
+    for (const id of this.locations.get(h) ?? []) {
+      const s = this.servers.get(id);
+      if (s === undefined || !s.alive || s.chunks.get(h)?.version !== version) continue;
+      live++;
+      if (s.decommission === 'none') active++;
+    }
+    return { live, active };
+  }
+
+  private refreshTouched(): void {
+    for (const h of this.touched) this.refresh(h);
+    this.touched.clear();
+  }
+
+  /** A full recount: after loading a state (startup, an installed checkpoint). O(chunks). */
+  private recountBacklog(): void {
+    this.backlog.clear();
+    this.touched.clear();
+    for (const h of this.state.chunks.keys()) this.refresh(h);
   }
 
   private reportCorrupt(server: string, handle: ChunkHandle): GfsResult<null> {
@@ -738,6 +804,7 @@ class Master {
     // ¶124: the replica no longer counts; re-replication restores the goal, then the bad copy is deleted.
     this.locations.get(handle)?.delete(server);
     this.servers.get(server)?.chunks.delete(handle);
+    this.refresh(handle);
     const s = this.servers.get(server);
     if (s !== undefined && this.opts.role === 'primary') this.ctx.tell(s.ref, { type: 'gfs.chunkserver.deleteChunks', handles: [handle] });
     this.ctx.log.warn('corrupt replica reported', { server, handle: String(handle) });
@@ -748,7 +815,11 @@ class Master {
     if (this.opts.role !== 'primary') return this.notPrimary();
     const s = this.servers.get(server);
     if (s === undefined) return fail('not_found', `no chunkserver ${server}`);
-    if (s.decommission === 'none') s.decommission = 'draining';
+    if (s.decommission === 'none') {
+      s.decommission = 'draining';
+      // Its replicas stop counting toward the goal (they remain clone sources).
+      for (const h of s.chunks.keys()) this.refresh(h);
+    }
     return ok(null);
   }
 
@@ -779,44 +850,33 @@ class Master {
     for (const s of this.servers.values()) {
       if (s.alive && now - s.lastHeartbeat > this.cfg.chunkserverTimeoutMs) {
         s.alive = false;
-        for (const h of s.chunks.keys()) this.locations.get(h)?.delete(s.id);
+        for (const h of s.chunks.keys()) {
+          this.locations.get(h)?.delete(s.id);
+          this.refresh(h);
+        }
         this.ctx.log.warn('chunkserver missed its heartbeats: its replicas no longer count', { server: s.id });
       }
     }
   }
 
-  /** Goal, and whether only hidden files reference it, for every chunk (a scan of the files). */
-  private chunkGoals(): Map<ChunkHandle, { goal: number; deletedOnly: boolean }> {
-    const goals = new Map<ChunkHandle, { goal: number; deletedOnly: boolean }>();
-    const policies = new Map<string, number>();
-    for (const [p, n] of this.state.nodes) {
-      if (n.kind !== 'file') continue;
-      const dir = p.slice(0, p.lastIndexOf('/')) || '/';
-      let goal = policies.get(dir);
-      if (goal === undefined) {
-        goal = this.state.policy(p, this.cfg.replicationDefault).replication;
-        policies.set(dir, goal);
-      }
-      const hidden = n.deletedAt !== undefined || p.includes('/.deleted.');
-      for (const h of n.chunks) {
-        const g = goals.get(h);
-        if (g === undefined) goals.set(h, { goal, deletedOnly: hidden });
-        else goals.set(h, { goal: Math.max(g.goal, goal), deletedOnly: g.deletedOnly && hidden });
-      }
-    }
-    return goals;
+  /** The chunk's replication goal (the highest setting among its files, ¶66). */
+  private goalOf(h: ChunkHandle): number | undefined {
+    const meta = this.state.chunks.get(h);
+    return meta === undefined ? undefined : MasterState.goalOf(meta, this.cfg.replicationDefault);
   }
 
-  private underReplicated(goals = this.chunkGoals()): UnderReplicated[] {
+  /** The chunks below their goal, from the maintained backlog (M12): O(backlog), not a scan of the files. */
+  private underReplicated(): UnderReplicated[] {
     const out: UnderReplicated[] = [];
-    for (const [h, g] of goals) {
+    for (const h of this.backlog.under) {
       const meta = this.state.chunks.get(h);
       if (meta === undefined) continue;
+      const goal = MasterState.goalOf(meta, this.cfg.replicationDefault);
       const live = this.replicasOf(h).map((r) => r.server).filter((id) => this.servers.get(id)?.decommission === 'none');
-      if (live.length >= g.goal) continue;
+      if (live.length >= goal) continue;
       // Draining servers still serve as clone sources.
       const sources = this.replicasOf(h).map((r) => r.server);
-      out.push({ handle: h, version: meta.version, goal: g.goal, live: live.length > 0 ? live : sources, deletedOnly: g.deletedOnly, blockingClient: this.blocking.has(h) });
+      out.push({ handle: h, version: meta.version, goal, live: live.length > 0 ? live : sources, deletedOnly: meta.liveRefs === 0, blockingClient: this.blocking.has(h) });
     }
     return out;
   }
@@ -828,9 +888,7 @@ class Master {
       inFlight.set(c.target, (inFlight.get(c.target) ?? 0) + 1);
     }
     const views = this.serverViews();
-    // One scan of the files per pass serves re-replication and decommissioning.
-    const goals = this.chunkGoals();
-    const plans = planClones(this.underReplicated(goals), inFlight, { totalMax: this.cfg.clonesInFlightMax, perServerMax: this.cfg.clonesPerServerMax }, (c, count, exclude) => {
+    const plans = planClones(this.underReplicated(), inFlight, { totalMax: this.cfg.clonesInFlightMax, perServerMax: this.cfg.clonesPerServerMax }, (c, count, exclude) => {
       const racks = new Set(c.live.map((id) => this.servers.get(id)?.rack ?? ''));
       return choosePlacement(views, count, { exclude, recentCreationsMax: this.cfg.recentCreationsPerServerMax, racksInUse: racks });
     });
@@ -846,7 +904,7 @@ class Master {
       ...plans.map((p) => this.clone(p.handle, p.version, p.source, p.target, undefined)),
       ...moves.map((mv) => this.clone(mv.handle, this.state.chunks.get(mv.handle)?.version ?? 0, mv.from, mv.to, mv.from)),
     ];
-    this.finishDecommissions(goals);
+    this.finishDecommissions();
     await Promise.all(work);
   }
 
@@ -881,6 +939,7 @@ class Master {
       if (moveFrom !== undefined) {
         this.locations.get(handle)?.delete(moveFrom);
         this.servers.get(moveFrom)?.chunks.delete(handle);
+        this.refresh(handle);
         const from = this.servers.get(moveFrom);
         if (from !== undefined) this.ctx.tell(from.ref, { type: 'gfs.chunkserver.deleteChunks', handles: [handle] });
       }
@@ -889,14 +948,14 @@ class Master {
     }
   }
 
-  private finishDecommissions(goals: ReadonlyMap<ChunkHandle, { goal: number; deletedOnly: boolean }>): void {
+  private finishDecommissions(): void {
     for (const s of this.servers.values()) {
       if (s.decommission !== 'draining') continue;
       const pending = [...s.chunks.keys()].filter((h) => {
-        const g = goals.get(h);
-        if (g === undefined) return false;
+        const goal = this.goalOf(h);
+        if (goal === undefined) return false;
         const elsewhere = this.replicasOf(h).filter((r) => r.server !== s.id && this.servers.get(r.server)?.decommission === 'none').length;
-        return elsewhere < g.goal;
+        return elsewhere < goal;
       });
       if (pending.length === 0) {
         s.decommission = 'done';
@@ -936,15 +995,13 @@ class Master {
 
   // ----- status -----
 
+  /**
+   * The cluster at a glance, in O(servers + leases): every count is kept current with the state
+   * (M12), so the cost does not grow with the files or chunks (issue #13: status with 1M files).
+   */
   private status(): ClusterStatus {
-    let files = 0;
-    let dirs = 0;
-    for (const n of this.state.nodes.values()) {
-      if (n.kind === 'file') files++;
-      else dirs++;
-    }
-    const under = this.underReplicated();
     const now = this.ctx.clock.now();
+    const leases = this.leases.countByPrimary(now);
     const servers: ServerStatus[] = [...this.servers.values()]
       .map((s) => ({
         server: s.id,
@@ -955,7 +1012,7 @@ class Master {
         chunks: s.chunks.size,
         usedBytes: s.usedBytes,
         capacityBytes: s.capacityBytes,
-        leases: this.leases.heldBy(s.id, now).length,
+        leases: leases.get(s.id) ?? 0,
         recentCreations: s.recentCreations.filter((t) => now - t <= this.cfg.recentCreationWindowMs).length,
       }))
       .sort((a, b) => (a.server < b.server ? -1 : 1));
@@ -963,11 +1020,11 @@ class Master {
       role: this.opts.role,
       master: `${this.ctx.self.id}@${this.ctx.self.node}`,
       lsn: this.lsn,
-      files,
-      directories: dirs,
+      files: this.state.fileCount,
+      directories: this.state.dirCount,
       chunks: this.state.chunks.size,
-      underReplicated: under.length,
-      missing: [...this.state.chunks.keys()].filter((h) => this.replicasOf(h).length === 0).length,
+      underReplicated: this.backlog.under.size,
+      missing: this.backlog.missing.size,
       leases: this.leases.size,
       clonesInFlight: this.clones.size,
       servers,
@@ -975,7 +1032,6 @@ class Master {
   }
 
   private fsck(root: string): FsckReport {
-    const goals = this.chunkGoals();
     const problems: FsckProblem[] = [];
     let files = 0;
     let chunks = 0;
@@ -989,7 +1045,7 @@ class Master {
       files++;
       n.chunks.forEach((handle, index) => {
         chunks++;
-        const goal = goals.get(handle)?.goal ?? this.cfg.replicationDefault;
+        const goal = this.goalOf(handle) ?? this.cfg.replicationDefault;
         const live = this.replicasOf(handle).map((r) => r.server);
         const st = [...(this.staleReplicas.get(handle) ?? [])];
         const bad = [...(this.corruptReplicas.get(handle) ?? [])];
@@ -1016,7 +1072,7 @@ class Master {
       from: e.from === undefined ? '-' : `${e.from.id}@${e.from.node}`,
       request: e.request.type,
       args: describeArgs(e.request),
-      outcome: describeOutcome(e.outcome),
+      outcome: e.outcome,
       durationMs: e.durationMs,
     }));
   }
@@ -1024,6 +1080,17 @@ class Master {
   private invariants(): void {
     if (!this.ready) return;
     this.state.invariants();
+    // M12: the maintained backlog equals a full scan of the chunks and their replicas.
+    const under = new Set<ChunkHandle>();
+    const missing = new Set<ChunkHandle>();
+    for (const [h, meta] of this.state.chunks) {
+      // Counted through replicasOf, the path reads use, not the helper the backlog is kept with.
+      const live = this.replicasOf(h);
+      if (live.filter((r) => this.servers.get(r.server)?.decommission === 'none').length < MasterState.goalOf(meta, this.cfg.replicationDefault)) under.add(h);
+      if (live.length === 0) missing.add(h);
+    }
+    const diff = this.backlog.differsFrom(under, missing);
+    if (diff !== undefined) throw new Error(`M12: ${diff}`);
     const now = this.ctx.clock.now();
     // M6: at most one primary per chunk: the lease table holds one lease per handle by construction;
     // check that every lease names a chunk that exists.

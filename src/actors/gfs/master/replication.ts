@@ -73,3 +73,47 @@ export function planClones(
   }
   return plans;
 }
+
+/**
+ * The replication backlog as the master keeps it (M12): the chunks below their goal and the
+ * chunks with no live replica, updated chunk by chunk as the state changes — a record applied, a
+ * replica reported, lost, cloned or left stale by a version bump, a chunkserver dead, back or
+ * draining — so that status, the dashboard and /metrics read two sizes instead of scanning every
+ * file (issue #13). Pure: the master computes each chunk's counts and hands them in.
+ */
+export class ReplicationBacklog {
+  /** Chunks whose up-to-date replicas on live servers not being drained are fewer than the goal (missing ones included). */
+  readonly under = new Set<bigint>();
+  /** Chunks with no up-to-date replica on a live server (¶68: "missing"). */
+  readonly missing = new Set<bigint>();
+
+  /**
+   * Records chunk `handle`'s state: `live` up-to-date replicas on live servers, `active` of them
+   * on servers not being decommissioned, against `goal`; `goal` undefined when the chunk no longer exists.
+   */
+  set(handle: bigint, live: number, active: number, goal: number | undefined): void {
+    if (goal === undefined) {
+      this.under.delete(handle);
+      this.missing.delete(handle);
+      return;
+    }
+    if (active < goal) this.under.add(handle);
+    else this.under.delete(handle);
+    if (live === 0) this.missing.add(handle);
+    else this.missing.delete(handle);
+  }
+
+  clear(): void {
+    this.under.clear();
+    this.missing.clear();
+  }
+
+  /** The first difference from the sets a full scan found, or undefined when they agree. */
+  differsFrom(under: ReadonlySet<bigint>, missing: ReadonlySet<bigint>): string | undefined {
+    for (const [name, kept, scanned] of [['under-replicated', this.under, under], ['missing', this.missing, missing]] as const) {
+      for (const h of scanned) if (!kept.has(h)) return `chunk ${h} is ${name} but not counted as such`;
+      for (const h of kept) if (!scanned.has(h)) return `chunk ${h} is counted as ${name} but is not`;
+    }
+    return undefined;
+  }
+}

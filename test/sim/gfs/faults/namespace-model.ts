@@ -299,7 +299,10 @@ export function describeNamespaceOp(input: NamespaceInput, output: NamespaceOutp
 const DEFINITE_CODES: ReadonlySet<GfsErrorCode> = new Set<GfsErrorCode>(['invalid_path', 'not_found', 'already_exists', 'not_a_directory', 'is_a_directory', 'not_empty', 'name_taken']);
 
 /** How to record a client call: a definite answer (ok, or an error the model predicts), or an unknown outcome. */
-export type NamespaceOutcome = { readonly status: 'ok' | 'fail'; readonly output: NamespaceOutput } | { readonly status: 'info'; readonly reason: string };
+export type NamespaceOutcome =
+  | { readonly status: 'ok' | 'fail'; readonly output: NamespaceOutput }
+  /** `notDelivered`: the runtime reports the request never reached the master (`GfsClientError.delivery`), so it had no effect. */
+  | { readonly status: 'info'; readonly reason: string; readonly notDelivered: boolean };
 
 /**
  * Turns a settled `GfsClient` call (`list`, `stat`, or a namespace mutation) into what the history
@@ -320,7 +323,7 @@ export function toNamespaceOutput(result: PromiseSettledResult<unknown>): Namesp
     const e: unknown = result.reason;
     if (!(e instanceof GfsClientError)) throw e;
     if (DEFINITE_CODES.has(e.code)) return { status: 'fail', output: { code: e.code } };
-    return { status: 'info', reason: e.message };
+    return { status: 'info', reason: e.message, notDelivered: e.delivery === 'not_delivered' };
   }
   const v: unknown = result.value;
   if (v === undefined || v === null) return { status: 'ok', output: { code: 'ok' } };

@@ -119,7 +119,7 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions = {})
       const path = queue.shift() as string;
       const id = workload.history.ns.invoke(`recovery${n}`, { op: 'list', path }, sim.now);
       const r = await cell.ask<FileInfo[]>({ type: 'gfs.master.list', path }, MASTER, 1_000);
-      recordNamespaceOutcome(workload.history.ns, id, toNamespaceOutput(r.ok ? { status: 'fulfilled', value: r.value } : { status: 'rejected', reason: new GfsClientError(r.error.code, r.error.message) }), sim.now);
+      recordNamespaceOutcome(workload.history.ns, id, toNamespaceOutput(r.ok ? { status: 'fulfilled', value: r.value } : { status: 'rejected', reason: GfsClientError.of(r.error) }), sim.now);
       if (r.ok) for (const f of r.value) if (f.kind === 'dir') queue.push(f.path);
     }
     for (const path of [...workload.history.owned, QUEUE]) {

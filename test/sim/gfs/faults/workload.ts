@@ -22,9 +22,6 @@ import { callNamespaceOp, recordNamespaceOutcome, settleNamespaceCall, type Name
 
 // ----- namespace history -----
 
-/** The runtime's report of a request that never left (or never reached) its destination (`TroupeError` from a bounced envelope). */
-const UNDELIVERED = /request to \S+ was not delivered/;
-
 /** The namespace operations of a run, checked for linearizability (namespace-model.ts). */
 export type NsHistory = History<NamespaceInput, NamespaceOutput>;
 
@@ -178,13 +175,13 @@ export function startWorkload(cell: FaultCell, random: Random, o: WorkloadOption
   /**
    * One namespace operation, recorded once its outcome is known (with its invocation time): a
    * definite answer, or an unknown outcome. A request the runtime reports as never delivered
-   * (the link was cut or the node down when it was sent: the message itself came back) had no
-   * effect, so it is left out of the history — as good as never invoked.
+   * (`delivery: 'not_delivered'` — the link was cut or the node down when it was sent: the message
+   * itself came back) had no effect, so it is left out of the history — as good as never invoked.
    */
   async function nsOp(client: GfsClient, process: string, input: NamespaceInput): Promise<'ok' | 'fail' | 'info'> {
     const at = sim.now;
     const outcome = await settleNamespaceCall(callNamespaceOp(client, input));
-    if (outcome.status === 'info' && UNDELIVERED.test(outcome.reason)) {
+    if (outcome.status === 'info' && outcome.notDelivered) {
       h.undelivered++;
       return 'info';
     }
