@@ -1,4 +1,4 @@
-import { nanoid } from 'nanoid';
+import { customAlphabet, nanoid } from 'nanoid';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TroupeNode } from '../runtime/node/troupe-node.js';
@@ -19,6 +19,13 @@ import { masterRef, shadowRef } from './start-roles.js';
 import { defaultGfsConfig } from '../actors/gfs/config.js';
 
 /** The CLI clients' log file in a cluster's log directory. */
+
+/**
+ * A command's request id: 21 letters and digits (nanoid's default alphabet has '-' and '_', and an
+ * id that begins with '-' would read as an option in `troupe trace <id>`).
+ */
+export const newRequestId: () => string = customAlphabet('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', 21);
+
 export const CLIENT_LOG_FILE = 'clients.log';
 
 /** How a CLI client finds and authenticates to a cluster. */
@@ -128,7 +135,7 @@ async function open(o: {
     clientId: node.node,
     host: hostname(),
     config: { chunkSizeBytes: o.chunkSizeBytes, rpcTimeoutMs: timeoutMs },
-    requestIds: () => nanoid(),
+    requestIds: newRequestId,
     requestContext: requests,
     ...(node.fileLog === undefined ? {} : { log: makeLog(node.fileLog.logger, realClock, node.node, 'client') }),
   });

@@ -42,7 +42,7 @@ describe('troupe trace', () => {
     expect(rid).toBeDefined();
 
     const trace = await runCli(['trace', rid as string, '--json', '--data-dir', dataDir]);
-    expect(trace.code).toBe(0);
+    expect(trace.code, trace.err).toBe(0);
     const { requestId, entries } = JSON.parse(trace.out) as { requestId: string; entries: Entry[] };
     expect(requestId).toBe(rid);
 
@@ -94,7 +94,7 @@ describe('troupe trace', () => {
     const flags = ['--data-dir', dataDir, '--port', String(cluster?.port)];
     expect((await runCli(['fs', 'mkdir', '/traced', '--request-id', 'my-mkdir-1', ...flags])).code).toBe(0);
     const trace = await runCli(['trace', 'my-mkdir-1', '--data-dir', dataDir]);
-    expect(trace.code).toBe(0);
+    expect(trace.code, trace.err).toBe(0);
     expect(trace.out).toMatch(/master\s+info\s+gfs.master.mkdir/);
     // Commands that ask the master directly (status) carry their id too.
     expect((await runCli(['status', '--request-id', 'my-status-1', ...flags])).code).toBe(0);

@@ -131,7 +131,7 @@ export interface RpcLogEntry {
 }
 
 /**
- * The request id of the client operation a message belongs to (nanoid in the CLI): set by the
+ * The request id of the client operation a message belongs to (21 random letters and digits in the CLI): set by the
  * client on every message of an operation, passed on by the master to the chunkserver commands it
  * issues for it and by chunkservers down the push chain and to secondaries, and logged by each
  * actor that handles it, so `troupe trace <rid>` can follow one operation across actors. Optional:

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatTraceEntry, logFilesIn, parseLogLine, readMatchingLines, traceOf } from '../../../src/cluster/trace.js';
+import { newRequestId } from '../../../src/cluster/connect.js';
 
 const line = (o: Record<string, unknown>): string => JSON.stringify(o);
 
@@ -87,5 +88,11 @@ describe('trace reconstruction', () => {
     const files = [...logFilesIn(data), ...logFilesIn(collected)];
     const sources = await Promise.all(files.map(async (file) => ({ file, lines: await readMatchingLines(file, 'R1') })));
     expect(traceOf('R1', sources).map((e) => e.time)).toEqual([100, 110, 130, 190]);
+  });
+});
+
+describe('request ids', () => {
+  it('are letters and digits only, so `troupe trace <id>` never reads one as an option', () => {
+    for (let i = 0; i < 2_000; i++) expect(newRequestId()).toMatch(/^[0-9A-Za-z]{21}$/);
   });
 });

@@ -71,7 +71,7 @@ export interface GfsClientOptions {
   readonly leaseWaitMaxMs?: number;
   /** Where the client logs each operation (start, end, failure) with its request id. Default: nowhere. */
   readonly log?: Log;
-  /** Makes request ids (the CLI uses nanoid). Default: `<clientId>:r<n>`, deterministic for the simulator. */
+  /** Makes request ids (the CLI: 21 random letters and digits, `newRequestId`). Default: `<clientId>:r<n>`, deterministic for the simulator. */
   readonly requestIds?: () => string;
   /**
    * Carries the current request across `await`s (AsyncLocalStorage in the real environment,
