@@ -124,6 +124,8 @@ export class ChunkStore {
   readonly config: ChunkStoreConfig;
   readonly dir: string;
   private readonly chunks = new Map<ChunkHandle, ChunkState>();
+  /** A buffer for scrub reads, which are checked and thrown away (`verify`); undefined while in use. */
+  private scrubScratch: Uint8Array | undefined;
   private readonly listeners = new Set<(c: ChunkCorruption) => void>();
   private readonly clock: Clock;
 
@@ -250,7 +252,15 @@ export class ChunkStore {
       const B = this.config.blockSizeBytes;
       const start = Math.floor(offsetBytes / B) * B;
       const end = Math.min(s.sizeBytes, Math.ceil((offsetBytes + lengthBytes) / B) * B);
-      await this.readRange(s, start, end - start, true, 'scrub');
+      // The bytes are only checked, so one scratch buffer serves every scrub read (no allocation
+      // and zero-fill per slice); a verify that finds it in use gets its own.
+      const scratch = this.scrubScratch !== undefined && this.scrubScratch.length >= end - start ? this.scrubScratch : new Uint8Array(end - start);
+      this.scrubScratch = undefined;
+      try {
+        await this.readRange(s, start, end - start, true, 'scrub', scratch);
+      } finally {
+        this.scrubScratch = scratch;
+      }
       return end - start;
     });
   }
@@ -463,7 +473,7 @@ export class ChunkStore {
    * Reads [offset, offset+length) clipped to the chunk. When verifying, widens to whole blocks,
    * reads in segments with one segment read ahead while the previous one is checked (patent ¶125).
    */
-  private async readRange(s: ChunkState, offset: number, length: number, verify: boolean, detectedBy: 'read' | 'write' | 'scrub'): Promise<Uint8Array> {
+  private async readRange(s: ChunkState, offset: number, length: number, verify: boolean, detectedBy: 'read' | 'write' | 'scrub', scratch?: Uint8Array): Promise<Uint8Array> {
     if (s.checksumFileCorrupt && verify) throw corruptChecksumFile(s);
     const end = Math.min(s.sizeBytes, offset + length);
     if (end <= offset) return new Uint8Array(0);
@@ -474,7 +484,7 @@ export class ChunkStore {
     const seg = this.config.readSegmentBytes;
     // One buffer for the whole (block-widened) range; segments are read straight into it, a bounded
     // number ahead of the one being verified, and the caller gets a view of the requested bytes.
-    const buf = new Uint8Array(stop - start);
+    const buf = scratch === undefined ? new Uint8Array(stop - start) : scratch.subarray(0, stop - start);
     const inFlight: Promise<number>[] = [];
     let issuedTo = start;
     const issue = (): void => {
