@@ -43,7 +43,7 @@ for (const rep of reports) {
   for (const r of rep.results) lines.push(`| \`${r.name}\` | ${rate(r)}${beside(r)}${capped(r)} |`);
   if (rep.ratios.length > 0) {
     lines.push('', '| ratio | measured | target |', '|---|---|---|');
-    for (const q of rep.ratios) lines.push(`| \`${q.name}\` / ${q.derivedFrom !== undefined ? `${q.baseline} 1 / (${q.derivedFrom.map((c) => `1/\`${c}\``).join(' + ')})` : q.baselineField === undefined ? `\`${q.baseline}\`` : 'its network limit'} | ${ratioCell(q)} | ≥ ${q.atLeast}× ${q.met ? '(met)' : '(**not met**)'} |`);
+    for (const q of rep.ratios) lines.push(`| \`${q.name}\` / ${q.derivedFrom !== undefined ? `${q.baseline} 1 / (${q.derivedFrom.map((c) => `1/\`${c}\``).join(' + ')})` : q.baselineField === undefined ? `\`${q.baseline}\`` : 'its network limit'} | ${ratioCell(q)} | ${q.atLeast > 0 ? `≥ ${q.atLeast}× ${q.met ? '(met)' : '(**not met**)'}` : 'reported'} |`);
   }
   lines.push('');
 }

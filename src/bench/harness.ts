@@ -100,7 +100,7 @@ export interface RatioTarget {
   readonly baselineField?: 'limitBytesPerSec';
   /** Compare with a rate computed from other cases' rates instead of one case's. */
   readonly derived?: DerivedBaseline;
-  /** The ratio name/baseline must reach. */
+  /** The ratio name/baseline must reach; 0 reports the ratio without a target. */
   readonly atLeast: number;
 }
 
@@ -325,7 +325,7 @@ export async function runSuite(suite: BenchSuite, log: (line: string) => void, o
     const q = targetRatio(suite.name, t, resultOf, samples);
     if (q === undefined) continue;
     ratios.push(q);
-    log(`${suite.name.padEnd(10)} ${`${t.name} / ${t.baselineField === undefined ? t.baseline : `limit of ${t.baseline}`}`.padEnd(44)} ${formatRatio(q)} (target >= ${t.atLeast}x) ${q.met ? 'met' : 'NOT MET'}`);
+    log(`${suite.name.padEnd(10)} ${`${t.name} / ${t.baselineField === undefined ? t.baseline : `limit of ${t.baseline}`}`.padEnd(44)} ${formatRatio(q)} ${t.atLeast > 0 ? `(target >= ${t.atLeast}x) ${q.met ? 'met' : 'NOT MET'}` : '(reported, no target)'}`);
   }
   return { results, ratios };
 }

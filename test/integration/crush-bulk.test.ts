@@ -96,6 +96,24 @@ describe('job pool', () => {
     expect(splitRange(4, 4, 2)).toEqual([]);
   });
 
+  it('jobs past the queue bound are refused with a JobError, and the queued ones still finish', async () => {
+    const own = new JobPool({ threads: 1, queuedJobsMax: 2 });
+    try {
+      const c = randomCrushCase(15);
+      const rule = c.map.rules.find((r): r is Rule => r !== undefined)!;
+      const ref = jobRef<PgMappingJob, PgMappingPart>(new URL('../../src/actors/rados/crush/bulk-jobs.ts', import.meta.url).href, 'pgMappingJob');
+      const job: PgMappingJob = { mapText: printCrushMap(c.map), pool: { id: 1, pgNum: 4096, size: 3, ruleId: rule.id }, weights: defaultDeviceWeights(c.map), firstPs: 0, endPs: 4096 };
+      const runs = Array.from({ length: 6 }, () => own.run(ref, job).then(() => 'done', (e: unknown) => e));
+      const outcomes = await Promise.all(runs);
+      const refused = outcomes.filter((o) => o instanceof JobError);
+      expect(refused.length).toBeGreaterThan(0);
+      expect((refused[0] as Error).message).toMatch(/queue/i);
+      expect(outcomes.filter((o) => o === 'done').length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('close stops every worker and refuses later jobs', async () => {
     const own = new JobPool({ threads: 2 });
     const c = randomCrushCase(14);

@@ -62,6 +62,11 @@ export interface JobPoolOptions {
   readonly threads?: number;
   /** An idle worker exits after this long; the next job starts one again (ms). */
   readonly idleTimeoutMs?: number;
+  /**
+   * Jobs waiting for a free worker, at most (default 1,024; bulk callers split a request into a
+   * few pieces per thread). Past it `run` rejects with a `JobError` rather than queue without bound.
+   */
+  readonly queuedJobsMax?: number;
 }
 
 export class JobPool {
@@ -74,7 +79,9 @@ export class JobPool {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`JobPool threads must be an integer >= 1, got ${threads}`);
     this.threads = threads;
     // No default module: every run names its own (piscina's per-task filename and name).
-    this.piscina = new Piscina({ minThreads: threads, maxThreads: threads, idleTimeout: options.idleTimeoutMs ?? 30_000 });
+    const queuedJobsMax = options.queuedJobsMax ?? 1_024;
+    if (!Number.isInteger(queuedJobsMax) || queuedJobsMax < 1) throw new RangeError(`JobPool queuedJobsMax must be an integer >= 1, got ${queuedJobsMax}`);
+    this.piscina = new Piscina({ minThreads: threads, maxThreads: threads, idleTimeout: options.idleTimeoutMs ?? 30_000, maxQueue: queuedJobsMax });
   }
 
   /** Runs one job on a worker. `transfer` moves buffers instead of copying them (the caller loses them). */
