@@ -1,6 +1,7 @@
 /**
  * House rules that lint cannot express (STYLE.md, "One gate, many checks"): no `export *`; no
- * grab-bag module names; every system folder has its protocol, errors and README.
+ * grab-bag module names; every system folder has its protocol, errors and README; the simulator
+ * stays off the host's clock and event loop.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -23,6 +24,15 @@ describe('house rules', () => {
 
   it('no `export *`: the public surface is an explicit list', () => {
     const offenders = files.filter((f) => /^\s*export\s+\*/m.test(readFileSync(f, 'utf8'))).map((f) => relative(root, f));
+    expect(offenders).toEqual([]);
+  });
+
+  it('the simulator imports nothing from the real host code (src/runtime/node): it never touches real time', () => {
+    const offenders = files
+      .filter((f) => f.includes(`${join('src', 'runtime', 'sim')}`))
+      .filter((f) => /from\s+'[^']*\/node\//.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(root, f));
+    expect(files.some((f) => f.includes(join('src', 'runtime', 'sim')))).toBe(true);
     expect(offenders).toEqual([]);
   });
 
