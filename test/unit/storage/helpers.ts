@@ -7,7 +7,7 @@ import type { Disk } from '../../../src/storage/disk.js';
 import { NodeDisk } from '../../../src/storage/node/node-disk.js';
 import { CrashPointDisk } from '../../../src/storage/sim/crash-point-disk.js';
 import { ssdTiming } from '../../../src/storage/sim/disk-timing.js';
-import { SimDisk, type DiskScheduler } from '../../../src/storage/sim/sim-disk.js';
+import { SimDisk, type DiskScheduler, type SimDiskOptions } from '../../../src/storage/sim/sim-disk.js';
 
 /** A virtual clock and timers: time moves only when a test advances it. */
 export class ManualTime implements Clock, Timers {
@@ -89,41 +89,47 @@ export interface CrashingDisk {
   dispose(): Promise<void>;
 }
 
-export const simKind: DiskKind = {
-  name: 'sim',
-  async make(seed) {
-    let disk = new SimDisk({ random: seededRandom(seed) });
-    return {
-      get disk() {
-        return disk;
-      },
-      async reopen() {
-        disk = disk.crash();
-        return disk;
-      },
-      async dispose() {},
-    };
-  },
-  async makeCrashing(seed, crashAtPoint, options) {
-    const sim = new SimDisk({ random: seededRandom(seed), unsyncedOnCrash: options?.unsyncedOnCrash ?? 'prefix-torn' });
-    let image: SimDisk | undefined;
-    const disk = new CrashPointDisk(sim, {
-      ...(crashAtPoint === undefined ? {} : { crashAtPoint }),
-      onCrash: () => {
-        image = sim.crash();
-      },
-      fsyncIsNoop: options?.fsyncIsNoop ?? false,
-    });
-    return {
-      disk,
-      async crashed() {
-        await disk.settled();
-        return image ?? sim.crash();
-      },
-      async dispose() {},
-    };
-  },
-};
+/** A kind of simulated disk: `extra` adds options (a scheduler and timing) to each disk it makes. */
+function simDiskKind(name: 'sim' | 'timed sim', extra: () => Partial<SimDiskOptions>): DiskKind {
+  return {
+    name,
+    async make(seed) {
+      let disk = new SimDisk({ random: seededRandom(seed), ...extra() });
+      return {
+        get disk() {
+          return disk;
+        },
+        async reopen() {
+          disk = disk.crash();
+          return disk;
+        },
+        async dispose() {},
+      };
+    },
+    async makeCrashing(seed, crashAtPoint, options) {
+      const sim = new SimDisk({ random: seededRandom(seed), ...extra(), unsyncedOnCrash: options?.unsyncedOnCrash ?? 'prefix-torn' });
+      let image: SimDisk | undefined;
+      const disk = new CrashPointDisk(sim, {
+        ...(crashAtPoint === undefined ? {} : { crashAtPoint }),
+        onCrash: () => {
+          image = sim.crash();
+        },
+        fsyncIsNoop: options?.fsyncIsNoop ?? false,
+      });
+      return {
+        disk,
+        async crashed() {
+          await disk.settled();
+          return image ?? sim.crash();
+        },
+        async dispose() {},
+      };
+    },
+  };
+}
+
+/** The simulated disk that completes every operation after a microtask. */
+export const simKind: DiskKind = simDiskKind('sim', () => ({}));
 
 async function tempRoot(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'troupe-storage-'));
@@ -200,41 +206,7 @@ export class SelfDrivingScheduler implements DiskScheduler {
 }
 
 /** The simulated disk on virtual time (the SSD preset), driven by a `SelfDrivingScheduler`. */
-export const timedSimKind: DiskKind = {
-  name: 'timed sim',
-  async make(seed) {
-    let disk = new SimDisk({ random: seededRandom(seed), scheduler: new SelfDrivingScheduler(), timing: ssdTiming });
-    return {
-      get disk() {
-        return disk;
-      },
-      async reopen() {
-        disk = disk.crash();
-        return disk;
-      },
-      async dispose() {},
-    };
-  },
-  async makeCrashing(seed, crashAtPoint, options) {
-    const sim = new SimDisk({ random: seededRandom(seed), scheduler: new SelfDrivingScheduler(), timing: ssdTiming, unsyncedOnCrash: options?.unsyncedOnCrash ?? 'prefix-torn' });
-    let image: SimDisk | undefined;
-    const disk = new CrashPointDisk(sim, {
-      ...(crashAtPoint === undefined ? {} : { crashAtPoint }),
-      onCrash: () => {
-        image = sim.crash();
-      },
-      fsyncIsNoop: options?.fsyncIsNoop ?? false,
-    });
-    return {
-      disk,
-      async crashed() {
-        await disk.settled();
-        return image ?? sim.crash();
-      },
-      async dispose() {},
-    };
-  },
-};
+export const timedSimKind: DiskKind = simDiskKind('timed sim', () => ({ scheduler: new SelfDrivingScheduler(), timing: ssdTiming }));
 
 export const diskKinds: readonly DiskKind[] = [simKind, timedSimKind, realKind];
 
