@@ -27,7 +27,7 @@ interface Bucket {
 /**
  * A bucket emptied by answers keeps its array when it held at most this many asks (serial asks
  * open and answer one at a time: truncating the array to 0 freed its backing store and the next
- * ask allocated a new one, ~5% of an in-process ask); a larger one is released, so answered asks
+ * ask allocated a new one); a larger one is released, so answered asks
  * of a burst are not kept until the slot expires. At most this many answered asks per slot stay
  * referenced until overwritten or expired.
  */
