@@ -7,21 +7,31 @@ interface Pending {
   readonly to: ActorRef<unknown>;
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: TroupeError) => void;
-  readonly deadline: number;
   /** The bucket holding its deadline, until it is answered or times out. */
   bucket: Bucket | undefined;
 }
 
 /**
- * The asks whose deadlines fall in one `resolutionMs` slot. Answered asks leave it by count
- * (`live`), not by removal (an array push and a counter cost less than a set's add and delete at
- * a million asks per second); the array is emptied when no ask in it is outstanding, and the
- * bucket itself goes when its slot expires.
+ * The asks whose deadlines fall in one `resolutionMs` slot: `entries[0, n)`. Answered asks leave
+ * it by count (`live`), not by removal (an array write and a counter cost less than a set's add
+ * and delete at a million asks per second); when no ask in it is outstanding, `n` goes back to 0
+ * and the array is reused. The bucket itself goes when its slot expires.
  */
 interface Bucket {
+  readonly key: number;
   entries: Pending[];
+  n: number;
   live: number;
 }
+
+/**
+ * A bucket emptied by answers keeps its array when it held at most this many asks (serial asks
+ * open and answer one at a time: truncating the array to 0 freed its backing store and the next
+ * ask allocated a new one); a larger one is released, so answered asks
+ * of a burst are not kept until the slot expires. At most this many answered asks per slot stay
+ * referenced until overwritten or expired.
+ */
+const BUCKET_REUSE_MAX = 16;
 
 /**
  * Outstanding asks of one node, with their timeouts. A timer per ask would cost more than the
@@ -32,6 +42,8 @@ interface Bucket {
 export class AskTable {
   private readonly pending = new Map<number, Pending>();
   private readonly buckets = new Map<number, Bucket>();
+  /** The bucket the last ask went to: consecutive asks nearly always share one. */
+  private lastBucket: Bucket | undefined;
   /** Bucket keys, kept as a binary min-heap. */
   private readonly heap: number[] = [];
   private armedKey = Infinity;
@@ -55,21 +67,26 @@ export class AskTable {
       return { corr: 0, promise: Promise.reject(new TroupeError('mailbox_full', `too many outstanding asks (${this.maxPending})`)) };
     }
     const corr = ++this.seq;
-    const deadline = this.clock.now() + timeoutMs;
     let entry!: Pending;
     const promise = new Promise<R>((resolve, reject) => {
-      entry = { corr, to, resolve: resolve as (v: unknown) => void, reject, deadline, bucket: undefined };
+      entry = { corr, to, resolve: resolve as (v: unknown) => void, reject, bucket: undefined };
     });
     this.pending.set(corr, entry);
-    const key = Math.ceil(deadline / this.resolutionMs);
-    let bucket = this.buckets.get(key);
-    if (bucket === undefined) {
-      bucket = { entries: [], live: 0 };
-      this.buckets.set(key, bucket);
-      this.heapPush(key);
-      if (key < this.armedKey) this.arm(key);
+    const key = Math.ceil((this.clock.now() + timeoutMs) / this.resolutionMs);
+    let bucket = this.lastBucket;
+    if (bucket === undefined || bucket.key !== key) {
+      bucket = this.buckets.get(key);
+      if (bucket === undefined) {
+        bucket = { key, entries: [], n: 0, live: 0 };
+        this.buckets.set(key, bucket);
+        this.heapPush(key);
+        if (key < this.armedKey) this.arm(key);
+      }
+      this.lastBucket = bucket;
     }
-    bucket.entries.push(entry);
+    const i = bucket.n++;
+    if (i < bucket.entries.length) bucket.entries[i] = entry;
+    else bucket.entries.push(entry);
     bucket.live++;
     entry.bucket = bucket;
     return { corr, promise };
@@ -111,7 +128,10 @@ export class AskTable {
     const b = p.bucket;
     if (b !== undefined) {
       p.bucket = undefined;
-      if (--b.live === 0) b.entries.length = 0;
+      if (--b.live === 0) {
+        if (b.n > BUCKET_REUSE_MAX) b.entries = [];
+        b.n = 0;
+      }
     }
     return p;
   }
@@ -137,7 +157,10 @@ export class AskTable {
       const bucket = this.buckets.get(key);
       this.buckets.delete(key);
       if (bucket === undefined) continue;
-      for (const p of bucket.entries) {
+      if (this.lastBucket === bucket) this.lastBucket = undefined;
+      const { entries, n } = bucket;
+      for (let i = 0; i < n; i++) {
+        const p = entries[i] as Pending;
         // Answered asks left the bucket by count only: skip them.
         if (p.bucket !== bucket) continue;
         p.bucket = undefined;

@@ -53,4 +53,35 @@ describe('AskTable', () => {
     // An answer after the timeout finds nothing to resolve.
     expect(table.resolve(late.corr, 'too late')).toBe(false);
   });
+
+  it('a slot reused after its asks were answered times out only the asks opened since, for a few asks and for a burst', async () => {
+    for (const burst of [3, 40]) {
+      const t = manualTime();
+      const table = new AskTable(t.clock, t.timers, 10, 1_000);
+      const early = Array.from({ length: burst }, () => table.open(to, 1_000));
+      for (const a of early) table.resolve(a.corr, 'early');
+      const late = [1, 2].map(() => table.open(to, 1_000));
+      table.resolve(late[0]!.corr, 'late');
+      t.advance(1_010);
+      expect(await Promise.all(early.map((a) => outcome(a.promise)))).toEqual(early.map(() => 'ok early'));
+      expect(await Promise.all(late.map((a) => outcome(a.promise)))).toEqual(['ok late', 'ask_timeout']);
+      expect(table.size).toBe(0);
+    }
+  });
+
+  it('asks in a later slot still time out after an earlier slot expired', async () => {
+    const t = manualTime();
+    const table = new AskTable(t.clock, t.timers, 10, 100);
+    const first = table.open(to, 100);
+    t.advance(50);
+    const second = table.open(to, 100);
+    t.advance(60);
+    expect(await outcome(first.promise)).toBe('ask_timeout');
+    expect(table.size).toBe(1);
+    const third = table.open(to, 100);
+    t.advance(100);
+    expect(await outcome(second.promise)).toBe('ask_timeout');
+    expect(await outcome(third.promise)).toBe('ask_timeout');
+    expect(table.size).toBe(0);
+  });
 });

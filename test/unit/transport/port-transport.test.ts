@@ -169,4 +169,35 @@ describe('thread data plane (PortTransport)', () => {
     expect(rb.lost.map((l) => [l.env.to.node, l.env.msg, l.code])).toEqual([['elsewhere', 'm', 'link_down']]);
     expect(rb.downs).toEqual(['other-host']);
   });
+
+  it('a batch keeps every envelope\'s kind, refs, sender and correlation id, whether small or large (heads as a typed array)', async () => {
+    for (const count of [3, 7, 8, 500]) {
+      const { a, rb } = pair();
+      const other = new Ref('w', 'other');
+      const kinds = ['tell', 'ask', 'reply', 'fail', 'sys'] as const;
+      const sent: Envelope[] = Array.from({ length: count }, (_, i) => ({
+        kind: kinds[i % kinds.length]!,
+        to: i % 3 === 0 ? other : to,
+        from: i % 4 === 0 ? undefined : from,
+        msg: { i },
+        corr: i % 5 === 0 ? 0 : 2 ** 40 + i,
+      }));
+      for (const env of sent) a.send(env);
+      await settle();
+      const view = (e: Envelope): unknown[] => [e.kind, e.to.node, e.to.id, e.from?.node, e.from?.id, e.msg, e.corr];
+      expect(rb.delivered.map(view)).toEqual(sent.map(view));
+    }
+  });
+
+  it('on failure after a large batch was posted, reports each of its envelopes whole (thesis §3.3)', async () => {
+    const { a, ra } = pair();
+    for (let i = 0; i < 100; i++) a.send({ kind: 'ask', to, from, msg: i, corr: 1_000 + i });
+    a.flush();
+    a.fail();
+    await settle();
+    expect(ra.lost).toHaveLength(100);
+    expect(ra.lost.map((l) => [l.env.kind, l.env.to.node, l.env.to.id, l.env.from?.id, l.env.msg, l.env.corr, l.code])).toEqual(
+      Array.from({ length: 100 }, (_, i) => ['ask', 'w', 'x', 'y', i, 1_000 + i, 'link_down']),
+    );
+  });
 });
