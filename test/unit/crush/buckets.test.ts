@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { bucketChoose, makeBucket } from '../../../src/actors/rados/crush/index.js';
 import type { Bucket, BucketAlg } from '../../../src/actors/rados/crush/index.js';
+import { straw2ChooseFlat } from '../../../src/actors/rados/crush/buckets.js';
+import { straw2LnTable } from '../../../src/actors/rados/crush/ln.js';
 
 const W = 0x10000;
 
@@ -86,5 +88,25 @@ describe('bucket types (thesis §5.2.4, Table 5.2; digest §2.5)', () => {
   it('rejects mismatched items and weights, and positive ids', () => {
     expect(() => makeBucket({ id: -1, name: 'b', type: 1, alg: 'list', items: [0, 1], weights: [W] }, 1)).toThrow(RangeError);
     expect(() => makeBucket({ id: 3, name: 'b', type: 1, alg: 'list', items: [0], weights: [W] }, 1)).toThrow(RangeError);
+  });
+
+  it('the mapper\'s flat straw2 choose equals straw2\'s c(r, x): ids of both signs, zero and mixed weights, r up to 60 (README I0, I1)', () => {
+    const ln = straw2LnTable();
+    const cases: Array<[number[], number[]]> = [
+      [[0, 1, 2, 3], [W, W, W, W]],
+      [[-2, -3, -4], [3 * W, 0x8000, 0x7fffffff]],
+      [[5, 9, 0x7ffffff0], [0, W, 0]],
+      [[7, 8], [0, 0]],
+      [[11], [W]],
+    ];
+    for (const [items, weights] of cases) {
+      const b = makeBucket({ id: -9, name: 'b', type: 1, alg: 'straw2', items, weights }, 1);
+      const flatItems = Int32Array.from(items);
+      const flatWeights = Float64Array.from(weights);
+      for (let x = -50; x < 2000; x++) {
+        const xi = x * 2654435761;
+        for (const r of [0, 1, 2, 7, 60]) expect(straw2ChooseFlat(flatItems, flatWeights, ln, xi | 0, r)).toBe(bucketChoose(b, xi | 0, r));
+      }
+    }
   });
 });
