@@ -239,4 +239,17 @@ describe('CRUSH mapping (thesis §5.2.2 Algorithm 1; digest §2.2–2.3)', () =>
     expect(moved).toBeGreaterThanOrEqual(mustMove);
     expect(moved / mustMove).toBeLessThan(1.3);
   });
+
+  it('mapping with two maps in turn gives what each gives alone: the straw2 draw memory holds one map at a time and is reloaded on a switch (README I6)', () => {
+    const a = cluster(5, 3);
+    const b = cluster(7, 2);
+    const rule = (m: CrushMap): Rule => m.rules[0] as Rule;
+    const alone = (m: CrushMap): number[][] => Array.from({ length: 300 }, (_, x) => mapRule(m, rule(m), x, 3, defaultDeviceWeights(m)));
+    const aAlone = alone(a);
+    const bAlone = alone(b);
+    for (let x = 0; x < 300; x++) {
+      expect(mapRule(a, rule(a), x, 3, defaultDeviceWeights(a))).toEqual(aAlone[x]);
+      expect(mapRule(b, rule(b), x, 3, defaultDeviceWeights(b))).toEqual(bAlone[x]);
+    }
+  });
 });

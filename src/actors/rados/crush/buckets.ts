@@ -339,6 +339,90 @@ function straw2Choose(b: Bucket, x: number, r: number, arg: StrawOverrides | und
 }
 
 /**
+ * straw2's choose over flat typed arrays (item ids as int32, 16.16 weights as doubles): the
+ * same draws and tie rule as `straw2Choose` without choose_args, for the mapper's hot loop.
+ * `ln` is `straw2LnTable()`. test/unit/crush/buckets.test.ts holds it to `bucketChoose`.
+ */
+export function straw2ChooseFlat(items: Int32Array, weights: Float64Array, ln: Float64Array, x: number, r: number): number {
+  const size = items.length;
+  let high = 0;
+  let highDraw = -Infinity;
+  for (let i = 0; i < size; i++) {
+    const w = weights[i] as number;
+    // A zero weight draws -Infinity (S64_MIN in C): it never wins unless all weights are zero.
+    let draw = -Infinity;
+    if (w !== 0) {
+      // crushHash32_3(x, items[i], r) written out, as int32 (only its low 16 bits are used):
+      // V8 does not inline the hash (its bytecode is over the inlining limit), and a call per
+      // item costs ~8 % of a mapping. Each subtraction is truncated at once so every step stays
+      // in word32 arithmetic; the result is the same 32 bits (README I1).
+      let a = x | 0;
+      let b = items[i] as number;
+      let c = r | 0;
+      let h = 1315423911 ^ a ^ b ^ c;
+      let hx = 231232;
+      let hy = 1232;
+      // mix(a, b, h)
+      a = ((((a - b) | 0) - h) | 0) ^ (h >>> 13);
+      b = ((((b - h) | 0) - a) | 0) ^ (a << 8);
+      h = ((((h - a) | 0) - b) | 0) ^ (b >>> 13);
+      a = ((((a - b) | 0) - h) | 0) ^ (h >>> 12);
+      b = ((((b - h) | 0) - a) | 0) ^ (a << 16);
+      h = ((((h - a) | 0) - b) | 0) ^ (b >>> 5);
+      a = ((((a - b) | 0) - h) | 0) ^ (h >>> 3);
+      b = ((((b - h) | 0) - a) | 0) ^ (a << 10);
+      h = ((((h - a) | 0) - b) | 0) ^ (b >>> 15);
+      // mix(c, hx, h)
+      c = ((((c - hx) | 0) - h) | 0) ^ (h >>> 13);
+      hx = ((((hx - h) | 0) - c) | 0) ^ (c << 8);
+      h = ((((h - c) | 0) - hx) | 0) ^ (hx >>> 13);
+      c = ((((c - hx) | 0) - h) | 0) ^ (h >>> 12);
+      hx = ((((hx - h) | 0) - c) | 0) ^ (c << 16);
+      h = ((((h - c) | 0) - hx) | 0) ^ (hx >>> 5);
+      c = ((((c - hx) | 0) - h) | 0) ^ (h >>> 3);
+      hx = ((((hx - h) | 0) - c) | 0) ^ (c << 10);
+      h = ((((h - c) | 0) - hx) | 0) ^ (hx >>> 15);
+      // mix(hy, a, h)
+      hy = ((((hy - a) | 0) - h) | 0) ^ (h >>> 13);
+      a = ((((a - h) | 0) - hy) | 0) ^ (hy << 8);
+      h = ((((h - hy) | 0) - a) | 0) ^ (a >>> 13);
+      hy = ((((hy - a) | 0) - h) | 0) ^ (h >>> 12);
+      a = ((((a - h) | 0) - hy) | 0) ^ (hy << 16);
+      h = ((((h - hy) | 0) - a) | 0) ^ (a >>> 5);
+      hy = ((((hy - a) | 0) - h) | 0) ^ (h >>> 3);
+      a = ((((a - h) | 0) - hy) | 0) ^ (hy << 10);
+      h = ((((h - hy) | 0) - a) | 0) ^ (a >>> 15);
+      // mix(b, hx, h)
+      b = ((((b - hx) | 0) - h) | 0) ^ (h >>> 13);
+      hx = ((((hx - h) | 0) - b) | 0) ^ (b << 8);
+      h = ((((h - b) | 0) - hx) | 0) ^ (hx >>> 13);
+      b = ((((b - hx) | 0) - h) | 0) ^ (h >>> 12);
+      hx = ((((hx - h) | 0) - b) | 0) ^ (b << 16);
+      h = ((((h - b) | 0) - hx) | 0) ^ (hx >>> 5);
+      b = ((((b - hx) | 0) - h) | 0) ^ (h >>> 3);
+      hx = ((((hx - h) | 0) - b) | 0) ^ (b << 10);
+      h = ((((h - b) | 0) - hx) | 0) ^ (hx >>> 15);
+      // mix(hy, c, h)
+      hy = ((((hy - c) | 0) - h) | 0) ^ (h >>> 13);
+      c = ((((c - h) | 0) - hy) | 0) ^ (hy << 8);
+      h = ((((h - hy) | 0) - c) | 0) ^ (c >>> 13);
+      hy = ((((hy - c) | 0) - h) | 0) ^ (h >>> 12);
+      c = ((((c - h) | 0) - hy) | 0) ^ (hy << 16);
+      h = ((((h - hy) | 0) - c) | 0) ^ (c >>> 5);
+      hy = ((((hy - c) | 0) - h) | 0) ^ (h >>> 3);
+      c = ((((c - h) | 0) - hy) | 0) ^ (hy << 10);
+      h = ((((h - hy) | 0) - c) | 0) ^ (c >>> 15);
+      draw = Math.trunc((ln[h & 0xffff] as number) / w);
+    }
+    if (i === 0 || draw > highDraw) {
+      high = i;
+      highDraw = draw;
+    }
+  }
+  return items[high] as number;
+}
+
+/**
  * c(r, x) of the bucket. The bucket must not be empty (callers check). `arg` and `position`
  * (the result position being filled) matter only to straw2 buckets with choose_args.
  */

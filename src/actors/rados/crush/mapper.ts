@@ -15,10 +15,13 @@
  * - indep leaves a hole (CRUSH_ITEM_NONE = 2147483647) where no item could be placed, so the
  *   other positions keep their places (thesis §5.2.2.2).
  */
-import { bucketChoose, permChoose } from './buckets.js';
+import { bucketChoose, permChoose, straw2ChooseFlat } from './buckets.js';
 import type { Bucket } from './buckets.js';
 import type { ChooseArgMap, CrushMap, Rule } from './crush-map.js';
 import { crushHash32_2 } from './hash.js';
+import { straw2LnTable } from './ln.js';
+import { STRAW2_REGION_OFFSET, straw2DrawModule } from './wasm/straw2-draw.js';
+import type { Straw2DrawModule } from './wasm/straw2-draw.js';
 
 /** An indep position with no item (`CRUSH_ITEM_NONE`). */
 export const CRUSH_ITEM_NONE = 0x7fffffff;
@@ -42,6 +45,85 @@ interface Walk {
   readonly weights: DeviceWeights;
   readonly x: number;
   readonly args: ChooseArgMap | undefined;
+  readonly flat: FlatBuckets;
+  readonly draw: Straw2DrawModule | undefined;
+}
+
+/**
+ * The map's straw2 buckets as typed arrays by slot (`-1 - id`), built once per map: the
+ * mapper's hot loop then reads int32 ids and double weights without going through the
+ * bucket objects' generic arrays. Other slots hold empty arrays and are never read. `image` is
+ * the same ids and weights laid out for the WebAssembly draw loop (ids padded to a multiple of
+ * four), at the byte offsets `itemsOffset` / `weightsOffset` once loaded.
+ */
+interface FlatBuckets {
+  readonly straw2: Uint8Array;
+  readonly items: readonly Int32Array[];
+  readonly weights: readonly Float64Array[];
+  readonly ln: Float64Array;
+  readonly itemsOffset: Int32Array;
+  readonly weightsOffset: Int32Array;
+  readonly image: Uint8Array;
+}
+
+const flatByMap = new WeakMap<CrushMap, FlatBuckets>();
+
+function flatBuckets(map: CrushMap): FlatBuckets {
+  let flat = flatByMap.get(map);
+  if (flat === undefined) {
+    const n = map.buckets.length;
+    const straw2 = new Uint8Array(n);
+    const items: Int32Array[] = [];
+    const weights: Float64Array[] = [];
+    const itemsOffset = new Int32Array(n);
+    const weightsOffset = new Int32Array(n);
+    let bytes = 0;
+    for (let slot = 0; slot < n; slot++) {
+      const b = map.buckets[slot];
+      if (b !== undefined && b.alg === 'straw2') {
+        straw2[slot] = 1;
+        items.push(Int32Array.from(b.items));
+        weights.push(Float64Array.from(b.itemWeights));
+        // Weights first (8-byte aligned), then the ids padded to whole groups of four (16 bytes).
+        weightsOffset[slot] = STRAW2_REGION_OFFSET + bytes;
+        bytes += 8 * ((b.items.length + 1) & ~1);
+        itemsOffset[slot] = STRAW2_REGION_OFFSET + bytes;
+        bytes += 4 * ((b.items.length + 3) & ~3);
+      } else {
+        items.push(new Int32Array(0));
+        weights.push(new Float64Array(0));
+      }
+    }
+    const image = new Uint8Array(bytes);
+    for (let slot = 0; slot < n; slot++) {
+      if (straw2[slot] !== 1) continue;
+      new Float64Array(image.buffer, (weightsOffset[slot] as number) - STRAW2_REGION_OFFSET, (weights[slot] as Float64Array).length).set(weights[slot] as Float64Array);
+      new Int32Array(image.buffer, (itemsOffset[slot] as number) - STRAW2_REGION_OFFSET, (items[slot] as Int32Array).length).set(items[slot] as Int32Array);
+    }
+    flat = { straw2, items, weights, ln: straw2LnTable(), itemsOffset, weightsOffset, image };
+    flatByMap.set(map, flat);
+  }
+  return flat;
+}
+
+/** The WebAssembly draw loop with `flat`'s buckets in its memory, or undefined (then the JS loop serves). */
+function drawModuleFor(flat: FlatBuckets): Straw2DrawModule | undefined {
+  const module = straw2DrawModule();
+  if (module !== undefined && module.loadedOwner() !== flat) module.load(flat, flat.image);
+  return module;
+}
+
+/** c(r, x) of `b`, through the flat straw2 tables when choose_args do not apply. */
+function choose(walk: Walk, b: Bucket, r: number, position: number): number {
+  const slot = -1 - b.id;
+  const flat = walk.flat;
+  if (walk.args === undefined && flat.straw2[slot] === 1) {
+    const items = flat.items[slot] as Int32Array;
+    if (items.length === 0) return bucketChoose(b, walk.x, r, undefined, position); // callers check; kept total
+    if (walk.draw !== undefined) return items[walk.draw.draw(flat.itemsOffset[slot] as number, flat.weightsOffset[slot] as number, items.length, walk.x, r)] as number;
+    return straw2ChooseFlat(items, flat.weights[slot] as Float64Array, flat.ln, walk.x, r);
+  }
+  return bucketChoose(b, walk.x, r, walk.args?.get(b.id), position);
 }
 
 function bucketAt(map: CrushMap, item: number): Bucket | undefined {
@@ -100,7 +182,7 @@ function chooseFirstn(
         } else {
           const size = inb.items.length;
           if (localFallbackRetries > 0 && flocal >= size >> 1 && flocal > localFallbackRetries) item = permChoose(inb, x, r);
-          else item = bucketChoose(inb, x, r, walk.args?.get(inb.id), outpos);
+          else item = choose(walk, inb, r, outpos);
           if (item >= map.maxDevices) {
             skipRep = true;
             break;
@@ -190,7 +272,7 @@ function chooseIndep(
         if (inb.alg === 'uniform' && size % numrep === 0) r += (numrep + 1) * ftotal;
         else r += numrep * ftotal;
         if (size === 0) break;
-        const item = bucketChoose(inb, x, r, walk.args?.get(inb.id), outpos);
+        const item = choose(walk, inb, r, outpos);
         if (item >= map.maxDevices) {
           out[ob + rep] = CRUSH_ITEM_NONE;
           if (out2) out2[o2b + rep] = CRUSH_ITEM_NONE;
@@ -254,7 +336,8 @@ const scratchC: number[] = [];
 export function mapRule(map: CrushMap, rule: Rule, x: number, resultMax: number, weights: DeviceWeights, chooseArgs?: ChooseArgMap): number[] {
   if (!Number.isInteger(resultMax) || resultMax < 0) throw new RangeError(`resultMax ${resultMax} must be a non-negative integer`);
   const t = map.tunables;
-  const walkInput: Walk = { map, weights, x: x | 0, args: chooseArgs };
+  const flat = flatBuckets(map);
+  const walkInput: Walk = { map, weights, x: x | 0, args: chooseArgs, flat, draw: chooseArgs === undefined ? drawModuleFor(flat) : undefined };
   let chooseTries = t.chooseTotalTries + 1; // Ceph counted "retries"; +1 makes them tries
   let chooseLeafTries = 0;
   let localRetries = t.chooseLocalTries;
