@@ -452,9 +452,17 @@ export class ActorSystem {
     deliver: (env) => {
       this.deliverLocal(env);
     },
-    undeliverable: (env, code) => {
-      // The envelope itself came back: the receiver never saw it (the transport contract, README).
-      if (env.kind === 'ask') this.asks.reject(env.corr, new TroupeError(code, `request to ${env.to.id}@${env.to.node} was not delivered`, 'not_delivered'));
+    undeliverable: (env, code, maybeDelivered) => {
+      // The envelope came back: the receiver never saw it, unless the transport says it was sent
+      // and its link failed before an acknowledgement (then the outcome is unknown).
+      if (env.kind === 'ask') {
+        this.asks.reject(
+          env.corr,
+          maybeDelivered === true
+            ? new TroupeError(code, `request to ${env.to.id}@${env.to.node} may have been delivered: its link failed before it was acknowledged`, 'unknown')
+            : new TroupeError(code, `request to ${env.to.id}@${env.to.node} was not delivered`, 'not_delivered'),
+        );
+      }
       else if (env.kind === 'tell' || env.kind === 'sys') this.bounce(env, code, `not delivered to ${env.to.node}`);
       // A lost reply: the asker's node times it out (or fails it when it sees the link go down).
     },

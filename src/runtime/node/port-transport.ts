@@ -46,7 +46,7 @@ export interface PortTransportOptions {
 
 /** Control messages on the data port; data batches are plain arrays. */
 type PortControl =
-  | { readonly t: 'undeliverable'; readonly rec: Batch; readonly code: RuntimeErrorCode }
+  | { readonly t: 'undeliverable'; readonly rec: Batch; readonly code: RuntimeErrorCode; readonly maybe?: boolean }
   | { readonly t: 'down'; readonly node: string }
   | { readonly t: 'up'; readonly node: string }
   | { readonly t: 'ack'; readonly batches: number };
@@ -268,10 +268,10 @@ export class PortTransport implements RelayTransport {
     }
   }
 
-  relayUndeliverable(env: Envelope, code: RuntimeErrorCode): void {
+  relayUndeliverable(env: Envelope, code: RuntimeErrorCode, maybeDelivered?: boolean): void {
     if (this.dead) return;
     this.flush();
-    this.post({ t: 'undeliverable', rec: oneEnvelope(env), code } satisfies PortControl);
+    this.post({ t: 'undeliverable', rec: oneEnvelope(env), code, ...(maybeDelivered === true ? { maybe: true } : {}) } satisfies PortControl);
   }
 
   relayLinkDown(node: string): void {
@@ -290,9 +290,11 @@ export class PortTransport implements RelayTransport {
   fail(): void {
     if (this.dead) return;
     this.dead = true;
-    const lost: Envelope[] = [];
-    for (let i = this.inflightHead; i < this.inflight.length; i++) envelopesOf(this.inflight[i] as Batch, lost);
-    envelopesOf(this.outbox.peek(), lost);
+    // Posted and not yet acknowledged: the other side may have handled them. Still in the outbox: never sent.
+    const posted: Envelope[] = [];
+    for (let i = this.inflightHead; i < this.inflight.length; i++) envelopesOf(this.inflight[i] as Batch, posted);
+    const unsent: Envelope[] = [];
+    envelopesOf(this.outbox.peek(), unsent);
     this.inflight = [];
     this.inflightHead = 0;
     this.outbox.take();
@@ -300,7 +302,8 @@ export class PortTransport implements RelayTransport {
     this.port.close();
     const sink = this.sink;
     if (sink === undefined) return;
-    for (const env of lost) sink.undeliverable(env, 'link_down');
+    for (const env of posted) sink.undeliverable(env, 'link_down', true);
+    for (const env of unsent) sink.undeliverable(env, 'link_down');
     sink.linkDown(this.opts.peerNode);
   }
 
@@ -390,7 +393,7 @@ export class PortTransport implements RelayTransport {
     const c = m as PortControl;
     switch (c.t) {
       case 'undeliverable':
-        sink.undeliverable(readOne(c.rec), c.code);
+        sink.undeliverable(readOne(c.rec), c.code, c.maybe === true);
         break;
       case 'down':
         sink.linkDown(c.node);

@@ -38,8 +38,9 @@ import { realTimers } from './env.js';
  *   nothing sent later overtakes something sent earlier.
  * - **Fail-stop with notification.** If the link is not re-established within `linkDownAfterMs`,
  *   or the peer comes back as a new incarnation (its receive state is gone), every queued and
- *   unacked envelope is handed to `sink.undeliverable(env, 'link_down')` (it may or may not have
- *   been delivered) and `sink.linkDown(node)` fires once. Nothing is dropped silently.
+ *   unacked envelope is handed to `sink.undeliverable(env, 'link_down')` — those already written
+ *   to a socket flagged `maybeDelivered` (they may or may not have arrived), the rest not — and
+ *   `sink.linkDown(node)` fires once. Nothing is dropped silently.
  * - **Backpressure.** The outbound queue per peer is bounded (`outboundQueueMax` envelopes,
  *   `outboundQueueMaxBytes` bytes); beyond it `send` reports `outbound_queue_full` to the sender.
  *   Frames are written only while the socket's buffer is below `socketHighWaterBytes`.
@@ -100,6 +101,8 @@ interface Pending {
   readonly env: Envelope | undefined;
   readonly chunks: Uint8Array[];
   readonly bytes: number;
+  /** Written to a socket at least once: if the link fails before an ack, it may have arrived. */
+  written?: boolean;
 }
 
 interface TransportEvents {
@@ -320,13 +323,13 @@ export class TcpTransport implements Transport {
   }
 
   /** @internal */
-  reportLater(envs: Envelope[], code: RuntimeErrorCode): void {
+  reportLater(envs: Envelope[], code: RuntimeErrorCode, maybeDelivered = false): void {
     if (envs.length === 0) return;
     // Never call back into the ActorSystem from inside its own `send`.
     queueMicrotask(() => {
       const sink = this.sinkRef;
       if (sink === undefined) return;
-      for (const env of envs) sink.undeliverable(env, code);
+      for (const env of envs) sink.undeliverable(env, code, maybeDelivered);
     });
   }
 
@@ -444,6 +447,7 @@ class Peer {
     socket.cork();
     while (this.cursor < this.queue.length && socket.writableLength < high) {
       const p = this.queue[this.cursor++] as Pending;
+      p.written = true;
       for (const c of p.chunks) socket.write(c);
     }
     socket.uncork();
@@ -493,16 +497,19 @@ class Peer {
 
   /** Reports everything queued as undeliverable. */
   private failQueue(code: RuntimeErrorCode): void {
-    const lost: Envelope[] = [];
+    // Written to some connection and not acknowledged: they may have arrived. Never written: they did not.
+    const written: Envelope[] = [];
+    const unwritten: Envelope[] = [];
     for (let i = this.head; i < this.queue.length; i++) {
-      const env = (this.queue[i] as Pending).env;
-      if (env !== undefined) lost.push(env);
+      const p = this.queue[i] as Pending;
+      if (p.env !== undefined) (p.written === true ? written : unwritten).push(p.env);
     }
     this.queue = [];
     this.head = 0;
     this.cursor = 0;
     this.queuedBytes = 0;
-    this.t.reportLater(lost, code);
+    this.t.reportLater(written, code, true);
+    this.t.reportLater(unwritten, code);
   }
 
   /** Reports everything queued as undeliverable and, once per outage, `linkDown`. */

@@ -9,7 +9,7 @@ import type { Transport, TransportSink } from './transport.js';
  */
 export interface RelayTransport extends Transport {
   /** An envelope this link carried *from* its far side could not be delivered further. */
-  relayUndeliverable(env: Envelope, code: RuntimeErrorCode): void;
+  relayUndeliverable(env: Envelope, code: RuntimeErrorCode, maybeDelivered?: boolean): void;
   /** Tells the far side that `node` is down (its watchers and pending asks need to know). */
   relayLinkDown(node: string): void;
   relayLinkUp(node: string): void;
@@ -103,17 +103,17 @@ export class RoutingTransport implements Transport {
   }
 
   /** Reports `env` as undeliverable to whoever sent it, wherever that is. */
-  private fail(env: Envelope, code: RuntimeErrorCode): void {
+  private fail(env: Envelope, code: RuntimeErrorCode, maybeDelivered?: boolean): void {
     const sink = this.sink;
     if (sink === undefined) return;
     const from = env.from?.node;
     if (from === undefined || from === this.local) {
-      sink.undeliverable(env, code);
+      sink.undeliverable(env, code, maybeDelivered);
       return;
     }
     const back = this.exact.get(from);
     if (back !== undefined && isRelay(back)) {
-      back.relayUndeliverable(env, code);
+      back.relayUndeliverable(env, code, maybeDelivered);
       return;
     }
     if (env.kind === 'ask' && env.from !== undefined) {
@@ -151,7 +151,7 @@ export class RoutingTransport implements Transport {
         transferPayloadsOf(env.msg);
         this.send(env);
       },
-      undeliverable: (env, code) => this.fail(env, code),
+      undeliverable: (env, code, maybeDelivered) => this.fail(env, code, maybeDelivered),
       linkDown: (node) => this.linkDown(node, t),
       linkUp: (node) => {
         this.sink?.linkUp?.(node);

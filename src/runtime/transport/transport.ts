@@ -20,8 +20,12 @@ export interface Transport {
 export interface TransportSink {
   /** An envelope arrived for this node. */
   deliver(env: Envelope): void;
-  /** An envelope this node sent could not be delivered (or may not have been: link broke). */
-  undeliverable(env: Envelope, code: RuntimeErrorCode): void;
+  /**
+   * An envelope this node sent could not be delivered. `maybeDelivered`: it was sent but never
+   * acknowledged before its link failed, so it may have arrived (a caller must not assume it had no
+   * effect); otherwise it surely never reached the receiver.
+   */
+  undeliverable(env: Envelope, code: RuntimeErrorCode, maybeDelivered?: boolean): void;
   /** The link to `node` failed; watchers of its actors are told `node_down`. */
   linkDown(node: string): void;
   /** A link to `node` (re)established. */

@@ -3,8 +3,10 @@
  * so callers decide on a retry from data, not from the message text.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Envelope } from '../../../src/runtime/envelope.js';
 import { TroupeError } from '../../../src/runtime/errors.js';
 import { ActorSystem } from '../../../src/runtime/system.js';
+import type { Transport, TransportSink } from '../../../src/runtime/transport/transport.js';
 
 const quiet = (): void => {};
 const systems: ActorSystem[] = [];
@@ -40,5 +42,26 @@ describe('TroupeError.delivery: never delivered (safe to retry) or unknown (no a
     const s = system();
     await s.shutdown();
     expect(await failure(s.ask({ node: 'n1', id: 'x' }, 'hi'))).toMatchObject({ code: 'system_stopped', delivery: 'not_delivered' });
+  });
+
+  it('an envelope the transport hands back says whether it was sent before its link failed', async () => {
+    let sink: TransportSink | undefined;
+    const sent: Envelope[] = [];
+    const transport: Transport = {
+      bind: (_node, s) => {
+        sink = s;
+      },
+      send: (env) => void sent.push(env),
+      close: async () => {},
+    };
+    const s = new ActorSystem({ node: 'n1', logger: quiet, transport });
+    systems.push(s);
+    const neverSent = s.ask({ node: 'n2', id: 'a' }, 'one');
+    const sentUnacked = s.ask({ node: 'n2', id: 'a' }, 'two');
+    expect(sent).toHaveLength(2);
+    sink?.undeliverable(sent[0] as Envelope, 'link_down');
+    sink?.undeliverable(sent[1] as Envelope, 'link_down', true);
+    expect(await failure(neverSent)).toMatchObject({ code: 'link_down', delivery: 'not_delivered' });
+    expect(await failure(sentUnacked)).toMatchObject({ code: 'link_down', delivery: 'unknown' });
   });
 });

@@ -9,7 +9,7 @@ import type { TransportSink } from '../../../src/runtime/transport/transport.js'
 
 interface Recorder extends TransportSink {
   delivered: Envelope[];
-  lost: { env: Envelope; code: RuntimeErrorCode }[];
+  lost: { env: Envelope; code: RuntimeErrorCode; maybeDelivered: boolean }[];
   downs: string[];
 }
 function recorder(): Recorder {
@@ -18,7 +18,7 @@ function recorder(): Recorder {
     lost: [],
     downs: [],
     deliver: (env) => r.delivered.push(env),
-    undeliverable: (env, code) => r.lost.push({ env, code }),
+    undeliverable: (env, code, maybeDelivered) => r.lost.push({ env, code, maybeDelivered: maybeDelivered === true }),
     linkDown: (node) => r.downs.push(node),
   };
   return r;
@@ -145,7 +145,7 @@ describe('thread data plane (PortTransport)', () => {
     expect(b.inflightEnvelopes).toBe(0);
   });
 
-  it('on failure of the far side, reports posted-but-unacked and queued envelopes as link_down, then the link (thesis §3.3)', async () => {
+  it('on failure of the far side, reports posted-but-unacked (maybe delivered) and queued (not sent) envelopes as link_down, then the link (thesis §3.3)', async () => {
     const { a, ra } = pair();
     a.send(tell('posted'));
     a.flush();
@@ -153,10 +153,10 @@ describe('thread data plane (PortTransport)', () => {
     a.fail(); // the far thread died before acking
     a.send(tell('after'));
     await settle();
-    expect(ra.lost.map((l) => [l.env.msg, l.code])).toEqual([
-      ['posted', 'link_down'],
-      ['queued', 'link_down'],
-      ['after', 'node_unreachable'],
+    expect(ra.lost.map((l) => [l.env.msg, l.code, l.maybeDelivered])).toEqual([
+      ['posted', 'link_down', true],
+      ['queued', 'link_down', false],
+      ['after', 'node_unreachable', false],
     ]);
     expect(ra.downs).toEqual(['w']);
   });
@@ -164,9 +164,13 @@ describe('thread data plane (PortTransport)', () => {
   it('relays failure notices to the far side: undeliverable, link down', async () => {
     const { a, rb } = pair();
     a.relayUndeliverable({ kind: 'tell', to: new Ref('elsewhere', 'z'), from: new Ref('w', 'x'), msg: 'm', corr: 0 }, 'link_down');
+    a.relayUndeliverable({ kind: 'tell', to: new Ref('elsewhere', 'z'), from: new Ref('w', 'x'), msg: 'sent', corr: 0 }, 'link_down', true);
     a.relayLinkDown('other-host');
     await settle();
-    expect(rb.lost.map((l) => [l.env.to.node, l.env.msg, l.code])).toEqual([['elsewhere', 'm', 'link_down']]);
+    expect(rb.lost.map((l) => [l.env.to.node, l.env.msg, l.code, l.maybeDelivered])).toEqual([
+      ['elsewhere', 'm', 'link_down', false],
+      ['elsewhere', 'sent', 'link_down', true],
+    ]);
     expect(rb.downs).toEqual(['other-host']);
   });
 
