@@ -1,11 +1,6 @@
-export interface RatioCellInput {
-  readonly ratio: number;
-  readonly min?: number;
-  readonly max?: number;
-  readonly pairs?: number;
-  readonly runs?: number;
-  readonly runMin?: number;
-  readonly runMax?: number;
-}
+import type { RatioResult } from '../src/bench/harness.js';
+
+/** The fields of a target's result that its table cell shows. */
+export type RatioCellInput = Pick<RatioResult, 'ratio' | 'min' | 'max' | 'pairs' | 'runs' | 'runMin' | 'runMax'>;
 export function ratioCell(q: RatioCellInput): string;
 export function benchCommand(suite: string, repeat?: number): string;

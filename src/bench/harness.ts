@@ -325,7 +325,7 @@ export async function runSuite(suite: BenchSuite, log: (line: string) => void, o
     const q = targetRatio(suite.name, t, resultOf, samples);
     if (q === undefined) continue;
     ratios.push(q);
-    log(`${suite.name.padEnd(10)} ${`${t.name} / ${t.baselineField === undefined ? t.baseline : `limit of ${t.baseline}`}`.padEnd(44)} ${formatRatio(q)} ${t.atLeast > 0 ? `(target >= ${t.atLeast}x) ${q.met ? 'met' : 'NOT MET'}` : '(reported, no target)'}`);
+    log(formatTargetLine(q));
   }
   return { results, ratios };
 }
@@ -461,8 +461,15 @@ export function combineRuns(runs: readonly { results: readonly BenchResult[]; ra
   return { results, ratios };
 }
 
+/** One target's progress line: `suite  name / baseline  0.93x (pairs …) (target >= 0.8x) met`. */
+export function formatTargetLine(q: RatioResult): string {
+  const versus = q.baselineField === undefined ? q.baseline : `limit of ${q.baseline}`;
+  const verdict = q.atLeast > 0 ? `(target >= ${q.atLeast}x) ${q.met ? 'met' : 'NOT MET'}` : '(reported, no target)';
+  return `${q.suite.padEnd(10)} ${`${q.name} / ${versus}`.padEnd(44)} ${formatRatio(q)} ${verdict}`;
+}
+
 /** `0.93x (pairs 0.88–0.97, n=15)`, or the bare ratio when it was not paired. */
-export function formatRatio(q: RatioResult): string {
+function formatRatio(q: RatioResult): string {
   const pairs = q.pairs === undefined || q.min === undefined || q.max === undefined ? '' : `pairs ${q.min.toFixed(2)}–${q.max.toFixed(2)}, n=${q.pairs}`;
   const runs = q.runs === undefined || q.runMin === undefined || q.runMax === undefined ? '' : `${q.runs} runs ${q.runMin.toFixed(2)}–${q.runMax.toFixed(2)}`;
   const inside = [runs, pairs].filter((x) => x !== '').join('; ');

@@ -8,7 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchEnv, combineRuns, formatRatio, runSuite, type BenchReport, type BenchResult, type RatioResult } from './harness.js';
+import { benchEnv, combineRuns, formatTargetLine, runSuite, type BenchReport, type BenchResult, type RatioResult } from './harness.js';
 import { suites } from './suites/index.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
       runs.push(await runSuite(await load(), log));
     }
     const out = repeat > 1 ? combineRuns(runs) : (runs[0] as { results: BenchResult[]; ratios: RatioResult[] });
-    if (repeat > 1) for (const q of out.ratios) log(`${name.padEnd(10)} ${`${q.name} / ${q.baseline}`.padEnd(44)} ${formatRatio(q)} (target >= ${q.atLeast}x) ${q.met ? 'met' : 'NOT MET'}`);
+    if (repeat > 1) for (const q of out.ratios) log(formatTargetLine(q));
     report.results.push(...out.results);
     report.ratios.push(...out.ratios);
   }
