@@ -1,0 +1,67 @@
+/**
+ * RADOS OSD-map and OSD-monitor configuration with the sources' defaults (thesis ch. 6; digest
+ * §3.3–3.6; where the thesis is silent, Ceph's option of the same purpose is named). Every value
+ * carries its unit.
+ */
+export interface OsdMapConfig {
+  /**
+   * A down OSD that stays down this long is marked out, so its PGs are remapped and re-replicated
+   * (Ceph's `mon_osd_down_out_interval`, 600 s; the thesis has no automatic timer, §6.4.2: its
+   * experiment marked OSDs out by hand 20 s after down). The simulator uses seconds.
+   */
+  readonly downOutIntervalMs: number;
+  /** Distinct reporters needed before a failed OSD is marked down (Ceph's `mon_osd_min_down_reporters`, 2). */
+  readonly failureReportersMin: number;
+  /**
+   * A failure report counts for this long; older reports are forgotten, so reporters must agree
+   * within the window (Ceph's `osd_heartbeat_grace`, 20 s).
+   */
+  readonly failureReportWindowMs: number;
+  /** Failure reports the leader tracks at most (targets × reporters); more are refused until some expire. */
+  readonly failureReportsTrackedMax: number;
+  /** An OSD sends at most one failure report message per this interval (thesis §6.2.4: reports are throttled). */
+  readonly failureReportIntervalMs: number;
+  /** Targets in one batched failure report message, at most. */
+  readonly failureReportTargetsMax: number;
+  /** Failed peers an OSD keeps queued for reporting, at most (the oldest are kept). */
+  readonly failureReportQueueMax: number;
+  /** A new OSD is marked in at its first boot (Ceph's `mon_osd_auto_mark_new_in`, true). */
+  readonly autoMarkNewInOnBoot: boolean;
+  /** Largest pg_num (and pgp_num) a pool may have. */
+  readonly pgNumMax: number;
+  /** Incrementals bundled into one reply at most; a peer further behind gets the full map (thesis §6.2.5). */
+  readonly incrementalsPerMessageMax: number;
+  /**
+   * A booting OSD shares at least this much recent history with its PG peers, since it does not
+   * know their epochs (thesis §6.2.5: "at least 30 seconds").
+   */
+  readonly bootShareHistoryMs: number;
+  /** Peers whose epochs an OSD tracks for lazy map sharing, at most. */
+  readonly peerEpochsTrackedMax: number;
+  /** Replicas per PG of a pool created without `size` (Ceph's `osd_pool_default_size`, 3). */
+  readonly poolSizeDefault: number;
+  /** Default min_size: size − ⌊size/2⌋ (Ceph's rule); this is its lower bound. */
+  readonly poolMinSizeMin: number;
+}
+
+export const DEFAULT_OSDMAP_CONFIG: OsdMapConfig = {
+  downOutIntervalMs: 600_000,
+  failureReportersMin: 2,
+  failureReportWindowMs: 20_000,
+  failureReportsTrackedMax: 65_536,
+  failureReportIntervalMs: 1_000,
+  failureReportTargetsMax: 64,
+  failureReportQueueMax: 1_024,
+  autoMarkNewInOnBoot: true,
+  pgNumMax: 65_536,
+  incrementalsPerMessageMax: 100,
+  bootShareHistoryMs: 30_000,
+  peerEpochsTrackedMax: 4_096,
+  poolSizeDefault: 3,
+  poolMinSizeMin: 1,
+};
+
+/** The defaults with some values replaced. */
+export function osdMapConfig(overrides: Partial<OsdMapConfig> = {}): OsdMapConfig {
+  return { ...DEFAULT_OSDMAP_CONFIG, ...overrides };
+}
