@@ -9,4 +9,5 @@ export const suites: Record<string, () => Promise<BenchSuite>> = {
   'gfs-master': async () => (await import('./gfs-master.js')).default,
   'gfs-data': async () => (await import('./gfs-data.js')).default,
   sim: async () => (await import('./sim.js')).default,
+  'rados-mon': async () => (await import('./rados-mon.js')).default,
 };

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { objectHash, parseCrushMap, pgToOsds } from '../../../src/actors/rados/crush/index.js';
 import type { Rule } from '../../../src/actors/rados/crush/index.js';
 import { bootstrapOsdMap, commit, simpleCrushText } from '../../../src/actors/rados/osdmap/bootstrap.js';
-import { objectMapping, objectPg, pgMapping, pgMappingUncached, poolMappings, describeObjectMapping } from '../../../src/actors/rados/osdmap/mapping.js';
+import { describeObjectMapping, objectMapping, objectMappingUncached, objectPg, pgMapping, pgMappingUncached, poolMappings } from '../../../src/actors/rados/osdmap/mapping.js';
 import { applyIncremental, composeAll, composeIncrementals, crushWeights, emptyOsdMap, findPool, validateOsdMap } from '../../../src/actors/rados/osdmap/osd-map.js';
 import type { OsdMap, OsdMapIncremental } from '../../../src/actors/rados/osdmap/osd-map.js';
 import { osdMapService, prepareOsdMapCommand } from '../../../src/actors/rados/osdmap/service.js';
@@ -194,6 +194,7 @@ describe('object -> PG -> up and acting sets (thesis §6.2.1, §6.2.2.1; digest 
   it('cached mappings equal fresh ones, and the cache belongs to one epoch', () => {
     const { map } = cluster();
     for (let ps = 0; ps < 48; ps++) expect(pgMapping(map, 1, ps)).toEqual(pgMappingUncached(map, 1, ps));
+    for (let i = 0; i < 200; i++) expect(objectMapping(map, 1, `o${i}`)).toEqual(objectMappingUncached(map, 1, `o${i}`));
     const before = pgMapping(map, 1, 0);
     const down = commit(map, { type: 'rados.mon.osdMarkDown', osds: [before?.primary ?? 0], reason: 'admin' }, 1).map;
     expect(pgMapping(down, 1, 0)?.primary).not.toBe(before?.primary);

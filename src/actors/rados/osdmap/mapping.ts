@@ -13,7 +13,7 @@
  * A map is immutable, so its mappings are too: each map object gets an index (WeakMap by
  * identity) with its CRUSH map, weight vector and one cached mapping per PG, filled on first use.
  */
-import { formatPgId, objectHash, objectToPg, pgToOsds } from '../crush/index.js';
+import { formatPgId, objectHash, pgMask, pgToOsds, stableMod } from '../crush/index.js';
 import type { CrushMap, PgId, PoolPlacement, Rule } from '../crush/index.js';
 import { crushMapOf, crushWeights, findPool } from './osd-map.js';
 import type { OsdMap, Pool } from './osd-map.js';
@@ -36,6 +36,8 @@ export interface PgMapping {
 interface PoolIndex {
   readonly pool: Pool;
   readonly placement: PoolPlacement;
+  /** stable_mod's mask for pg_num. */
+  readonly pgMask: number;
   readonly cache: Array<PgMapping | undefined>;
 }
 
@@ -44,6 +46,8 @@ interface MapIndex {
   readonly weights: readonly number[];
   readonly pools: Map<number, PoolIndex>;
   readonly up: Uint8Array;
+  /** No OSD is down: CRUSH's result is the up set as it is. */
+  readonly allUp: boolean;
 }
 
 const indexes = new WeakMap<OsdMap, MapIndex>();
@@ -54,7 +58,7 @@ function indexOf(map: OsdMap): MapIndex {
   const crush = crushMapOf(map);
   const up = new Uint8Array(map.osds.length);
   for (const o of map.osds) up[o.id] = o.up ? 1 : 0;
-  ix = { crush, weights: crushWeights(map, crush), pools: new Map(), up };
+  ix = { crush, weights: crushWeights(map, crush), pools: new Map(), up, allUp: map.osds.every((o) => o.up) };
   indexes.set(map, ix);
   return ix;
 }
@@ -65,7 +69,7 @@ function poolIndex(map: OsdMap, ix: MapIndex, poolId: number): PoolIndex | undef
   const pool = findPool(map, poolId);
   if (!pool || !ix.crush) return undefined;
   const rule = ix.crush.rules[pool.crushRule] as Rule; // validateOsdMap / applyIncremental checked it exists (R4)
-  pi = { pool, placement: { id: pool.id, pgNum: pool.pgNum, pgpNum: pool.pgpNum, size: pool.size, rule }, cache: new Array<PgMapping | undefined>(pool.pgNum) };
+  pi = { pool, placement: { id: pool.id, pgNum: pool.pgNum, pgpNum: pool.pgpNum, size: pool.size, rule }, pgMask: pgMask(pool.pgNum), cache: new Array<PgMapping | undefined>(pool.pgNum) };
   ix.pools.set(poolId, pi);
   return pi;
 }
@@ -73,7 +77,7 @@ function poolIndex(map: OsdMap, ix: MapIndex, poolId: number): PoolIndex | undef
 function compute(ix: MapIndex, pi: PoolIndex, ps: number): PgMapping {
   const pg: PgId = { pool: pi.pool.id, ps };
   const raw = pgToOsds(ix.crush as CrushMap, pi.placement, pg, ix.weights).osds;
-  const up = raw.filter((o) => ix.up[o] === 1);
+  const up = ix.allUp ? raw : raw.filter((o) => ix.up[o] === 1);
   return { pg, raw, up, acting: up, primary: up[0] ?? -1 };
 }
 
@@ -93,23 +97,42 @@ export function pgMapping(map: OsdMap, poolId: number, ps: number): PgMapping | 
   return m;
 }
 
+function psOf(pi: PoolIndex, name: string, namespace: string): number {
+  return stableMod(objectHash(name, namespace), pi.pool.pgNum, pi.pgMask);
+}
+
 /** Object name → PG in this map (stable_mod by pg_num, R8). Undefined for an unknown pool. */
 export function objectPg(map: OsdMap, poolId: number, name: string, namespace = ''): PgId | undefined {
   const pi = poolIndex(map, indexOf(map), poolId);
-  return pi ? objectToPg(pi.placement, name, namespace) : undefined;
+  return pi ? { pool: poolId, ps: psOf(pi, name, namespace) } : undefined;
 }
 
-/** Object name → PG → up and acting sets, as a client or OSD computes it (R6–R8). */
+/** Object name → PG → up and acting sets, as a client or OSD computes it (R6–R8). Cached per map and PG. */
 export function objectMapping(map: OsdMap, poolId: number, name: string, namespace = ''): PgMapping | undefined {
-  const pg = objectPg(map, poolId, name, namespace);
-  return pg ? pgMapping(map, poolId, pg.ps) : undefined;
+  const ix = indexOf(map);
+  const pi = poolIndex(map, ix, poolId);
+  if (!pi) return undefined;
+  const ps = psOf(pi, name, namespace);
+  let m = pi.cache[ps];
+  if (m === undefined) {
+    m = compute(ix, pi, ps);
+    pi.cache[ps] = m;
+  }
+  return m;
 }
 
-/** The same mapping computed afresh, bypassing the per-PG cache (for tests and the bench baseline). */
+/** `objectMapping` computed afresh, bypassing the per-PG cache (for tests and the bench baseline). */
+export function objectMappingUncached(map: OsdMap, poolId: number, name: string, namespace = ''): PgMapping | undefined {
+  const ix = indexOf(map);
+  const pi = poolIndex(map, ix, poolId);
+  return pi ? compute(ix, pi, psOf(pi, name, namespace)) : undefined;
+}
+
+/** `pgMapping` computed afresh, bypassing the per-PG cache. */
 export function pgMappingUncached(map: OsdMap, poolId: number, ps: number): PgMapping | undefined {
   const ix = indexOf(map);
   const pi = poolIndex(map, ix, poolId);
-  if (!pi || ps < 0 || ps >= pi.pool.pgNum) return undefined;
+  if (!pi || !Number.isInteger(ps) || ps < 0 || ps >= pi.pool.pgNum) return undefined;
   return compute(ix, pi, ps);
 }
 
