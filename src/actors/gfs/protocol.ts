@@ -102,6 +102,18 @@ export interface ServerStatus {
   readonly recentCreations: number;
 }
 
+/**
+ * Something an operator should see that only the master knows of when it happens (a corrupt replica
+ * reported, leases revoked): the dashboard's recent events. `seq` counts from 1 per master
+ * incarnation; `time` is the master clock.
+ */
+export interface MasterEvent {
+  readonly seq: number;
+  readonly time: number;
+  readonly level: 'info' | 'warn' | 'error';
+  readonly text: string;
+}
+
 export interface ClusterStatus {
   readonly role: MasterRole;
   readonly master: string;
@@ -114,6 +126,10 @@ export interface ClusterStatus {
   readonly leases: number;
   readonly clonesInFlight: number;
   readonly servers: readonly ServerStatus[];
+  /** The master's incarnation (fresh at every start). */
+  readonly incarnation?: string;
+  /** The master's latest events, oldest first (at most 32). */
+  readonly events?: readonly MasterEvent[];
 }
 
 export type MasterRole = 'primary' | 'replica' | 'shadow';

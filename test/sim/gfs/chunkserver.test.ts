@@ -318,6 +318,7 @@ describe('checksums: corruption is never returned and is reported (¶122–128)'
     expect(loc.replicas).toHaveLength(3);
     const status = await c.sim.result(c.must<ClusterStatus>({ type: 'gfs.master.status' }));
     expect(status.underReplicated).toBe(0);
+    expect(status.events?.find((e) => e.text.startsWith(`corrupt replica of chunk ${l.handle.toString(16)} on ${bad.server}`))?.level).toBe('warn');
     // The new replica holds the right bytes.
     const fresh = loc.replicas.find((x) => ![l.primary.server, ...l.secondaries.map((s) => s.server)].includes(x.server))!;
     expect(equalBytes(await c.sim.result(c.chunkBytes(fresh.ref, l.handle, loc.version)), data)).toBe(true);

@@ -16,6 +16,7 @@ import type {
   FsckProblem,
   FsckReport,
   HeartbeatReply,
+  MasterEvent,
   MasterMsg,
   MasterRole,
   ReplicaAddr,
@@ -84,6 +85,8 @@ interface ServerState {
 }
 
 const TAIL_RECORDS_MAX = 10_000;
+/** Events kept for status (the dashboard's recent events). */
+const EVENTS_MAX = 32;
 
 export function gfsMaster(options: MasterOptions): ActorFactory<MasterMsg> {
   return (ctx) => new Master(ctx, options).behavior();
@@ -145,6 +148,9 @@ class Master {
    * send naming it is complete for good (M6).
    */
   private readonly incarnation: string;
+  /** Recent events an operator should see (status, the dashboard). */
+  private readonly events: Deque<MasterEvent> = new Deque(EVENTS_MAX);
+  private eventSeq = 0;
 
   constructor(
     private readonly ctx: ActorContext<MasterMsg>,
@@ -630,9 +636,11 @@ class Master {
   }
 
   /** Revokes the leases on every chunk of the files under `path` (¶90, ¶111); with `waitForExpiry`, waits out leases whose primary does not answer. */
-  private async revokeLeases(path: string, waitForExpiry: boolean): Promise<void> {
+  private async revokeLeases(path: string, waitForExpiry: boolean, why: string): Promise<void> {
     const now = this.ctx.clock.now();
     const waits: Promise<void>[] = [];
+    let revoked = 0;
+    let waited = 0;
     // Soon after a restart, a primary may hold a lease the previous incarnation granted: this master
     // cannot revoke what it does not know, so it waits until any such lease has run out — for the
     // chunks whose holder has not reported its leases yet (M10).
@@ -647,14 +655,20 @@ class Master {
         if (l === undefined) continue;
         waits.push(
           this.command(l.primary, { type: 'gfs.chunkserver.revokeLease', handle: h }).then(async (r) => {
-            if (r.ok) this.leases.revoked(h);
-            else if (waitForExpiry) await this.sleep(this.leases.grantableAt(h, this.ctx.clock.now(), null) - this.ctx.clock.now());
+            if (r.ok) {
+              this.leases.revoked(h);
+              revoked++;
+            } else if (waitForExpiry) {
+              waited++;
+              await this.sleep(this.leases.grantableAt(h, this.ctx.clock.now(), null) - this.ctx.clock.now());
+            }
           }),
         );
       }
     }
     if (waitForExpiry && unknownUntil > now) waits.push(this.sleep(unknownUntil - now));
     await Promise.all(waits);
+    if (revoked + waited > 0) this.event('info', `${revoked} lease(s) revoked for the ${why}${waited > 0 ? `; ${waited} primary(ies) did not answer, their leases were waited out` : ''}`);
   }
 
   private async renameOrSnapshot(from: string, to: string, op: 'rename' | 'snapshot'): Promise<GfsResult<null>> {
@@ -668,7 +682,7 @@ class Master {
     try {
       const planned = op === 'rename' ? planRename(this.planContext(), from, to) : planSnapshot(this.planContext(), from, to);
       if (!planned.ok) return planned;
-      await this.revokeLeases(from, op === 'snapshot');
+      await this.revokeLeases(from, op === 'snapshot', `${op} of ${from}`);
       return await this.commit(planned.value);
     } finally {
       release();
@@ -677,6 +691,13 @@ class Master {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => void this.ctx.env.timers.after(Math.max(0, ms), resolve));
+  }
+
+  /** An event for operators (status → the dashboard's recent events); bounded. */
+  private event(level: MasterEvent['level'], text: string): void {
+    if (this.opts.role !== 'primary') return;
+    this.events.push({ seq: ++this.eventSeq, time: this.ctx.clock.now(), level, text });
+    while (this.events.length > EVENTS_MAX) this.events.shift();
   }
 
   /** Who may hold a lease on the chunk's current version that this incarnation did not grant (M6). */
@@ -739,6 +760,7 @@ class Master {
    * that run at different rates. Its primary keeps ordering mutations, and this master extends it.
    */
   private adoptLeases(server: string, report: NonNullable<Extract<MasterMsg, { type: 'gfs.master.heartbeat' }>['leaseReport']>, now: number): void {
+    let adopted = 0;
     for (const l of report.leases) {
       const leftMs = l.expiresAt - report.reportedAt;
       const meta = this.state.chunks.get(l.handle);
@@ -749,8 +771,12 @@ class Master {
         this.ctx.log.error('M6: two servers report a lease on one chunk', { handle: String(l.handle), held: held.primary, reported: server });
       }
       this.leases.adopt(l.handle, server, l.version, now + leftMs, now);
-      if (held === undefined) this.ctx.log.info('lease of an earlier master incarnation adopted', { handle: String(l.handle), primary: server, version: l.version, leftMs });
+      if (held === undefined) {
+        adopted++;
+        this.ctx.log.info('lease of an earlier master incarnation adopted', { handle: String(l.handle), primary: server, version: l.version, leftMs });
+      }
     }
+    if (adopted > 0) this.event('info', `${server} still holds ${adopted} lease(s) granted before the master restarted: adopted, its writes go on`);
     this.leases.holderReported(server, now);
   }
 
@@ -873,6 +899,7 @@ class Master {
     const s = this.servers.get(server);
     if (s !== undefined && this.opts.role === 'primary') this.ctx.tell(s.ref, { type: 'gfs.chunkserver.deleteChunks', handles: [handle] });
     this.ctx.log.warn('corrupt replica reported', { server, handle: String(handle) });
+    this.event('warn', `corrupt replica of chunk ${handle.toString(16)} on ${server}: dropped, re-replicating from a good copy`);
     return ok(null);
   }
 
@@ -1003,6 +1030,7 @@ class Master {
         const revoked = await this.command(lease.primary, { type: 'gfs.chunkserver.revokeLease', handle });
         if (!revoked.ok) return;
         this.leases.revoked(handle);
+        this.event('info', `lease on chunk ${handle.toString(16)} revoked from ${lease.primary} to re-replicate it`);
       } else if (this.leases.unknownLeaseEndsAt(handle, this.holderOf(this.state.chunks.get(handle)), this.ctx.clock.now()) > 0) {
         return; // a lease of the previous incarnation may be running (unknown to this one): a later pass clones
       }
@@ -1105,6 +1133,8 @@ class Master {
       leases: this.leases.size,
       clonesInFlight: this.clones.size,
       servers,
+      incarnation: this.incarnation,
+      events: [...this.events],
     };
   }
 
