@@ -630,7 +630,12 @@ class Master {
     const lease = this.leases.grant(handle, primary.server, version, this.ctx.clock.now(), holder);
     const secondaries = upToDate.slice(1);
     const granted = await this.command(primary.server, { type: 'gfs.chunkserver.grantLease', handle, version, expiresAt: lease.expiresAt, secondaries, incarnation: this.incarnation, ...ridField(rid) });
-    if (!granted.ok) return fail('chunkserver_failed', `primary ${primary.server} refused the lease: ${granted.error.message}`);
+    if (!granted.ok) {
+      // An error other than chunkserver_failed is the server's own answer: it did not take the lease
+      // (e.g. it still knew the previous master incarnation, M6), so nobody holds it.
+      if (granted.error.code !== 'chunkserver_failed') this.leases.revoked(handle);
+      return fail('chunkserver_failed', `primary ${primary.server} refused the lease: ${granted.error.message}`);
+    }
     this.blocking.delete(handle);
     return ok({ index, handle, version, primary, secondaries, expiresAt: lease.expiresAt });
   }
