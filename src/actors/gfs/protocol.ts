@@ -241,7 +241,7 @@ export type ChunkserverMsg = Traced &
   | { readonly type: 'gfs.chunkserver.createChunk'; readonly handle: ChunkHandle; readonly version: number }
   /** A new lease: the up-to-date replicas record the new version (¶76–77). */
   | { readonly type: 'gfs.chunkserver.setVersion'; readonly handle: ChunkHandle; readonly version: number }
-  /** `incarnation`: the granting master's; a server that knows a newer one refuses the grant (M6). */
+  /** `incarnation`: the granting master's; a server that last heard from another incarnation refuses the grant (M6). */
   | { readonly type: 'gfs.chunkserver.grantLease'; readonly handle: ChunkHandle; readonly version: number; readonly expiresAt: number; readonly secondaries: readonly ReplicaAddr[]; readonly incarnation?: string }
   | { readonly type: 'gfs.chunkserver.revokeLease'; readonly handle: ChunkHandle }
   /** Copy a chunk from another replica (re-replication, ¶69), at most this fast. */

@@ -766,7 +766,12 @@ class Master {
    */
   private adoptLeases(server: string, report: NonNullable<Extract<MasterMsg, { type: 'gfs.master.heartbeat' }>['leaseReport']>, now: number): void {
     let adopted = 0;
+    if (!Array.isArray(report.leases) || typeof report.reportedAt !== 'number') {
+      this.ctx.log.warn('malformed lease report ignored', { server });
+      return;
+    }
     for (const l of report.leases) {
+      if (typeof l?.handle !== 'bigint' || typeof l.version !== 'number' || typeof l.expiresAt !== 'number') continue;
       const leftMs = l.expiresAt - report.reportedAt;
       const meta = this.state.chunks.get(l.handle);
       if (!(leftMs > 0) || meta === undefined) continue;
