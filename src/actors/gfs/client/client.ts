@@ -66,7 +66,7 @@ export interface GfsClientOptions {
   readonly pushTopology?: 'chain' | 'star';
   /**
    * How long a write or append may wait for the master to be able to grant a lease (after a
-   * master restart it grants none for a lease period, invariant M6). Default: lease + 10 s.
+   * master restart, up to a lease period for a chunk whose lease holder has not reported, M6). Default: lease + 10 s.
    */
   readonly leaseWaitMaxMs?: number;
   /** Where the client logs each operation (start, end, failure) with its request id. Default: nowhere. */
