@@ -60,6 +60,8 @@ export interface ChunkserverProbe {
   readonly ordered?: (e: { readonly handle: ChunkHandle; readonly version: number; readonly serial: number }) => void;
   /** This server deletes its replica of `handle`: on the master's command, or as garbage named in a heartbeat reply (¶79–80). */
   readonly deleted?: (e: { readonly handle: ChunkHandle; readonly version: number; readonly why: 'master' | 'garbage' }) => void;
+  /** As a secondary, this server applied mutation `serial` of `handle` at `version` (written, not yet synced). */
+  readonly applied?: (e: { readonly handle: ChunkHandle; readonly version: number; readonly serial: number }) => void;
 }
 
 export function gfsChunkserver(options: ChunkserverOptions): ActorFactory<ChunkserverMsg> {
@@ -735,7 +737,9 @@ class Chunkserver {
       if (!taken.ok) return fail(taken.reason === 'length' ? 'invalid_request' : 'data_not_found', `${this.opts.id}: ${taken.message}`);
       data = taken.data;
     }
-    return this.writeMutation(key, m.version, m.mutation, data);
+    const written = await this.writeMutation(key, m.version, m.mutation, data);
+    if (written.ok) this.opts.probe?.applied?.({ handle: m.handle, version: m.version, serial: m.serial });
+    return written;
   }
 
   /** Applies one mutation to this replica (visible, not yet durable: see `durable`). Call inside the chunk's lane. */
