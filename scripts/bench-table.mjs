@@ -14,7 +14,9 @@ const reports = readdirSync(dir)
   .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
 
 const rate = (r) =>
-  r.bytes !== undefined
+  r.ms !== undefined
+    ? `${r.ms.toFixed(0)} ms`
+    : r.bytes !== undefined
     ? `${r.bytes.toFixed(0)} bytes`
     : r.bytesPerSec !== undefined
     ? r.bytesPerSec < 1e8
@@ -44,6 +46,10 @@ for (const rep of reports) {
   if (rep.ratios.length > 0) {
     lines.push('', '| ratio | measured | target |', '|---|---|---|');
     for (const q of rep.ratios) lines.push(`| \`${q.name}\` / ${q.derivedFrom !== undefined ? `${q.baseline} 1 / (${q.derivedFrom.map((c) => `1/\`${c}\``).join(' + ')})` : q.baselineField === undefined ? `\`${q.baseline}\`` : 'its network limit'} | ${ratioCell(q)} | ${q.atLeast > 0 ? `≥ ${q.atLeast}× ${q.met ? '(met)' : '(**not met**)'}` : 'reported'} |`);
+  }
+  if ((rep.limits ?? []).length > 0) {
+    lines.push('', '| limit | measured | target |', '|---|---|---|');
+    for (const l of rep.limits) lines.push(`| \`${l.name}\` | ${l.value.toFixed(0)} ${l.field} | ≤ ${l.atMost} ${l.field} ${l.met ? '(met)' : '(**not met**)'} |`);
   }
   lines.push('');
 }

@@ -34,6 +34,12 @@ export interface BenchCase {
    * the extra fields beside it.
    */
   readonly rate?: () => Promise<RateMeasurement> | RateMeasurement;
+  /**
+   * For a measurement that is a time, not a rate (e.g. from a cluster restart to the first
+   * acknowledged append): called the suite's `iterations` times instead of timing `run`; the
+   * median is reported as `ms`. Each call measures one whole episode itself.
+   */
+  readonly duration?: () => Promise<number> | number;
   readonly teardown?: () => Promise<void> | void;
   /**
    * Whether the case's iterations may run interleaved with those of the cases a target compares
@@ -104,10 +110,25 @@ export interface RatioTarget {
   readonly atLeast: number;
 }
 
+/** "`name`'s `field` <= `atMost`": an absolute bound on a measurement that is not a rate (e.g. a time). */
+export interface LimitTarget {
+  readonly name: string;
+  readonly field: 'ms';
+  readonly atMost: number;
+}
+
+/** One limit's outcome: the case's `field` value and whether it stayed within `atMost`. */
+export interface LimitResult extends LimitTarget {
+  readonly suite: string;
+  readonly value: number;
+  readonly met: boolean;
+}
+
 export interface BenchSuite {
   readonly name: string;
   readonly cases: readonly BenchCase[];
   readonly targets?: readonly RatioTarget[];
+  readonly limits?: readonly LimitTarget[];
   /** tinybench time budget per case, ms. */
   readonly timeMs?: number;
   readonly iterations?: number;
@@ -127,6 +148,8 @@ export interface BenchResult extends RateFields {
   readonly opsPerSec?: number;
   readonly bytesPerSec?: number;
   readonly bytes?: number;
+  /** A `duration` case's median time, ms. */
+  readonly ms?: number;
   readonly samples: number;
   readonly medianMs: number;
   readonly rme: number;
@@ -175,6 +198,8 @@ export interface BenchReport {
   readonly repeat?: number;
   readonly results: BenchResult[];
   readonly ratios: RatioResult[];
+  /** Absolute bounds (`BenchSuite.limits`); absent when no suite run declares one. */
+  readonly limits?: LimitResult[];
 }
 
 export function benchEnv(): BenchEnv {
@@ -204,7 +229,7 @@ interface Timed {
 }
 
 function isTimed(c: BenchCase): boolean {
-  return c.measure === undefined && c.rate === undefined;
+  return c.measure === undefined && c.rate === undefined && c.duration === undefined;
 }
 
 /** The cases a target reads: its own and its baseline's (or its derived baseline's). */
@@ -224,7 +249,7 @@ function targetCases(t: RatioTarget): string[] {
  * i of the case with round i of its baseline and reports the median per-pair ratio with its
  * min, max and the number of pairs; other targets divide the two reported rates, as before.
  */
-export async function runSuite(suite: BenchSuite, log: (line: string) => void, options: RunOptions = {}): Promise<{ results: BenchResult[]; ratios: RatioResult[] }> {
+export async function runSuite(suite: BenchSuite, log: (line: string) => void, options: RunOptions = {}): Promise<{ results: BenchResult[]; ratios: RatioResult[]; limits: LimitResult[] }> {
   const now = options.now ?? ((): number => performance.now());
   const byName = new Map(suite.cases.map((c) => [c.name, c]));
   const targets = suite.targets ?? [];
@@ -254,6 +279,19 @@ export async function runSuite(suite: BenchSuite, log: (line: string) => void, o
       }
       resultOf.set(c.name, { suite: suite.name, name: c.name, bytes, samples: 1, medianMs: 0, rme: 0 });
       line(c.name, `${bytes.toFixed(0)} bytes`.padStart(16));
+      continue;
+    }
+    if (c.duration !== undefined) {
+      await c.setup?.();
+      const times: number[] = [];
+      try {
+        for (let i = 0; i < (suite.iterations ?? DEFAULT_ITERATIONS); i++) times.push(await c.duration());
+      } finally {
+        await c.teardown?.();
+      }
+      const s = spread(times);
+      resultOf.set(c.name, { suite: suite.name, name: c.name, ms: s.median, samples: s.n, medianMs: s.median, rme: relativeMarginOfError(times), ...c.fields, ...(c.shape === undefined ? {} : { shape: c.shape }) });
+      line(c.name, `${`${s.median.toFixed(0)} ms`.padStart(16)}  (median of ${s.n}, ${s.min.toFixed(0)}–${s.max.toFixed(0)} ms)`);
       continue;
     }
     if (c.rate !== undefined) {
@@ -327,7 +365,25 @@ export async function runSuite(suite: BenchSuite, log: (line: string) => void, o
     ratios.push(q);
     log(formatTargetLine(q));
   }
-  return { results, ratios };
+  const limits = limitResults(suite.name, suite.limits ?? [], resultOf);
+  for (const l of limits) log(formatLimitLine(l));
+  return { results, ratios, limits };
+}
+
+/** Each limit against the case's reported field (a limit whose case did not report is left out). */
+function limitResults(suite: string, limits: readonly LimitTarget[], resultOf: ReadonlyMap<string, BenchResult>): LimitResult[] {
+  const out: LimitResult[] = [];
+  for (const t of limits) {
+    const value = resultOf.get(t.name)?.[t.field];
+    if (value === undefined) continue;
+    out.push({ ...t, suite, value, met: value <= t.atMost });
+  }
+  return out;
+}
+
+/** One limit's progress line: `suite  name  1234 ms (target <= 5000 ms) met`. */
+export function formatLimitLine(l: LimitResult): string {
+  return `${l.suite.padEnd(10)} ${l.name.padEnd(44)} ${l.value.toFixed(0)} ${l.field} (target <= ${l.atMost} ${l.field}) ${l.met ? 'met' : 'NOT MET'}`;
 }
 
 /**
@@ -422,7 +478,7 @@ function targetRatio(suite: string, t: RatioTarget, resultOf: ReadonlyMap<string
  * (`runMin`, `runMax`), every run's own figures (`perRun`), and `min`/`max`/`pairs` over all
  * runs' pairs. A target missing from some run (its case failed to report) uses the runs it has.
  */
-export function combineRuns(runs: readonly { results: readonly BenchResult[]; ratios: readonly RatioResult[] }[]): { results: BenchResult[]; ratios: RatioResult[] } {
+export function combineRuns(runs: readonly { results: readonly BenchResult[]; ratios: readonly RatioResult[]; limits?: readonly LimitResult[] }[]): { results: BenchResult[]; ratios: RatioResult[]; limits: LimitResult[] } {
   const first = runs[0];
   if (first === undefined) throw new RangeError('combineRuns needs at least one run');
   const results: BenchResult[] = [];
@@ -430,6 +486,10 @@ export function combineRuns(runs: readonly { results: readonly BenchResult[]; ra
     const same = runs.flatMap((run) => run.results.filter((x) => x.suite === r.suite && x.name === r.name));
     if (r.bytes !== undefined) {
       results.push({ ...r, bytes: median(same.map((x) => x.bytes ?? 0)), runs: same.length });
+      continue;
+    }
+    if (r.ms !== undefined) {
+      results.push({ ...r, ms: median(same.map((x) => x.ms ?? 0)), runs: same.length });
       continue;
     }
     const rate = median(same.map(rateOf));
@@ -458,7 +518,13 @@ export function combineRuns(runs: readonly { results: readonly BenchResult[]; ra
       perRun,
     });
   }
-  return { results, ratios };
+  // Limits are judged again on the combined (median) values.
+  const resultOf = new Map(results.map((r) => [r.name, r]));
+  const limits = (first.limits ?? []).flatMap((l) => {
+    const value = resultOf.get(l.name)?.[l.field];
+    return value === undefined ? [] : [{ ...l, value, met: value <= l.atMost }];
+  });
+  return { results, ratios, limits };
 }
 
 /** One target's progress line: `suite  name / baseline  0.93x (pairs …) (target >= 0.8x) met`. */

@@ -8,7 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchEnv, combineRuns, formatTargetLine, runSuite, type BenchReport, type BenchResult, type RatioResult } from './harness.js';
+import { benchEnv, combineRuns, formatLimitLine, formatTargetLine, runSuite, type BenchReport, type BenchResult, type LimitResult, type RatioResult } from './harness.js';
 import { suites } from './suites/index.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -37,26 +37,29 @@ async function main(argv: string[]): Promise<number> {
   }
   const selected = names.length > 0 ? names : Object.keys(suites);
   const log = (line: string): void => void (json ? process.stderr : process.stdout).write(`${line}\n`);
-  const report: BenchReport = { env: benchEnv(), ...(repeat > 1 ? { repeat } : {}), results: [], ratios: [] };
+  const report: BenchReport & { limits: LimitResult[] } = { env: benchEnv(), ...(repeat > 1 ? { repeat } : {}), results: [], ratios: [], limits: [] };
   log(`node ${report.env.node}, ${report.env.cpu} x${report.env.cores}, commit ${report.env.commit}`);
   for (const name of selected) {
     const load = suites[name];
     if (load === undefined) continue;
-    const runs: { results: BenchResult[]; ratios: RatioResult[] }[] = [];
+    const runs: { results: BenchResult[]; ratios: RatioResult[]; limits: LimitResult[] }[] = [];
     for (let run = 1; run <= repeat; run++) {
       if (repeat > 1) log(`${name}: run ${run} of ${repeat}`);
       runs.push(await runSuite(await load(), log));
     }
-    const out = repeat > 1 ? combineRuns(runs) : (runs[0] as { results: BenchResult[]; ratios: RatioResult[] });
+    const out = repeat > 1 ? combineRuns(runs) : (runs[0] as { results: BenchResult[]; ratios: RatioResult[]; limits: LimitResult[] });
     if (repeat > 1) for (const q of out.ratios) log(formatTargetLine(q));
+    if (repeat > 1) for (const l of out.limits) log(formatLimitLine(l));
     report.results.push(...out.results);
     report.ratios.push(...out.ratios);
+    report.limits.push(...out.limits);
   }
   const dir = join(process.cwd(), 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const text = `${JSON.stringify(report, null, 2)}\n`;
   for (const name of selected) {
-    const one: BenchReport = { env: report.env, ...(repeat > 1 ? { repeat } : {}), results: report.results.filter((r) => r.suite === name), ratios: report.ratios.filter((r) => r.suite === name) };
+    const limits = report.limits.filter((l) => l.suite === name);
+    const one: BenchReport = { env: report.env, ...(repeat > 1 ? { repeat } : {}), results: report.results.filter((r) => r.suite === name), ratios: report.ratios.filter((r) => r.suite === name), ...(limits.length === 0 ? {} : { limits }) };
     writeFileSync(join(dir, `latest-${name}.json`), `${JSON.stringify(one, null, 2)}\n`);
   }
   if (json) process.stdout.write(text);

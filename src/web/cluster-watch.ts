@@ -41,9 +41,10 @@ export class Ring<T> {
 
 /**
  * What the dashboard remembers between status polls: the last status, the events derived from
- * changes between two statuses (a chunkserver joined, went down, came back; re-replication started,
- * progressed, finished; the master became unreachable), runtime events, and the replication
- * backlog over time. Pure: the caller passes the time, so tests drive it without a clock.
+ * changes between two statuses (a chunkserver joined, went down, came back, started or finished a
+ * decommission; re-replication started, progressed, finished; the master became unreachable or
+ * restarted), the events the master reports itself (a corrupt replica found, leases revoked or
+ * adopted after a restart), runtime events, and the replication backlog over time. Pure: the caller passes the time, so tests drive it without a clock.
  */
 export class ClusterWatch {
   readonly events = new Ring<DashboardEvent>(EVENTS_MAX);
@@ -52,6 +53,8 @@ export class ClusterWatch {
   lastError: string | undefined;
   /** Backlog when the current re-replication episode started, for progress. */
   private episodeStart = 0;
+  /** The last master event taken into the list (its `seq`; they restart from 1 with each master incarnation). */
+  private masterSeq = 0;
 
   note(time: number, level: DashboardEvent['level'], text: string): void {
     this.events.push({ time, level, text: text.length > EVENT_TEXT_CHARS_MAX ? `${text.slice(0, EVENT_TEXT_CHARS_MAX - 1)}…` : text });
@@ -62,6 +65,16 @@ export class ClusterWatch {
     const prev = this.last;
     if (this.lastError !== undefined) this.note(time, 'info', `master ${s.master} reachable again`);
     this.lastError = undefined;
+    if (prev?.incarnation !== undefined && s.incarnation !== undefined && prev.incarnation !== s.incarnation) {
+      this.note(time, 'warn', `master ${s.master} restarted`);
+      this.masterSeq = 0;
+    }
+    // What only the master saw happen (corrupt replicas, revoked leases), once each.
+    for (const e of s.events ?? []) {
+      if (e.seq <= this.masterSeq) continue;
+      this.note(time, e.level, e.text);
+      this.masterSeq = e.seq;
+    }
     this.diffServers(time, prev?.servers ?? [], s.servers, prev === undefined);
     this.diffBacklog(time, prev, s);
     this.history.push({ time, underReplicated: s.underReplicated, missing: s.missing, clonesInFlight: s.clonesInFlight });

@@ -63,6 +63,7 @@ export class ClusterMetrics {
   private readonly failed = new Counter({ name: 'troupe_actors_failed_total', help: 'Actor failures (a handler threw) on the main thread', registers: [this.registry] });
   private readonly restarted = new Counter({ name: 'troupe_actors_restarted_total', help: 'Actor restarts by a supervisor on the main thread', registers: [this.registry] });
   private readonly deadLetters = new Counter({ name: 'troupe_dead_letters_total', help: 'Messages that reached no actor, by reason', labelNames: ['reason'], registers: [this.registry] });
+  private readonly clientConnections = new Gauge({ name: 'troupe_client_connections', help: 'Client connections open now (transport links to nodes other than the cluster\'s worker threads, e.g. CLI processes)', registers: [this.registry] });
   private readonly links = new Counter({ name: 'troupe_link_changes_total', help: 'Transport link changes to other nodes, by direction (down, up)', labelNames: ['direction'], registers: [this.registry] });
 
   private readonly workerActors = new Gauge({ name: 'troupe_worker_actors', help: 'Actors on a worker thread', labelNames: ['worker'], registers: [this.registry] });
@@ -139,6 +140,10 @@ export class ClusterMetrics {
       this.mailboxDepth.set({ actor: m.actor, role: m.role }, m.depth);
       this.mailboxCapacity.set({ actor: m.actor, role: m.role }, m.capacity);
     }
+  }
+
+  observeClientConnections(open: number): void {
+    this.clientConnections.set(open);
   }
 
   observeWorkers(workers: readonly WorkerInspection[]): void {

@@ -130,6 +130,7 @@ export function dashboardPage(clusterName: string): string {
       card('Under-replicated', st.underReplicated, st.underReplicated > 0 ? 'warn' : '', 'under-replicated'),
       card('Missing', st.missing, st.missing > 0 ? 'bad' : '', 'missing'),
       card('Clones in flight', st.clonesInFlight, '', 'clones'), card('Leases', st.leases, '', 'leases'),
+      card('Clients', s.clients || 0, '', 'clients', 'connections open now'),
       card('Disk used', bytes(used), '', 'disk', pct(used, cap).toFixed(1) + '% of ' + bytes(cap) + ' (live servers)'), card('Master LSN', st.lsn, '', 'lsn', 'operation log')
     ].join('');
   }

@@ -45,6 +45,8 @@ export interface DashboardSnapshot {
   readonly workers: readonly WorkerInspection[];
   /** Traffic counters of the chunkservers that answered the last poll, by server id. */
   readonly traffic: Readonly<Record<string, ChunkserverStats>>;
+  /** Client connections open now (transport links to nodes that are not this cluster's worker threads, e.g. CLI processes). */
+  readonly clients: number;
   readonly pollIntervalMs: number;
 }
 
@@ -60,6 +62,8 @@ export const SSE_CLIENTS_MAX = 32;
 /** A stream that has this much unsent data is a stalled reader and is closed. */
 const SSE_BACKLOG_BYTES_MAX = 1 << 20;
 const EVENTS_IN_SNAPSHOT_MAX = 50;
+/** Client links remembered by node name; more are counted in no set (the count then stops growing). */
+const CLIENT_LINKS_MAX = 100_000;
 
 /**
  * The cluster's web endpoint (DESIGN.md §8): `/` the dashboard page, `/api/status` a JSON snapshot,
@@ -83,9 +87,20 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const detachRuntime = o.metrics.attachRuntime(o.system);
   const onFailed = (e: { ref: ActorRef<unknown>; error: unknown }): void => watch.note(Date.now(), 'error', `actor ${e.ref.id}@${e.ref.node} failed: ${String(e.error)}`);
   const onRestarted = (e: { ref: ActorRef<unknown>; attempt: number }): void => watch.note(Date.now(), 'warn', `actor ${e.ref.id}@${e.ref.node} restarted (attempt ${e.attempt})`);
-  // In a one-node cluster the remote peers are clients (e.g. the CLI), which come and go as they please.
-  const onLinkDown = (e: { node: string }): void => watch.note(Date.now(), 'info', `link to ${e.node} down`);
-  const onLinkUp = (e: { node: string }): void => watch.note(Date.now(), 'info', `link to ${e.node} up`);
+  // Links to the cluster's own worker threads are events; the other peers are clients (e.g. each CLI
+  // command), which come and go as they please: a count, not two lines per command in the events.
+  const workerNodes = new Set<string>([...(o.chunkservers ?? []).map((c) => c.ref.node), ...(o.pool === undefined ? [] : Array.from({ length: o.pool.workers }, (_, i) => (o.pool as WorkerPool).nodeOf(i)))]);
+  const clientLinks = new Set<string>();
+  const onLinkDown = (e: { node: string }): void => {
+    if (workerNodes.has(e.node)) watch.note(Date.now(), 'warn', `link to worker thread ${e.node} down`);
+    else clientLinks.delete(e.node);
+    o.metrics.observeClientConnections(clientLinks.size);
+  };
+  const onLinkUp = (e: { node: string }): void => {
+    if (workerNodes.has(e.node)) watch.note(Date.now(), 'info', `link to worker thread ${e.node} up`);
+    else if (clientLinks.size < CLIENT_LINKS_MAX) clientLinks.add(e.node);
+    o.metrics.observeClientConnections(clientLinks.size);
+  };
   o.system.events.on('failed', onFailed);
   o.system.events.on('restarted', onRestarted);
   o.system.events.on('linkDown', onLinkDown);
@@ -102,6 +117,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     mailboxes,
     workers,
     traffic,
+    clients: clientLinks.size,
     pollIntervalMs,
   });
 

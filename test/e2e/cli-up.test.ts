@@ -82,6 +82,12 @@ describe('troupe up and the CLI on a fresh data directory', () => {
     const put = await run(['fs', 'put', src, '/data/big.bin', ...flags()], 180_000);
     expect(put.err).toBe('');
     expect(put.code).toBe(0);
+    // When put returns, ls already shows the whole length (the client reports it; no heartbeat needed).
+    const listed = JSON.parse((await run(['fs', 'ls', '/data', '--json', ...flags()])).out) as Array<{ path: string; sizeBytes?: number }>;
+    expect(listed).toContainEqual(expect.objectContaining({ path: '/data/big.bin', sizeBytes: 200 * 1024 * 1024 }));
+    const record = join(dir, 'record.txt');
+    writeFileSync(record, 'before the restart\n');
+    expect((await run(['fs', 'append', '/data/log', record, ...flags()])).code).toBe(0);
     const out = join(dir, 'big.out');
     expect((await run(['fs', 'get', '/data/big.bin', out, ...flags()], 180_000)).code).toBe(0);
     expect(await sha256(out)).toBe(await sha256(src));
@@ -102,6 +108,11 @@ describe('troupe up and the CLI on a fresh data directory', () => {
     rmSync(out);
     expect((await run(['fs', 'get', '/data/big.bin', out, ...flags()], 180_000)).code).toBe(0);
     expect(await sha256(out)).toBe(await sha256(src));
+    // The first append after the restart goes to the existing chunk (its lease holder reported none).
+    writeFileSync(record, 'after the restart\n');
+    const appended = await run(['fs', 'append', '/data/log', record, '--json', ...flags()]);
+    expect(appended.code).toBe(0);
+    expect(JSON.parse(appended.out)).toMatchObject({ offset: 'before the restart\n'.length });
     // A hang guard, not a performance bound: healing waits out the killed primary's leases (60 s, M9).
   }, 600_000);
 

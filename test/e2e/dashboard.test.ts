@@ -87,6 +87,9 @@ describe('dashboard and /metrics of the one-node cluster (issue 7, items 4 and 5
         await conn.client.create(`/demo/file${i}`);
         await conn.client.write(`/demo/file${i}`, 0, new Uint8Array(300 * 1024).fill(i + 1));
       }
+      // A client connection is a count, not a pair of events.
+      const open = (await (await fetch(`${c.dashboardUrl}/api/status`, { signal: AbortSignal.timeout(10_000) })).json()) as { clients: number };
+      expect(open.clients).toBeGreaterThanOrEqual(1);
     } finally {
       await conn.close();
     }
@@ -109,6 +112,9 @@ describe('dashboard and /metrics of the one-node cluster (issue 7, items 4 and 5
     expect(await page.locator('#servers tbody tr[data-state="up"]').count()).toBe(3);
     expect(await page.locator('#health').getAttribute('data-health')).not.toBe('healthy');
     await expect.poll(() => page.locator('#events').textContent(), { timeout: 5_000, interval: 100 }).toContain(`chunkserver ${victim.id} (${victim.rack}) is down`);
+    // The client came and went: no "link to ... up/down" lines pushed the real events out of view.
+    expect(await page.locator('#events').textContent()).not.toMatch(/link to .* (up|down)/);
+    expect(await page.locator('[data-metric="clients"] .v').textContent()).toBe('0');
     const shot = join(shots, 'dashboard-one-down.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`dashboard screenshots: ${join(shots, 'dashboard-healthy.png')} and ${shot}`);
@@ -142,6 +148,7 @@ describe('dashboard and /metrics of the one-node cluster (issue 7, items 4 and 5
       'troupe_actor_mailbox_depth',
       'troupe_actors_spawned_total',
       'troupe_worker_actors',
+      'troupe_client_connections',
       'process_cpu_seconds_total',
     ]) {
       expect(m.has(name), `metric ${name}`).toBe(true);

@@ -55,6 +55,27 @@ export interface ChunkReport {
   readonly lengthBytes: number;
 }
 
+/** A lease a chunkserver holds as primary, as it reports it to a master (M6). */
+export interface HeldLease {
+  readonly handle: ChunkHandle;
+  readonly version: number;
+  /** When the lease ends, on the chunkserver's clock (the value the master gave it, or extended to). */
+  readonly expiresAt: number;
+}
+
+/**
+ * The leases a chunkserver holds, with the time on its own clock when it listed them (so a master
+ * can count the time they have left from the report's arrival, whatever the clocks' offset), and
+ * the primary master incarnation it knew then: from that moment it refuses grants of any other
+ * incarnation, so a report naming the receiving incarnation lists every lease of earlier ones it
+ * will ever hold (M6).
+ */
+export interface LeaseReport {
+  readonly incarnation?: string;
+  readonly reportedAt: number;
+  readonly leases: readonly HeldLease[];
+}
+
 export interface HeartbeatReply {
   /** Chunks this server may delete: unknown to the master, orphaned, or stale (¶73–78). */
   readonly garbage: readonly ChunkHandle[];
@@ -62,6 +83,8 @@ export interface HeartbeatReply {
   readonly extended: ReadonlyArray<{ readonly handle: ChunkHandle; readonly expiresAt: number }>;
   /** The master does not know this server's chunks (e.g. it restarted): send a full report. */
   readonly needReport: boolean;
+  /** The primary master's incarnation (fresh at every start): a new one wants a lease report (M6). */
+  readonly incarnation?: string;
 }
 
 export interface ServerStatus {
@@ -79,6 +102,18 @@ export interface ServerStatus {
   readonly recentCreations: number;
 }
 
+/**
+ * Something an operator should see that only the master knows of when it happens (a corrupt replica
+ * reported, leases revoked): the dashboard's recent events. `seq` counts from 1 per master
+ * incarnation; `time` is the master clock.
+ */
+export interface MasterEvent {
+  readonly seq: number;
+  readonly time: number;
+  readonly level: 'info' | 'warn' | 'error';
+  readonly text: string;
+}
+
 export interface ClusterStatus {
   readonly role: MasterRole;
   readonly master: string;
@@ -91,6 +126,10 @@ export interface ClusterStatus {
   readonly leases: number;
   readonly clonesInFlight: number;
   readonly servers: readonly ServerStatus[];
+  /** The master's incarnation (fresh at every start). */
+  readonly incarnation?: string;
+  /** The master's latest events, oldest first (at most 32). */
+  readonly events?: readonly MasterEvent[];
 }
 
 export type MasterRole = 'primary' | 'replica' | 'shadow';
@@ -160,6 +199,12 @@ export type MasterMsg = Traced &
   | { readonly type: 'gfs.master.getChunkLocations'; readonly path: string; readonly index: number; readonly count: number }
   | { readonly type: 'gfs.master.findLeaseHolder'; readonly path: string; readonly index: number }
   | { readonly type: 'gfs.master.reportCorrupt'; readonly server: string; readonly handle: ChunkHandle }
+  /**
+   * A client's write or record append to the chunk was acknowledged and ends at `lengthBytes`: the
+   * chunk is at least that long, so `stat`, `ls` and the dashboard show it before the next
+   * heartbeat (like HDFS's complete()). `version`: the lease's. Answered `ok(null)`.
+   */
+  | { readonly type: 'gfs.master.reportLength'; readonly handle: ChunkHandle; readonly version: number; readonly lengthBytes: number }
   // chunkservers
   | {
       readonly type: 'gfs.master.heartbeat';
@@ -175,6 +220,8 @@ export type MasterMsg = Traced &
       readonly leaseExtensions?: readonly ChunkHandle[];
       /** Between full reports: the chunks whose length changed since the last heartbeat. */
       readonly updates?: readonly ChunkReport[];
+      /** The leases this server holds, sent to a primary master incarnation it has not reported them to yet (M6). */
+      readonly leaseReport?: LeaseReport;
     }
   // administration
   | { readonly type: 'gfs.master.status' }
@@ -194,7 +241,8 @@ export type ChunkserverMsg = Traced &
   | { readonly type: 'gfs.chunkserver.createChunk'; readonly handle: ChunkHandle; readonly version: number }
   /** A new lease: the up-to-date replicas record the new version (¶76–77). */
   | { readonly type: 'gfs.chunkserver.setVersion'; readonly handle: ChunkHandle; readonly version: number }
-  | { readonly type: 'gfs.chunkserver.grantLease'; readonly handle: ChunkHandle; readonly version: number; readonly expiresAt: number; readonly secondaries: readonly ReplicaAddr[] }
+  /** `incarnation`: the granting master's; a server that last heard from another incarnation refuses the grant (M6). */
+  | { readonly type: 'gfs.chunkserver.grantLease'; readonly handle: ChunkHandle; readonly version: number; readonly expiresAt: number; readonly secondaries: readonly ReplicaAddr[]; readonly incarnation?: string }
   | { readonly type: 'gfs.chunkserver.revokeLease'; readonly handle: ChunkHandle }
   /** Copy a chunk from another replica (re-replication, ¶69), at most this fast. */
   | { readonly type: 'gfs.chunkserver.clone'; readonly handle: ChunkHandle; readonly version: number; readonly source: ReplicaAddr; readonly bandwidthBytesPerSecMax: number }

@@ -32,6 +32,7 @@ import { GfsClient, type GfsClientOptions } from '../../actors/gfs/client/client
 import type { ClusterStatus, MasterMsg } from '../../actors/gfs/protocol.js';
 import type { GfsResult } from '../../actors/gfs/errors.js';
 import { fig3Append, fig3Read, fig3Write, MIB, type Fig3Result } from '../gfs-fig3.js';
+import { restartFirstAppend } from '../gfs-restart.js';
 
 const CHUNK = 16 * MIB;
 const WRITE_FILE = 32 * MIB;
@@ -236,6 +237,7 @@ const suite: BenchSuite = {
     append(4),
     append(16),
     readVerified(),
+    restartFirstAppend(),
     fig3('fig3-read-1', paper.read1, READ_SCALE, () => fig3Read({ clients: 1, readsPerClient: READS_PER_CLIENT })),
     fig3('fig3-read-16', paper.read, READ_SCALE, () => fig3Read({ clients: 16, readsPerClient: READS_PER_CLIENT })),
     fig3('fig3-write-1', paper.write1, WRITE_SCALE, () => fig3Write({ clients: 1, bytesPerClient: 16 * MIB })),
@@ -254,6 +256,7 @@ const suite: BenchSuite = {
     { name: 'fig3-write-16', baseline: 'fig3-write-16', baselineField: 'limitBytesPerSec', atLeast: 0.8 },
     { name: 'fig3-append-16', baseline: 'fig3-append-16', baselineField: 'limitBytesPerSec', atLeast: 0.8 },
   ],
+  limits: [{ name: 'restart-first-append-ms', field: 'ms', atMost: 5_000 }],
 };
 
 export default suite;

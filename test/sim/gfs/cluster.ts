@@ -32,13 +32,15 @@ export function realCluster(o: RealClusterOptions) {
   });
   const disks = new Map<string, SimDisk>();
   const servers: string[] = [];
+  /** Every serial a primary assigned, in virtual time (who acted as primary when: M6). */
+  const acts: Array<{ at: number; server: string; handle: bigint; version: number; serial: number }> = [];
   for (let i = 0; i < (o.servers ?? 5); i++) {
     const id = `cs${i}`;
     servers.push(id);
     disks.set(id, new SimDisk({ random: sim.random.fork(`disk:${id}`) }));
     sim.addNode(id, (system) => {
       system.spawn(
-        gfsChunkserver({ id, rack: `rack${i % (o.racks ?? 3)}`, host: `host-${id}`, masters: [MASTER], disk: disks.get(id) as SimDisk, dir: 'chunks', config }),
+        gfsChunkserver({ id, rack: `rack${i % (o.racks ?? 3)}`, host: `host-${id}`, masters: [MASTER], disk: disks.get(id) as SimDisk, dir: 'chunks', config, probe: { ordered: (e) => void acts.push({ at: sim.now, server: id, ...e }) } }),
         { name: 'chunkserver', reentrant: true, supervision: { strategy: 'stop' } },
       );
     });
@@ -61,5 +63,5 @@ export function realCluster(o: RealClusterOptions) {
     sim.crash(id);
     disks.set(id, (disks.get(id) as SimDisk).crash());
   }
-  return { sim, config, servers, disks, client, crashServer, run: <T>(p: Promise<T>) => sim.result(p) };
+  return { sim, config, servers, disks, acts, client, crashServer, run: <T>(p: Promise<T>) => sim.result(p) };
 }

@@ -251,6 +251,9 @@ describe('snapshot (¶110–113)', () => {
     await c.must({ type: 'gfs.master.snapshot', source: '/home', target: '/save' });
     const revoked = c.leases.find((l) => l.handle === before.handle);
     expect(revoked?.until).toBeLessThanOrEqual(c.sim.now); // the lease was revoked, not left running
+    // Operators see it among the dashboard's recent events.
+    const status = await c.must<ClusterStatus>({ type: 'gfs.master.status' });
+    expect(status.events?.map((e) => e.text)).toContain('1 lease(s) revoked for the snapshot of /home');
     const after = await c.must<ChunkLease>({ type: 'gfs.master.findLeaseHolder', path: '/home/f', index: 0 });
     expect(after.handle).not.toBe(before.handle);
     const servers = (l: ChunkLease) => [l.primary, ...l.secondaries].map((r) => r.server).sort();

@@ -143,6 +143,29 @@ describe('runSuite pairs a target\'s case with its baseline', () => {
   });
 });
 
+describe('duration cases and limits', () => {
+  it('a duration case is measured `iterations` times, reports the median as ms, and a limit judges it (<= atMost)', async () => {
+    const times = [900, 400, 7_000];
+    let k = 0;
+    const restart: BenchCase = { name: 'restart-ms', unit: 'ops', perIteration: 1, run: quiet, duration: () => times[k++ % times.length] as number };
+    const suite: BenchSuite = { name: 'fake', cases: [restart], limits: [{ name: 'restart-ms', field: 'ms', atMost: 5_000 }], iterations: 3 };
+    const { results, ratios, limits } = await runSuite(suite, quiet);
+    expect(k).toBe(3);
+    expect(results[0]).toMatchObject({ name: 'restart-ms', ms: 900, samples: 3 });
+    expect(ratios).toEqual([]);
+    expect(limits).toEqual([{ suite: 'fake', name: 'restart-ms', field: 'ms', atMost: 5_000, value: 900, met: true }]);
+    const slow = await runSuite({ ...suite, limits: [{ name: 'restart-ms', field: 'ms', atMost: 500 }] }, quiet);
+    expect(slow.limits[0]?.met).toBe(false);
+  });
+
+  it('repeated runs take the median of the runs\' times and judge the limit on it', () => {
+    const one = (ms: number) => ({ results: [{ suite: 's', name: 'a', ms, samples: 3, medianMs: ms, rme: 0 }], ratios: [], limits: [{ suite: 's', name: 'a', field: 'ms' as const, atMost: 5_000, value: ms, met: ms <= 5_000 }] });
+    const { results, limits } = combineRuns([one(6_000), one(1_000), one(2_000)]);
+    expect(results[0]?.ms).toBe(2_000);
+    expect(limits).toEqual([{ suite: 's', name: 'a', field: 'ms', atMost: 5_000, value: 2_000, met: true }]);
+  });
+});
+
 describe('repeated runs', () => {
   const run = (ratio: number, min: number, max: number, rate: number): { results: [{ suite: string; name: string; opsPerSec: number; samples: number; medianMs: number; rme: number }]; ratios: RatioResult[] } => ({
     results: [{ suite: 's', name: 'a', opsPerSec: rate, samples: 5, medianMs: 1, rme: 0 }],

@@ -105,6 +105,23 @@ describe('namespace as a lookup table of full paths (¶42, ¶53–59)', () => {
     expect(back.chunks.get(h1)).toMatchObject({ version: 1, refs: 1 });
     expect(back.nextHandle() > h2 - 1n).toBe(true);
   });
+
+  it('the lease holder is logged with each version bump and survives checkpoints; an older log leaves it unknown (M6)', () => {
+    const s = new MasterState();
+    run(s, planCreate(ctx(s), '/f', 'file'));
+    const h = s.nextHandle();
+    s.apply({ op: 'addChunk', path: '/f', index: 0, handle: h, version: 1, at: 1 });
+    expect(s.chunks.get(h)?.leaseHolder).toBeUndefined();
+    s.apply({ op: 'bumpVersion', handle: h, version: 2, primary: 'cs3' });
+    expect(s.chunks.get(h)?.leaseHolder).toBe('cs3');
+    expect(MasterState.fromCheckpoint(structuredClone(s.toCheckpoint())).chunks.get(h)?.leaseHolder).toBe('cs3');
+    s.apply({ op: 'bumpVersion', handle: h, version: 3, primary: null }); // adopted from reports: no lease at it
+    expect(MasterState.fromCheckpoint(structuredClone(s.toCheckpoint())).chunks.get(h)?.leaseHolder).toBeNull();
+    s.apply({ op: 'bumpVersion', handle: h, version: 4 }); // a record from before holders were logged
+    expect(s.chunks.get(h)?.leaseHolder).toBeUndefined();
+    s.apply({ op: 'bumpVersion', handle: h, version: 4, primary: 'cs1' }); // not newer: changes nothing
+    expect(s.chunks.get(h)?.leaseHolder).toBeUndefined();
+  });
 });
 
 describe('leases (¶89–90): at most one primary per chunk (M6)', () => {
@@ -120,9 +137,36 @@ describe('leases (¶89–90): at most one primary per chunk (M6)', () => {
     expect(t.grant(1n, 'cs2', 3, 91_000).primary).toBe('cs2');
   });
 
-  it('after a master restart no lease is granted until any earlier one must have expired', () => {
+  it('after a master restart no lease is granted until any earlier one must have expired, unless the log says who could hold it', () => {
     const t = new LeaseTable(60_000, 1_000, 5_000, true);
     expect(t.grantableAt(7n, 5_000)).toBe(66_000);
+    expect(t.grantableAt(7n, 5_000, undefined)).toBe(66_000); // holder unknown (an older log): any replica may hold it
+    expect(t.grantableAt(7n, 5_000, null)).toBe(5_000); // no lease granted at the current version
+    expect(t.grantableAt(7n, 5_000, 'cs1')).toBe(66_000); // cs1 has not reported its leases yet
+    t.holderReported('cs1', 6_000);
+    expect(t.grantableAt(7n, 6_000, 'cs1')).toBe(6_000);
+    expect(t.grantableAt(8n, 6_000, 'cs2')).toBe(66_000);
+    expect(t.grantableAt(8n, 66_000, 'cs2')).toBe(66_000);
+  });
+
+  it('a reported lease is adopted with the time it had left: grants wait for it and the skew margin; its primary may extend it', () => {
+    const t = new LeaseTable(60_000, 1_000, 0, true);
+    t.adopt(7n, 'cs1', 4, 30_000, 10_000);
+    t.holderReported('cs1', 10_000);
+    expect(t.grantableAt(7n, 10_000, 'cs1')).toBe(31_000);
+    expect(() => t.grant(7n, 'cs2', 5, 20_000, 'cs1')).toThrow(/M6/);
+    expect(t.extend(7n, 'cs1', 20_000)?.expiresAt).toBe(80_000);
+    // A later report never shortens what the table holds.
+    t.adopt(7n, 'cs1', 4, 25_000, 20_000);
+    expect(t.current(7n, 20_000)?.expiresAt).toBe(80_000);
+    expect(t.grant(7n, 'cs2', 5, 81_000, 'cs1').primary).toBe('cs2');
+  });
+
+  it('a chunk this incarnation leased itself is not waited for again, whoever held it before', () => {
+    const t = new LeaseTable(10_000, 500, 0, true);
+    t.holderReported('cs1', 0);
+    const l = t.grant(7n, 'cs2', 3, 100, 'cs1');
+    expect(t.grantableAt(7n, l.expiresAt + 500, 'cs2')).toBe(l.expiresAt + 500);
   });
 });
 

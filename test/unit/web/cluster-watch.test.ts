@@ -34,6 +34,22 @@ const status = (servers: ServerStatus[], extra: Partial<ClusterStatus> = {}): Cl
 const texts = (w: ClusterWatch): string[] => w.events.toArray().map((e) => e.text);
 
 describe('dashboard events derived from master status changes', () => {
+  it('takes the events only the master saw (corrupt replicas, revoked leases) once each, and starts over when the master restarts', () => {
+    const w = new ClusterWatch();
+    const ev = (seq: number, text: string, level: 'info' | 'warn' = 'info') => ({ seq, time: seq, level, text });
+    w.observe(1, status([server('cs0')], { incarnation: 'a', events: [ev(1, 'corrupt replica of chunk 10000 on cs0', 'warn')] }));
+    w.observe(2, status([server('cs0')], { incarnation: 'a', events: [ev(1, 'corrupt replica of chunk 10000 on cs0', 'warn'), ev(2, '3 lease(s) revoked for the snapshot of /a')] }));
+    w.observe(3, status([server('cs0')], { incarnation: 'a', events: [ev(2, '3 lease(s) revoked for the snapshot of /a')] }));
+    w.observe(4, status([server('cs0')], { incarnation: 'b', events: [ev(1, 'cs0 still holds 1 lease(s) granted before the master restarted: adopted, its writes go on')] }));
+    expect(texts(w).filter((t) => !t.startsWith('chunkserver'))).toEqual([
+      'corrupt replica of chunk 10000 on cs0',
+      '3 lease(s) revoked for the snapshot of /a',
+      'master master@troupe restarted',
+      'cs0 still holds 1 lease(s) granted before the master restarted: adopted, its writes go on',
+    ]);
+    expect(w.events.toArray().find((e) => e.text.startsWith('corrupt'))?.level).toBe('warn');
+  });
+
   it('reports a chunkserver that joins, goes down and comes back, once each', () => {
     const w = new ClusterWatch();
     w.observe(1, status([server('cs0')]));

@@ -10,7 +10,7 @@ import { defaultGfsConfig, type GfsConfig } from '../config.js';
 import { fail, ok, type GfsErrorCode, type GfsResult } from '../errors.js';
 import { withRpcLog } from './rpc-log.js';
 import { ridField } from '../protocol.js';
-import type { AppendReply, ChunkHandle, ChunkReport, ChunkserverMsg, ChunkserverReply, ChunkserverStats, HeartbeatReply, MasterMsg, Mutation, ReadReply, ReplicaAddr } from '../protocol.js';
+import type { AppendReply, ChunkHandle, ChunkReport, ChunkserverMsg, ChunkserverReply, ChunkserverStats, HeartbeatReply, HeldLease, LeaseReport, MasterMsg, Mutation, ReadReply, ReplicaAddr } from '../protocol.js';
 import { MutationOrder } from './mutation-order.js';
 import { PushBuffer } from './push-buffer.js';
 
@@ -60,6 +60,8 @@ export interface ChunkserverProbe {
   readonly ordered?: (e: { readonly handle: ChunkHandle; readonly version: number; readonly serial: number }) => void;
   /** This server deletes its replica of `handle`: on the master's command, or as garbage named in a heartbeat reply (¶79–80). */
   readonly deleted?: (e: { readonly handle: ChunkHandle; readonly version: number; readonly why: 'master' | 'garbage' }) => void;
+  /** As a secondary, this server applied mutation `serial` of `handle` at `version` (written, not yet synced). */
+  readonly applied?: (e: { readonly handle: ChunkHandle; readonly version: number; readonly serial: number }) => void;
 }
 
 export function gfsChunkserver(options: ChunkserverOptions): ActorFactory<ChunkserverMsg> {
@@ -108,6 +110,8 @@ interface HeartbeatState {
   inFlight: boolean;
   needReport: boolean;
   beatsSinceReport: number;
+  /** The primary master (masters[0]) has not confirmed a lease report made for its incarnation (M6). */
+  needLeaseReport: boolean;
 }
 
 type WriteMsg = Extract<ChunkserverMsg, { type: 'gfs.chunkserver.write' }>;
@@ -131,6 +135,12 @@ class Chunkserver {
   private readonly changed = new Set<string>();
   private readonly heartbeats: HeartbeatState[];
   private readonly traffic = { reads: 0, readBytes: 0, mutations: 0, writtenBytes: 0, pushedBytes: 0, clonedBytes: 0 };
+  /**
+   * The primary master's incarnation, as its last heartbeat reply named it. Lease grants of any
+   * other incarnation are refused once it is known, so a lease report made after learning it is
+   * complete: no lease of an earlier incarnation can arrive later (M6).
+   */
+  private masterIncarnation: string | undefined;
 
   constructor(
     private readonly ctx: ActorContext<ChunkserverMsg>,
@@ -152,7 +162,7 @@ class Chunkserver {
       // the smaller of 64 KiB and sliceBytesMax, not by sliceBytesMax alone.
       slicesMax: Math.ceil(this.cfg.chunkSizeBytes / Math.min(this.cfg.sliceBytesMax, PIPELINE_SLICE_BYTES)),
     });
-    this.heartbeats = opts.masters.map(() => ({ inFlight: false, needReport: true, beatsSinceReport: 0 }));
+    this.heartbeats = opts.masters.map(() => ({ inFlight: false, needReport: true, beatsSinceReport: 0, needLeaseReport: true }));
   }
 
   behavior(): Behavior<ChunkserverMsg> {
@@ -285,6 +295,10 @@ class Chunkserver {
     if (!this.store.has(key) || this.building.has(key)) return fail('chunk_not_found', `${this.opts.id} has no chunk ${key}`);
     const v = this.store.info(key).version;
     if (v !== m.version) return fail('stale_version', `lease for version ${m.version}, but this replica of ${key} is at version ${v}`);
+    if (this.masterIncarnation !== undefined && m.incarnation !== this.masterIncarnation) {
+      // A grant of an earlier master incarnation, delivered late: the current one may not know of it (M6).
+      return fail('not_primary', `lease grant from master incarnation ${m.incarnation ?? '?'}, but the primary master is now ${this.masterIncarnation}`);
+    }
     const old = this.leases.get(key);
     if (old !== undefined && old.version === m.version) {
       old.expiresAt = Math.max(old.expiresAt, m.expiresAt);
@@ -461,6 +475,8 @@ class Chunkserver {
       const reported = new Map((chunks ?? []).map((c) => [c.handle, c.version]));
       const extensions = i === 0 ? extend : [];
       for (const l of extensions) l.mutated = false;
+      // The leases held, for a primary master incarnation that has not had them (M6): after either side restarted.
+      const leaseReport = i === 0 && st.needLeaseReport ? this.leaseReport(now) : undefined;
       // Between full reports, the primary master hears of the chunks whose length changed, so
       // `stat` and `ls` sizes stay current (a full report every heartbeat would cost O(chunks)).
       const updates = i === 0 && !full ? this.changedReports() : [];
@@ -481,6 +497,7 @@ class Chunkserver {
             ...(chunks === undefined ? {} : { chunks }),
             ...(extensions.length === 0 ? {} : { leaseExtensions: extensions.map((l) => l.handle) }),
             ...(updates.length === 0 ? {} : { updates }),
+            ...(leaseReport === undefined ? {} : { leaseReport }),
           },
           { timeoutMs: Math.min(this.cfg.rpcTimeoutMs, Math.max(1, this.cfg.heartbeatIntervalMs * 4)) },
         )
@@ -488,11 +505,21 @@ class Chunkserver {
           (r) => {
             if (!r.ok) {
               st.needReport = true;
+              st.needLeaseReport = true;
               for (const l of extensions) l.mutated = true;
               return;
             }
             st.beatsSinceReport = full ? 0 : st.beatsSinceReport + 1;
             st.needReport = r.value.needReport;
+            if (i === 0 && r.value.incarnation !== undefined && r.value.incarnation !== this.masterIncarnation) {
+              // A new primary master incarnation: fence off grants of the old one, then report the
+              // leases at once (a write waiting for one of this server's chunks waits for this).
+              this.masterIncarnation = r.value.incarnation;
+              st.needLeaseReport = true;
+              this.ctx.tell(this.ctx.self, { type: 'gfs.chunkserver.tick', task: 'heartbeat' });
+            } else if (leaseReport !== undefined && leaseReport.incarnation === this.masterIncarnation) {
+              st.needLeaseReport = false;
+            }
             for (const e of r.value.extended) {
               const l = this.leases.get(chunkKey(e.handle));
               if (l !== undefined) l.expiresAt = Math.max(l.expiresAt, e.expiresAt);
@@ -511,6 +538,7 @@ class Chunkserver {
           () => {
             // No answer: the master may have restarted and lost our locations (¶45): report in full next time.
             st.needReport = true;
+            st.needLeaseReport = true;
             for (const l of extensions) l.mutated = true;
           },
         )
@@ -518,6 +546,13 @@ class Chunkserver {
           st.inFlight = false;
         });
     });
+  }
+
+  /** The leases this server holds and has not seen expire, for a lease report (M6). */
+  private leaseReport(now: number): LeaseReport {
+    const leases: HeldLease[] = [];
+    for (const l of this.leases.values()) if (now < l.expiresAt) leases.push({ handle: l.handle, version: l.version, expiresAt: l.expiresAt });
+    return { ...(this.masterIncarnation === undefined ? {} : { incarnation: this.masterIncarnation }), reportedAt: now, leases };
   }
 
   // ----- corruption (¶122–128) -----
@@ -702,7 +737,9 @@ class Chunkserver {
       if (!taken.ok) return fail(taken.reason === 'length' ? 'invalid_request' : 'data_not_found', `${this.opts.id}: ${taken.message}`);
       data = taken.data;
     }
-    return this.writeMutation(key, m.version, m.mutation, data);
+    const written = await this.writeMutation(key, m.version, m.mutation, data);
+    if (written.ok) this.opts.probe?.applied?.({ handle: m.handle, version: m.version, serial: m.serial });
+    return written;
   }
 
   /** Applies one mutation to this replica (visible, not yet durable: see `durable`). Call inside the chunk's lane. */
@@ -893,7 +930,7 @@ function malformed(m: ChunkserverMsg): string | undefined {
     case 'gfs.chunkserver.setVersion':
       return !isHandle(m.handle) ? bad('handle') : !isCount(m.version) ? bad('version') : undefined;
     case 'gfs.chunkserver.grantLease':
-      return !isHandle(m.handle) ? bad('handle') : !isCount(m.version) ? bad('version') : typeof m.expiresAt !== 'number' ? bad('expiresAt') : !Array.isArray(m.secondaries) || m.secondaries.length > CHAIN_MAX || !m.secondaries.every(isAddr) ? bad('secondaries') : undefined;
+      return !isHandle(m.handle) ? bad('handle') : !isCount(m.version) ? bad('version') : typeof m.expiresAt !== 'number' ? bad('expiresAt') : m.incarnation !== undefined && typeof m.incarnation !== 'string' ? bad('incarnation') : !Array.isArray(m.secondaries) || m.secondaries.length > CHAIN_MAX || !m.secondaries.every(isAddr) ? bad('secondaries') : undefined;
     case 'gfs.chunkserver.revokeLease':
       return !isHandle(m.handle) ? bad('handle') : undefined;
     case 'gfs.chunkserver.clone':

@@ -66,7 +66,7 @@ export interface GfsClientOptions {
   readonly pushTopology?: 'chain' | 'star';
   /**
    * How long a write or append may wait for the master to be able to grant a lease (after a
-   * master restart it grants none for a lease period, invariant M6). Default: lease + 10 s.
+   * master restart, up to a lease period for a chunk whose lease holder has not reported, M6). Default: lease + 10 s.
    */
   readonly leaseWaitMaxMs?: number;
   /** Where the client logs each operation (start, end, failure) with its request id. Default: nowhere. */
@@ -128,6 +128,8 @@ interface Cached<T> {
 }
 
 /** Errors worth another attempt after refreshing metadata. */
+/** How long a client sends no length reports after the master did not answer one. */
+const LENGTH_REPORT_PAUSE_MS = 5_000;
 const RETRYABLE: ReadonlySet<string> = new Set(['lease_expired', 'lease_unavailable', 'stale_version', 'data_not_found', 'chunkserver_failed', 'corrupt_replica', 'busy', 'log_unavailable', 'chunk_not_found', 'io_error']);
 
 export class GfsClient {
@@ -135,6 +137,8 @@ export class GfsClient {
   private readonly locations = new Map<string, Cached<ChunkLocation>>();
   private readonly leases = new Map<string, Cached<ChunkLease>>();
   private pushSeq = 0;
+  /** No length reports before this time: the master did not answer the last one (see `reportLength`). */
+  private lengthReportsPausedUntil = 0;
   private readonly ttlMs: number;
   private readonly prefetch: number;
   private readonly retries: number;
@@ -423,7 +427,7 @@ export class GfsClient {
       const reply = await this.o
         .ask<GfsResult<unknown>>(l.primary.ref as ActorRef<never>, { type: 'gfs.chunkserver.write', handle: l.handle, version: l.version, offset, pushId: pushed.value, lengthBytes: data.length, secondaries: l.secondaries } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
         .catch((e: unknown) => failure<GfsResult<unknown>>(e));
-      if (reply.ok) return;
+      if (reply.ok) return this.reportLength(l, offset + data.length);
       tried.failedMutation(reply.error);
       if (!RETRYABLE.has(reply.error.code)) throw tried.error(reply.error.code, reply.error.message);
       this.leases.delete(key(path, index));
@@ -465,7 +469,10 @@ export class GfsClient {
           .catch((e: unknown) => failure<AppendReply>(e));
       }
       if (reply.ok) {
-        if ('offset' in reply.value) return { offset: index * this.cfg.chunkSizeBytes + reply.value.offset };
+        if ('offset' in reply.value) {
+          await this.reportLength(l, reply.value.offset + record.length);
+          return { offset: index * this.cfg.chunkSizeBytes + reply.value.offset };
+        }
         index++; // the chunk was padded: the record goes to the next one (¶104); not a failure
         continue;
       }
@@ -574,6 +581,19 @@ export class GfsClient {
   }
 
   // ----- master requests -----
+
+  /**
+   * Tells the primary master that an acknowledged mutation made the chunk at least `endBytes` long,
+   * and waits for the answer: when a write or append returns, `stat` and `ls` show its bytes (the
+   * master's own view of lengths lags by a heartbeat). Best effort: heartbeats carry the length too,
+   * so a master that does not answer is left alone for a while instead of slowing every write.
+   */
+  private async reportLength(l: ChunkLease, endBytes: number): Promise<void> {
+    const now = this.o.clock.now();
+    if (now < this.lengthReportsPausedUntil) return;
+    const r = await this.askMaster<null>({ type: 'gfs.master.reportLength', handle: l.handle, version: l.version, lengthBytes: endBytes }, true);
+    if (!r.ok && isUnreachable(r.error.code)) this.lengthReportsPausedUntil = this.o.clock.now() + LENGTH_REPORT_PAUSE_MS;
+  }
 
   private async mutation(m: MasterMsg): Promise<void> {
     const r = await this.askMaster<unknown>(m, true);

@@ -17,10 +17,26 @@ export interface Lease {
 
 type ChunkHandleList = bigint[];
 
+/**
+ * Who may hold a lease of an earlier master incarnation on a chunk (M6): the server the chunk's
+ * current version was leased to, as logged with the version bump; `null` when no lease was granted
+ * at the current version (version 1, or a version adopted from reports); `undefined` when the log
+ * does not say (records written before the holder was logged): any replica may hold one.
+ */
+export type LeaseHolder = string | null | undefined;
+
 export class LeaseTable {
   private readonly leases = new Map<bigint, Lease>();
-  /** No lease may be granted before this time (after a master restart: leases granted by the previous incarnation may still run). */
-  private grantsAllowedFrom: number;
+  /**
+   * Until when a lease granted or extended by the previous incarnation may still run (after a
+   * master restart; the start time when there was none): every such lease was granted or extended
+   * before this incarnation started, so it ends by then, skew margin included.
+   */
+  private readonly inheritedUntil: number;
+  /** Servers whose lease report reached this incarnation: every lease they hold is in the table (adopted). */
+  private readonly reported = new Set<string>();
+  /** Chunks leased by this incarnation within `inheritedUntil`: their holder is known here. */
+  private readonly grantedHere = new Set<bigint>();
 
   constructor(
     readonly durationMs: number,
@@ -28,16 +44,57 @@ export class LeaseTable {
     startedAt: number,
     afterRestart: boolean,
   ) {
-    this.grantsAllowedFrom = afterRestart ? startedAt + durationMs + skewMarginMs : startedAt;
+    this.inheritedUntil = afterRestart ? startedAt + durationMs + skewMarginMs : startedAt;
   }
 
   /**
-   * Until when a lease this master does not know of may be in force: one granted by its previous
-   * incarnation, before a restart (0 when none can be). Whatever must not overlap a lease — a
+   * Until when a lease this master does not know of may be in force on `handle`: one granted by
+   * its previous incarnation to `holder` (0 when none can be). None can once the lease period since
+   * the restart has passed, when no lease was granted at the chunk's current version, when this
+   * incarnation leased the chunk itself, or when the holder reported its leases to this incarnation
+   * (any it held was adopted into the table then). Whatever must not overlap a lease — a grant, a
    * snapshot (¶111), a clone (M9) — waits until then.
    */
-  unknownLeasesEndAt(now: number): number {
-    return now < this.grantsAllowedFrom ? this.grantsAllowedFrom : 0;
+  unknownLeaseEndsAt(handle: bigint, holder: LeaseHolder, now: number): number {
+    if (now >= this.inheritedUntil) {
+      this.reported.clear();
+      this.grantedHere.clear();
+      return 0;
+    }
+    if (holder === null || this.grantedHere.has(handle)) return 0;
+    if (holder !== undefined && this.reported.has(holder)) return 0;
+    return this.inheritedUntil;
+  }
+
+  /** Whether leases of an earlier incarnation may still be unknown to this one (the lease period since the restart runs). */
+  inheritedLeasesPossible(now: number): boolean {
+    return now < this.inheritedUntil;
+  }
+
+  /**
+   * `server` reported the leases it holds, fenced against grants of earlier incarnations (it
+   * refuses those from now on): each one it named was passed to `adopt` before this call.
+   */
+  holderReported(server: string, now: number): void {
+    if (now < this.inheritedUntil) this.reported.add(server);
+  }
+
+  /**
+   * A lease a chunkserver reports holding, granted by an earlier incarnation, with `expiresAt`
+   * already translated to this master's clock (conservatively: the time it has left, counted from
+   * when the report arrived). It becomes a lease of the table: grants wait for it (plus the skew
+   * margin), the primary may extend it, revocation removes it. A lease already in the table is
+   * only ever lengthened by a report, never shortened.
+   */
+  adopt(handle: bigint, primary: string, version: number, expiresAt: number, now: number): Lease {
+    const l = this.current(handle, now);
+    if (l !== undefined) {
+      l.expiresAt = Math.max(l.expiresAt, expiresAt);
+      return l;
+    }
+    const lease: Lease = { handle, primary, version, grantedAt: now, expiresAt };
+    this.leases.set(handle, lease);
+    return lease;
   }
 
   /** The lease in force for `handle`, as the master must assume it (including the skew margin). */
@@ -51,17 +108,21 @@ export class LeaseTable {
     return l;
   }
 
-  /** When a new lease on `handle` may be granted (now, or after the current one surely ended). */
-  grantableAt(handle: bigint, now: number): number {
+  /**
+   * When a new lease on `handle` may be granted: now, or after the current one surely ended, or
+   * after any lease of an earlier incarnation unknown here surely ended (`holder`: see `LeaseHolder`).
+   */
+  grantableAt(handle: bigint, now: number, holder?: LeaseHolder): number {
     const l = this.current(handle, now);
     const after = l === undefined ? now : l.expiresAt + this.skewMarginMs;
-    return Math.max(after, this.grantsAllowedFrom);
+    return Math.max(after, this.unknownLeaseEndsAt(handle, holder, now));
   }
 
-  grant(handle: bigint, primary: string, version: number, now: number): Lease {
-    if (this.grantableAt(handle, now) > now) throw new Error(`M6: lease on ${handle} granted while another may be in force`);
+  grant(handle: bigint, primary: string, version: number, now: number, holder?: LeaseHolder): Lease {
+    if (this.grantableAt(handle, now, holder) > now) throw new Error(`M6: lease on ${handle} granted while another may be in force`);
     const lease: Lease = { handle, primary, version, grantedAt: now, expiresAt: now + this.durationMs };
     this.leases.set(handle, lease);
+    if (now < this.inheritedUntil) this.grantedHere.add(handle);
     return lease;
   }
 
@@ -78,7 +139,6 @@ export class LeaseTable {
     this.leases.delete(handle);
   }
 
-  /** Every lease in force held by `primary`. */
   /** Leases in force per primary: one pass over the leases, for status (not one per server). */
   countByPrimary(now: number): Map<string, number> {
     const out = new Map<string, number>();

@@ -47,6 +47,13 @@ export interface ChunkMeta {
   goals: number | number[];
   /** References from files that are not deleted (hidden): 0 means only deleted files hold the chunk (¶68). */
   liveRefs: number;
+  /**
+   * The server the lease at the current version was granted to (M6: the only one that can hold a
+   * lease the master does not know of after a restart); null when none was granted at it. Absent
+   * on chunks at version 1 (never leased: every grant bumps the version) and on versions logged
+   * before holders were (unknown).
+   */
+  leaseHolder?: string | null;
 }
 
 /** What one file contributes to each of its chunks: its replication setting and whether it is deleted. */
@@ -67,7 +74,12 @@ export type MasterRecord =
   | { readonly op: 'rename'; readonly from: string; readonly to: string; readonly at: number }
   /** Snapshot (¶112): duplicate the metadata; the copies share chunks (refs + 1). */
   | { readonly op: 'snapshot'; readonly source: string; readonly target: string; readonly at: number }
-  | { readonly op: 'bumpVersion'; readonly handle: bigint; readonly version: number }
+  /**
+   * A new chunk version (¶76–77). `primary`: the server the lease at this version goes to; null when
+   * no lease is granted at it (a version adopted from reports). Absent in logs written before this
+   * field existed.
+   */
+  | { readonly op: 'bumpVersion'; readonly handle: bigint; readonly version: number; readonly primary?: string | null }
   /** Copy-on-write (¶113): the file's chunk `index` switches from shared `from` to its new copy `to`. */
   | { readonly op: 'cow'; readonly path: string; readonly index: number; readonly from: bigint; readonly to: bigint; readonly version: number }
   | { readonly op: 'setPolicy'; readonly path: string; readonly replication?: number; readonly reclaimImmediately?: boolean };
@@ -262,6 +274,8 @@ export class MasterState {
         const c = this.chunks.get(r.handle);
         if (c !== undefined && r.version > c.version) {
           c.version = r.version;
+          if (r.primary === undefined) delete c.leaseHolder;
+          else c.leaseHolder = r.primary;
           touched?.add(r.handle);
         }
         return;
@@ -351,7 +365,7 @@ export class MasterState {
       logicalTime: this.logicalTime,
       applied: this.applied,
       nodes: [...this.nodes.entries()].map(([p, n]) => [p, n.kind === 'file' ? { ...n, chunks: [...n.chunks] } : { ...n }]),
-      chunks: [...this.chunks.entries()].map(([h, c]) => [h, c.version, c.refs]),
+      chunks: [...this.chunks.entries()].map(([h, c]) => (c.leaseHolder === undefined ? [h, c.version, c.refs] : [h, c.version, c.refs, c.leaseHolder])),
     };
   }
 
@@ -361,7 +375,7 @@ export class MasterState {
     s.applied = cp.applied;
     s.nodes.clear();
     for (const [p, n] of cp.nodes) s.nodes.set(p, n.kind === 'file' ? { ...n, chunks: [...n.chunks] } : { ...n });
-    for (const [h, version, refs] of cp.chunks) s.chunks.set(h, { version, refs, goals: [], liveRefs: 0 });
+    for (const [h, version, refs, holder] of cp.chunks) s.chunks.set(h, holder === undefined ? { version, refs, goals: [], liveRefs: 0 } : { version, refs, goals: [], liveRefs: 0, leaseHolder: holder });
     // Counters and goals are derived, not persisted: one scan rebuilds them.
     s.fileCount = 0;
     s.dirCount = 0;
@@ -489,5 +503,6 @@ export interface MasterCheckpoint {
   readonly logicalTime: number;
   readonly applied: number;
   readonly nodes: Array<[string, NamespaceNode]>;
-  readonly chunks: Array<[bigint, number, number]>;
+  /** Handle, version, references, and the lease holder at that version when known (`ChunkMeta.leaseHolder`). */
+  readonly chunks: Array<[bigint, number, number] | [bigint, number, number, string | null]>;
 }

@@ -16,6 +16,7 @@ import type {
   FsckProblem,
   FsckReport,
   HeartbeatReply,
+  MasterEvent,
   MasterMsg,
   MasterRole,
   ReplicaAddr,
@@ -23,7 +24,7 @@ import type {
   ServerStatus,
 } from '../protocol.js';
 import type { Journal } from './journal.js';
-import { LeaseTable } from './lease-table.js';
+import { LeaseTable, type LeaseHolder } from './lease-table.js';
 import { LockTable, lockSet, type LockMode } from './lock-table.js';
 import { MasterState, type MasterCheckpoint, type MasterRecord } from './master-state.js';
 import { expiredHidden, info, planCreate, planDelete, planRename, planSetPolicy, planSnapshot, planUndelete, type PlanContext } from './namespace.js';
@@ -84,6 +85,8 @@ interface ServerState {
 }
 
 const TAIL_RECORDS_MAX = 10_000;
+/** Events kept for status (the dashboard's recent events). */
+const EVENTS_MAX = 32;
 
 export function gfsMaster(options: MasterOptions): ActorFactory<MasterMsg> {
   return (ctx) => new Master(ctx, options).behavior();
@@ -114,6 +117,13 @@ class Master {
   private readonly backlog = new ReplicationBacklog();
   /** Chunks whose metadata the records just applied changed (filled by `MasterState.apply`). */
   private readonly touched = new Set<ChunkHandle>();
+  /**
+   * Chunk lengths clients reported after an acknowledged write or append (`reportLength`): a floor
+   * under the replicas' reported lengths, which lag by a heartbeat and may be older than the
+   * acknowledgement. Only grows; dropped with the chunk. Not persisted: after a restart, reports
+   * of the (synced) replicas carry every acknowledged byte.
+   */
+  private readonly ackedLengths = new Map<ChunkHandle, number>();
   /** Handles being created or copied but not yet logged: a report naming them is not garbage. */
   private readonly pendingChunks = new Set<ChunkHandle>();
   /**
@@ -132,6 +142,15 @@ class Master {
   private readonly replicaLsn = new Map<string, number>();
   /** The last journal append in flight (appends are issued in lsn order and complete in order). */
   private lastAppend: Promise<unknown> = Promise.resolve();
+  /**
+   * This incarnation's name (random, fresh at every start). Chunkservers learn it from heartbeat
+   * replies and from then on refuse lease grants of any other incarnation, so a lease report they
+   * send naming it is complete for good (M6).
+   */
+  private readonly incarnation: string;
+  /** Recent events an operator should see (status, the dashboard). */
+  private readonly events: Deque<MasterEvent> = new Deque(EVENTS_MAX);
+  private eventSeq = 0;
 
   constructor(
     private readonly ctx: ActorContext<MasterMsg>,
@@ -139,6 +158,7 @@ class Master {
   ) {
     this.cfg = { ...defaultGfsConfig, ...opts.config };
     this.leases = new LeaseTable(this.cfg.leaseDurationMs, this.cfg.leaseSkewMarginMs, ctx.clock.now(), opts.afterRestart ?? true);
+    this.incarnation = `${ctx.random.uint32().toString(16).padStart(8, '0')}${ctx.random.uint32().toString(16).padStart(8, '0')}`;
     if (opts.role !== 'shadow' && opts.journal === undefined) throw new Error(`a ${opts.role} master needs a journal`);
   }
 
@@ -229,6 +249,8 @@ class Master {
         return this.findLeaseHolder(m.path, m.index, m.rid);
       case 'gfs.master.reportCorrupt':
         return this.reportCorrupt(m.server, m.handle);
+      case 'gfs.master.reportLength':
+        return this.reportLength(m.handle, m.version, m.lengthBytes);
       case 'gfs.master.heartbeat':
         return this.heartbeat(m);
       case 'gfs.master.status':
@@ -421,7 +443,7 @@ class Master {
   }
 
   private chunkLength(h: ChunkHandle): number {
-    let len = 0;
+    let len = this.ackedLengths.get(h) ?? 0;
     for (const s of this.locations.get(h) ?? []) len = Math.max(len, this.servers.get(s)?.chunks.get(h)?.lengthBytes ?? 0);
     return len;
   }
@@ -543,6 +565,9 @@ class Master {
       this.pendingChunks.delete(to);
     }
     if (!committed.ok && committed.error.code === 'io_error') return committed;
+    // The copy is as long as the original was (its lease was revoked before the snapshot: no mutation since).
+    const length = this.chunkLength(from);
+    if (length > 0) this.ackedLengths.set(to, length);
     for (const id of copied) {
       const s = this.servers.get(id) as ServerState;
       s.chunks.set(to, { version, lengthBytes: s.chunks.get(from)?.lengthBytes ?? 0 });
@@ -558,14 +583,23 @@ class Master {
     const meta = this.state.chunks.get(handle);
     if (meta === undefined) return fail('chunk_not_found', `chunk ${handle} is gone`);
     const current = this.leases.current(handle, now);
-    if (current !== undefined) {
+    if (current !== undefined && current.version === meta.version) {
       const primary = this.servers.get(current.primary);
       if (primary !== undefined && primary.alive && current.expiresAt > now) {
         return ok({ index, handle, version: meta.version, primary: addr(primary), secondaries: this.replicasOf(handle).filter((r) => r.server !== current.primary), expiresAt: current.expiresAt });
       }
     }
-    const at = this.leases.grantableAt(handle, now);
-    if (at > now) return fail('lease_unavailable', `a lease on chunk ${handle} may still be in force; retry in ${Math.ceil(at - now)} ms`, { retryAfterMs: Math.ceil(at - now) });
+    // M6: after a restart, the server the current version was leased to may still hold that lease
+    // until it reported its leases to this incarnation (a heartbeat after the restart, normally).
+    const holder = this.holderOf(meta);
+    const at = this.leases.grantableAt(handle, now, holder);
+    if (at > now) {
+      const unknown = this.leases.unknownLeaseEndsAt(handle, holder, now) > now;
+      // Waiting on a holder's report: retry after a heartbeat or two, not the whole lease period.
+      const retryAfterMs = Math.ceil(unknown && this.leases.current(handle, now) === undefined ? Math.min(at - now, 2 * this.cfg.heartbeatIntervalMs) : at - now);
+      const why = unknown ? `chunk ${handle} was leased to ${holder ?? 'a replica'} before the master restarted, and that server has not reported its leases yet` : `a lease on chunk ${handle} may still be in force`;
+      return fail('lease_unavailable', `${why}; retry in ${retryAfterMs} ms`, { retryAfterMs });
+    }
     const replicas = this.replicasOf(handle);
     if (replicas.length === 0) {
       this.blocking.add(handle);
@@ -575,7 +609,9 @@ class Master {
     const acks = await Promise.all(replicas.map((r) => this.command(r.server, { type: 'gfs.chunkserver.setVersion', handle, version, ...ridField(rid) })));
     const upToDate = replicas.filter((_, i) => acks[i]?.ok === true);
     if (upToDate.length === 0) return fail('chunkserver_failed', `no replica of chunk ${handle} accepted version ${version}`);
-    const committed = await this.commit([{ op: 'bumpVersion', handle, version }]);
+    const primary = upToDate[0] as ReplicaAddr;
+    // The holder is logged with the version, before the lease exists: a restarted master knows whose report to wait for (M6).
+    const committed = await this.commit([{ op: 'bumpVersion', handle, version, primary: primary.server }]);
     if (!committed.ok && committed.error.code === 'io_error') return committed;
     // Replicas that missed the bump are stale from now on (¶77), whatever version they report later.
     const missed = new Set<string>();
@@ -590,39 +626,54 @@ class Master {
     this.refresh(handle);
     if (missed.size > 0 && this.missedBump.size < 100_000) this.missedBump.set(handle, { version, servers: missed });
     else this.missedBump.delete(handle);
-    if (this.leases.grantableAt(handle, this.ctx.clock.now()) > this.ctx.clock.now()) return fail('lease_unavailable', `chunk ${handle} was leased meanwhile; retry`);
-    const primary = upToDate[0] as ReplicaAddr;
-    const lease = this.leases.grant(handle, primary.server, version, this.ctx.clock.now());
+    if (this.leases.grantableAt(handle, this.ctx.clock.now(), holder) > this.ctx.clock.now()) return fail('lease_unavailable', `chunk ${handle} was leased meanwhile; retry`);
+    const lease = this.leases.grant(handle, primary.server, version, this.ctx.clock.now(), holder);
     const secondaries = upToDate.slice(1);
-    const granted = await this.command(primary.server, { type: 'gfs.chunkserver.grantLease', handle, version, expiresAt: lease.expiresAt, secondaries, ...ridField(rid) });
-    if (!granted.ok) return fail('chunkserver_failed', `primary ${primary.server} refused the lease: ${granted.error.message}`);
+    const granted = await this.command(primary.server, { type: 'gfs.chunkserver.grantLease', handle, version, expiresAt: lease.expiresAt, secondaries, incarnation: this.incarnation, ...ridField(rid) });
+    if (!granted.ok) {
+      // An error other than chunkserver_failed is the server's own answer: it did not take the lease
+      // (e.g. it still knew the previous master incarnation, M6), so nobody holds it.
+      if (granted.error.code !== 'chunkserver_failed') this.leases.revoked(handle);
+      return fail('chunkserver_failed', `primary ${primary.server} refused the lease: ${granted.error.message}`);
+    }
     this.blocking.delete(handle);
     return ok({ index, handle, version, primary, secondaries, expiresAt: lease.expiresAt });
   }
 
   /** Revokes the leases on every chunk of the files under `path` (¶90, ¶111); with `waitForExpiry`, waits out leases whose primary does not answer. */
-  private async revokeLeases(path: string, waitForExpiry: boolean): Promise<void> {
+  private async revokeLeases(path: string, waitForExpiry: boolean, why: string): Promise<void> {
     const now = this.ctx.clock.now();
     const waits: Promise<void>[] = [];
+    let revoked = 0;
+    let waited = 0;
     // Soon after a restart, a primary may hold a lease the previous incarnation granted: this master
-    // cannot revoke what it does not know, so it waits until any such lease has run out.
-    const unknownUntil = this.leases.unknownLeasesEndAt(now);
-    if (waitForExpiry && unknownUntil > 0) waits.push(this.sleep(unknownUntil - now));
+    // cannot revoke what it does not know, so it waits until any such lease has run out — for the
+    // chunks whose holder has not reported its leases yet (M10).
+    let unknownUntil = 0;
     for (const p of this.state.subtree(path)) {
       const n = this.state.get(p);
       if (n === undefined || n.kind !== 'file') continue;
       for (const h of n.chunks) {
+        const meta = this.state.chunks.get(h);
+        if (meta !== undefined) unknownUntil = Math.max(unknownUntil, this.leases.unknownLeaseEndsAt(h, this.holderOf(meta), now));
         const l = this.leases.current(h, now);
         if (l === undefined) continue;
         waits.push(
           this.command(l.primary, { type: 'gfs.chunkserver.revokeLease', handle: h }).then(async (r) => {
-            if (r.ok) this.leases.revoked(h);
-            else if (waitForExpiry) await this.sleep(this.leases.grantableAt(h, this.ctx.clock.now()) - this.ctx.clock.now());
+            if (r.ok) {
+              this.leases.revoked(h);
+              revoked++;
+            } else if (waitForExpiry) {
+              waited++;
+              await this.sleep(this.leases.grantableAt(h, this.ctx.clock.now(), null) - this.ctx.clock.now());
+            }
           }),
         );
       }
     }
+    if (waitForExpiry && unknownUntil > now) waits.push(this.sleep(unknownUntil - now));
     await Promise.all(waits);
+    if (revoked + waited > 0) this.event('info', `${revoked} lease(s) revoked for the ${why}${waited > 0 ? `; ${waited} primary(ies) did not answer, their leases were waited out` : ''}`);
   }
 
   private async renameOrSnapshot(from: string, to: string, op: 'rename' | 'snapshot'): Promise<GfsResult<null>> {
@@ -636,7 +687,7 @@ class Master {
     try {
       const planned = op === 'rename' ? planRename(this.planContext(), from, to) : planSnapshot(this.planContext(), from, to);
       if (!planned.ok) return planned;
-      await this.revokeLeases(from, op === 'snapshot');
+      await this.revokeLeases(from, op === 'snapshot', `${op} of ${from}`);
       return await this.commit(planned.value);
     } finally {
       release();
@@ -645,6 +696,19 @@ class Master {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => void this.ctx.env.timers.after(Math.max(0, ms), resolve));
+  }
+
+  /** An event for operators (status → the dashboard's recent events); bounded. */
+  private event(level: MasterEvent['level'], text: string): void {
+    if (this.opts.role !== 'primary') return;
+    this.events.push({ seq: ++this.eventSeq, time: this.ctx.clock.now(), level, text });
+    while (this.events.length > EVENTS_MAX) this.events.shift();
+  }
+
+  /** Who may hold a lease on the chunk's current version that this incarnation did not grant (M6). */
+  private holderOf(meta: { version: number; leaseHolder?: string | null } | undefined): LeaseHolder {
+    if (meta === undefined || meta.version <= 1) return null; // never leased: every grant bumps the version
+    return meta.leaseHolder;
   }
 
   // ----- chunkservers: heartbeats, reports, liveness (¶45–46, ¶73–78, ¶90) -----
@@ -683,13 +747,47 @@ class Master {
     // A shadow polls for locations now and then (¶121): it learns of new replicas only from reports.
     if (this.opts.role !== 'primary' && now - s.lastReportAt >= this.cfg.shadowReportIntervalMs) s.reported = false;
     const extended: Array<{ handle: ChunkHandle; expiresAt: number }> = [];
+    if (this.opts.role === 'primary' && m.leaseReport !== undefined && m.leaseReport.incarnation === this.incarnation) this.adoptLeases(s.id, m.leaseReport, now);
     if (this.opts.role === 'primary') {
       for (const h of m.leaseExtensions ?? []) {
         const l = this.leases.extend(h, m.server, now);
         if (l !== undefined) extended.push({ handle: h, expiresAt: l.expiresAt });
       }
     }
-    return ok({ garbage: this.opts.role === 'primary' ? garbage : [], extended, needReport: !s.reported });
+    return ok({ garbage: this.opts.role === 'primary' ? garbage : [], extended, needReport: !s.reported, ...(this.opts.role === 'primary' ? { incarnation: this.incarnation } : {}) });
+  }
+
+  /**
+   * A chunkserver's lease report, fenced: it was made after the server learned this incarnation, so
+   * it names every lease of earlier incarnations the server holds or will hold (M6). Each becomes a
+   * lease of this master's table, ending when the time it had left runs out counted from now — later
+   * than on the server, since the report was made before it arrived; the skew margin covers clocks
+   * that run at different rates. Its primary keeps ordering mutations, and this master extends it.
+   */
+  private adoptLeases(server: string, report: NonNullable<Extract<MasterMsg, { type: 'gfs.master.heartbeat' }>['leaseReport']>, now: number): void {
+    let adopted = 0;
+    if (!Array.isArray(report.leases) || typeof report.reportedAt !== 'number') {
+      this.ctx.log.warn('malformed lease report ignored', { server });
+      return;
+    }
+    for (const l of report.leases) {
+      if (typeof l?.handle !== 'bigint' || typeof l.version !== 'number' || typeof l.expiresAt !== 'number') continue;
+      const leftMs = l.expiresAt - report.reportedAt;
+      const meta = this.state.chunks.get(l.handle);
+      if (!(leftMs > 0) || meta === undefined) continue;
+      const held = this.leases.current(l.handle, now);
+      if (held !== undefined && held.primary !== server) {
+        // Cannot happen while M6 holds (one holder per version, logged); kept safe anyway: no grant before both ended.
+        this.ctx.log.error('M6: two servers report a lease on one chunk', { handle: String(l.handle), held: held.primary, reported: server });
+      }
+      this.leases.adopt(l.handle, server, l.version, now + leftMs, now);
+      if (held === undefined) {
+        adopted++;
+        this.ctx.log.info('lease of an earlier master incarnation adopted', { handle: String(l.handle), primary: server, version: l.version, leftMs });
+      }
+    }
+    if (adopted > 0) this.event('info', `${server} still holds ${adopted} lease(s) granted before the master restarted: adopted, its writes go on`);
+    this.leases.holderReported(server, now);
   }
 
   /** A full chunk report: rebuild this server's locations; unknown, orphaned and stale replicas are garbage (¶73–78). */
@@ -735,7 +833,7 @@ class Master {
           const handle = c.handle;
           const version = c.version;
           void this.lastAppend
-            .then(() => ((this.state.chunks.get(handle)?.version ?? version) < version ? this.commit([{ op: 'bumpVersion', handle, version }]) : undefined))
+            .then(() => ((this.state.chunks.get(handle)?.version ?? version) < version ? this.commit([{ op: 'bumpVersion', handle, version, primary: null }]) : undefined))
             .catch((err: unknown) => this.ctx.log.warn('could not log an adopted chunk version', { handle: String(handle), version, error: String(err) }))
             .finally(() => {
               if (this.adopting.get(handle) === version) this.adopting.delete(handle);
@@ -788,7 +886,10 @@ class Master {
   }
 
   private refreshTouched(): void {
-    for (const h of this.touched) this.refresh(h);
+    for (const h of this.touched) {
+      this.refresh(h);
+      if (!this.state.chunks.has(h)) this.ackedLengths.delete(h);
+    }
     this.touched.clear();
   }
 
@@ -808,6 +909,19 @@ class Master {
     const s = this.servers.get(server);
     if (s !== undefined && this.opts.role === 'primary') this.ctx.tell(s.ref, { type: 'gfs.chunkserver.deleteChunks', handles: [handle] });
     this.ctx.log.warn('corrupt replica reported', { server, handle: String(handle) });
+    this.event('warn', `corrupt replica of chunk ${handle.toString(16)} on ${server}: dropped, re-replicating from a good copy`);
+    return ok(null);
+  }
+
+  /** A client's acknowledged mutation ends at `lengthBytes` (sizes at once: see `ackedLengths`). */
+  private reportLength(handle: ChunkHandle, version: number, lengthBytes: number): GfsResult<null> {
+    if (this.opts.role !== 'primary') return this.notPrimary();
+    const meta = this.state.chunks.get(handle);
+    if (meta === undefined) return fail('chunk_not_found', `no chunk ${handle}`);
+    if (!Number.isSafeInteger(lengthBytes) || lengthBytes < 0 || lengthBytes > this.cfg.chunkSizeBytes) return fail('invalid_request', `chunk length ${lengthBytes} is outside 0..${this.cfg.chunkSizeBytes}`);
+    if (!Number.isSafeInteger(version) || version > meta.version) return fail('stale_version', `chunk ${handle} is at version ${meta.version}, the report names ${version}`);
+    // Bytes acknowledged at an older version are still there: a version bump never shortens a chunk.
+    if (lengthBytes > (this.ackedLengths.get(handle) ?? 0)) this.ackedLengths.set(handle, lengthBytes);
     return ok(null);
   }
 
@@ -926,7 +1040,8 @@ class Master {
         const revoked = await this.command(lease.primary, { type: 'gfs.chunkserver.revokeLease', handle });
         if (!revoked.ok) return;
         this.leases.revoked(handle);
-      } else if (this.leases.unknownLeasesEndAt(this.ctx.clock.now()) > 0) {
+        this.event('info', `lease on chunk ${handle.toString(16)} revoked from ${lease.primary} to re-replicate it`);
+      } else if (this.leases.unknownLeaseEndsAt(handle, this.holderOf(this.state.chunks.get(handle)), this.ctx.clock.now()) > 0) {
         return; // a lease of the previous incarnation may be running (unknown to this one): a later pass clones
       }
       const r = await this.command(target, { type: 'gfs.chunkserver.clone', handle, version, source: addr(src), bandwidthBytesPerSecMax: this.cfg.cloneBandwidthBytesPerSecMax });
@@ -1028,6 +1143,8 @@ class Master {
       leases: this.leases.size,
       clonesInFlight: this.clones.size,
       servers,
+      incarnation: this.incarnation,
+      events: [...this.events],
     };
   }
 

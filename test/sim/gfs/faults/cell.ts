@@ -81,6 +81,8 @@ export function faultCell(o: FaultCellOptions) {
   const disks = new Map<string, SimDisk>();
   const acts: PrimaryAct[] = [];
   const deletions: ReplicaDeletion[] = [];
+  /** Mutations each secondary applied (checker g: a replica that missed one at its version is stale). */
+  const applied: PrimaryAct[] = [];
   const boots = new Map<string, number>();
   const booted = (node: string): number => {
     const n = boots.get(node) ?? 0;
@@ -122,6 +124,7 @@ export function faultCell(o: FaultCellOptions) {
           probe: {
             ordered: (e) => void acts.push({ at: sim.now, server: id, ...e }),
             deleted: (e) => void deletions.push({ at: sim.now, server: id, ...e }),
+            applied: (e) => void applied.push({ at: sim.now, server: id, ...e }),
           },
         }),
         { name: 'chunkserver', reentrant: true, supervision: { strategy: 'stop' } },
@@ -180,5 +183,5 @@ export function faultCell(o: FaultCellOptions) {
     sim.fail('chunkservers did not join the master');
   }
 
-  return { sim, config, disks, servers, rackOf, clientNodes, acts, deletions, client, crash, restart, ask, sleep, start, observer };
+  return { sim, config, disks, servers, rackOf, clientNodes, acts, applied, deletions, client, crash, restart, ask, sleep, start, observer };
 }

@@ -107,6 +107,19 @@ describe('the checkers catch planted violations', () => {
     expect(names(checkGcKeepsReferenced(r))).toMatch(/as garbage/);
   });
 
+  it('(g) but not a replica at the current version that missed a mutation ordered at it (stale, M8)', () => {
+    const r = copy();
+    const act = r.acts.find((a) => r.referenced.get(a.handle) === a.version)!;
+    const other = ['cs0', 'cs1', 'cs2', 'cs3', 'cs4'].find((s) => s !== act.server)!;
+    (r.applied as unknown[]).splice(0, r.applied.length, ...r.applied.filter((a) => !(a.server === other && a.handle === act.handle && a.version === act.version)));
+    (r.deletions as unknown[]).push({ at: act.at + 1, server: other, handle: act.handle, version: act.version, why: 'garbage' });
+    expect(names(checkGcKeepsReferenced(r))).toBe('');
+    // The same deletion of a replica that applied that mutation is caught.
+    (r.applied as unknown[]).push({ at: act.at, server: other, handle: act.handle, version: act.version, serial: act.serial });
+    for (const a of r.acts.filter((x) => x.handle === act.handle && x.version === act.version)) (r.applied as unknown[]).push({ ...a, server: other });
+    expect(names(checkGcKeepsReferenced(r))).toMatch(/as garbage/);
+  });
+
   it('(h) a recovered master without a file that had acknowledged writes', () => {
     const r = copy();
     const end = r.faultsEndedAt;

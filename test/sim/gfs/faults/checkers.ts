@@ -208,10 +208,18 @@ export function checkGcKeepsReferenced(r: RunRecord): Violation[] {
   const v = collector('g');
   for (const d of r.deletions) {
     // Stale replicas are garbage too (¶77–78): only a current replica of a referenced chunk must stay.
+    // A replica at the current version that lacks a mutation ordered at that version is stale as
+    // well (M8: it made the version bump, but the master never heard so and left it out of the lease).
     const current = r.referenced.get(d.handle);
-    if (d.why === 'garbage' && current !== undefined && d.version >= current) v.add(`${d.server} deleted its replica of chunk ${hex(d.handle)} (v${d.version}, current) as garbage at t=${d.at.toFixed(1)}, but a file references it`);
+    if (d.why === 'garbage' && current !== undefined && d.version >= current && !missedMutation(r, d)) v.add(`${d.server} deleted its replica of chunk ${hex(d.handle)} (v${d.version}, current) as garbage at t=${d.at.toFixed(1)}, but a file references it`);
   }
   return v.out;
+}
+
+/** Whether a primary ordered a mutation of the deleted replica's chunk at its version, before the deletion, that this replica neither ordered nor applied. */
+function missedMutation(r: RunRecord, d: RunRecord['deletions'][number]): boolean {
+  const mine = new Set([...r.acts, ...r.applied].filter((a) => a.server === d.server && a.handle === d.handle && a.version === d.version).map((a) => a.serial));
+  return r.acts.some((a) => a.handle === d.handle && a.version === d.version && a.at < d.at && a.server !== d.server && !mine.has(a.serial));
 }
 
 // ----- (h) -----

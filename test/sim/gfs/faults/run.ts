@@ -50,6 +50,8 @@ export interface RunRecord {
   readonly history: RunHistory;
   readonly acts: readonly PrimaryAct[];
   readonly deletions: readonly ReplicaDeletion[];
+  /** Mutations secondaries applied (`server` is the secondary). */
+  readonly applied: readonly PrimaryAct[];
   readonly recoveries: readonly RecoveryProbe[];
   readonly faultsEndedAt: number;
   /** When fsck first reported no problem after the faults ended (undefined: never within the bound). */
@@ -206,6 +208,7 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions = {})
     history: { ...workload.history, ns: workload.history.ns.ops() },
     acts: cell.acts,
     deletions: cell.deletions,
+    applied: cell.applied,
     recoveries,
     faultsEndedAt,
     convergedAt,

@@ -8,7 +8,7 @@ import type { Random } from '../../../../src/runtime/random.js';
 import type { SimDisk } from '../../../../src/testkit.js';
 import { MASTER_NODES, type FaultCell } from './cell.js';
 
-export const FAULT_CLASSES = ['chunkserver-crash', 'master-crash', 'partition', 'isolated-primary', 'master-cut', 'delay', 'bit-flip', 'clock-skew', 'disk-full'] as const;
+export const FAULT_CLASSES = ['chunkserver-crash', 'master-crash', 'cluster-restart', 'partition', 'isolated-primary', 'master-cut', 'delay', 'bit-flip', 'clock-skew', 'disk-full'] as const;
 export type FaultClass = (typeof FAULT_CLASSES)[number];
 
 export interface FaultEvent {
@@ -33,6 +33,7 @@ export interface Scenario {
 const durations: Record<FaultClass, readonly [number, number]> = {
   'chunkserver-crash': [300, 8_000],
   'master-crash': [200, 4_000],
+  'cluster-restart': [300, 4_000],
   partition: [500, 6_000],
   'isolated-primary': [1_000, 12_000],
   'master-cut': [1_000, 6_000],
@@ -134,6 +135,26 @@ export function playSchedule(
         }
         crashFor('master', e.durationMs);
         break;
+      case 'cluster-restart': {
+        // A power cut of the whole cell — the master and every chunkserver (Ctrl-C, then start
+        // again): all come back together, while the workload keeps trying.
+        if (crashed.has('master')) {
+          counts.skipped++;
+          return;
+        }
+        const down = ['master', ...cell.servers.filter((s) => !crashed.has(s))];
+        for (const node of down) crashed.add(node);
+        for (const node of down) cell.crash(node);
+        hooks.onMasterCrash?.();
+        later(e.durationMs, () => {
+          for (const node of down) {
+            crashed.delete(node);
+            cell.restart(node);
+          }
+          hooks.onMasterRestart?.();
+        });
+        break;
+      }
       case 'partition': {
         const nodes = random.shuffle(all());
         const k = 1 + random.int(nodes.length - 1);

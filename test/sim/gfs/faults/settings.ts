@@ -1,5 +1,6 @@
 /**
- * How many seeds `npm test` runs per fault scenario (four scenarios: 200 seeds in all).
+ * How many seeds `npm test` runs per fault scenario (four scenarios: 200 seeds in all; the
+ * whole-cell `restarts` scenario runs half as many).
  * `npm run test:sim -- --seeds N` runs N per scenario instead (`TROUPE_SEEDS`), and
  * `--seed S` replays one.
  */
