@@ -11,8 +11,10 @@
  *   appends per iteration.
  *
  * Target: map-commit >= 0.3x map-commit:oplog. The leader batches the commands that queue during a
- * round into one version (one Paxos round for many commands); a round costs two fsyncs in sequence
- * (the leader's commit-and-next-accept, then the peons' accept) and two thread hops.
+ * round into one version (one Paxos round for many commands: about half the clients, those answered
+ * while the previous round ran); a round costs one fsync on its critical path (the leader's and the
+ * peons' accepts are logged in parallel and a majority suffices) and two thread hops — but three
+ * monitors' fsyncs share the one disk.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -106,6 +108,7 @@ export function radosMonCommitCases(): { cases: BenchCase[]; targets: RatioTarge
         const res = await sys.ask<MonResult<SubmitReply>>(to, { type: 'rados.mon.submit', cmd: { op: 'set', key: `k${i % KEYS}`, value: `c${i % CLIENTS}:${r}:${i}` } }, { timeoutMs: 60_000 });
         if (!res.ok) throw new Error(`submit failed: ${res.error.code}: ${res.error.message}`);
       });
+
     },
     teardown: async () => {
       await node?.close();

@@ -152,6 +152,7 @@ class Monitor<S, C, I> {
       case 'rados.mon.collect':
       case 'rados.mon.last':
       case 'rados.mon.begin':
+      case 'rados.mon.revoked':
       case 'rados.mon.accept':
       case 'rados.mon.commit':
       case 'rados.mon.lease':
@@ -189,6 +190,10 @@ class Monitor<S, C, I> {
           },
           (err: unknown) => this.storeFailed(err),
         );
+        continue;
+      }
+      if (e.k === 'wake') {
+        this.ctx.timers.once('wake', e.afterMs, { type: 'rados.mon.tick' });
         continue;
       }
       const notice = e.k === 'committed';
@@ -237,7 +242,8 @@ class Monitor<S, C, I> {
         this.push();
         return;
       case 'persist':
-        throw new Error('persist effects are not held');
+      case 'wake':
+        throw new Error(`${e.k} effects are not held`);
       default: {
         const x: never = e;
         throw new Error(`unknown effect ${JSON.stringify(x)}`);

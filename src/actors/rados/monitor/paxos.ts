@@ -62,6 +62,8 @@ export type Effect<S = unknown, I = unknown> =
   | { readonly k: 'persist'; readonly rec: MonRecord<S, I>; readonly gate?: false; readonly onDurable?: DurableEvent }
   | { readonly k: 'send'; readonly to: number; readonly msg: PeerMsg<S, I> }
   | { readonly k: 'reply'; readonly handle: ReplyHandle; readonly value: MonResult<unknown> }
+  /** Run the core's `tick` again after `afterMs` (a deadline sooner than the next regular tick). */
+  | { readonly k: 'wake'; readonly afterMs: number }
   /** Version `version` is committed here; performed once every record issued before it is durable. `inc` is undefined when it came inside a snapshot. */
   | { readonly k: 'committed'; readonly version: number; readonly inc: I | undefined };
 
@@ -74,7 +76,10 @@ interface Proposal<I> {
   readonly version: number;
   readonly pn: number;
   readonly inc: I;
+  /** Monitors whose accept is durable (the leader's own once its record is). */
   readonly accepted: Set<number>;
+  /** Quorum members that dropped their lease for this update (the leader at once). */
+  readonly revoked: Set<number>;
   readonly sentAt: number;
   readonly deadline: number;
   readonly waiters: readonly Waiter[];
@@ -127,6 +132,7 @@ export class MonitorCore<S, C, I> {
   private recovering = false;
   private readonly pending: { cmd: C; handle: ReplyHandle | undefined }[] = [];
   private commitNotBefore = 0;
+  private proposeNotBefore = 0;
   private leaseRound = 0;
   private readonly leaseRounds: LeaseRound[] = [];
   private nextLeaseAt = 0;
@@ -522,10 +528,12 @@ export class MonitorCore<S, C, I> {
         this.maybeFinishCollect(now, out);
         return;
       }
+      case 'rados.mon.revoked':
       case 'rados.mon.accept': {
         const p = this.proposal;
         if (p === undefined || m.pn !== p.pn || m.version !== p.version) return;
-        p.accepted.add(m.from);
+        p.revoked.add(m.from);
+        if (m.type === 'rados.mon.accept') p.accepted.add(m.from);
         this.commit(now, out);
         return;
       }
@@ -583,7 +591,7 @@ export class MonitorCore<S, C, I> {
 
   private maybePropose(now: number, out: Effect<S, I>[]): void {
     if (this.roleV !== 'leader' || !this.active || this.proposal !== undefined) return;
-    if (this.recovered === undefined && this.pending.length === 0) return;
+    if (this.recovered === undefined && (this.pending.length === 0 || now < this.proposeNotBefore)) return;
     const version = this.lastCommittedV + 1;
     let inc: I;
     let waiters: Waiter[] = [];
@@ -616,7 +624,7 @@ export class MonitorCore<S, C, I> {
     // The leader's own accept counts once it is durable; the begin need not wait for it (the
     // peons log theirs meanwhile), so one round costs one fsync on the critical path.
     out.push({ k: 'persist', rec: { t: 'accept', version, pn, inc }, gate: false, onDurable: { type: 'selfAccept', version, pn } });
-    this.proposal = { version, pn, inc, accepted: new Set(), sentAt: now, deadline: Math.max(now, this.commitNotBefore) + this.cfg.proposalTimeoutMs, waiters };
+    this.proposal = { version, pn, inc, accepted: new Set(), revoked: new Set([this.rank]), sentAt: now, deadline: Math.max(now, this.commitNotBefore) + this.cfg.proposalTimeoutMs, waiters };
     // An update revokes the leases (§6.2.4): pending lease rounds no longer matter.
     this.leaseRounds.length = 0;
     for (const r of this.quorumV) if (r !== this.rank) out.push({ k: 'send', to: r, msg: { type: 'rados.mon.begin', from: this.rank, epoch: this.epoch, pn, version, inc } });
@@ -634,10 +642,14 @@ export class MonitorCore<S, C, I> {
     return out;
   }
 
-  /** Commits the proposal in flight once every quorum member accepted it, and no lease of a previous leader can be in force (P6). */
+  /**
+   * Commits the proposal in flight once a majority of the monitors hold it durably (it is chosen:
+   * P1), every quorum member has dropped its lease for the old version (no read can return it
+   * after the commit), and no lease of a previous leader can be in force (P6).
+   */
   private commit(now: number, out: Effect<S, I>[]): void {
     const p = this.proposal;
-    if (p === undefined || !this.quorumV.every((r) => p.accepted.has(r)) || now < this.commitNotBefore) return;
+    if (p === undefined || p.accepted.size < this.majority || !this.quorumV.every((r) => p.revoked.has(r)) || now < this.commitNotBefore) return;
     this.proposal = undefined;
     this.recovering = false;
     // Every quorum member accepted after the begin went out: a lease round too (P6).
@@ -651,8 +663,14 @@ export class MonitorCore<S, C, I> {
     out.push({ k: 'committed', version: p.version, inc: p.inc });
     const reply: SubmitReply = { version: p.version };
     for (const w of p.waiters) if (w.handle !== undefined) out.push({ k: 'reply', handle: w.handle, value: ok(w.reply === undefined ? reply : { ...reply, reply: w.reply }) });
+    if (this.cfg.proposalBatchDelayMs > 0) {
+      // Let the clients just answered join the next proposal.
+      this.proposeNotBefore = now + this.cfg.proposalBatchDelayMs;
+      out.push({ k: 'wake', afterMs: this.cfg.proposalBatchDelayMs });
+    }
     this.maybePropose(now, out);
-    if (this.proposal === undefined) this.sendLeases(now, out);
+    // Leases for the new version, unless another update follows right away (it would revoke them).
+    if (this.proposal === undefined && this.pending.length === 0) this.sendLeases(now, out);
   }
 
   private sendLeases(now: number, out: Effect<S, I>[]): void {
@@ -709,6 +727,9 @@ export class MonitorCore<S, C, I> {
           return;
         }
         if (m.version <= this.lastCommittedV) return;
+        // The leader may commit once a majority holds the value, so tell it at once that this
+        // monitor serves the old version no more; the accept follows when the value is durable.
+        reply({ type: 'rados.mon.revoked', from: this.rank, epoch: this.epoch, pn: m.pn, version: m.version });
         this.lastPn = m.pn;
         this.uncommitted = { version: m.version, pn: m.pn, inc: m.inc };
         out.push({ k: 'persist', rec: { t: 'accept', version: m.version, pn: m.pn, inc: m.inc } });
