@@ -19,13 +19,14 @@
  * `map-commit` (map updates committed through Paxos by 3 monitors, beside the op log's group
  * commit) belongs to the monitors and is added below from their own file.
  */
-import type { BenchCase, BenchSuite, RatioTarget } from '../harness.js';
+import type { BenchCase, BenchSuite } from '../harness.js';
 import { findRule, objectToOsds, parseCrushMap } from '../../actors/rados/crush/index.js';
 import type { CrushMap, PoolPlacement } from '../../actors/rados/crush/index.js';
 import { bootstrapOsdMap } from '../../actors/rados/osdmap/bootstrap.js';
 import { objectMapping, objectMappingUncached } from '../../actors/rados/osdmap/mapping.js';
 import { crushWeights, findPool } from '../../actors/rados/osdmap/osd-map.js';
 import type { OsdMap } from '../../actors/rados/osdmap/osd-map.js';
+import { radosMonCommitCases } from '../rados-mon-commit.js';
 
 const OSDS = 64;
 const PGS_PER_OSD = 100;
@@ -106,9 +107,8 @@ function pgMappingCases(): BenchCase[] {
   ];
 }
 
-/** `map-commit` cases (Paxos through 3 monitors on worker threads, beside `map-commit:oplog`): the monitors' file adds them here. */
-const mapCommitCases: readonly BenchCase[] = [];
-const mapCommitTargets: readonly RatioTarget[] = [];
+/** `map-commit` cases: Paxos through 3 monitors on worker threads, beside `map-commit:oplog`. */
+const { cases: mapCommitCases, targets: mapCommitTargets } = radosMonCommitCases();
 
 const suite: BenchSuite = {
   name: 'rados-mon',
