@@ -123,8 +123,13 @@ class Chunkserver {
   /** The last (version, serial) each chunk's order released to its lane: checks C3 on every release. */
   private readonly released = new Map<string, { version: number; serial: number }>();
   private readonly lanes = new Map<string, { tail: Promise<void>; depth: number }>();
-  /** Group commit per chunk: mutations written and waiting for the next sync (C10). */
-  private readonly syncs = new Map<string, { running: boolean; waiters: Array<(r: GfsResult<null>) => void> }>();
+  /**
+   * Group commit across the chunks of this server (C10): mutations written and waiting for a sync,
+   * by chunk. One sync round runs at a time and syncs every chunk in it at once; what is written
+   * meanwhile waits for the next round together.
+   */
+  private readonly syncWaiting = new Map<string, Array<(r: GfsResult<null>) => void>>();
+  private syncRoundRunning = false;
   /** Chunks being cloned or copied: not reported, not served, not garbage-collected (C7). */
   private readonly building = new Set<string>();
   /** Chunks mutated since the primary master last heard of them (bounded by the chunks on this server). */
@@ -740,40 +745,46 @@ class Chunkserver {
   }
 
   /**
-   * Resolves when every mutation written to `key` so far is durable (C10). Group commit: while a
-   * sync runs, or while mutations are still queued in the chunk's lane, callers wait together for
-   * the next sync, so a burst of appends costs one sync instead of one each.
+   * Resolves when every mutation written to `key` so far is durable (C10). Group commit, as the op
+   * log does it: the chunks that have mutations waiting are synced together in one round, at most
+   * one round at a time; while a round runs, or while mutations of a chunk are still queued in its
+   * lane (they will want the same sync), callers wait for the next round together. So a burst of
+   * appends to one chunk costs one sync instead of one each, and concurrent writes to many chunks
+   * issue their data fsyncs together (the file system commits them in one journal transaction).
    */
   private durable(key: string): Promise<GfsResult<null>> {
     return new Promise((resolve) => {
-      let st = this.syncs.get(key);
-      if (st === undefined) {
-        st = { running: false, waiters: [] };
-        this.syncs.set(key, st);
+      let waiters = this.syncWaiting.get(key);
+      if (waiters === undefined) {
+        waiters = [];
+        this.syncWaiting.set(key, waiters);
       }
-      st.waiters.push(resolve);
-      if (!st.running && ((this.lanes.get(key)?.depth ?? 0) === 0 || st.waiters.length >= SYNC_BATCH_MAX)) this.runSync(key);
+      waiters.push(resolve);
+      this.runSyncRound();
     });
   }
 
-  private runSync(key: string): void {
-    const st = this.syncs.get(key);
-    if (st === undefined || st.running || st.waiters.length === 0) return;
-    const batch = st.waiters.splice(0);
-    st.running = true;
-    const done = (r: GfsResult<null>): void => {
-      for (const w of batch) w(r);
-      st.running = false;
-      if (st.waiters.length > 0) this.runSync(key);
-      else if (this.syncs.get(key) === st) this.syncs.delete(key);
-    };
-    if (!this.store.has(key)) {
-      done(fail('chunk_not_found', `chunk ${key} was deleted before its mutations were synced`));
-      return;
+  /** Starts a sync round of every waiting chunk whose lane has drained (or that has a full batch), unless one is running. */
+  private runSyncRound(): void {
+    if (this.syncRoundRunning || this.syncWaiting.size === 0) return;
+    const batch: Array<[string, Array<(r: GfsResult<null>) => void>]> = [];
+    for (const [key, waiters] of this.syncWaiting) {
+      if ((this.lanes.get(key)?.depth ?? 0) === 0 || waiters.length >= SYNC_BATCH_MAX) batch.push([key, waiters]);
     }
-    this.store.sync(key).then(
-      () => done(ok(null)),
-      (err: unknown) => done(isStorageError(err) ? this.storageFailure(err, key) : fail('io_error', errorText(err))),
+    if (batch.length === 0) return;
+    for (const [key] of batch) this.syncWaiting.delete(key);
+    this.syncRoundRunning = true;
+    void Promise.all(batch.map(([key, waiters]) => this.syncChunk(key).then((r) => waiters.forEach((w) => w(r))))).finally(() => {
+      this.syncRoundRunning = false;
+      this.runSyncRound();
+    });
+  }
+
+  private syncChunk(key: string): Promise<GfsResult<null>> {
+    if (!this.store.has(key)) return Promise.resolve(fail('chunk_not_found', `chunk ${key} was deleted before its mutations were synced`));
+    return this.store.sync(key).then(
+      () => ok(null),
+      (err: unknown) => (isStorageError(err) ? this.storageFailure<null>(err, key) : fail<null>('io_error', errorText(err))),
     );
   }
 
@@ -818,7 +829,7 @@ class Chunkserver {
       if (l.depth === 0) {
         if (this.lanes.get(key) === l) this.lanes.delete(key);
         // The lane drained: mutations waiting for durability get their (shared) sync now.
-        this.runSync(key);
+        this.runSyncRound();
       }
     });
     return run;

@@ -279,13 +279,16 @@ export class GfsClient {
     const chunk = this.cfg.chunkSizeBytes;
     const end = Math.min(offset + length, chunks * chunk);
     if (end <= offset) return new Uint8Array(0);
-    const out = new Uint8Array(end - offset);
+    const single = Math.floor(offset / chunk) === Math.floor((end - 1) / chunk);
+    const out = single ? new Uint8Array(0) : new Uint8Array(end - offset);
     let filled = 0;
     for (let pos = offset; pos < end; ) {
       const index = Math.floor(pos / chunk);
       const within = pos - index * chunk;
       const n = Math.min(end - pos, chunk - within);
       const data = await this.readChunk(path, index, within, n);
+      // A range within one chunk: its bytes as they came (no second copy).
+      if (pos === offset && n === end - offset) return data.length > n ? data.subarray(0, n) : data;
       out.set(data.subarray(0, n), pos - offset);
       const last = index === chunks - 1;
       filled = pos - offset + (last ? Math.min(data.length, n) : n);
