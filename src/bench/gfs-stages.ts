@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Where a GFS write's time goes, stage by stage (a diagnostic, not a bench case):
- * `node dist/bench/gfs-stages.js [--writes N] [--clients K]`, optionally under `--cpu-prof`.
+ * `node dist/bench/gfs-stages.js [--writes N] [--clients K] [--slice KiB] [--no-storage]`, optionally
+ * under `--cpu-prof` (a profile per thread).
  *
  * 1. Storage alone, on a temp folder of the real disk: 1 MiB writes to a `ChunkStore`, each
  *    followed by `sync`, with every disk call timed (write, data fsync, checksum-file work).
@@ -98,7 +99,7 @@ async function storageStages(writes: number): Promise<void> {
   }
 }
 
-async function clusterStages(writesPerClient: number, clients: number): Promise<void> {
+async function clusterStages(writesPerClient: number, clients: number, sliceBytes: number | undefined): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-stages-cluster-'));
   const t = new Timings();
   const cluster = await startLocalCluster({ dataDir: dir, chunkservers: 4, workers: 2, port: 0, webPort: false, chunkSizeBytes: 64 * MIB, log: { stderrLevel: false } });
@@ -126,6 +127,7 @@ async function clusterStages(writesPerClient: number, clients: number): Promise<
         clientId: `stages-${n}`,
         host: hostname(),
         config: { chunkSizeBytes: 64 * MIB, rpcTimeoutMs: 30_000 },
+        ...(sliceBytes === undefined ? {} : { sliceBytes }),
       });
     const cs = Array.from({ length: clients }, (_, i) => make(i));
     await cs[0]!.mkdirs('/s');
@@ -147,6 +149,20 @@ async function clusterStages(writesPerClient: number, clients: number): Promise<
     );
     const ms = performance.now() - started;
     t.print(`cluster: ${clients} client(s) x ${writesPerClient} x 1 MiB 3-replica writes: ${((clients * writesPerClient * MIB) / (ms / 1000) / 1e6).toFixed(0)} MB/s`);
+    if (clients === 1) {
+      // Verified reads back, 4 MiB at a time (as the read-verified bench case).
+      t.by.clear();
+      const r0 = performance.now();
+      let bytes = 0;
+      for (let round = 0; round < 4; round++) {
+        for (let at = 0; at + 4 * MIB <= (writesPerClient + 1) * MIB; at += 4 * MIB) {
+          const w0 = performance.now();
+          bytes += (await cs[0]!.read('/s/f0', at, 4 * MIB)).length;
+          t.add('client.read (4 MiB, whole)', performance.now() - w0);
+        }
+      }
+      t.print(`cluster: 1 client, 4 MiB verified reads: ${(bytes / ((performance.now() - r0) / 1000) / 1e6).toFixed(0)} MB/s`);
+    }
   } finally {
     await cluster.close();
   }
@@ -173,9 +189,10 @@ async function main(): Promise<void> {
     const i = process.argv.indexOf(name);
     return i < 0 ? dflt : Number(process.argv[i + 1]);
   };
-  await storageStages(arg('--writes', 32));
-  await clusterStages(arg('--writes', 32), arg('--clients', 1));
-  await clusterStages(Math.max(4, Math.floor(arg('--writes', 32) / 4)), 16);
+  const slice = process.argv.includes('--slice') ? arg('--slice', 0) * 1024 : undefined;
+  if (!process.argv.includes('--no-storage')) await storageStages(arg('--writes', 32));
+  await clusterStages(arg('--writes', 32), arg('--clients', 1), slice);
+  await clusterStages(Math.max(4, Math.floor(arg('--writes', 32) / 4)), 16, slice);
 }
 
 main().then(

@@ -128,6 +128,8 @@ interface Cached<T> {
 }
 
 /** Errors worth another attempt after refreshing metadata. */
+/** Sub-reads a reader keeps in flight on its replica (a chunkserver reads the next piece while the last one travels back). */
+const READS_IN_FLIGHT_PER_REPLICA = 2;
 const RETRYABLE: ReadonlySet<string> = new Set(['lease_expired', 'lease_unavailable', 'stale_version', 'data_not_found', 'chunkserver_failed', 'corrupt_replica', 'busy', 'log_unavailable', 'chunk_not_found', 'io_error']);
 
 export class GfsClient {
@@ -334,24 +336,32 @@ export class GfsClient {
       const reader = async (): Promise<void> => {
         while (todo.length > 0 && nextReplica < order.length) {
           const r = order[nextReplica++] as ReplicaAddr;
-          for (;;) {
-            const p = todo.shift();
-            if (p === undefined) return;
-            if (p >= endPiece) continue;
-            const at = p * pieceBytes;
-            const n = Math.min(pieceBytes, length - at);
-            const reply = await this.o
-              .ask<ReadReply>(r.ref as ActorRef<never>, { type: 'gfs.chunkserver.read', handle: loc.handle, version: loc.version, offset: offset + at, lengthBytes: n } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
-              .catch((e: unknown) => failure<ReadReply>(e));
-            if (!reply.ok) {
-              lastError = `${r.server}: ${reply.error.code}: ${reply.error.message}`;
-              last = reply.error;
-              todo.unshift(p);
-              break; // on to the next replica not yet tried
+          let broken = false;
+          // Up to READS_IN_FLIGHT_PER_REPLICA sub-reads at once on this replica: it starts the
+          // next piece as soon as it has answered one, instead of idling for a round trip.
+          const lane = async (): Promise<void> => {
+            while (!broken) {
+              const p = todo.shift();
+              if (p === undefined) return;
+              if (p >= endPiece) continue;
+              const at = p * pieceBytes;
+              const n = Math.min(pieceBytes, length - at);
+              const reply = await this.o
+                .ask<ReadReply>(r.ref as ActorRef<never>, { type: 'gfs.chunkserver.read', handle: loc.handle, version: loc.version, offset: offset + at, lengthBytes: n } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
+                .catch((e: unknown) => failure<ReadReply>(e));
+              if (!reply.ok) {
+                lastError = `${r.server}: ${reply.error.code}: ${reply.error.message}`;
+                last = reply.error;
+                todo.unshift(p);
+                broken = true; // on to the next replica not yet tried
+                return;
+              }
+              got[p] = reply.value.data;
+              if (reply.value.data.length < n && p < endPiece) endPiece = p + 1;
             }
-            got[p] = reply.value.data;
-            if (reply.value.data.length < n && p < endPiece) endPiece = p + 1;
-          }
+          };
+          await Promise.all(Array.from({ length: READS_IN_FLIGHT_PER_REPLICA }, lane));
+          if (!broken) return;
         }
       };
       // One reader per equally near replica (they share the pieces); farther ones only take over.
