@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 /**
  * Where a GFS write's time goes, stage by stage (a diagnostic, not a bench case):
- * `node dist/bench/gfs-stages.js [--writes N] [--clients K] [--slice KiB] [--no-storage]`, optionally
+ * `node dist/bench/gfs-stages.js [--writes N] [--clients K] [--slice KiB] [--no-storage] [--only-16]`, optionally
  * under `--cpu-prof` (a profile per thread).
  *
  * 1. Storage alone, on a temp folder of the real disk: 1 MiB writes to a `ChunkStore`, each
  *    followed by `sync`, with every disk call timed (write, data fsync, checksum-file work).
  * 2. A one-node cluster (`startLocalCluster`, 4 chunkservers on 2 worker threads, RPC logs on):
- *    K clients each write N MiB in 1 MiB writes to their own 3-replica file. The client's asks are
+ *    K clients each write N MiB in 1 MiB writes to their own 3-replica file; then 16 clients write
+ *    4 MiB at a time to their own files. The client's asks are
  *    timed per message type (the push of a 1 MiB slice down the chain, the write request to the
  *    primary), and the chunkservers' RPC logs give the time each request spent on each server
  *    (the push at the head includes its forward; the primary's write includes its secondaries').
  * Prints medians and 90th percentiles in ms.
  */
+// First: sizes libuv's thread pool as the cluster's entry points do.
+import '../runtime/node/threadpool.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,7 +102,7 @@ async function storageStages(writes: number): Promise<void> {
   }
 }
 
-async function clusterStages(writesPerClient: number, clients: number, sliceBytes: number | undefined): Promise<void> {
+async function clusterStages(writesPerClient: number, clients: number, sliceBytes: number | undefined, writeBytes = MIB): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-stages-cluster-'));
   const t = new Timings();
   const cluster = await startLocalCluster({ dataDir: dir, chunkservers: 4, workers: 2, port: 0, webPort: false, chunkSizeBytes: 64 * MIB, log: { stderrLevel: false } });
@@ -131,7 +134,7 @@ async function clusterStages(writesPerClient: number, clients: number, sliceByte
       });
     const cs = Array.from({ length: clients }, (_, i) => make(i));
     await cs[0]!.mkdirs('/s');
-    const data = new Uint8Array(MIB).fill(9);
+    const data = new Uint8Array(writeBytes).fill(9);
     for (const [i, c] of cs.entries()) {
       await c.create(`/s/f${i}`);
       await c.write(`/s/f${i}`, 0, data); // warm: chunk created, lease granted
@@ -142,13 +145,13 @@ async function clusterStages(writesPerClient: number, clients: number, sliceByte
       cs.map(async (c, i) => {
         for (let k = 1; k <= writesPerClient; k++) {
           const w0 = performance.now();
-          await c.write(`/s/f${i}`, k * MIB, data);
-          t.add('client.write (1 MiB, whole)', performance.now() - w0);
+          await c.write(`/s/f${i}`, k * writeBytes, data);
+          t.add(`client.write (${writeBytes / MIB} MiB, whole)`, performance.now() - w0);
         }
       }),
     );
     const ms = performance.now() - started;
-    t.print(`cluster: ${clients} client(s) x ${writesPerClient} x 1 MiB 3-replica writes: ${((clients * writesPerClient * MIB) / (ms / 1000) / 1e6).toFixed(0)} MB/s`);
+    t.print(`cluster: ${clients} client(s) x ${writesPerClient} x ${writeBytes / MIB} MiB 3-replica writes: ${((clients * writesPerClient * writeBytes) / (ms / 1000) / 1e6).toFixed(0)} MB/s`);
     if (clients === 1) {
       // Verified reads back, 4 MiB at a time (as the read-verified bench case).
       t.by.clear();
@@ -191,8 +194,9 @@ async function main(): Promise<void> {
   };
   const slice = process.argv.includes('--slice') ? arg('--slice', 0) * 1024 : undefined;
   if (!process.argv.includes('--no-storage')) await storageStages(arg('--writes', 32));
-  await clusterStages(arg('--writes', 32), arg('--clients', 1), slice);
-  await clusterStages(Math.max(4, Math.floor(arg('--writes', 32) / 4)), 16, slice);
+  if (!process.argv.includes('--only-16')) await clusterStages(arg('--writes', 32), arg('--clients', 1), slice);
+  // 16 clients, 4 MiB writes (the shape of write-3-replicas-16-clients and rados bench -t 16 -b 4M).
+  await clusterStages(Math.max(2, Math.floor(arg('--writes', 32) / 8)), 16, slice, 4 * MIB);
 }
 
 main().then(

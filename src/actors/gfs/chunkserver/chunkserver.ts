@@ -29,8 +29,9 @@ import { PushBuffer } from './push-buffer.js';
  *   order, send order and local apply order agree (C2, C3);
  * - secondaries order mutations by serial in a `MutationOrder` per chunk before entering the lane;
  * - chunks being cloned or copied are in `building` and invisible to reports, garbage and reads (C7);
- * - a mutation is written inside the lane and synced outside it (`durable`): the mutations queued
- *   behind it share the next sync (group commit), and nobody is answered before the sync (C10).
+ * - a mutation is written inside the lane and synced outside it (`durable`), in sync rounds across
+ *   all chunks of this server: the mutations written meanwhile, to any chunk, share the next round
+ *   (group commit), and nobody is answered before its sync (C10).
  * Every wait is bounded: asks carry timeouts derived from `rpcTimeoutMs`, the lanes wait only on the
  * disk (wrap it with `withIoTimeout` to bound that too) and on nothing else.
  */
@@ -73,7 +74,7 @@ export function chunkKey(handle: ChunkHandle): string {
 
 const keyPattern = /^[0-9a-f]{16}$/;
 const HANDLE_MAX = (1n << 64n) - 1n;
-/** Mutations that share one sync at most (group commit). */
+/** Mutations of one chunk that wait for a sync round before it starts even though more are queued in its lane (group commit). */
 const SYNC_BATCH_MAX = 64;
 /** Slice size the push buffer's slice-count bound assumes (clients may pipeline in slices this small). */
 const PIPELINE_SLICE_BYTES = 64 * 1024;
@@ -577,9 +578,9 @@ class Chunkserver {
       return fail('record_too_large', `a record of ${m.lengthBytes} bytes exceeds a quarter chunk (${size / 4} bytes, ¶103)`);
     }
     if (m.type === 'gfs.chunkserver.write' && m.offset + m.lengthBytes > size) return fail('invalid_request', `write of ${m.lengthBytes} bytes at ${m.offset} runs past the ${size}-byte chunk`);
-    const taken = this.push.take(m.pushId, m.lengthBytes, now);
+    const taken = this.push.takeParts(m.pushId, m.lengthBytes, now);
     if (!taken.ok) return fail(taken.reason === 'length' ? 'invalid_request' : 'data_not_found', `${this.opts.id}: ${taken.message}`);
-    const data = taken.data;
+    const data = taken.parts;
 
     const lease = this.leases.get(key) as Lease;
     // Every replica the master named at grant time, and any the client names besides: a replica
@@ -701,25 +702,32 @@ class Chunkserver {
     if (!this.store.has(key)) return fail('chunk_not_found', `${this.opts.id} has no chunk ${key}`);
     const v = this.store.info(key).version;
     if (v !== m.version) return fail('stale_version', `${this.opts.id} holds chunk ${key} at version ${v}, the primary orders version ${m.version}`);
-    let data: Uint8Array | undefined;
+    let data: readonly Uint8Array[] | undefined;
     if (m.mutation.kind !== 'pad') {
-      const taken = this.push.take(m.mutation.pushId, m.mutation.lengthBytes, this.ctx.clock.now());
+      const taken = this.push.takeParts(m.mutation.pushId, m.mutation.lengthBytes, this.ctx.clock.now());
       if (!taken.ok) return fail(taken.reason === 'length' ? 'invalid_request' : 'data_not_found', `${this.opts.id}: ${taken.message}`);
-      data = taken.data;
+      data = taken.parts;
     }
     return this.writeMutation(key, m.version, m.mutation, data);
   }
 
   /** Applies one mutation to this replica (visible, not yet durable: see `durable`). Call inside the chunk's lane. */
-  private async writeMutation(key: string, version: number, mutation: Mutation, data: Uint8Array | undefined): Promise<GfsResult<null>> {
+  private async writeMutation(key: string, version: number, mutation: Mutation, data: readonly Uint8Array[] | undefined): Promise<GfsResult<null>> {
     try {
       switch (mutation.kind) {
         case 'write':
-        case 'append':
+        case 'append': {
           // Record append: exactly the primary's offset, even over existing bytes (¶105, C4).
-          await this.store.write(key, mutation.offset, data as Uint8Array, { expectVersion: version });
-          this.traffic.writtenBytes += (data as Uint8Array).length;
+          // The slices as they were pushed, one after the other, without joining them (a copy):
+          // the mutation counts only once synced, and a failure midway fails it (¶100).
+          let at = mutation.offset;
+          for (const part of data as readonly Uint8Array[]) {
+            await this.store.write(key, at, part, { expectVersion: version });
+            at += part.length;
+          }
+          this.traffic.writtenBytes += at - mutation.offset;
           break;
+        }
         case 'pad': {
           // ¶104: pad to the full chunk; readers skip padding (record checksums, ¶107).
           let at = this.store.info(key).sizeBytes;
