@@ -22,7 +22,17 @@ export interface BenchCase {
    * checks against (e.g. a count of messages sent) is reset here, not at construction.
    */
   readonly setup?: () => Promise<void> | void;
-  readonly run: () => Promise<void> | void;
+  /**
+   * One iteration. With `selfTimed`, it resolves to the iteration's own duration in ms (e.g. the
+   * time an external tool reports for its measured phase), used instead of the wall time around it.
+   */
+  readonly run: () => Promise<void | number> | void | number;
+  /**
+   * The case times its iterations itself (`run` resolves to ms): for a tool whose start-up and
+   * clean-up must not count, such as `rados bench`. Such a case always runs in the interleaved
+   * loop (on its own if no target links it to another case).
+   */
+  readonly selfTimed?: boolean;
   /**
    * For a measurement that is not a rate (e.g. heap bytes per chunk): called once instead of
    * timing `run`, its value is reported as `bytes`.
@@ -314,7 +324,7 @@ export async function runSuite(suite: BenchSuite, log: (line: string) => void, o
       line(c.name, `${(c.unit === 'bytes' ? mb(perSec) : formatRate(result)).padStart(16)}${beside}`);
       continue;
     }
-    const group = groupOf.get(c.name);
+    const group = groupOf.get(c.name) ?? (c.selfTimed === true ? [c.name] : undefined);
     if (group !== undefined) {
       const cases = group.map((n) => byName.get(n) as BenchCase);
       const timed = await interleaveCases(cases, (suite.timeMs ?? DEFAULT_TIME_MS) * cases.length, suite.iterations ?? DEFAULT_ITERATIONS, now);
@@ -329,7 +339,7 @@ export async function runSuite(suite: BenchSuite, log: (line: string) => void, o
     // One Bench per case so that each case's setup/teardown brackets only its own iterations.
     const bench = new Bench({ time: suite.timeMs ?? DEFAULT_TIME_MS, iterations: suite.iterations ?? DEFAULT_ITERATIONS, warmupIterations: 1, warmupTime: 0 });
     await c.setup?.();
-    bench.add(c.name, c.run);
+    bench.add(c.name, c.run as () => Promise<void> | void);
     try {
       await bench.run();
     } finally {
@@ -405,8 +415,10 @@ async function interleaveCases(cases: readonly BenchCase[], budgetMs: number, mi
       for (const i of roundOrder(cases.length, round)) {
         const t = timed[i] as Timed;
         const t0 = now();
-        await t.c.run();
-        t.iterationMs.push(now() - t0);
+        const own = await t.c.run();
+        const wall = now() - t0;
+        if (t.c.selfTimed === true && !(typeof own === 'number' && own > 0)) throw new Error(`bench case ${t.c.name} is selfTimed but its run returned ${String(own)}, not a duration in ms`);
+        t.iterationMs.push(t.c.selfTimed === true ? (own as number) : wall);
       }
     }
   } finally {

@@ -6,6 +6,8 @@
  * suite runs N times in a row and the report holds the median of the runs with their spread
  * (`combineRuns`).
  */
+// First: sizes libuv's thread pool before anything starts it.
+import '../runtime/node/threadpool.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchEnv, combineRuns, formatLimitLine, formatTargetLine, runSuite, type BenchReport, type BenchResult, type LimitResult, type RatioResult } from './harness.js';

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: sizes libuv's thread pool before anything starts it.
+import '../runtime/node/threadpool.js';
 import { CommanderError } from 'commander';
 import { buildProgram, ExitCode } from './program.js';
 import { registerUp } from './commands/up.js';

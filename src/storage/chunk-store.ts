@@ -23,8 +23,13 @@ import { StorageError, assert, isStorageError } from './errors.js';
  * - `verify` checks a range without returning it; the scrubber uses it on idle chunks (¶128).
  *
  * Durability: changes are visible at once and durable after `sync`, which fsyncs the data file and
- * replaces the checksum file atomically, renaming the new one into place only once the data fsync
- * returned (it is written and fsynced while the data fsync runs). After a crash a chunk comes back at its last synced
+ * then records the checksums in the checksum file. That file holds two slots, each a whole copy of
+ * the chunk's version, size and checksums with a sequence number and its own CRC; a sync overwrites
+ * the older slot in place and fdatasyncs it (no new file, rename or directory sync), so the other
+ * slot always holds the last durable state and a torn slot write loses nothing synced. The first
+ * sync of a chunk (or of one whose file is in the older one-copy format) writes the whole two-slot
+ * file to a temp name and renames it into place once the data fsync returned; that rename makes the
+ * data file's name durable too. After a crash a chunk comes back at its last synced
  * size (a longer data file is cut back); an overwrite that was not synced may leave blocks that no
  * longer match their checksums, which reads and the scrubber report as corruption: the replica is
  * then re-cloned, as for any other damage. A new chunk exists on disk from its first `sync`.
@@ -64,8 +69,12 @@ const dataSuffix = '.chunk';
 const crcSuffix = '.crc';
 const crcMagic = 0x53435254; // "TRCS"
 const crcFormat = 1;
+/** The two-slot format: each slot is a format-1 copy plus a sequence number. */
+const crcSlotFormat = 2;
 /** magic, format, version hi/lo, size hi/lo, block size, block count: 8 × u32. */
 const crcHeaderBytes = 32;
+/** A slot's header: the format-1 header and a sequence number hi/lo. */
+const crcSlotHeaderBytes = 40;
 const handlePattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 interface ChunkState {
@@ -82,6 +91,12 @@ interface ChunkState {
   unsynced: boolean;
   /** The checksum file was unreadable: no block can be trusted. */
   checksumFileCorrupt: boolean;
+  /**
+   * The two-slot checksum file on disk: the slot the next sync overwrites and the sequence number
+   * of the last one written; its handle stays open. Undefined until the file exists in that format
+   * (the next sync then writes it whole, atomically).
+   */
+  slots: { next: 0 | 1; seq: number; file: DiskFile | undefined } | undefined;
   readonly reportedBlocks: Set<number>;
   tail: Promise<void>;
   deleted: boolean;
@@ -102,6 +117,68 @@ export function encodeChecksumFile(version: number, sizeBytes: number, blockSize
   for (let i = 0; i < blocks; i++) v.setUint32(crcHeaderBytes + i * 4, crcs[i]!, true);
   v.setUint32(out.length - 4, crc32c(out.subarray(0, out.length - 4)), true);
   return out;
+}
+
+/** Bytes of one slot of a two-slot checksum file for chunks of `chunkSizeBytes`. */
+export function checksumSlotBytes(chunkSizeBytes: number, blockSizeBytes: number): number {
+  return crcSlotHeaderBytes + 4 * Math.ceil(chunkSizeBytes / blockSizeBytes) + 4;
+}
+
+/** One slot: the chunk's version, size and checksums, a sequence number, and a CRC over all of it. Its length depends on the size; the slot in the file is `checksumSlotBytes` long. */
+export function encodeChecksumSlot(seq: number, version: number, sizeBytes: number, blockSizeBytes: number, crcs: Uint32Array): Uint8Array {
+  const blocks = Math.ceil(sizeBytes / blockSizeBytes);
+  const out = new Uint8Array(crcSlotHeaderBytes + blocks * 4 + 4);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, crcMagic, true);
+  v.setUint32(4, crcSlotFormat, true);
+  v.setUint32(8, Math.floor(version / 0x1_0000_0000), true);
+  v.setUint32(12, version >>> 0, true);
+  v.setUint32(16, Math.floor(sizeBytes / 0x1_0000_0000), true);
+  v.setUint32(20, sizeBytes >>> 0, true);
+  v.setUint32(24, blockSizeBytes, true);
+  v.setUint32(28, blocks, true);
+  v.setUint32(32, Math.floor(seq / 0x1_0000_0000), true);
+  v.setUint32(36, seq >>> 0, true);
+  for (let i = 0; i < blocks; i++) v.setUint32(crcSlotHeaderBytes + i * 4, crcs[i]!, true);
+  v.setUint32(out.length - 4, crc32c(out.subarray(0, out.length - 4)), true);
+  return out;
+}
+
+function decodeChecksumSlot(slot: Uint8Array, blockSizeBytes: number): { seq: number; version: number; sizeBytes: number; crcs: Uint32Array } | { problem: string } {
+  if (slot.length < crcSlotHeaderBytes + 4) return { problem: `a slot of only ${slot.length} bytes` };
+  const v = new DataView(slot.buffer, slot.byteOffset, slot.byteLength);
+  if (v.getUint32(0, true) !== crcMagic) return { problem: 'bad magic' };
+  if (v.getUint32(4, true) !== crcSlotFormat) return { problem: `unknown format ${v.getUint32(4, true)}` };
+  const blocks = v.getUint32(28, true);
+  const end = crcSlotHeaderBytes + blocks * 4;
+  if (end + 4 > slot.length) return { problem: 'block count runs past the slot' };
+  if (crc32c(slot.subarray(0, end)) !== v.getUint32(end, true)) return { problem: 'its own CRC does not match' };
+  if (v.getUint32(24, true) !== blockSizeBytes) return { problem: `block size ${v.getUint32(24, true)}, expected ${blockSizeBytes}` };
+  const version = v.getUint32(8, true) * 0x1_0000_0000 + v.getUint32(12, true);
+  const sizeBytes = v.getUint32(16, true) * 0x1_0000_0000 + v.getUint32(20, true);
+  if (blocks !== Math.ceil(sizeBytes / blockSizeBytes)) return { problem: 'block count does not match size' };
+  const seq = v.getUint32(32, true) * 0x1_0000_0000 + v.getUint32(36, true);
+  const crcs = new Uint32Array(Math.max(16, blocks));
+  for (let i = 0; i < blocks; i++) crcs[i] = v.getUint32(crcSlotHeaderBytes + i * 4, true);
+  return { seq, version, sizeBytes, crcs };
+}
+
+/**
+ * Decodes a checksum file: the two-slot format (the valid slot with the higher sequence number; a
+ * torn or damaged slot is ignored while the other is valid), or the older one-copy format.
+ */
+export function decodeChecksumFileAny(file: Uint8Array, blockSizeBytes: number): { version: number; sizeBytes: number; crcs: Uint32Array; slots?: { next: 0 | 1; seq: number } } | { problem: string } {
+  const one = decodeChecksumFile(file, blockSizeBytes);
+  if (!('problem' in one)) return one;
+  if (file.length === 0 || file.length % 2 !== 0) return one;
+  const half = file.length / 2;
+  const a = decodeChecksumSlot(file.subarray(0, half), blockSizeBytes);
+  const b = decodeChecksumSlot(file.subarray(half), blockSizeBytes);
+  if ('problem' in a && 'problem' in b) return { problem: `neither slot is valid (${a.problem}; ${b.problem})` };
+  const newest = 'problem' in a ? 1 : 'problem' in b ? 0 : a.seq >= b.seq ? 0 : 1;
+  const got = (newest === 0 ? a : b) as { seq: number; version: number; sizeBytes: number; crcs: Uint32Array };
+  // The next sync overwrites the other slot, never the newest valid one.
+  return { version: got.version, sizeBytes: got.sizeBytes, crcs: got.crcs, slots: { next: newest === 0 ? 1 : 0, seq: got.seq } };
 }
 
 export function decodeChecksumFile(file: Uint8Array, blockSizeBytes: number): { version: number; sizeBytes: number; crcs: Uint32Array } | { problem: string } {
@@ -185,6 +262,7 @@ export class ChunkStore {
       dirty: true,
       unsynced: false,
       checksumFileCorrupt: false,
+      slots: undefined,
       reportedBlocks: new Set(),
       tail: Promise.resolve(),
       deleted: false,
@@ -298,6 +376,8 @@ export class ChunkStore {
       this.chunks.delete(handle);
       await s.file?.close();
       s.file = undefined;
+      await s.slots?.file?.close();
+      s.slots = undefined;
       // Checksums first: a data file without a checksum file is an orphan that `open` removes, so
       // its removal need not be durable (a crash that brings it back costs a removal at open).
       await this.disk.remove(this.crcPath(handle)).catch(ignoreNotFound);
@@ -311,6 +391,8 @@ export class ChunkStore {
       await this.locked(s, async () => {
         await s.file?.close();
         s.file = undefined;
+        await s.slots?.file?.close();
+        if (s.slots !== undefined) s.slots.file = undefined;
       });
     }
   }
@@ -338,15 +420,19 @@ export class ChunkStore {
         dirty: false,
         unsynced: false,
         checksumFileCorrupt: false,
+        slots: undefined,
         reportedBlocks: new Set(),
         tail: Promise.resolve(),
         deleted: false,
       };
       this.chunks.set(handle, s);
-      const maxCrcBytes = crcHeaderBytes + 4 * Math.ceil(this.config.chunkSizeBytes / this.config.blockSizeBytes) + 4;
-      let decoded: ReturnType<typeof decodeChecksumFile>;
+      const maxCrcBytes = 2 * checksumSlotBytes(this.config.chunkSizeBytes, this.config.blockSizeBytes);
+      let decoded: ReturnType<typeof decodeChecksumFileAny>;
+      let fileBytes = 0;
       try {
-        decoded = decodeChecksumFile(await readWholeFile(this.disk, joinPath(this.dir, name), maxCrcBytes), this.config.blockSizeBytes);
+        const bytes = await readWholeFile(this.disk, joinPath(this.dir, name), maxCrcBytes);
+        fileBytes = bytes.length;
+        decoded = decodeChecksumFileAny(bytes, this.config.blockSizeBytes);
       } catch (err) {
         if (!isStorageError(err)) throw err;
         decoded = { problem: err.message };
@@ -359,6 +445,8 @@ export class ChunkStore {
       s.version = decoded.version;
       s.sizeBytes = decoded.sizeBytes;
       s.crcs = decoded.crcs;
+      // In place only in a file of exactly this store's slot size (a store reopened with another chunk size rewrites it whole).
+      if (decoded.slots !== undefined && fileBytes === maxCrcBytes) s.slots = { ...decoded.slots, file: undefined };
       const dataPath = this.dataPath(handle);
       if (present.has(`${handle}${dataSuffix}`)) {
         const f = await this.disk.open(dataPath);
@@ -522,35 +610,77 @@ export class ChunkStore {
   }
 
   /**
-   * Data first, then checksums: the new checksum file is renamed into place only after the data
-   * fsync returned, so a crash never leaves checksums newer than the durable data. The checksum file
-   * is written and fsynced while the data fsync is in flight (one device flush instead of two in a
-   * row); only the rename waits for it.
+   * Data first, then checksums, so a crash never leaves checksums newer than the durable data. In
+   * the two-slot file, the older slot is overwritten in place after the data fsync returned and
+   * fdatasynced (the file's size never changes, so that is one small device flush). The first time
+   * (no two-slot file yet) the whole file is written to a temp name and fsynced while the data
+   * fsync runs, and renamed into place only after it returned.
    */
   private async syncLocked(s: ChunkState): Promise<void> {
     const dataSynced = s.file !== undefined && s.unsynced ? s.file.fsync() : undefined;
-    const checksums = s.dirty ? this.persistChecksums(s, dataSynced) : undefined;
+    if (s.slots !== undefined || !s.dirty) {
+      if (dataSynced !== undefined) {
+        await dataSynced;
+        s.unsynced = false;
+      }
+      if (s.dirty) await this.persistChecksumSlot(s);
+      return;
+    }
+    const checksums = this.persistChecksums(s, dataSynced);
     const [data, crcs] = await Promise.allSettled([dataSynced, checksums]);
     if (data.status === 'rejected') throw data.reason;
     if (dataSynced !== undefined) s.unsynced = false;
     if (crcs.status === 'rejected') throw crcs.reason;
   }
 
+  /** Writes the whole two-slot checksum file atomically (slot 0 current, slot 1 empty). */
   private async persistChecksums(s: ChunkState, renameAfter?: Promise<void>): Promise<void> {
-    const data = encodeChecksumFile(s.version, s.sizeBytes, this.config.blockSizeBytes, s.crcs);
+    const slotBytes = checksumSlotBytes(this.config.chunkSizeBytes, this.config.blockSizeBytes);
+    const data = new Uint8Array(2 * slotBytes);
+    const seq = (s.slots?.seq ?? 0) + 1;
+    data.set(encodeChecksumSlot(seq, s.version, s.sizeBytes, this.config.blockSizeBytes, s.crcs), 0);
     s.dirty = false;
     try {
+      await s.slots?.file?.close();
+      s.slots = undefined;
       await writeFileAtomically(this.disk, this.crcPath(s.handle), data, renameAfter === undefined ? undefined : { renameAfter });
     } catch (err) {
       s.dirty = true;
       throw err;
     }
+    s.slots = { next: 1, seq, file: undefined };
+  }
+
+  /** Overwrites the older slot of the checksum file with the current state and fdatasyncs it. */
+  private async persistChecksumSlot(s: ChunkState): Promise<void> {
+    const slots = s.slots;
+    assert(slots !== undefined, 'the two-slot checksum file exists');
+    const slotBytes = checksumSlotBytes(this.config.chunkSizeBytes, this.config.blockSizeBytes);
+    const seq = slots.seq + 1;
+    const data = encodeChecksumSlot(seq, s.version, s.sizeBytes, this.config.blockSizeBytes, s.crcs);
+    assert(data.length <= slotBytes, 'a slot holds every block of a full chunk');
+    s.dirty = false;
+    try {
+      slots.file ??= await this.disk.open(this.crcPath(s.handle));
+      await slots.file.write(slots.next * slotBytes, data);
+      await slots.file.fsync();
+    } catch (err) {
+      // The slot written may be torn; the other one still holds the last synced state. The next
+      // sync writes the same slot again.
+      s.dirty = true;
+      throw err;
+    }
+    slots.seq = seq;
+    slots.next = slots.next === 0 ? 1 : 0;
   }
 
   private async fileOf(s: ChunkState): Promise<DiskFile> {
-    // Not durable by itself: the data file's name matters from the chunk's first `sync`, whose
-    // checksum-file rename in the same folder makes it durable; before that the chunk does not survive a crash anyway.
-    if (s.file === undefined) s.file = await this.disk.open(this.dataPath(s.handle), { create: true, durable: false });
+    // Not durable by itself while the chunk has no checksum file yet: the data file's name matters
+    // from the chunk's first `sync`, whose checksum-file rename in the same folder makes it durable;
+    // before that the chunk does not survive a crash anyway. Once the two-slot checksum file exists,
+    // syncs rename nothing, so a data file created later (a chunk created empty, then written) is
+    // created durably.
+    if (s.file === undefined) s.file = await this.disk.open(this.dataPath(s.handle), { create: true, durable: s.slots !== undefined });
     return s.file;
   }
 

@@ -22,9 +22,11 @@
  * master, chunkservers and client; bytesPerSec is virtual, with `limitFraction` against the
  * network's limit and the paper's figures beside.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BenchCase, BenchSuite, RateMeasurement } from '../harness.js';
 import { realClock, realTimers } from '../../runtime/node/env.js';
 import { startLocalCluster, MASTER_REF, SHADOW_REF, type LocalCluster } from '../../cluster/local-cluster.js';
@@ -32,6 +34,9 @@ import { GfsClient, type GfsClientOptions } from '../../actors/gfs/client/client
 import type { ClusterStatus, MasterMsg } from '../../actors/gfs/protocol.js';
 import type { GfsResult } from '../../actors/gfs/errors.js';
 import { fig3Append, fig3Read, fig3Write, MIB, type Fig3Result } from '../gfs-fig3.js';
+import { ChunkStore } from '../../storage/chunk-store.js';
+import type { DiskFile } from '../../storage/disk.js';
+import { NodeDisk } from '../../storage/node/node-disk.js';
 import { restartFirstAppend } from '../gfs-restart.js';
 
 const CHUNK = 16 * MIB;
@@ -58,7 +63,8 @@ let clients = 0;
 
 async function startReal(egressBytesPerSecMax?: number): Promise<Real> {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-bench-gfs-data-'));
-  const cluster = await startLocalCluster({ dataDir: dir, chunkservers: 4, workers: 2, port: 0, webPort: false, chunkSizeBytes: CHUNK, logger: () => {}, ...(egressBytesPerSecMax === undefined ? {} : { egressBytesPerSecMax }) });
+  // Deleted files are reclaimed at once (not after 3 days): `put-1g-cli` deletes what it wrote.
+  const cluster = await startLocalCluster({ dataDir: dir, chunkservers: 4, workers: 2, port: 0, webPort: false, chunkSizeBytes: CHUNK, logger: () => {}, config: { deletedRetentionMs: 0, gcScanIntervalMs: 1_000 }, ...(egressBytesPerSecMax === undefined ? {} : { egressBytesPerSecMax }) });
   const sys = cluster.node.system;
   const client = (options: Partial<GfsClientOptions> = {}): GfsClient =>
     new GfsClient({
@@ -83,6 +89,8 @@ async function startReal(egressBytesPerSecMax?: number): Promise<Real> {
   await admin.mkdirs('/bench/r1');
   await admin.setPolicy('/bench/r1', { replication: 1 });
   await admin.mkdirs('/bench/append');
+  await admin.mkdirs('/bench/many');
+  await admin.mkdirs('/bench/put');
   return { cluster, dir, client };
 }
 
@@ -189,6 +197,191 @@ function readVerified(): BenchCase {
   };
 }
 
+/** `write-3-replicas-16-clients`: the shape of `rados bench -t 16 -b 4M`. */
+const MANY_CLIENTS = 16;
+const MANY_WRITE = 4 * MIB;
+const MANY_PER_CLIENT = 2 * MANY_WRITE;
+
+function writeManyClients(): BenchCase {
+  let writers: GfsClient[];
+  let n = 0;
+  const data = pattern(MANY_WRITE, 4);
+  return {
+    name: 'write-3-replicas-16-clients',
+    unit: 'bytes',
+    perIteration: MANY_CLIENTS * MANY_PER_CLIENT,
+    shape: `${MANY_CLIENTS} clients at once, each writing ${MANY_PER_CLIENT / MIB} MiB to a new file of its own, ${MANY_WRITE / MIB} MiB per write (one write in flight per client: 16 x 4 MiB in flight, as rados bench -t 16 -b 4M); 3 replicas, 16 MiB chunks`,
+    fields: { conditions: 'no egress cap; 4 chunkservers on 2 worker threads, chunk files on the real disk' },
+    setup: async () => {
+      const r = await realCluster();
+      writers = Array.from({ length: MANY_CLIENTS }, () => r.client());
+    },
+    run: async () => {
+      const round = n++;
+      await Promise.all(
+        writers.map(async (w, i) => {
+          const path = `/bench/many/c${i}-${round}`;
+          await w.create(path);
+          for (let at = 0; at < MANY_PER_CLIENT; at += MANY_WRITE) await w.write(path, at, data);
+        }),
+      );
+    },
+  };
+}
+
+/**
+ * `disk-write:raw-x3`: the floor on the same disk. The bytes of one `write-3-replicas-chain-uncapped`
+ * iteration (a 32 MiB file) written to three new files at once, as three replicas on one disk
+ * must, in 1 MiB writes, each file fdatasync'd once at the end; rate in file bytes (each byte
+ * counted once, like the GFS cases). `disk-write:raw-x3-sync-each` is the same with an fdatasync
+ * of all three files after every 1 MiB write: what a writer that waits for each 1 MiB to be
+ * durable on three replicas before the next one can reach at best (reported, no target).
+ */
+function rawWriteX3(syncEach: boolean): BenchCase {
+  let dir: string;
+  let disk: NodeDisk;
+  let round = 0;
+  const data = pattern(WRITE_SIZE, 5);
+  return {
+    name: syncEach ? 'disk-write:raw-x3-sync-each' : 'disk-write:raw-x3',
+    unit: 'bytes',
+    perIteration: WRITE_FILE,
+    shape: `${WRITE_FILE / MIB} MiB written to 3 new files at once in ${WRITE_SIZE / MIB} MiB writes (NodeDisk, the chunkservers' disk class), ${syncEach ? 'all three fdatasync\'d after every write' : 'each fdatasync\'d once at the end'}, then removed; rate counts each byte once`,
+    setup: () => {
+      dir = mkdtempSync(join(tmpdir(), 'troupe-bench-raw-x3-'));
+      disk = new NodeDisk(dir);
+    },
+    run: async () => {
+      const r = round++;
+      const files: DiskFile[] = await Promise.all([0, 1, 2].map((k) => disk.open(`r${r}-${k}`, { create: true })));
+      for (let at = 0; at < WRITE_FILE; at += WRITE_SIZE) {
+        await Promise.all(files.map((f) => f.write(at, data)));
+        if (syncEach) await Promise.all(files.map((f) => f.fsync()));
+      }
+      if (!syncEach) await Promise.all(files.map((f) => f.fsync()));
+      await Promise.all(files.map((f) => f.close()));
+      await Promise.all([0, 1, 2].map((k) => disk.remove(`r${r}-${k}`, { durable: false })));
+    },
+    teardown: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** `chunk-read-verified:storage`: the chunk store's verified read on the same disk, in the shape of `read-verified`. */
+function storeReadVerified(): BenchCase {
+  let dir: string;
+  let store: ChunkStore;
+  return {
+    name: 'chunk-read-verified:storage',
+    unit: 'bytes',
+    perIteration: WRITE_FILE,
+    shape: `the ${WRITE_FILE / MIB} MiB of read-verified as one page-cached chunk of a ChunkStore on the real disk, read in ${READ_PIECE / MIB} MiB verified reads on this thread (no cluster, no threads crossed)`,
+    setup: async () => {
+      dir = mkdtempSync(join(tmpdir(), 'troupe-bench-store-read-'));
+      store = await ChunkStore.open(new NodeDisk(dir), { dir: 'c', clock: realClock, config: { chunkSizeBytes: WRITE_FILE } });
+      await store.create('r', 1);
+      const data = pattern(WRITE_SIZE, 3);
+      for (let off = 0; off < WRITE_FILE; off += WRITE_SIZE) await store.write('r', off, data);
+      await store.sync('r');
+    },
+    run: async () => {
+      for (let off = 0; off < WRITE_FILE; off += READ_PIECE) {
+        const got = await store.read('r', off, READ_PIECE);
+        if (got.length !== READ_PIECE) throw new Error(`short read: ${got.length} bytes at ${off}`);
+      }
+    },
+    teardown: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const CLI_MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+const PUT_BYTES = 1024 * MIB;
+
+/**
+ * `put-1g-cli`: `troupe fs put` of a 1 GiB local file, timed as a process (start-up, connection
+ * and all) against the running one-node cluster; the file is deleted after each iteration.
+ */
+function putCli(): BenchCase {
+  let dir: string;
+  let local: string;
+  let real: Real;
+  let n = 0;
+  return {
+    name: 'put-1g-cli',
+    unit: 'bytes',
+    perIteration: PUT_BYTES,
+    shape: 'troupe fs put of a 1 GiB local file (page-cached) into a new 3-replica file, as a child process (node dist/cli/main.js fs put --data-dir D --port P), against the bench\'s one-node cluster; timed from spawn to exit',
+    setup: async () => {
+      real = await realCluster();
+      dir = mkdtempSync(join(tmpdir(), 'troupe-bench-put-'));
+      local = join(dir, 'one-gib');
+      const piece = pattern(64 * MIB, 6);
+      writeFileSync(local, piece);
+      for (let at = 64 * MIB; at < PUT_BYTES; at += 64 * MIB) writeFileSync(local, piece, { flag: 'a' });
+    },
+    run: async () => {
+      const remote = `/bench/put/p${n++}`;
+      const args = [CLI_MAIN, 'fs', 'put', '--data-dir', real.dir, '--port', String(real.cluster.address.port), '--json', local, remote];
+      await new Promise<void>((resolve, reject) => {
+        execFile(process.execPath, args, { maxBuffer: 1 << 20 }, (err, _out, stderr) => (err === null ? resolve() : reject(new Error(`troupe fs put failed: ${err.message}\n${stderr}`))));
+      });
+      await real.client().delete(remote);
+    },
+    teardown: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * `rados-bench-4m-16:ceph`: real Ceph beside `write-3-replicas-16-clients`, when
+ * `TROUPE_CEPH_CONF` names a running cluster's ceph.conf and `rados` is on the PATH:
+ * `rados -c CONF -p POOL bench SECS write -b 4M -t 16` (pool `TROUPE_CEPH_POOL`, default `rep3`;
+ * SECS `TROUPE_CEPH_SECS`, default 10). Each iteration's time is the one rados reports for its
+ * writes (start-up and clean-up excluded), and the bytes are those it wrote, so the rate is the
+ * bandwidth rados prints (in bytes/s; rados prints MiB/s as "MB/sec").
+ */
+function radosBench(): BenchCase[] {
+  const conf = process.env['TROUPE_CEPH_CONF'];
+  if (conf === undefined || conf === '') {
+    process.stderr.write('gfs-data: TROUPE_CEPH_CONF is not set, so rados-bench-4m-16:ceph is skipped; start a Ceph cluster and set it to its ceph.conf to compare with real Ceph\n');
+    return [];
+  }
+  if (spawnSync('sh', ['-c', 'command -v rados'], { stdio: 'ignore' }).status !== 0) {
+    process.stderr.write('gfs-data: rados (Ceph) is not on the PATH, so rados-bench-4m-16:ceph is skipped; install Debian ceph-common to compare with real Ceph\n');
+    return [];
+  }
+  const pool = process.env['TROUPE_CEPH_POOL'] ?? 'rep3';
+  const secs = Number(process.env['TROUPE_CEPH_SECS'] ?? '10');
+  // The harness needs a fixed amount per iteration: rados writes at most this many 4 MiB objects,
+  // and SECS bounds the time (a slower cluster writes fewer; its rate is then scaled, below).
+  const objects = 64;
+  return [
+    {
+      name: 'rados-bench-4m-16:ceph',
+      unit: 'bytes',
+      perIteration: objects * 4 * MIB,
+      selfTimed: true,
+      shape: `rados -c $TROUPE_CEPH_CONF -p ${pool} bench ${secs} write -b 4M -t 16 --max-objects ${objects} (real Ceph; pool ${pool}); time and bytes as rados reports them`,
+      run: async () => {
+        const out = await new Promise<string>((resolve, reject) => {
+          execFile('rados', ['-c', conf, '-p', pool, 'bench', String(secs), 'write', '-b', '4M', '-t', '16', '--max-objects', String(objects)], { maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+            err === null ? resolve(stdout) : reject(new Error(`rados bench failed: ${err.message}\n${stderr}`)),
+          );
+        });
+        const time = /Total time run:\s+([\d.]+)/.exec(out);
+        const writes = /Total writes made:\s+(\d+)/.exec(out);
+        if (time === null || writes === null) throw new Error(`cannot read rados bench output:\n${out}`);
+        const seconds = Number(time[1]);
+        const made = Number(writes[1]);
+        if (!(seconds > 0 && made > 0)) throw new Error(`rados bench wrote nothing:\n${out}`);
+        // ms for perIteration bytes at the rate rados measured.
+        return ((objects / made) * seconds * 1000);
+      },
+    },
+  ];
+}
+
 /** The paper's Figure 3 at 16 clients (§6.1), MB/s of 10^6 bytes. */
 const paper = {
   read: { bytesPerSec: 94e6, limit: 125e6 },
@@ -233,9 +426,15 @@ const suite: BenchSuite = {
     write('write-3-replicas-chain-uncapped', '/bench/r3', 'chain', 'uncapped'),
     write('write-1-replica-uncapped', '/bench/r1', 'chain', 'uncapped'),
     write('write-3-replicas-star-uncapped', '/bench/r3', 'star', 'uncapped'),
+    writeManyClients(),
+    ...radosBench(),
+    putCli(),
+    rawWriteX3(false),
+    rawWriteX3(true),
     append(1),
     append(4),
     append(16),
+    storeReadVerified(),
     readVerified(),
     restartFirstAppend(),
     fig3('fig3-read-1', paper.read1, READ_SCALE, () => fig3Read({ clients: 1, readsPerClient: READS_PER_CLIENT })),
@@ -248,6 +447,15 @@ const suite: BenchSuite = {
     fig3('fig3-append-16', paper.append, APPEND_SCALE, () => fig3Append({ clients: 16, chunkSizeBytes: 64 * MIB })),
   ],
   targets: [
+    // Uncapped, against the disk (issue 14): a write is acknowledged once durable on all three replicas, so the floor is the bytes written three times with fdatasync.
+    { name: 'write-3-replicas-chain-uncapped', baseline: 'disk-write:raw-x3', atLeast: 0.5 },
+    { name: 'write-3-replicas-16-clients', baseline: 'disk-write:raw-x3', atLeast: 0.6 },
+    { name: 'put-1g-cli', baseline: 'disk-write:raw-x3', atLeast: 0.4 },
+    { name: 'write-3-replicas-chain-uncapped', baseline: 'disk-write:raw-x3-sync-each', atLeast: 0 },
+    { name: 'write-1-replica-uncapped', baseline: 'disk-write:raw-x3', atLeast: 0 },
+    { name: 'read-verified', baseline: 'chunk-read-verified:storage', atLeast: 0.6 },
+    // Real Ceph on the same machine, same replication and durability (present only with TROUPE_CEPH_CONF).
+    { name: 'write-3-replicas-16-clients', baseline: 'rados-bench-4m-16:ceph', atLeast: 1 },
     { name: 'write-3-replicas-chain', baseline: 'write-1-replica', atLeast: 0.8 },
     { name: 'write-3-replicas-chain', baseline: 'write-3-replicas-star', atLeast: 1.5 },
     // The chain's claim where a NIC is the bottleneck (the simulated testbed), beside the real-machine pair above.

@@ -12,6 +12,8 @@ import { addClientFlags, withCluster, type ClientFlags } from './client-options.
  * answers where (patent ¶82).
  */
 const PIECE_BYTES = 4 * 1024 * 1024;
+/** Writes `put` keeps in flight (4 MiB each). */
+const PUT_WRITES_IN_FLIGHT = 4;
 
 export const registerFs: Register = (program: Command) => {
   const fs = program.command('fs').description('file commands (ls, mkdir, put, get, cat, rm, undelete, mv, snapshot, append, stat)');
@@ -37,11 +39,30 @@ export const registerFs: Register = (program: Command) => {
       await client.create(remote);
       let offset = 0;
       const bar = progress(`put ${remote}`, local === '-' ? undefined : statSync(local).size, o.json !== true);
-      for await (const piece of pieces(local === '-' ? process.stdin : createReadStream(local))) {
-        await client.write(remote, offset, piece);
+      // Pipelined: up to PUT_WRITES_IN_FLIGHT writes at once, so the chunkservers write and sync
+      // one piece while the next ones are read and pushed (the pieces do not overlap, so the file
+      // is the same as with one write at a time). The first failure stops the copy.
+      const inFlight = new Set<Promise<void>>();
+      let failure: { error: unknown } | undefined;
+      for await (const piece of pieces(local === '-' ? process.stdin : createReadStream(local, { highWaterMark: PIECE_BYTES }))) {
+        if (failure !== undefined) break;
+        const at = offset;
+        const w: Promise<void> = client.write(remote, at, piece).then(
+          () => {
+            inFlight.delete(w);
+            bar.add(piece.length);
+          },
+          (error: unknown) => {
+            inFlight.delete(w);
+            failure ??= { error };
+          },
+        );
+        inFlight.add(w);
         offset += piece.length;
-        bar.add(piece.length);
+        if (inFlight.size >= PUT_WRITES_IN_FLIGHT) await Promise.race(inFlight);
       }
+      await Promise.all(inFlight);
+      if (failure !== undefined) throw failure.error;
       bar.stop();
       print(o, { ok: true, path: remote, bytes: offset }, () => `${remote}: ${offset} bytes\n`);
     });

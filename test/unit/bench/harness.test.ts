@@ -90,6 +90,31 @@ describe('runSuite pairs a target\'s case with its baseline', () => {
     ]);
   });
 
+  it('a selfTimed case is timed by the durations its run reports (an external tool\'s own figure), not the wall time around it, alone or paired', async () => {
+    const f = fakeBench();
+    let k = 0;
+    const reported = [5, 2, 4, 8];
+    const tool: BenchCase = {
+      name: 'tool',
+      unit: 'ops',
+      perIteration: 1000,
+      selfTimed: true,
+      run: () => {
+        f.timedCase('x', 1, [100]).run(); // the wall clock moves 100 ms, which must not count
+        return reported[k++] as number;
+      },
+    };
+    const paired = await runSuite(suiteOf([f.timedCase('a', 1000, [9, 2, 2, 2]), tool], [{ name: 'a', baseline: 'tool', atLeast: 1 }], 3), quiet, { now: f.now });
+    // tool's timed iterations (after the warm-up) report 2, 4, 8 ms: median 4 ms = 250k ops/s.
+    expect(paired.results.find((r) => r.name === 'tool')?.opsPerSec).toBe(250_000);
+    expect(paired.ratios[0]?.ratio).toBeCloseTo(2, 12);
+    k = 0;
+    const alone = await runSuite(suiteOf([tool], [], 3), quiet, { now: f.now });
+    expect(alone.results[0]?.opsPerSec).toBe(250_000);
+    const broken: BenchCase = { name: 'broken', unit: 'ops', perIteration: 1, selfTimed: true, run: () => undefined };
+    await expect(runSuite(suiteOf([broken], [], 1), quiet, { now: f.now })).rejects.toThrow(/selfTimed/);
+  });
+
   it('pairs a baseline used by two targets with each of them, round by round', async () => {
     const f = fakeBench();
     const suite = suiteOf(

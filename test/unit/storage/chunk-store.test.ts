@@ -318,6 +318,53 @@ describe('chunk store durability with fewer directory syncs', () => {
     await again.close();
   });
 
+  it('a chunk synced empty (no data file yet) and written later keeps its synced data through a crash: the data file appears durably', async () => {
+    const sim = new SimDisk({ random: seededRandom(46), unsyncedOnCrash: 'drop' });
+    const store = await openStore(sim);
+    await store.create('c', 1);
+    await store.sync('c');
+    const data = filled(3 * B + 7, 46);
+    await store.append('c', data);
+    await store.sync('c');
+    const again = await openStore(sim.crash());
+    expect(again.info('c').sizeBytes).toBe(data.length);
+    expect(await again.read('c', 0, data.length)).toEqual(data);
+    await again.close();
+  });
+
+  it('syncs after the first overwrite one slot of the checksum file in place: a torn slot write in a crash leaves the last synced state, and the sync after it never overwrites that state', async () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const sim = new SimDisk({ random: seededRandom(seed), unsyncedOnCrash: 'prefix-torn' });
+      const store = await openStore(sim);
+      await store.create('c', 1);
+      const parts = [filled(B + 3, seed), filled(2 * B, seed + 100), filled(5, seed + 200)];
+      let synced = 0;
+      for (const p of parts.slice(0, 2)) {
+        await store.append('c', p);
+        await store.sync('c');
+        synced += p.length;
+      }
+      // The third sync's data fsync completes, then the crash tears its checksum-slot write.
+      await store.append('c', parts[2]!);
+      sim.failNext('fsync', 'io_error', 'chunks/c.crc');
+      await expect(store.sync('c')).rejects.toSatisfy((e) => isStorageError(e, 'io_error'));
+      const crashed = sim.crash();
+      const again = await openStore(crashed);
+      const size = again.info('c').sizeBytes;
+      expect([synced, synced + parts[2]!.length]).toContain(size);
+      const all = new Uint8Array([...parts[0]!, ...parts[1]!, ...parts[2]!]);
+      expect(await again.read('c', 0, size)).toEqual(all.subarray(0, size));
+      // Two more syncs (both slots rewritten) and another crash: the newest state comes back.
+      for (let i = 0; i < 2; i++) {
+        await again.append('c', parts[2]!.subarray(i, i + 1));
+        await again.sync('c');
+      }
+      const third = await openStore(crashed.crash());
+      expect(third.info('c').sizeBytes).toBe(size + 2);
+      await third.close();
+    }
+  });
+
   it('a deleted chunk whose data-file removal a crash undid is an orphan that the next open removes', async () => {
     const sim = new SimDisk({ random: seededRandom(42), unsyncedOnCrash: 'drop' });
     const store = await openStore(sim);

@@ -29,8 +29,9 @@ import { PushBuffer } from './push-buffer.js';
  *   order, send order and local apply order agree (C2, C3);
  * - secondaries order mutations by serial in a `MutationOrder` per chunk before entering the lane;
  * - chunks being cloned or copied are in `building` and invisible to reports, garbage and reads (C7);
- * - a mutation is written inside the lane and synced outside it (`durable`): the mutations queued
- *   behind it share the next sync (group commit), and nobody is answered before the sync (C10).
+ * - a mutation is written inside the lane and synced outside it (`durable`), in sync rounds across
+ *   all chunks of this server: the mutations written meanwhile, to any chunk, share the next round
+ *   (group commit), and nobody is answered before its sync (C10).
  * Every wait is bounded: asks carry timeouts derived from `rpcTimeoutMs`, the lanes wait only on the
  * disk (wrap it with `withIoTimeout` to bound that too) and on nothing else.
  */
@@ -75,7 +76,7 @@ export function chunkKey(handle: ChunkHandle): string {
 
 const keyPattern = /^[0-9a-f]{16}$/;
 const HANDLE_MAX = (1n << 64n) - 1n;
-/** Mutations that share one sync at most (group commit). */
+/** Mutations of one chunk that wait for a sync round before it starts even though more are queued in its lane (group commit). */
 const SYNC_BATCH_MAX = 64;
 /** Slice size the push buffer's slice-count bound assumes (clients may pipeline in slices this small). */
 const PIPELINE_SLICE_BYTES = 64 * 1024;
@@ -127,8 +128,13 @@ class Chunkserver {
   /** The last (version, serial) each chunk's order released to its lane: checks C3 on every release. */
   private readonly released = new Map<string, { version: number; serial: number }>();
   private readonly lanes = new Map<string, { tail: Promise<void>; depth: number }>();
-  /** Group commit per chunk: mutations written and waiting for the next sync (C10). */
-  private readonly syncs = new Map<string, { running: boolean; waiters: Array<(r: GfsResult<null>) => void> }>();
+  /**
+   * Group commit across the chunks of this server (C10): mutations written and waiting for a sync,
+   * by chunk. One sync round runs at a time and syncs every chunk in it at once; what is written
+   * meanwhile waits for the next round together.
+   */
+  private readonly syncWaiting = new Map<string, Array<(r: GfsResult<null>) => void>>();
+  private syncRoundRunning = false;
   /** Chunks being cloned or copied: not reported, not served, not garbage-collected (C7). */
   private readonly building = new Set<string>();
   /** Chunks mutated since the primary master last heard of them (bounded by the chunks on this server). */
@@ -607,9 +613,9 @@ class Chunkserver {
       return fail('record_too_large', `a record of ${m.lengthBytes} bytes exceeds a quarter chunk (${size / 4} bytes, ¶103)`);
     }
     if (m.type === 'gfs.chunkserver.write' && m.offset + m.lengthBytes > size) return fail('invalid_request', `write of ${m.lengthBytes} bytes at ${m.offset} runs past the ${size}-byte chunk`);
-    const taken = this.push.take(m.pushId, m.lengthBytes, now);
+    const taken = this.push.takeParts(m.pushId, m.lengthBytes, now);
     if (!taken.ok) return fail(taken.reason === 'length' ? 'invalid_request' : 'data_not_found', `${this.opts.id}: ${taken.message}`);
-    const data = taken.data;
+    const data = taken.parts;
 
     const lease = this.leases.get(key) as Lease;
     // Every replica the master named at grant time, and any the client names besides: a replica
@@ -731,11 +737,11 @@ class Chunkserver {
     if (!this.store.has(key)) return fail('chunk_not_found', `${this.opts.id} has no chunk ${key}`);
     const v = this.store.info(key).version;
     if (v !== m.version) return fail('stale_version', `${this.opts.id} holds chunk ${key} at version ${v}, the primary orders version ${m.version}`);
-    let data: Uint8Array | undefined;
+    let data: readonly Uint8Array[] | undefined;
     if (m.mutation.kind !== 'pad') {
-      const taken = this.push.take(m.mutation.pushId, m.mutation.lengthBytes, this.ctx.clock.now());
+      const taken = this.push.takeParts(m.mutation.pushId, m.mutation.lengthBytes, this.ctx.clock.now());
       if (!taken.ok) return fail(taken.reason === 'length' ? 'invalid_request' : 'data_not_found', `${this.opts.id}: ${taken.message}`);
-      data = taken.data;
+      data = taken.parts;
     }
     const written = await this.writeMutation(key, m.version, m.mutation, data);
     if (written.ok) this.opts.probe?.applied?.({ handle: m.handle, version: m.version, serial: m.serial });
@@ -743,15 +749,22 @@ class Chunkserver {
   }
 
   /** Applies one mutation to this replica (visible, not yet durable: see `durable`). Call inside the chunk's lane. */
-  private async writeMutation(key: string, version: number, mutation: Mutation, data: Uint8Array | undefined): Promise<GfsResult<null>> {
+  private async writeMutation(key: string, version: number, mutation: Mutation, data: readonly Uint8Array[] | undefined): Promise<GfsResult<null>> {
     try {
       switch (mutation.kind) {
         case 'write':
-        case 'append':
+        case 'append': {
           // Record append: exactly the primary's offset, even over existing bytes (¶105, C4).
-          await this.store.write(key, mutation.offset, data as Uint8Array, { expectVersion: version });
-          this.traffic.writtenBytes += (data as Uint8Array).length;
+          // The slices as they were pushed, one after the other, without joining them (a copy):
+          // the mutation counts only once synced, and a failure midway fails it (¶100).
+          let at = mutation.offset;
+          for (const part of data as readonly Uint8Array[]) {
+            await this.store.write(key, at, part, { expectVersion: version });
+            at += part.length;
+          }
+          this.traffic.writtenBytes += at - mutation.offset;
           break;
+        }
         case 'pad': {
           // ¶104: pad to the full chunk; readers skip padding (record checksums, ¶107).
           let at = this.store.info(key).sizeBytes;
@@ -777,40 +790,46 @@ class Chunkserver {
   }
 
   /**
-   * Resolves when every mutation written to `key` so far is durable (C10). Group commit: while a
-   * sync runs, or while mutations are still queued in the chunk's lane, callers wait together for
-   * the next sync, so a burst of appends costs one sync instead of one each.
+   * Resolves when every mutation written to `key` so far is durable (C10). Group commit, as the op
+   * log does it: the chunks that have mutations waiting are synced together in one round, at most
+   * one round at a time; while a round runs, or while mutations of a chunk are still queued in its
+   * lane (they will want the same sync), callers wait for the next round together. So a burst of
+   * appends to one chunk costs one sync instead of one each, and concurrent writes to many chunks
+   * issue their data fsyncs together (the file system commits them in one journal transaction).
    */
   private durable(key: string): Promise<GfsResult<null>> {
     return new Promise((resolve) => {
-      let st = this.syncs.get(key);
-      if (st === undefined) {
-        st = { running: false, waiters: [] };
-        this.syncs.set(key, st);
+      let waiters = this.syncWaiting.get(key);
+      if (waiters === undefined) {
+        waiters = [];
+        this.syncWaiting.set(key, waiters);
       }
-      st.waiters.push(resolve);
-      if (!st.running && ((this.lanes.get(key)?.depth ?? 0) === 0 || st.waiters.length >= SYNC_BATCH_MAX)) this.runSync(key);
+      waiters.push(resolve);
+      this.runSyncRound();
     });
   }
 
-  private runSync(key: string): void {
-    const st = this.syncs.get(key);
-    if (st === undefined || st.running || st.waiters.length === 0) return;
-    const batch = st.waiters.splice(0);
-    st.running = true;
-    const done = (r: GfsResult<null>): void => {
-      for (const w of batch) w(r);
-      st.running = false;
-      if (st.waiters.length > 0) this.runSync(key);
-      else if (this.syncs.get(key) === st) this.syncs.delete(key);
-    };
-    if (!this.store.has(key)) {
-      done(fail('chunk_not_found', `chunk ${key} was deleted before its mutations were synced`));
-      return;
+  /** Starts a sync round of every waiting chunk whose lane has drained (or that has a full batch), unless one is running. */
+  private runSyncRound(): void {
+    if (this.syncRoundRunning || this.syncWaiting.size === 0) return;
+    const batch: Array<[string, Array<(r: GfsResult<null>) => void>]> = [];
+    for (const [key, waiters] of this.syncWaiting) {
+      if ((this.lanes.get(key)?.depth ?? 0) === 0 || waiters.length >= SYNC_BATCH_MAX) batch.push([key, waiters]);
     }
-    this.store.sync(key).then(
-      () => done(ok(null)),
-      (err: unknown) => done(isStorageError(err) ? this.storageFailure(err, key) : fail('io_error', errorText(err))),
+    if (batch.length === 0) return;
+    for (const [key] of batch) this.syncWaiting.delete(key);
+    this.syncRoundRunning = true;
+    void Promise.all(batch.map(([key, waiters]) => this.syncChunk(key).then((r) => waiters.forEach((w) => w(r))))).finally(() => {
+      this.syncRoundRunning = false;
+      this.runSyncRound();
+    });
+  }
+
+  private syncChunk(key: string): Promise<GfsResult<null>> {
+    if (!this.store.has(key)) return Promise.resolve(fail('chunk_not_found', `chunk ${key} was deleted before its mutations were synced`));
+    return this.store.sync(key).then(
+      () => ok(null),
+      (err: unknown) => (isStorageError(err) ? this.storageFailure<null>(err, key) : fail<null>('io_error', errorText(err))),
     );
   }
 
@@ -855,7 +874,7 @@ class Chunkserver {
       if (l.depth === 0) {
         if (this.lanes.get(key) === l) this.lanes.delete(key);
         // The lane drained: mutations waiting for durability get their (shared) sync now.
-        this.runSync(key);
+        this.runSyncRound();
       }
     });
     return run;

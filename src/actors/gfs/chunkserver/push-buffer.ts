@@ -20,7 +20,9 @@ export interface PushBufferLimits {
 
 export type PushAddResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'busy' | 'invalid'; readonly message: string };
 
-export type PushTakeResult = { readonly ok: true; readonly data: Uint8Array } | { readonly ok: false; readonly reason: 'missing' | 'incomplete' | 'length'; readonly message: string };
+export type PushTakeResult = { readonly ok: true; readonly data: Uint8Array } | PushTakeFailure;
+export type PushTakePartsResult = { readonly ok: true; readonly parts: readonly Uint8Array[] } | PushTakeFailure;
+export type PushTakeFailure = { readonly ok: false; readonly reason: 'missing' | 'incomplete' | 'length'; readonly message: string };
 
 interface Entry {
   readonly slices: (Uint8Array | undefined)[];
@@ -79,10 +81,11 @@ export class PushBuffer {
   }
 
   /**
-   * Removes and returns a complete push, which must be `lengthBytes` long. An incomplete push stays
+   * Removes and returns a complete push, which must be `lengthBytes` long, as the slices it arrived
+   * in (in order; no copy). An incomplete push stays
    * (its last slices may still be on the way); a wrong length is dropped (the request is malformed).
    */
-  take(pushId: string, lengthBytes: number, now: number): PushTakeResult {
+  takeParts(pushId: string, lengthBytes: number, now: number): PushTakePartsResult {
     const e = this.entries.get(pushId);
     if (e === undefined || now - e.touchedAt >= this.limits.ttlMs) {
       if (e !== undefined) this.drop(pushId, e);
@@ -98,12 +101,19 @@ export class PushBuffer {
       return { ok: false, reason: 'length', message: `push ${pushId} holds ${held} bytes (${e.bytes} arrived), the request says ${lengthBytes}` };
     }
     this.drop(pushId, e);
-    if (e.slices.length === 1) return { ok: true, data: e.slices[0] as Uint8Array };
-    const out = new Uint8Array(e.bytes);
+    return { ok: true, parts: e.slices as Uint8Array[] };
+  }
+
+  /** Like `takeParts`, with the slices joined into one array (a copy when there are several). */
+  take(pushId: string, lengthBytes: number, now: number): PushTakeResult {
+    const t = this.takeParts(pushId, lengthBytes, now);
+    if (!t.ok) return t;
+    if (t.parts.length === 1) return { ok: true, data: t.parts[0] as Uint8Array };
+    const out = new Uint8Array(lengthBytes);
     let at = 0;
-    for (const s of e.slices) {
-      out.set(s as Uint8Array, at);
-      at += (s as Uint8Array).length;
+    for (const part of t.parts) {
+      out.set(part, at);
+      at += part.length;
     }
     return { ok: true, data: out };
   }

@@ -127,9 +127,11 @@ interface Cached<T> {
   readonly expiresAt: number;
 }
 
-/** Errors worth another attempt after refreshing metadata. */
 /** How long a client sends no length reports after the master did not answer one. */
 const LENGTH_REPORT_PAUSE_MS = 5_000;
+/** Sub-reads a reader keeps in flight on its replica (a chunkserver reads the next piece while the last one travels back). */
+const READS_IN_FLIGHT_PER_REPLICA = 2;
+/** Errors worth another attempt after refreshing metadata. */
 const RETRYABLE: ReadonlySet<string> = new Set(['lease_expired', 'lease_unavailable', 'stale_version', 'data_not_found', 'chunkserver_failed', 'corrupt_replica', 'busy', 'log_unavailable', 'chunk_not_found', 'io_error']);
 
 export class GfsClient {
@@ -283,13 +285,16 @@ export class GfsClient {
     const chunk = this.cfg.chunkSizeBytes;
     const end = Math.min(offset + length, chunks * chunk);
     if (end <= offset) return new Uint8Array(0);
-    const out = new Uint8Array(end - offset);
+    const single = Math.floor(offset / chunk) === Math.floor((end - 1) / chunk);
+    const out = single ? new Uint8Array(0) : new Uint8Array(end - offset);
     let filled = 0;
     for (let pos = offset; pos < end; ) {
       const index = Math.floor(pos / chunk);
       const within = pos - index * chunk;
       const n = Math.min(end - pos, chunk - within);
       const data = await this.readChunk(path, index, within, n);
+      // A range within one chunk: its bytes as they came (no second copy).
+      if (pos === offset && n === end - offset) return data.length > n ? data.subarray(0, n) : data;
       out.set(data.subarray(0, n), pos - offset);
       const last = index === chunks - 1;
       filled = pos - offset + (last ? Math.min(data.length, n) : n);
@@ -335,24 +340,32 @@ export class GfsClient {
       const reader = async (): Promise<void> => {
         while (todo.length > 0 && nextReplica < order.length) {
           const r = order[nextReplica++] as ReplicaAddr;
-          for (;;) {
-            const p = todo.shift();
-            if (p === undefined) return;
-            if (p >= endPiece) continue;
-            const at = p * pieceBytes;
-            const n = Math.min(pieceBytes, length - at);
-            const reply = await this.o
-              .ask<ReadReply>(r.ref as ActorRef<never>, { type: 'gfs.chunkserver.read', handle: loc.handle, version: loc.version, offset: offset + at, lengthBytes: n } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
-              .catch((e: unknown) => failure<ReadReply>(e));
-            if (!reply.ok) {
-              lastError = `${r.server}: ${reply.error.code}: ${reply.error.message}`;
-              last = reply.error;
-              todo.unshift(p);
-              break; // on to the next replica not yet tried
+          let broken = false;
+          // Up to READS_IN_FLIGHT_PER_REPLICA sub-reads at once on this replica: it starts the
+          // next piece as soon as it has answered one, instead of idling for a round trip.
+          const lane = async (): Promise<void> => {
+            while (!broken) {
+              const p = todo.shift();
+              if (p === undefined) return;
+              if (p >= endPiece) continue;
+              const at = p * pieceBytes;
+              const n = Math.min(pieceBytes, length - at);
+              const reply = await this.o
+                .ask<ReadReply>(r.ref as ActorRef<never>, { type: 'gfs.chunkserver.read', handle: loc.handle, version: loc.version, offset: offset + at, lengthBytes: n } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
+                .catch((e: unknown) => failure<ReadReply>(e));
+              if (!reply.ok) {
+                lastError = `${r.server}: ${reply.error.code}: ${reply.error.message}`;
+                last = reply.error;
+                todo.unshift(p);
+                broken = true; // on to the next replica not yet tried
+                return;
+              }
+              got[p] = reply.value.data;
+              if (reply.value.data.length < n && p < endPiece) endPiece = p + 1;
             }
-            got[p] = reply.value.data;
-            if (reply.value.data.length < n && p < endPiece) endPiece = p + 1;
-          }
+          };
+          await Promise.all(Array.from({ length: READS_IN_FLIGHT_PER_REPLICA }, lane));
+          if (!broken) return;
         }
       };
       // One reader per equally near replica (they share the pieces); farther ones only take over.
