@@ -37,6 +37,12 @@ export type GfsErrorCode =
   | 'corrupt_replica'
   /** The push buffer or a queue is full: retry later. */
   | 'busy'
+  /**
+   * The chunk is sealed (an extension of the paper, README S1–S4): its length is final and no
+   * replica accepts a mutation of it. Record appends go on in the file's next chunk; a write into
+   * the chunk cannot succeed.
+   */
+  | 'chunk_sealed'
   /** A record larger than a quarter chunk (patent ¶104). */
   | 'record_too_large'
   /** A malformed or misdirected request (bad field, range past the chunk, unknown push): a caller bug, not worth retrying. */

@@ -47,6 +47,8 @@ export interface ChunkMeta {
   goals: number | number[];
   /** References from files that are not deleted (hidden): 0 means only deleted files hold the chunk (¶68). */
   liveRefs: number;
+  /** Set once the chunk is sealed (README S1): its final length. A sealed chunk never gets a lease again (S3). */
+  sealedBytes?: number;
 }
 
 /** What one file contributes to each of its chunks: its replication setting and whether it is deleted. */
@@ -68,6 +70,8 @@ export type MasterRecord =
   /** Snapshot (¶112): duplicate the metadata; the copies share chunks (refs + 1). */
   | { readonly op: 'snapshot'; readonly source: string; readonly target: string; readonly at: number }
   | { readonly op: 'bumpVersion'; readonly handle: bigint; readonly version: number }
+  /** Sealing (README S1–S4): the chunk's replicas were fenced at `version`; its length is final at `lengthBytes`. */
+  | { readonly op: 'seal'; readonly handle: bigint; readonly version: number; readonly lengthBytes: number }
   /** Copy-on-write (¶113): the file's chunk `index` switches from shared `from` to its new copy `to`. */
   | { readonly op: 'cow'; readonly path: string; readonly index: number; readonly from: bigint; readonly to: bigint; readonly version: number }
   | { readonly op: 'setPolicy'; readonly path: string; readonly replication?: number; readonly reclaimImmediately?: boolean };
@@ -266,6 +270,16 @@ export class MasterState {
         }
         return;
       }
+      case 'seal': {
+        // A seal of an erased chunk changes nothing; a second seal record (a retry after a lost
+        // answer) keeps the first length: the replicas were cut to it (S2).
+        const c = this.chunks.get(r.handle);
+        if (c === undefined) return;
+        if (r.version > c.version) c.version = r.version;
+        c.sealedBytes ??= r.lengthBytes;
+        touched?.add(r.handle);
+        return;
+      }
       case 'cow': {
         const f = this.expectFile(r.path);
         if (f.chunks[r.index] !== r.from) throw new Error(`record cow ${r.path}[${r.index}] expected ${r.from}`);
@@ -351,7 +365,7 @@ export class MasterState {
       logicalTime: this.logicalTime,
       applied: this.applied,
       nodes: [...this.nodes.entries()].map(([p, n]) => [p, n.kind === 'file' ? { ...n, chunks: [...n.chunks] } : { ...n }]),
-      chunks: [...this.chunks.entries()].map(([h, c]) => [h, c.version, c.refs]),
+      chunks: [...this.chunks.entries()].map(([h, c]) => (c.sealedBytes === undefined ? [h, c.version, c.refs] : [h, c.version, c.refs, c.sealedBytes])),
     };
   }
 
@@ -361,7 +375,7 @@ export class MasterState {
     s.applied = cp.applied;
     s.nodes.clear();
     for (const [p, n] of cp.nodes) s.nodes.set(p, n.kind === 'file' ? { ...n, chunks: [...n.chunks] } : { ...n });
-    for (const [h, version, refs] of cp.chunks) s.chunks.set(h, { version, refs, goals: [], liveRefs: 0 });
+    for (const [h, version, refs, sealedBytes] of cp.chunks) s.chunks.set(h, { version, refs, goals: [], liveRefs: 0, ...(sealedBytes === undefined ? {} : { sealedBytes }) });
     // Counters and goals are derived, not persisted: one scan rebuilds them.
     s.fileCount = 0;
     s.dirCount = 0;
@@ -489,5 +503,6 @@ export interface MasterCheckpoint {
   readonly logicalTime: number;
   readonly applied: number;
   readonly nodes: Array<[string, NamespaceNode]>;
-  readonly chunks: Array<[bigint, number, number]>;
+  /** handle, version, references, and the sealed length of a sealed chunk (S1). */
+  readonly chunks: Array<[bigint, number, number] | [bigint, number, number, number]>;
 }

@@ -20,6 +20,7 @@ import type {
   MasterRole,
   ReplicaAddr,
   RpcLogEntry,
+  SealReply,
   ServerStatus,
 } from '../protocol.js';
 import type { Journal } from './journal.js';
@@ -170,6 +171,8 @@ class Master {
       }
     }
     this.recountBacklog();
+    // Chunks created from now on cannot carry a lease of a previous incarnation (S4).
+    this.leases.markFreshAbove(BigInt(this.state.logicalTime) << 16n);
     this.ready = true;
     if (this.opts.role === 'primary') {
       const t = this.ctx.timers;
@@ -229,6 +232,8 @@ class Master {
         return this.findLeaseHolder(m.path, m.index, m.rid);
       case 'gfs.master.reportCorrupt':
         return this.reportCorrupt(m.server, m.handle);
+      case 'gfs.master.sealChunk':
+        return this.sealChunk(m.path, m.index, m.version, m.rid);
       case 'gfs.master.heartbeat':
         return this.heartbeat(m);
       case 'gfs.master.status':
@@ -421,6 +426,9 @@ class Master {
   }
 
   private chunkLength(h: ChunkHandle): number {
+    // A sealed chunk's length is final (S1); a replica not yet cut to it may report more.
+    const sealed = this.state.chunks.get(h)?.sealedBytes;
+    if (sealed !== undefined) return sealed;
     let len = 0;
     for (const s of this.locations.get(h) ?? []) len = Math.max(len, this.servers.get(s)?.chunks.get(h)?.lengthBytes ?? 0);
     return len;
@@ -448,7 +456,7 @@ class Master {
       const h = f.chunks[i] as ChunkHandle;
       const meta = this.state.chunks.get(h);
       if (meta === undefined) continue;
-      out.push({ index: i, handle: h, version: meta.version, lengthBytes: this.chunkLength(h), replicas: this.replicasOf(h) });
+      out.push({ index: i, handle: h, version: meta.version, lengthBytes: this.chunkLength(h), replicas: this.replicasOf(h), ...(meta.sealedBytes === undefined ? {} : { sealedBytes: meta.sealedBytes }) });
     }
     if (out.length === 0) return fail('chunk_not_found', `${path} has no chunk ${index} (it has ${f.chunks.length})`);
     return ok(out);
@@ -473,6 +481,8 @@ class Master {
       let handle = (this.state.get(path) as { chunks: ChunkHandle[] }).chunks[index] as ChunkHandle;
       const meta = this.state.chunks.get(handle);
       if (meta === undefined) return fail('chunk_not_found', `chunk ${handle} has no metadata`);
+      // S3: a sealed chunk is never leased again (appends go on in the next chunk).
+      if (meta.sealedBytes !== undefined) return fail('chunk_sealed', `chunk ${index} of ${path} is sealed at ${meta.sealedBytes} bytes; record appends go on in chunk ${index + 1}`);
       if (meta.refs > 1) {
         const copied = await this.copyOnWrite(path, index, handle, rid);
         if (!copied.ok) return copied;
@@ -598,6 +608,84 @@ class Master {
     if (!granted.ok) return fail('chunkserver_failed', `primary ${primary.server} refused the lease: ${granted.error.message}`);
     this.blocking.delete(handle);
     return ok({ index, handle, version, primary, secondaries, expiresAt: lease.expiresAt });
+  }
+
+  /**
+   * Seals chunk `index` of `path` (README S1–S5, after Windows Azure Storage's extent sealing):
+   * fence every reachable up-to-date replica at a new version — durably, so none accepts a mutation
+   * of the old lease again (S2) — take the shortest length they answer (every acknowledged append
+   * is below it, S1), log the seal, then have the fenced replicas cut to that length. Replicas not
+   * fenced missed the version and are stale (¶77–78). No lease is ever granted on the chunk again
+   * (S3), so appends move to the next chunk without waiting for the old lease to end (S4).
+   *
+   * `version` is the version the caller's failed append used; omitted when the master could not
+   * grant a lease. Only the file's last chunk is sealed (S5): plain writes never ask for a seal.
+   */
+  private async sealChunk(path: string, index: number, version: number | undefined, rid?: string): Promise<SealReply> {
+    if (this.opts.role !== 'primary') return this.notPrimary();
+    const bad = pathProblem(path, this.cfg.pathLengthMax);
+    if (bad !== undefined) return fail(bad.code, bad.message);
+    const release = await this.locks.acquire(lockSet([{ path, mode: 'write' }]));
+    try {
+      const f = this.state.get(path);
+      if (f === undefined) return fail('not_found', `${path} does not exist`);
+      if (f.kind !== 'file') return fail('is_a_directory', `${path} is a directory`);
+      const handle = Number.isInteger(index) && index >= 0 ? f.chunks[index] : undefined;
+      const meta = handle === undefined ? undefined : this.state.chunks.get(handle);
+      if (handle === undefined || meta === undefined) return fail('chunk_not_found', `${path} has no chunk ${index} (it has ${f.chunks.length})`);
+      if (meta.sealedBytes !== undefined) return ok({ handle, sealedBytes: meta.sealedBytes });
+      if (index !== f.chunks.length - 1) return fail('invalid_request', `chunk ${index} of ${path} is not its last chunk (it has ${f.chunks.length}); only the chunk record appends go to is sealed (S5)`);
+      if (meta.refs > 1) return fail('invalid_request', `chunk ${index} of ${path} is shared with a snapshot; an append copies it first (¶113)`);
+      const now = this.ctx.clock.now();
+      if (version !== undefined && version < meta.version) return fail('stale_version', `chunk ${index} of ${path} is at version ${meta.version} since the attempt at version ${version}: ask for its lease again`);
+      if (version === undefined) {
+        // The caller could not get a lease: seal only if none can be handed out now.
+        const l = this.leases.current(handle, now);
+        const primary = l === undefined ? undefined : this.servers.get(l.primary);
+        if (l !== undefined && primary !== undefined && primary.alive && l.expiresAt > now) return fail('stale_version', `chunk ${index} of ${path} has a lease in force: ask for it again`);
+        if (l === undefined && this.leases.grantableAt(handle, now) <= now) return fail('stale_version', `a lease on chunk ${index} of ${path} can be granted now: ask for it again`);
+      }
+      const replicas = this.replicasOf(handle);
+      if (replicas.length === 0) {
+        this.blocking.add(handle);
+        return fail('chunk_not_found', `no live up-to-date replica of chunk ${handle} to seal`);
+      }
+      const sealVersion = meta.version + 1;
+      const answers = await Promise.all(replicas.map((r) => this.command(r.server, { type: 'gfs.chunkserver.sealChunk', handle, version: sealVersion, ...ridField(rid) })));
+      const fenced: Array<{ server: string; lengthBytes: number }> = [];
+      answers.forEach((a, i) => {
+        if (a.ok && typeof a.value.lengthBytes === 'number') fenced.push({ server: (replicas[i] as ReplicaAddr).server, lengthBytes: a.value.lengthBytes });
+      });
+      if (fenced.length === 0) return fail('chunkserver_failed', `no replica of chunk ${handle} could be fenced: ${answers.map((a) => (a.ok ? 'ok' : a.error.message)).join('; ')}`);
+      // S1: every acknowledged append is on every fenced replica, so below the shortest of them.
+      const lengthBytes = Math.min(...fenced.map((x) => x.lengthBytes));
+      const committed = await this.commit([{ op: 'seal', handle, version: sealVersion, lengthBytes }]);
+      if (!committed.ok && committed.error.code === 'io_error') return committed;
+      const sealedBytes = this.state.chunks.get(handle)?.sealedBytes ?? lengthBytes;
+      // Replicas that were not fenced missed the version: stale (¶77), whatever they report later.
+      const isFenced = new Set(fenced.map((x) => x.server));
+      const missed = new Set<string>();
+      for (const r of replicas) {
+        const s = this.servers.get(r.server) as ServerState;
+        if (isFenced.has(r.server)) s.chunks.set(handle, { version: sealVersion, lengthBytes: sealedBytes });
+        else {
+          this.locations.get(handle)?.delete(r.server);
+          missed.add(r.server);
+        }
+      }
+      this.refresh(handle);
+      if (missed.size > 0 && this.missedBump.size < 100_000) this.missedBump.set(handle, { version: sealVersion, servers: missed });
+      else this.missedBump.delete(handle);
+      // The old lease can no longer complete a mutation (S2); no new one is ever granted (S3).
+      this.leases.revoked(handle);
+      this.ctx.log.info('chunk sealed', { path, index, handle: String(handle), version: sealVersion, lengthBytes: sealedBytes, fenced: fenced.length, replicas: replicas.length });
+      // Cut the fenced replicas to the sealed length; one that does not answer is cut when it next reports.
+      await Promise.all(fenced.map((x) => this.command(x.server, { type: 'gfs.chunkserver.sealChunk', handle, version: sealVersion, lengthBytes: sealedBytes, ...ridField(rid) })));
+      if (!committed.ok) return committed as GfsResult<never>;
+      return ok({ handle, sealedBytes });
+    } finally {
+      release();
+    }
   }
 
   /** Revokes the leases on every chunk of the files under `path` (¶90, ¶111); with `waitForExpiry`, waits out leases whose primary does not answer. */
@@ -741,6 +829,17 @@ class Master {
               if (this.adopting.get(handle) === version) this.adopting.delete(handle);
             });
         }
+      }
+      if (meta.sealedBytes !== undefined && c.version === meta.version && c.lengthBytes !== meta.sealedBytes) {
+        if (c.lengthBytes < meta.sealedBytes) {
+          // S2: shorter than the seal — it cannot hold every acknowledged append: stale.
+          garbage.push(c.handle);
+          noteReplica(this.staleReplicas, c.handle, s.id);
+          continue;
+        }
+        // Fenced but not yet cut (the cut was lost, or the master restarted): cut it now; readers
+        // never read past the sealed length meanwhile (S1).
+        if (this.opts.role === 'primary') this.ctx.tell(s.ref, { type: 'gfs.chunkserver.sealChunk', handle: c.handle, version: meta.version, lengthBytes: meta.sealedBytes });
       }
       s.chunks.set(c.handle, { version: c.version, lengthBytes: c.lengthBytes });
       this.addLocation(c.handle, s.id);
