@@ -419,7 +419,7 @@ export class GfsClient {
     const chunk = this.cfg.chunkSizeBytes;
     // The master creates only the next chunk of a file: create any missing ones before the range.
     const first = Math.floor(offset / chunk);
-    for (let i = (await this.stat(path)).chunks ?? 0; i < first; i++) {
+    for (let i = await this.chunkCount('write', path, this.o.clock.now(), new Attempts()); i < first; i++) {
       const l = await this.leaseFor(path, i, false);
       if (!l.ok) throw new GfsClientError('chunkserver_failed', `cannot create chunk ${i} of ${path}: ${describe(l.error)}`, runtimeCause(l.error));
     }
@@ -474,9 +474,9 @@ export class GfsClient {
   async append(path: string, record: Uint8Array): Promise<{ offset: number }> {
     const max = Math.floor(this.cfg.chunkSizeBytes / 4);
     if (record.length > max) throw new GfsClientError('record_too_large', `record of ${record.length} bytes exceeds a quarter chunk (${max} bytes, ¶104)`);
-    let index = Math.max(0, ((await this.stat(path)).chunks ?? 1) - 1);
     const tried = new Attempts();
     const started = this.o.clock.now();
+    let index = Math.max(0, (await this.chunkCount('append', path, started, tried)) - 1);
     // Whether the last failure already led to a seal: a second one in a row waits a backoff first,
     // so a client that cannot reach any chunkserver does not seal chunk after chunk.
     let sealedLast = false;
@@ -556,19 +556,35 @@ export class GfsClient {
     this.locations.delete(key(path, index));
     if (r.ok) return index + 1;
     // Not the last chunk any more (padded, or sealed and followed by another): append to the last.
-    if (r.error.code === 'invalid_request') return Math.max(index, ((await this.stat(path)).chunks ?? 1) - 1);
+    if (r.error.code === 'invalid_request') {
+      const st = await this.askMaster<FileInfo>({ type: 'gfs.master.stat', path }, false);
+      return st.ok ? Math.max(index, (st.value.chunks ?? 1) - 1) : undefined;
+    }
     return undefined;
   }
 
+  /** The file's chunk count, asking again while no master answers, within the operation's deadline. */
+  private async chunkCount(op: 'write' | 'append', path: string, started: number, tried: Attempts): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.askMaster<FileInfo>({ type: 'gfs.master.stat', path }, false);
+      if (r.ok) return r.value.chunks ?? 0;
+      if (!isUnreachable(r.error.code)) throw GfsClientError.of(r.error);
+      tried.failedBefore(r.error);
+      if (!(await this.pause(op, path, 0, r.error, attempt, started))) throw tried.error(r.error.code, `${op} to ${path}: no master answered within ${this.operationTimeoutMs} ms: ${tried.lastText}`);
+    }
+  }
+
   /**
-   * Waits before the next attempt of a write or append: the time the master named for a lease to
-   * become grantable, else a backoff; never past the operation's deadline. False when the deadline
+   * Waits before the next attempt of a write or append: for a write, the time the master named for
+   * a lease to become grantable, else a backoff; never past the operation's deadline. False when the deadline
    * leaves no room for another attempt (or the lease cannot be granted before it).
    */
   private async pause(op: 'write' | 'append', path: string, chunkIndex: number, e: GfsError, attempt: number, started: number): Promise<boolean> {
     const now = this.o.clock.now();
     const deadline = started + this.operationTimeoutMs;
-    const wanted = e.retryAfterMs !== undefined ? e.retryAfterMs + 1 : this.backoffMs(attempt);
+    // A write waits for the lease the master names (¶90); an append never needs that lease: it
+    // seals the chunk and moves on (S4), so it only backs off before trying the seal again.
+    const wanted = e.retryAfterMs !== undefined && op === 'write' ? e.retryAfterMs + 1 : this.backoffMs(attempt);
     if (now + wanted >= deadline) return false;
     this.o.onWait?.({ op, path, chunkIndex, code: e.code, message: e.message, waitMs: wanted, elapsedMs: now - started, timeoutMs: this.operationTimeoutMs });
     await this.sleep(wanted);
