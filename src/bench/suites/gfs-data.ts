@@ -32,6 +32,7 @@ import { GfsClient, type GfsClientOptions } from '../../actors/gfs/client/client
 import type { ClusterStatus, MasterMsg } from '../../actors/gfs/protocol.js';
 import type { GfsResult } from '../../actors/gfs/errors.js';
 import { fig3Append, fig3Read, fig3Write, MIB, type Fig3Result } from '../gfs-fig3.js';
+import { appendDuringPrimaryKill } from '../gfs-append-kill.js';
 
 const CHUNK = 16 * MIB;
 const WRITE_FILE = 32 * MIB;
@@ -235,6 +236,7 @@ const suite: BenchSuite = {
     append(1),
     append(4),
     append(16),
+    appendDuringPrimaryKill(),
     readVerified(),
     fig3('fig3-read-1', paper.read1, READ_SCALE, () => fig3Read({ clients: 1, readsPerClient: READS_PER_CLIENT })),
     fig3('fig3-read-16', paper.read, READ_SCALE, () => fig3Read({ clients: 16, readsPerClient: READS_PER_CLIENT })),
@@ -253,6 +255,8 @@ const suite: BenchSuite = {
     { name: 'fig3-read-16', baseline: 'fig3-read-16', baselineField: 'limitBytesPerSec', atLeast: 0.9 },
     { name: 'fig3-write-16', baseline: 'fig3-write-16', baselineField: 'limitBytesPerSec', atLeast: 0.8 },
     { name: 'fig3-append-16', baseline: 'fig3-append-16', baselineField: 'limitBytesPerSec', atLeast: 0.8 },
+    // Sealing (GFS README S4): a queue keeps at least half its rate while its primary dies.
+    { name: 'append-during-primary-kill', baseline: 'append-4', atLeast: 0.5 },
   ],
 };
 
