@@ -35,6 +35,12 @@ export function appendDuringPrimaryKill(): BenchCase {
   let writers: GfsClient[] = [];
   let iteration = 0;
   const kills: string[] = [];
+  /**
+   * Replies to kills still to come. The admin actor stops the chunkserver at once, then waits (up
+   * to 10 s) for word that it terminated before it answers; the appends measured do not wait for
+   * that answer, and teardown collects it.
+   */
+  const killReplies: Array<Promise<void>> = [];
   const record = new Uint8Array(RECORD).fill(7);
   const path = '/bench/append-kill/log';
   const each = APPEND_TOTAL / RECORD / PRODUCERS;
@@ -91,6 +97,8 @@ export function appendDuringPrimaryKill(): BenchCase {
       let acked = 0;
       let victim: string | undefined;
       let killing: Promise<void> | undefined;
+      let killSent: () => void = () => {};
+      const sent = new Promise<void>((resolve) => (killSent = resolve));
       const killAt = Math.floor((APPEND_TOTAL / RECORD) / 4);
       iteration++;
       await Promise.all(
@@ -100,21 +108,30 @@ export function appendDuringPrimaryKill(): BenchCase {
             if (++acked === killAt) {
               killing = (async () => {
                 victim = await leaseHolder(c);
-                if (victim === undefined) return;
-                const r = await sys.ask<GfsResult<unknown>>(admin, { type: 'troupe.admin.kill', server: victim } satisfies AdminMsg, { timeoutMs: 30_000 });
-                if (!r.ok) throw new Error(`could not kill ${victim}: ${r.error.message}`);
-                kills.push(`${iteration}:${victim}`);
+                if (victim === undefined) return killSent();
+                const server = victim;
+                const reply = sys.ask<GfsResult<unknown>>(admin, { type: 'troupe.admin.kill', server } satisfies AdminMsg, { timeoutMs: 30_000 });
+                killSent();
+                killReplies.push(
+                  reply.then((r) => {
+                    if (!r.ok) throw new Error(`could not kill ${server}: ${r.error.message}`);
+                  }),
+                );
+                kills.push(`${iteration}:${server}`);
               })();
             }
           }
         }),
       );
       await killing;
+      await sent;
       if (victim === undefined) throw new Error(`iteration ${iteration}: no lease holder to kill`);
+      // The admin actor handles the kill up to its wait before this restart: the server is stopped.
       const back = await sys.ask<GfsResult<unknown>>(admin, { type: 'troupe.admin.restart', server: victim } satisfies AdminMsg, { timeoutMs: 30_000 });
       if (!back.ok) throw new Error(`could not restart ${victim}: ${back.error.message}`);
     },
     teardown: async () => {
+      await Promise.all(killReplies.splice(0));
       await cluster?.close();
       cluster = undefined;
       if (dir !== '') rmSync(dir, { recursive: true, force: true });
