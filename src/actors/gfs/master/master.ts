@@ -659,6 +659,8 @@ class Master {
       if (fenced.length === 0) return fail('chunkserver_failed', `no replica of chunk ${handle} could be fenced: ${answers.map((a) => (a.ok ? 'ok' : a.error.message)).join('; ')}`);
       // S1: every acknowledged append is on every fenced replica, so below the shortest of them.
       const lengthBytes = Math.min(...fenced.map((x) => x.lengthBytes));
+      // The old lease can no longer complete a mutation (S2); no new one is ever granted (S3).
+      this.leases.revoked(handle);
       const committed = await this.commit([{ op: 'seal', handle, version: sealVersion, lengthBytes }]);
       if (!committed.ok && committed.error.code === 'io_error') return committed;
       const sealedBytes = this.state.chunks.get(handle)?.sealedBytes ?? lengthBytes;
@@ -676,8 +678,6 @@ class Master {
       this.refresh(handle);
       if (missed.size > 0 && this.missedBump.size < 100_000) this.missedBump.set(handle, { version: sealVersion, servers: missed });
       else this.missedBump.delete(handle);
-      // The old lease can no longer complete a mutation (S2); no new one is ever granted (S3).
-      this.leases.revoked(handle);
       this.ctx.log.info('chunk sealed', { path, index, handle: String(handle), version: sealVersion, lengthBytes: sealedBytes, fenced: fenced.length, replicas: replicas.length });
       // Cut the fenced replicas to the sealed length; one that does not answer is cut when it next reports.
       await Promise.all(fenced.map((x) => this.command(x.server, { type: 'gfs.chunkserver.sealChunk', handle, version: sealVersion, lengthBytes: sealedBytes, ...ridField(rid) })));
@@ -1194,7 +1194,10 @@ class Master {
     // M6: at most one primary per chunk: the lease table holds one lease per handle by construction;
     // check that every lease names a chunk that exists.
     for (const s of this.servers.values()) {
-      for (const l of this.leases.heldBy(s.id, now)) if (!this.state.chunks.has(l.handle) && this.opts.role === 'primary') throw new Error(`M6: lease on unknown chunk ${l.handle}`);
+      for (const l of this.leases.heldBy(s.id, now)) {
+        if (!this.state.chunks.has(l.handle) && this.opts.role === 'primary') throw new Error(`M6: lease on unknown chunk ${l.handle}`);
+        if (this.state.chunks.get(l.handle)?.sealedBytes !== undefined) throw new Error(`S3: lease on sealed chunk ${l.handle}`);
+      }
     }
   }
 }
