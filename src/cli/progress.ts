@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import type { RetryWait } from '../actors/gfs/client/client.js';
 
 /**
  * A transfer progress bar with MB/s on stderr (cli-progress), shown only on a terminal and
@@ -35,5 +36,20 @@ export function progress(label: string, totalBytes: number | undefined, enabled:
     stop() {
       bar.stop();
     },
+  };
+}
+
+/**
+ * Progress while a write or record append waits before retrying (`GfsClientOptions.onWait`): one
+ * line on stderr per wait, on a terminal only — what failed, how long until the next attempt, and
+ * how much of the deadline (`--timeout`) is used. Quick backoffs (under a second) print nothing.
+ */
+export function waitNotice(enabled: boolean, stream: NodeJS.WriteStream = process.stderr): (w: RetryWait) => void {
+  if (!enabled || stream.isTTY !== true) return () => {};
+  const s = (ms: number): string => (ms / 1000).toFixed(1);
+  return (w) => {
+    if (w.waitMs < 1_000) return;
+    const why = w.code === 'lease_unavailable' ? 'waiting for the lease of a failed primary to end (¶90)' : `${w.code}`;
+    stream.write(`troupe: ${w.op} to chunk ${w.chunkIndex} of ${w.path}: ${why}; next attempt in ${s(w.waitMs)} s (${s(w.elapsedMs)} s of ${s(w.timeoutMs)} s used; --timeout changes it)\n`);
   };
 }

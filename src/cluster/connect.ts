@@ -5,7 +5,7 @@ import { TroupeNode } from '../runtime/node/troupe-node.js';
 import type { ActorRef } from '../runtime/ref.js';
 import { realClock, realTimers } from '../runtime/node/env.js';
 import { isTroupeError } from '../runtime/errors.js';
-import { GfsClient, type RequestScope } from '../actors/gfs/client/client.js';
+import { GfsClient, type RequestScope, type RetryWait } from '../actors/gfs/client/client.js';
 import { makeLog } from '../runtime/log.js';
 import { asyncContext } from '../runtime/node/async-context.js';
 import { logLevelFromEnv } from '../runtime/node/file-log.js';
@@ -36,6 +36,9 @@ export interface ConnectOptions {
   /** Default: `<dataDir>/secret` (or `TROUPE_SECRET`). */
   readonly secretFile?: string;
   readonly timeoutMs?: number;
+  /** Passed to the client: the deadline of a write or append, and progress while it waits (`GfsClientOptions`). */
+  readonly operationTimeoutMs?: number;
+  readonly onWait?: (w: RetryWait) => void;
 }
 
 /**
@@ -53,6 +56,10 @@ export interface ClusterConnection {
   /** Sends a request to an actor of the cluster (failures to reach it become `ConnectError`s). */
   ask<R>(to: ActorRef<never>, msg: unknown, options?: { timeoutMs?: number }): Promise<R>;
   close(): Promise<void>;
+}
+
+function retryOptions(o: Pick<ConnectOptions, 'operationTimeoutMs' | 'onWait'>): Pick<ConnectOptions, 'operationTimeoutMs' | 'onWait'> {
+  return { ...(o.operationTimeoutMs === undefined ? {} : { operationTimeoutMs: o.operationTimeoutMs }), ...(o.onWait === undefined ? {} : { onWait: o.onWait }) };
 }
 
 /** A problem reaching the cluster, with what to do about it. */
@@ -73,11 +80,12 @@ export async function connect(o: ConnectOptions): Promise<ClusterConnection> {
     masters: [MASTER_REF, SHADOW_REF],
     where: `${o.host}:${o.port}`,
     timeoutMs: o.timeoutMs ?? 10_000,
+    ...retryOptions(o),
   });
 }
 
 /** Connects to a multi-host cluster described by a spec file (`--config`). */
-export async function connectToSpec(specFile: string, options: { secretFile?: string; timeoutMs?: number } & ClientLogOptions = {}): Promise<ClusterConnection> {
+export async function connectToSpec(specFile: string, options: { secretFile?: string; timeoutMs?: number } & Pick<ConnectOptions, 'operationTimeoutMs' | 'onWait'> & ClientLogOptions = {}): Promise<ClusterConnection> {
   const spec = loadSpec(specFile);
   const file = options.secretFile ?? secretFileOf(spec);
   const secret = process.env['TROUPE_SECRET'] ?? (file === undefined ? undefined : await clientSecret(file));
@@ -93,6 +101,7 @@ export async function connectToSpec(specFile: string, options: { secretFile?: st
     masters: [masterRef(layout.primary), ...layout.shadows.map(shadowRef)],
     where: `${primary.host}:${primary.port}`,
     timeoutMs: options.timeoutMs ?? 10_000,
+    ...retryOptions(options),
   });
 }
 
@@ -105,6 +114,8 @@ async function open(o: {
   masters: ActorRef<MasterMsg>[];
   where: string;
   timeoutMs: number;
+  operationTimeoutMs?: number;
+  onWait?: (w: RetryWait) => void;
 }): Promise<ClusterConnection> {
   const { timeoutMs, where } = o;
   const node = await TroupeNode.start({
@@ -137,6 +148,7 @@ async function open(o: {
     config: { chunkSizeBytes: o.chunkSizeBytes, rpcTimeoutMs: timeoutMs },
     requestIds: newRequestId,
     requestContext: requests,
+    ...retryOptions(o),
     ...(node.fileLog === undefined ? {} : { log: makeLog(node.fileLog.logger, realClock, node.node, 'client') }),
   });
   return {

@@ -368,6 +368,31 @@ export class ChunkStore {
     });
   }
 
+  /**
+   * Cuts the chunk to `sizeBytes` and makes that durable (a sealed chunk, GFS README S2: bytes past
+   * the agreed length go). The kept part of the new last block is read and verified first, so its
+   * new checksum cannot hide corruption (¶127). The data file keeps the bytes past the new size
+   * until the next `open` cuts it back; nothing reads them. Growing a chunk this way is refused.
+   */
+  truncate(handle: ChunkHandle, sizeBytes: number): Promise<void> {
+    const s = this.state(handle);
+    checkRange(sizeBytes, 0);
+    return this.locked(s, async () => {
+      if (sizeBytes > s.sizeBytes) throw new Error(`truncate of chunk ${handle} to ${sizeBytes} bytes would grow it (it has ${s.sizeBytes})`);
+      if (sizeBytes === s.sizeBytes) return this.syncLocked(s);
+      const B = this.config.blockSizeBytes;
+      const block = Math.floor(sizeBytes / B);
+      const start = block * B;
+      if (sizeBytes > start) {
+        const kept = await this.readRange(s, start, Math.min(s.sizeBytes, start + B) - start, true, 'write');
+        s.crcs[block] = crc32c(kept.subarray(0, sizeBytes - start));
+      }
+      s.sizeBytes = sizeBytes;
+      s.dirty = true;
+      await this.syncLocked(s);
+    });
+  }
+
   /** Removes the chunk and its files. */
   delete(handle: ChunkHandle): Promise<void> {
     const s = this.state(handle);

@@ -37,6 +37,12 @@ export type GfsErrorCode =
   | 'corrupt_replica'
   /** The push buffer or a queue is full: retry later. */
   | 'busy'
+  /**
+   * The chunk is sealed (an extension of the paper, README S1–S4): its length is final and no
+   * replica accepts a mutation of it. Record appends go on in the file's next chunk; a write into
+   * the chunk cannot succeed.
+   */
+  | 'chunk_sealed'
   /** A record larger than a quarter chunk (patent ¶104). */
   | 'record_too_large'
   /** A malformed or misdirected request (bad field, range past the chunk, unknown push): a caller bug, not worth retrying. */
@@ -50,6 +56,12 @@ export interface GfsError {
   readonly master?: string;
   /** For `lease_unavailable`: when a retry can succeed. */
   readonly retryAfterMs?: number;
+  /**
+   * For `lease_unavailable` after a master restart: the master waits for the report of the server
+   * it last leased the chunk to (M6), normally a heartbeat away — worth waiting for rather than
+   * sealing the chunk (S4).
+   */
+  readonly awaitingReport?: boolean;
   /**
    * Set when no GFS server answered and the runtime failed the request instead (`ask_timeout`,
    * `link_down`, `node_unreachable`, `mailbox_full`, `actor_not_found`, …): its code. The GFS code is
@@ -79,6 +91,6 @@ export function ok<T>(value: T): GfsResult<T> {
   return { ok: true, value };
 }
 
-export function fail<T = never>(code: GfsErrorCode, message: string, extra: { master?: string; retryAfterMs?: number } & RuntimeCause = {}): GfsResult<T> {
+export function fail<T = never>(code: GfsErrorCode, message: string, extra: { master?: string; retryAfterMs?: number; awaitingReport?: boolean } & RuntimeCause = {}): GfsResult<T> {
   return { ok: false, error: { code, message, ...extra } };
 }

@@ -36,6 +36,8 @@ export interface ChunkLocation {
   readonly version: number;
   readonly lengthBytes: number;
   readonly replicas: readonly ReplicaAddr[];
+  /** Set when the chunk is sealed (README S1–S4): its final length, which readers must not read past. */
+  readonly sealedBytes?: number;
 }
 
 /** Who holds the lease on a chunk, and the other replicas (¶89, ¶92). */
@@ -205,6 +207,12 @@ export type MasterMsg = Traced &
    * heartbeat (like HDFS's complete()). `version`: the lease's. Answered `ok(null)`.
    */
   | { readonly type: 'gfs.master.reportLength'; readonly handle: ChunkHandle; readonly version: number; readonly lengthBytes: number }
+  /**
+   * A record append to chunk `index` (version `version`) failed at a replica, or no lease could be
+   * granted: seal the chunk at a length its reachable replicas agree on, so appends go on in the
+   * next chunk (README S1–S4). Only the file's last chunk is sealed; answered with `SealReply`.
+   */
+  | { readonly type: 'gfs.master.sealChunk'; readonly path: string; readonly index: number; readonly version?: number }
   // chunkservers
   | {
       readonly type: 'gfs.master.heartbeat';
@@ -244,6 +252,13 @@ export type ChunkserverMsg = Traced &
   /** `incarnation`: the granting master's; a server that last heard from another incarnation refuses the grant (M6). */
   | { readonly type: 'gfs.chunkserver.grantLease'; readonly handle: ChunkHandle; readonly version: number; readonly expiresAt: number; readonly secondaries: readonly ReplicaAddr[]; readonly incarnation?: string }
   | { readonly type: 'gfs.chunkserver.revokeLease'; readonly handle: ChunkHandle }
+  /**
+   * Sealing (README S1–S4), in two steps. Without `lengthBytes`: fence — make everything written
+   * durable, record `version` durably (mutations at older versions are refused from now on), drop
+   * any lease, and answer the replica's length. With `lengthBytes`: seal — cut the replica to that
+   * length durably; it stays read-only.
+   */
+  | { readonly type: 'gfs.chunkserver.sealChunk'; readonly handle: ChunkHandle; readonly version: number; readonly lengthBytes?: number }
   /** Copy a chunk from another replica (re-replication, ¶69), at most this fast. */
   | { readonly type: 'gfs.chunkserver.clone'; readonly handle: ChunkHandle; readonly version: number; readonly source: ReplicaAddr; readonly bandwidthBytesPerSecMax: number }
   /** Copy-on-write after a snapshot: duplicate chunk `from` as `to` locally (¶113). */
@@ -281,6 +296,9 @@ export type Mutation =
   | { readonly kind: 'append'; readonly offset: number; readonly pushId: string; readonly lengthBytes: number }
   /** Pad the chunk to `toBytes` (the record did not fit, ¶104). */
   | { readonly kind: 'pad'; readonly toBytes: number };
+
+/** The master's answer to `sealChunk`: the chunk's sealed length (it may have been sealed before). */
+export type SealReply = GfsResult<{ readonly handle: ChunkHandle; readonly sealedBytes: number }>;
 
 /** The primary's answer to a record append: the offset it was written at, or "retry on the next chunk" after padding (¶104). */
 export type AppendReply = GfsResult<{ readonly offset: number } | { readonly retryNextChunk: true }>;

@@ -38,6 +38,7 @@ import { ChunkStore } from '../../storage/chunk-store.js';
 import type { DiskFile } from '../../storage/disk.js';
 import { NodeDisk } from '../../storage/node/node-disk.js';
 import { restartFirstAppend } from '../gfs-restart.js';
+import { appendDuringPrimaryKill } from '../gfs-append-kill.js';
 
 const CHUNK = 16 * MIB;
 const WRITE_FILE = 32 * MIB;
@@ -435,6 +436,7 @@ const suite: BenchSuite = {
     append(4),
     append(16),
     storeReadVerified(),
+    appendDuringPrimaryKill(),
     readVerified(),
     restartFirstAppend(),
     fig3('fig3-read-1', paper.read1, READ_SCALE, () => fig3Read({ clients: 1, readsPerClient: READS_PER_CLIENT })),
@@ -463,6 +465,8 @@ const suite: BenchSuite = {
     { name: 'fig3-read-16', baseline: 'fig3-read-16', baselineField: 'limitBytesPerSec', atLeast: 0.9 },
     { name: 'fig3-write-16', baseline: 'fig3-write-16', baselineField: 'limitBytesPerSec', atLeast: 0.8 },
     { name: 'fig3-append-16', baseline: 'fig3-append-16', baselineField: 'limitBytesPerSec', atLeast: 0.8 },
+    // Sealing (GFS README S4): a queue keeps at least half its rate while its primary dies.
+    { name: 'append-during-primary-kill', baseline: 'append-4', atLeast: 0.5 },
   ],
   limits: [{ name: 'restart-first-append-ms', field: 'ms', atMost: 5_000 }],
 };

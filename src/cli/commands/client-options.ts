@@ -3,6 +3,7 @@ import { connect, ConnectError, connectToSpec, type ClusterConnection } from '..
 import { SpecError } from '../../cluster/spec.js';
 import { GfsClientError } from '../../actors/gfs/client/client.js';
 import { ExitCode } from '../program.js';
+import { waitNotice } from '../progress.js';
 import { isLogLevel, type LogLevel } from '../../runtime/log.js';
 import { LOG_LEVEL_ENV } from '../../runtime/node/file-log.js';
 
@@ -16,6 +17,8 @@ export interface ClientFlags {
   readonly json?: boolean;
   readonly requestId?: string;
   readonly verbose?: boolean;
+  /** `--timeout`: seconds a write or append may keep retrying. */
+  readonly timeout?: number;
 }
 
 /** `--log-level`: debug, info, warn or error. */
@@ -56,7 +59,14 @@ export function addClientFlags(cmd: Command): Command {
     .option('--config <file>', 'a multi-host cluster spec (instead of --data-dir/--host/--port)')
     .option('--json', 'print results as JSON')
     .option('--request-id <id>', 'the request id this command\'s operations carry and log (default: a new one; `troupe trace <id>` follows it)', parseRequestId)
-    .option('-v, --verbose', 'print the request id on stderr (failures always name it)');
+    .option('-v, --verbose', 'print the request id on stderr (failures always name it)')
+    .option('--timeout <seconds>', 'how long a write or record append may keep retrying — a write to a chunk whose primary failed waits for its lease to end (default: a lease period + 12 s, 72 s)', parsePositiveSeconds);
+}
+
+export function parsePositiveSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number of seconds, got '${v}'`);
+  return n;
 }
 
 export function parseRequestId(v: string): string {
@@ -69,7 +79,9 @@ export async function withCluster(flags: ClientFlags, fn: (c: ClusterConnection)
   let conn: ClusterConnection | undefined;
   try {
     const secret = flags.secretFile === undefined ? {} : { secretFile: flags.secretFile };
-    conn = flags.config !== undefined ? await connectToSpec(flags.config, secret) : await connect({ dataDir: flags.dataDir, host: flags.host, port: flags.port, ...secret });
+    // Progress while a write or append waits to retry (a terminal only, never with --json).
+    const retry = { ...(flags.timeout === undefined ? {} : { operationTimeoutMs: Math.round(flags.timeout * 1000) }), onWait: waitNotice(flags.json !== true) };
+    conn = flags.config !== undefined ? await connectToSpec(flags.config, { ...secret, ...retry }) : await connect({ dataDir: flags.dataDir, host: flags.host, port: flags.port, ...secret, ...retry });
     const c = conn;
     // One request id for the whole command (a put is a create and writes): README, Logs and tracing.
     const rid = flags.requestId ?? c.client.newRequestId();

@@ -137,6 +137,13 @@ class Chunkserver {
   private syncRoundRunning = false;
   /** Chunks being cloned or copied: not reported, not served, not garbage-collected (C7). */
   private readonly building = new Set<string>();
+  /**
+   * Chunks fenced or sealed here (README S2), with the seal's version: mutations of older versions
+   * are refused with `chunk_sealed`. The refusal itself is durable — the fence's version is on disk
+   * and mutations need the version they name (C8) — this map only names it; after a restart the
+   * same refusals say `stale_version`.
+   */
+  private readonly sealed = new Map<string, number>();
   /** Chunks mutated since the primary master last heard of them (bounded by the chunks on this server). */
   private readonly changed = new Set<string>();
   private readonly heartbeats: HeartbeatState[];
@@ -227,6 +234,8 @@ class Chunkserver {
         return this.grantLease(m);
       case 'gfs.chunkserver.revokeLease':
         return this.revokeLease(m.handle);
+      case 'gfs.chunkserver.sealChunk':
+        return this.sealChunk(m.handle, m.version, m.lengthBytes);
       case 'gfs.chunkserver.clone':
         return this.clone(m);
       case 'gfs.chunkserver.copyLocal':
@@ -299,6 +308,7 @@ class Chunkserver {
   private grantLease(m: Extract<ChunkserverMsg, { type: 'gfs.chunkserver.grantLease' }>): ChunkserverReply {
     const key = chunkKey(m.handle);
     if (!this.store.has(key) || this.building.has(key)) return fail('chunk_not_found', `${this.opts.id} has no chunk ${key}`);
+    if (this.sealed.has(key)) return fail('chunk_sealed', `${this.opts.id}: chunk ${key} is sealed; it is never leased again (S3)`);
     const v = this.store.info(key).version;
     if (v !== m.version) return fail('stale_version', `lease for version ${m.version}, but this replica of ${key} is at version ${v}`);
     if (this.masterIncarnation !== undefined && m.incarnation !== this.masterIncarnation) {
@@ -322,6 +332,43 @@ class Chunkserver {
     this.leases.delete(key);
     if (lease !== undefined) await Promise.allSettled([...lease.inflight]);
     return ok({});
+  }
+
+  /**
+   * Sealing (README S1–S2), in the chunk's lane, so mutations already applied here come first.
+   * Fence (no `lengthBytes`): make what was written durable, record `version` durably — from then
+   * on no mutation of an older version is applied here — drop any lease, and answer the length,
+   * all of it durable. Cut (`lengthBytes`): shorten the replica to the sealed length durably.
+   */
+  private sealChunk(handle: ChunkHandle, version: number, lengthBytes: number | undefined): Promise<ChunkserverReply> {
+    const key = chunkKey(handle);
+    if (!this.store.has(key) || this.building.has(key)) return Promise.resolve(fail('chunk_not_found', `${this.opts.id} has no chunk ${key}`));
+    return this.exclusive(key, async (): Promise<ChunkserverReply> => {
+      if (!this.store.has(key)) return fail('chunk_not_found', `${this.opts.id} has no chunk ${key}`);
+      const current = this.store.info(key).version;
+      try {
+        if (lengthBytes === undefined) {
+          if (version < current) return fail('stale_version', `chunk ${key} is at version ${current}; cannot fence it at ${version}`);
+          // Named sealed before the version is on disk: a mutation that slips in meanwhile still fails at every fenced replica's version check.
+          this.sealed.set(key, version);
+          this.leases.delete(key);
+          if (version > current) await this.store.setVersion(key, version);
+          else await this.store.sync(key);
+          return ok({ version, lengthBytes: this.store.info(key).sizeBytes });
+        }
+        if (version !== current) return fail('stale_version', `chunk ${key} is at version ${current}, the seal names ${version}`);
+        const size = this.store.info(key).sizeBytes;
+        if (size < lengthBytes) return fail('invalid_request', `chunk ${key} holds ${size} bytes, less than the sealed length ${lengthBytes}`);
+        this.sealed.set(key, version);
+        this.leases.delete(key);
+        await this.store.truncate(key, lengthBytes);
+        return ok({ version, lengthBytes });
+      } catch (err) {
+        // A fence whose version did not reach the disk fenced nothing: the replica takes mutations as before.
+        if (lengthBytes === undefined && this.store.has(key) && this.store.info(key).version < version) this.sealed.delete(key);
+        return this.storageFailure(err, key);
+      }
+    });
   }
 
   /** Re-replication (¶69): copies a chunk from `source` in verified pieces, at most `bandwidthBytesPerSecMax`. */
@@ -420,6 +467,7 @@ class Chunkserver {
   /** Forgets a chunk: its lease, its held mutations (failed), its files. */
   private async dropChunk(key: string): Promise<void> {
     this.leases.delete(key);
+    this.sealed.delete(key);
     this.released.delete(key);
     const order = this.orders.get(key);
     if (order !== undefined) {
@@ -670,11 +718,20 @@ class Chunkserver {
   /** Why this server may not order a mutation of `key` at `version` now (C2, C8), or undefined. */
   private checkPrimary(key: string, version: number, now: number): GfsResult<never> | undefined {
     if (!this.store.has(key) || this.building.has(key)) return fail('chunk_not_found', `${this.opts.id} has no chunk ${key}`);
+    const sealedAt = this.sealed.get(key);
+    if (sealedAt !== undefined && version < sealedAt) return fail('chunk_sealed', `${this.opts.id}: chunk ${key} is sealed (S2): appends go on in the file's next chunk`);
     const v = this.store.info(key).version;
     if (v !== version) return fail('stale_version', `${this.opts.id} holds chunk ${key} at version ${v}, the request names ${version}: ask the master again`);
     const lease = this.leases.get(key);
     if (lease === undefined || lease.version !== version || !this.leaseLive(lease, now)) return fail('lease_expired', `${this.opts.id} holds no lease on chunk ${key}: ask the master for the primary (¶93)`);
     return undefined;
+  }
+
+  /** S2: a mutation of a version older than this replica's seal is refused, typed. */
+  private sealedRefusal(key: string, version: number): GfsResult<never> | undefined {
+    const sealedAt = this.sealed.get(key);
+    if (sealedAt === undefined || version >= sealedAt) return undefined;
+    return fail('chunk_sealed', `${this.opts.id}: chunk ${key} is sealed (S2); the deposed primary's mutation at version ${version} is refused`);
   }
 
   private leaseLive(l: Lease, now: number): boolean {
@@ -690,6 +747,8 @@ class Chunkserver {
   private applyMutation(m: Extract<ChunkserverMsg, { type: 'gfs.chunkserver.applyMutation' }>): GfsResult<null> | Promise<GfsResult<null>> {
     const key = chunkKey(m.handle);
     if (!this.store.has(key) || this.building.has(key)) return fail('chunk_not_found', `${this.opts.id} has no chunk ${key}`);
+    const refused = this.sealedRefusal(key, m.version);
+    if (refused !== undefined) return refused;
     const v = this.store.info(key).version;
     if (v !== m.version) return fail('stale_version', `${this.opts.id} holds chunk ${key} at version ${v}, the primary orders version ${m.version}`);
     if (m.mutation.kind !== 'pad' && m.mutation.offset + m.mutation.lengthBytes > this.cfg.chunkSizeBytes) return fail('invalid_request', `mutation runs past the ${this.cfg.chunkSizeBytes}-byte chunk`);
@@ -735,6 +794,8 @@ class Chunkserver {
 
   private async applySecondary(key: string, m: Extract<ChunkserverMsg, { type: 'gfs.chunkserver.applyMutation' }>): Promise<GfsResult<null>> {
     if (!this.store.has(key)) return fail('chunk_not_found', `${this.opts.id} has no chunk ${key}`);
+    const refused = this.sealedRefusal(key, m.version);
+    if (refused !== undefined) return refused;
     const v = this.store.info(key).version;
     if (v !== m.version) return fail('stale_version', `${this.opts.id} holds chunk ${key} at version ${v}, the primary orders version ${m.version}`);
     let data: readonly Uint8Array[] | undefined;
@@ -908,6 +969,7 @@ class Chunkserver {
     for (const [key, l] of this.leases) {
       if (l.nextSerial < 1) throw new Error(`C2: lease on ${key} has serial ${l.nextSerial}`);
       if (!this.store.has(key)) throw new Error(`C2: lease on ${key}, a chunk this server does not hold`);
+      if (this.sealed.has(key)) throw new Error(`S3: lease on ${key}, a chunk sealed here`);
     }
   }
 }
@@ -952,6 +1014,8 @@ function malformed(m: ChunkserverMsg): string | undefined {
       return !isHandle(m.handle) ? bad('handle') : !isCount(m.version) ? bad('version') : typeof m.expiresAt !== 'number' ? bad('expiresAt') : m.incarnation !== undefined && typeof m.incarnation !== 'string' ? bad('incarnation') : !Array.isArray(m.secondaries) || m.secondaries.length > CHAIN_MAX || !m.secondaries.every(isAddr) ? bad('secondaries') : undefined;
     case 'gfs.chunkserver.revokeLease':
       return !isHandle(m.handle) ? bad('handle') : undefined;
+    case 'gfs.chunkserver.sealChunk':
+      return !isHandle(m.handle) ? bad('handle') : !isCount(m.version) ? bad('version') : m.lengthBytes !== undefined && !isCount(m.lengthBytes) ? bad('lengthBytes') : undefined;
     case 'gfs.chunkserver.clone':
       return !isHandle(m.handle) ? bad('handle') : !isCount(m.version) ? bad('version') : !isAddr(m.source) ? bad('source') : typeof m.bandwidthBytesPerSecMax !== 'number' ? bad('bandwidthBytesPerSecMax') : undefined;
     case 'gfs.chunkserver.copyLocal':

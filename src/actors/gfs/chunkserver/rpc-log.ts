@@ -59,6 +59,8 @@ function describeArgs(m: ChunkserverMsg): Record<string, unknown> {
       return { chunk: hex(m.handle), version: m.version, expiresAt: m.expiresAt, secondaries: m.secondaries.map((s) => s.server).join(',') };
     case 'gfs.chunkserver.revokeLease':
       return { chunk: hex(m.handle) };
+    case 'gfs.chunkserver.sealChunk':
+      return { chunk: hex(m.handle), version: m.version, ...(m.lengthBytes === undefined ? { step: 'fence' } : { step: 'cut', lengthBytes: m.lengthBytes }) };
     case 'gfs.chunkserver.clone':
       return { chunk: hex(m.handle), version: m.version, source: m.source.server };
     case 'gfs.chunkserver.copyLocal':

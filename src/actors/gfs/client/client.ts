@@ -21,7 +21,9 @@ import { DuplicateFilter, encodeRecord, parseRecords, RECORD_HEADER_BYTES, type 
  *   data pushed along a chain ordered by network distance (¶95–97), then the control request to
  *   the primary (¶98); on failure the whole operation is retried (¶100, ¶106).
  *
- * Everything the client waits for has a timeout; retries are bounded (`clientRetriesMax`).
+ * Everything the client waits for has a timeout. Reads retry `retriesMax` times; writes and record
+ * appends retry until their deadline (`operationTimeoutMs`), waiting out a lease the master cannot
+ * grant yet (a write) or sealing the chunk and going on in the next one (a record append, README S4).
  * Errors are thrown as `GfsClientError` with a `code` from `errors.ts`; when the runtime failed a
  * request (no server answered), also its `runtimeCode` and `delivery` — whether the request can
  * have taken effect.
@@ -43,8 +45,21 @@ export interface GfsClientOptions {
   readonly locationCacheTtlMs?: number;
   /** Chunks asked for per location request (the requested one plus prefetch, ¶88). Default 4. */
   readonly prefetchChunks?: number;
-  /** Retries of a failed write, append or read before giving up. Default 5. */
+  /** Retries of a failed read before giving up. Default 5. (Writes and appends retry until `operationTimeoutMs`.) */
   readonly retriesMax?: number;
+  /**
+   * The deadline of one write (per chunk it touches) or record append: failed attempts are retried
+   * with backoff until it passes. A write to a chunk whose primary failed waits for the master to
+   * grant a new lease (up to a lease period, ¶90), so the default covers a lease period and its
+   * margins: lease + 2 × skew margin + 10 s (72 s with the paper's 60 s lease). A record append
+   * seals the chunk instead (README S4) and needs far less.
+   */
+  readonly operationTimeoutMs?: number;
+  /**
+   * Called before each wait between attempts of a write or append (progress for a terminal: the CLI
+   * shows it while a write waits out a lease). Must not throw.
+   */
+  readonly onWait?: (w: RetryWait) => void;
   /**
    * Reads of one chunk longer than this are split into sub-reads of this size, spread over the
    * equally nearest replicas (at most `readReplicasMax` at once; ¶87 names the nearest replica,
@@ -64,10 +79,7 @@ export interface GfsClientOptions {
    * against in the `gfs-data` bench). Default `chain`.
    */
   readonly pushTopology?: 'chain' | 'star';
-  /**
-   * How long a write or append may wait for the master to be able to grant a lease (after a
-   * master restart, up to a lease period for a chunk whose lease holder has not reported, M6). Default: lease + 10 s.
-   */
+  /** Former name of `operationTimeoutMs` (used when that is not set). */
   readonly leaseWaitMaxMs?: number;
   /** Where the client logs each operation (start, end, failure) with its request id. Default: nowhere. */
   readonly log?: Log;
@@ -79,6 +91,20 @@ export interface GfsClientOptions {
    * (`rid`). Without one, operations are logged with their id but their messages carry none.
    */
   readonly requestContext?: RequestContext;
+}
+
+/** A write or append about to wait before its next attempt (`GfsClientOptions.onWait`). */
+export interface RetryWait {
+  readonly op: 'write' | 'append';
+  readonly path: string;
+  readonly chunkIndex: number;
+  /** Why: the last attempt's error (`lease_unavailable` while a write waits out a failed primary's lease). */
+  readonly code: GfsErrorCode;
+  readonly message: string;
+  /** This wait, the time since the operation started, and its whole deadline. */
+  readonly waitMs: number;
+  readonly elapsedMs: number;
+  readonly timeoutMs: number;
 }
 
 /** The request an operation runs under (see `GfsClient.request`). */
@@ -148,7 +174,7 @@ export class GfsClient {
   private readonly slicesInFlight: number;
   private readonly readPieceBytes: number;
   private readonly readReplicasMax: number;
-  private readonly leaseWaitMs: number;
+  private readonly operationTimeoutMs: number;
   /** Where this client runs, for network distances (¶87, ¶95). */
   private readonly here: Place;
 
@@ -183,7 +209,8 @@ export class GfsClient {
     if (!(Number.isSafeInteger(this.readPieceBytes) && this.readPieceBytes > 0)) throw new RangeError(`readPieceBytes must be a positive integer, got ${this.readPieceBytes}`);
     if (!(Number.isSafeInteger(this.readReplicasMax) && this.readReplicasMax >= 1)) throw new RangeError(`readReplicasMax must be at least 1, got ${this.readReplicasMax}`);
     this.here = { ...(o.host === undefined ? {} : { host: o.host }), ...(o.rack === undefined ? {} : { rack: o.rack }) };
-    this.leaseWaitMs = o.leaseWaitMaxMs ?? this.cfg.leaseDurationMs + 2 * this.cfg.leaseSkewMarginMs + 10_000;
+    this.operationTimeoutMs = o.operationTimeoutMs ?? o.leaseWaitMaxMs ?? this.cfg.leaseDurationMs + 2 * this.cfg.leaseSkewMarginMs + 10_000;
+    if (!(this.operationTimeoutMs > 0)) throw new RangeError(`operationTimeoutMs must be positive, got ${this.operationTimeoutMs}`);
     if (o.masters.length === 0) throw new RangeError('GfsClient needs at least one master');
   }
 
@@ -323,7 +350,11 @@ export class GfsClient {
    * missing are retried with fresh locations. A piece shorter than asked is the end of the chunk:
    * the result stops there.
    */
-  private async readChunk(path: string, index: number, offset: number, length: number): Promise<Uint8Array> {
+  private async readChunk(path: string, index: number, offset: number, wanted: number): Promise<Uint8Array> {
+    // A sealed chunk ends at its sealed length (S1): a replica not yet cut to it may hold more.
+    const sealed = (await this.location(path, index, false)).sealedBytes;
+    const length = sealed === undefined ? wanted : Math.max(0, Math.min(wanted, sealed - offset));
+    if (length === 0) return new Uint8Array(0);
     const pieceBytes = this.readPieceBytes;
     const pieces = Math.max(1, Math.ceil(length / pieceBytes));
     const got: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(pieces).fill(undefined);
@@ -405,7 +436,7 @@ export class GfsClient {
     const chunk = this.cfg.chunkSizeBytes;
     // The master creates only the next chunk of a file: create any missing ones before the range.
     const first = Math.floor(offset / chunk);
-    for (let i = (await this.stat(path)).chunks ?? 0; i < first; i++) {
+    for (let i = await this.chunkCount('write', path, this.o.clock.now(), new Attempts()); i < first; i++) {
       const l = await this.leaseFor(path, i, false);
       if (!l.ok) throw new GfsClientError('chunkserver_failed', `cannot create chunk ${i} of ${path}: ${describe(l.error)}`, runtimeCause(l.error));
     }
@@ -421,21 +452,23 @@ export class GfsClient {
 
   private async writeChunk(path: string, index: number, offset: number, data: Uint8Array): Promise<void> {
     const tried = new Attempts();
-    const waitUntil = this.o.clock.now() + this.leaseWaitMs;
-    for (let attempt = 0; attempt <= this.retries; attempt++) {
+    const started = this.o.clock.now();
+    for (let attempt = 0; ; attempt++) {
       const lease = await this.leaseFor(path, index, attempt > 0);
       if (!lease.ok) {
         tried.failedBefore(lease.error);
-        if (await this.waitForLease(lease.error.retryAfterMs, waitUntil)) attempt--;
-        else await this.sleep(this.backoffMs(attempt));
-        continue;
+        if (lease.error.code === 'chunk_sealed') throw tried.error('chunk_sealed', lease.error.message);
+        // A failed primary's lease: the paper's way is to wait until it ends (¶90); within the deadline.
+        if (await this.pause('write', path, index, lease.error, attempt, started)) continue;
+        break;
       }
       const l = lease.value;
       const pushed = await this.push([l.primary, ...l.secondaries], data);
       if (!pushed.ok) {
         tried.failedBefore(pushed.error);
         this.leases.delete(key(path, index));
-        continue;
+        if (await this.pause('write', path, index, pushed.error, attempt, started)) continue;
+        break;
       }
       const reply = await this.o
         .ask<GfsResult<unknown>>(l.primary.ref as ActorRef<never>, { type: 'gfs.chunkserver.write', handle: l.handle, version: l.version, offset, pushId: pushed.value, lengthBytes: data.length, secondaries: l.secondaries } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
@@ -444,9 +477,9 @@ export class GfsClient {
       tried.failedMutation(reply.error);
       if (!RETRYABLE.has(reply.error.code)) throw tried.error(reply.error.code, reply.error.message);
       this.leases.delete(key(path, index));
-      await this.sleep(this.backoffMs(attempt));
+      if (!(await this.pause('write', path, index, reply.error, attempt, started))) break;
     }
-    throw tried.error('chunkserver_failed', `write to chunk ${index} of ${path} failed after ${this.retries + 1} attempts: ${tried.lastText}`);
+    throw tried.error('chunkserver_failed', `write to chunk ${index} of ${path} did not succeed within ${this.operationTimeoutMs} ms (${tried.count} attempts): ${tried.lastText}`);
   }
 
   /**
@@ -458,17 +491,37 @@ export class GfsClient {
   async append(path: string, record: Uint8Array): Promise<{ offset: number }> {
     const max = Math.floor(this.cfg.chunkSizeBytes / 4);
     if (record.length > max) throw new GfsClientError('record_too_large', `record of ${record.length} bytes exceeds a quarter chunk (${max} bytes, ¶104)`);
-    let index = Math.max(0, ((await this.stat(path)).chunks ?? 1) - 1);
     const tried = new Attempts();
-    const waitUntil = this.o.clock.now() + this.leaseWaitMs;
-    for (let attempt = 0; attempt <= this.retries; ) {
+    const started = this.o.clock.now();
+    let index = Math.max(0, (await this.chunkCount('append', path, started, tried)) - 1);
+    // Whether the last failure already led to a seal: a second one in a row waits a backoff first,
+    // so a client that cannot reach any chunkserver does not seal chunk after chunk.
+    let sealedLast = false;
+    for (let attempt = 0; ; ) {
       const lease = await this.leaseFor(path, index, attempt > 0);
       if (!lease.ok) {
         tried.failedBefore(lease.error);
-        if (await this.waitForLease(lease.error.retryAfterMs, waitUntil)) continue;
+        // S3: a sealed chunk takes no more appends; the record goes to the next one.
+        if (lease.error.code === 'chunk_sealed') {
+          index++;
+          continue;
+        }
+        // S4: no lease can be granted now (its primary failed, or the master restarted): rather
+        // than wait for the old lease to end, seal the chunk and go on in the next one.
+        // After a master restart the wait is for a heartbeat that names the lease holder (M6), not
+        // for a lease: wait for it rather than seal a chunk that is healthy.
+        if (lease.error.code === 'lease_unavailable' && !sealedLast && lease.error.awaitingReport !== true) {
+          const next = await this.sealFor(path, index, undefined);
+          if (next !== undefined) {
+            index = next;
+            sealedLast = true;
+            continue;
+          }
+        }
+        sealedLast = false;
         attempt++;
-        await this.sleep(this.backoffMs(attempt));
-        continue;
+        if (await this.pause('append', path, index, lease.error, attempt, started)) continue;
+        break;
       }
       const l = lease.value;
       const pushed = await this.push([l.primary, ...l.secondaries], record);
@@ -490,23 +543,77 @@ export class GfsClient {
         continue;
       }
       if (pushed.ok) tried.failedMutation(reply.error);
-      if (!RETRYABLE.has(reply.error.code)) throw tried.error(reply.error.code, reply.error.message);
       this.leases.delete(key(path, index));
+      if (reply.error.code === 'chunk_sealed') {
+        // Sealed meanwhile (another producer's failure, S2): on to the next chunk.
+        index++;
+        continue;
+      }
+      if (!RETRYABLE.has(reply.error.code)) throw tried.error(reply.error.code, reply.error.message);
+      if (failedReplica(reply.error) && !sealedLast) {
+        // S4: a replica failed (no answer, or the primary reports a failed secondary): seal the
+        // chunk at what its reachable replicas agree on and go on in the next one.
+        const next = await this.sealFor(path, index, l.version);
+        if (next !== undefined) {
+          index = next;
+          sealedLast = true;
+          continue;
+        }
+      }
+      sealedLast = false;
       attempt++;
-      await this.sleep(this.backoffMs(attempt));
+      if (!(await this.pause('append', path, index, reply.error, attempt, started))) break;
     }
-    throw tried.error('chunkserver_failed', `record append to ${path} failed after ${this.retries + 1} attempts: ${tried.lastText}`);
+    throw tried.error('chunkserver_failed', `record append to ${path} did not succeed within ${this.operationTimeoutMs} ms (${tried.count} attempts): ${tried.lastText}`);
   }
 
-  /** The lease holder for a chunk, from the cache while the lease runs (¶92), else from the master. */
-  /** Waits the time the master named for a lease to become grantable, within the overall budget; false when there is none or it is spent. */
-  private async waitForLease(retryAfterMs: number | undefined, waitUntil: number): Promise<boolean> {
+  /**
+   * Asks the master to seal chunk `index` of `path` (README S1–S5) after an append failed there at
+   * `version` (undefined: no lease could be granted). Resolves with the chunk index to append to
+   * next, or undefined when the chunk was not sealed (retry as usual).
+   */
+  private async sealFor(path: string, index: number, version: number | undefined): Promise<number | undefined> {
+    const r = await this.askMaster<{ handle: bigint; sealedBytes: number }>({ type: 'gfs.master.sealChunk', path, index, ...(version === undefined ? {} : { version }) }, true);
+    this.leases.delete(key(path, index));
+    this.locations.delete(key(path, index));
+    if (r.ok) return index + 1;
+    // Not the last chunk any more (padded, or sealed and followed by another): append to the last.
+    if (r.error.code === 'invalid_request') {
+      const st = await this.askMaster<FileInfo>({ type: 'gfs.master.stat', path }, false);
+      return st.ok ? Math.max(index, (st.value.chunks ?? 1) - 1) : undefined;
+    }
+    return undefined;
+  }
+
+  /** The file's chunk count, asking again while no master answers, within the operation's deadline. */
+  private async chunkCount(op: 'write' | 'append', path: string, started: number, tried: Attempts): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.askMaster<FileInfo>({ type: 'gfs.master.stat', path }, false);
+      if (r.ok) return r.value.chunks ?? 0;
+      if (!isUnreachable(r.error.code)) throw GfsClientError.of(r.error);
+      tried.failedBefore(r.error);
+      if (!(await this.pause(op, path, 0, r.error, attempt, started))) throw tried.error(r.error.code, `${op} to ${path}: no master answered within ${this.operationTimeoutMs} ms: ${tried.lastText}`);
+    }
+  }
+
+  /**
+   * Waits before the next attempt of a write or append: for a write, the time the master named for
+   * a lease to become grantable, else a backoff; never past the operation's deadline. False when the deadline
+   * leaves no room for another attempt (or the lease cannot be granted before it).
+   */
+  private async pause(op: 'write' | 'append', path: string, chunkIndex: number, e: GfsError, attempt: number, started: number): Promise<boolean> {
     const now = this.o.clock.now();
-    if (retryAfterMs === undefined || now + retryAfterMs > waitUntil) return false;
-    await this.sleep(retryAfterMs + 1);
+    const deadline = started + this.operationTimeoutMs;
+    // A write waits for the lease the master names (¶90); an append never needs that lease: it
+    // seals the chunk and moves on (S4), so it only backs off before trying the seal again.
+    const wanted = e.retryAfterMs !== undefined && (op === 'write' || e.awaitingReport === true) ? e.retryAfterMs + 1 : this.backoffMs(attempt);
+    if (now + wanted >= deadline) return false;
+    this.o.onWait?.({ op, path, chunkIndex, code: e.code, message: e.message, waitMs: wanted, elapsedMs: now - started, timeoutMs: this.operationTimeoutMs });
+    await this.sleep(wanted);
     return true;
   }
 
+  /** The lease holder for a chunk, from the cache while the lease runs (¶92), else from the master. */
   private async leaseFor(path: string, index: number, refresh: boolean): Promise<GfsResult<ChunkLease>> {
     const k = key(path, index);
     const cached = this.leases.get(k);
@@ -514,7 +621,7 @@ export class GfsClient {
     if (!refresh && cached !== undefined && cached.expiresAt > now) return { ok: true, value: cached.value };
     const r = await this.askMaster<ChunkLease>({ type: 'gfs.master.findLeaseHolder', path, index }, true);
     if (!r.ok) {
-      if (!RETRYABLE.has(r.error.code)) throw GfsClientError.of(r.error);
+      if (!RETRYABLE.has(r.error.code) && r.error.code !== 'chunk_sealed') throw GfsClientError.of(r.error);
       return r;
     }
     // Trust the lease a little less long than the master says, for clock skew.
@@ -550,7 +657,8 @@ export class GfsClient {
             const r = await this.o
               .ask<GfsResult<unknown>>(head.ref as ActorRef<never>, { type: 'gfs.chunkserver.pushData', pushId, slice, slices, data: part, chain: rest } satisfies ChunkserverMsg, { timeoutMs: this.cfg.rpcTimeoutMs })
               .catch((e: unknown) => failure<GfsResult<unknown>>(e));
-            if (!r.ok) error = { ...r.error, code: 'chunkserver_failed', message: `push to ${head.server}: ${r.error.code}: ${r.error.message}` };
+            // A full push buffer stays `busy` (retry later), anything else counts as a failed replica.
+            if (!r.ok) error = { ...r.error, code: r.error.code === 'busy' ? 'busy' : 'chunkserver_failed', message: `push to ${head.server}: ${r.error.code}: ${r.error.message}` };
           }
         };
         await Promise.all(Array.from({ length: Math.min(this.slicesInFlight, slices) }, sender));
@@ -848,6 +956,15 @@ function failure<R extends GfsResult<unknown>>(e: unknown): R {
   return { ok: false, error: { code: 'io_error', message: e instanceof Error ? e.message : String(e) } } as R;
 }
 
+/**
+ * Whether an append's failure points at a replica that failed (README S4): no answer from a
+ * chunkserver (the push or the append request), a primary reporting failed replicas, or a disk
+ * error. A lease that lapsed or pushed data that aged out is retried without sealing.
+ */
+function failedReplica(e: GfsError): boolean {
+  return e.runtimeCode !== undefined || e.code === 'chunkserver_failed' || e.code === 'io_error';
+}
+
 function describe(e: GfsError): string {
   return `${e.code}: ${e.message}`;
 }
@@ -861,16 +978,19 @@ function describe(e: GfsError): string {
  */
 class Attempts {
   lastText = '';
+  /** Failed attempts so far. */
+  count = 0;
   private last: GfsError | undefined;
   private mayHaveApplied = false;
 
   failedBefore(e: GfsError): void {
+    this.count++;
     this.lastText = describe(e);
     this.last = e;
   }
 
   failedMutation(e: GfsError): void {
-    this.failedBefore(e);
+    if (this.last !== e) this.failedBefore(e);
     // A GFS error answer (the primary failed a secondary, a lease ran out mid-way) or no answer at
     // all may leave the region changed on some replicas (Table 1: inconsistent).
     if (!(e.runtimeCode !== undefined && e.delivery === 'not_delivered')) this.mayHaveApplied = true;

@@ -109,12 +109,27 @@ export class LeaseTable {
   }
 
   /**
+   * Chunks with a handle above this were created by this incarnation (handles grow with the logical
+   * time, ¶43–44, and a chunk is leased only once its creation is logged): no lease of a previous
+   * incarnation can exist on them, so the wait after a restart does not apply (S4: appends go on in
+   * a new chunk at once).
+   */
+  private freshAbove: bigint | undefined;
+
+  /** Declares the handles above `handle` fresh (see `freshAbove`): called once the log is recovered. */
+  markFreshAbove(handle: bigint): void {
+    this.freshAbove = handle;
+  }
+
+  /**
    * When a new lease on `handle` may be granted: now, or after the current one surely ended, or
-   * after any lease of an earlier incarnation unknown here surely ended (`holder`: see `LeaseHolder`).
+   * after any lease of an earlier incarnation unknown here surely ended (`holder`: see `LeaseHolder`;
+   * never for a chunk this incarnation created, see `freshAbove`).
    */
   grantableAt(handle: bigint, now: number, holder?: LeaseHolder): number {
     const l = this.current(handle, now);
     const after = l === undefined ? now : l.expiresAt + this.skewMarginMs;
+    if (this.freshAbove !== undefined && handle > this.freshAbove) return after;
     return Math.max(after, this.unknownLeaseEndsAt(handle, holder, now));
   }
 

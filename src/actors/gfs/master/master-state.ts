@@ -54,6 +54,8 @@ export interface ChunkMeta {
    * before holders were (unknown).
    */
   leaseHolder?: string | null;
+  /** Set once the chunk is sealed (README S1): its final length. A sealed chunk never gets a lease again (S3). */
+  sealedBytes?: number;
 }
 
 /** What one file contributes to each of its chunks: its replication setting and whether it is deleted. */
@@ -80,6 +82,8 @@ export type MasterRecord =
    * field existed.
    */
   | { readonly op: 'bumpVersion'; readonly handle: bigint; readonly version: number; readonly primary?: string | null }
+  /** Sealing (README S1–S4): the chunk's replicas were fenced at `version`; its length is final at `lengthBytes`. */
+  | { readonly op: 'seal'; readonly handle: bigint; readonly version: number; readonly lengthBytes: number }
   /** Copy-on-write (¶113): the file's chunk `index` switches from shared `from` to its new copy `to`. */
   | { readonly op: 'cow'; readonly path: string; readonly index: number; readonly from: bigint; readonly to: bigint; readonly version: number }
   | { readonly op: 'setPolicy'; readonly path: string; readonly replication?: number; readonly reclaimImmediately?: boolean };
@@ -280,6 +284,20 @@ export class MasterState {
         }
         return;
       }
+      case 'seal': {
+        // A seal of an erased chunk changes nothing; a second seal record (a retry after a lost
+        // answer) keeps the first length: the replicas were cut to it (S2).
+        const c = this.chunks.get(r.handle);
+        if (c === undefined) return;
+        if (r.version > c.version) {
+          c.version = r.version;
+          // Fencing bumped the version without a lease, and a sealed chunk is never leased (S3).
+          c.leaseHolder = null;
+        }
+        c.sealedBytes ??= r.lengthBytes;
+        touched?.add(r.handle);
+        return;
+      }
       case 'cow': {
         const f = this.expectFile(r.path);
         if (f.chunks[r.index] !== r.from) throw new Error(`record cow ${r.path}[${r.index}] expected ${r.from}`);
@@ -365,7 +383,7 @@ export class MasterState {
       logicalTime: this.logicalTime,
       applied: this.applied,
       nodes: [...this.nodes.entries()].map(([p, n]) => [p, n.kind === 'file' ? { ...n, chunks: [...n.chunks] } : { ...n }]),
-      chunks: [...this.chunks.entries()].map(([h, c]) => (c.leaseHolder === undefined ? [h, c.version, c.refs] : [h, c.version, c.refs, c.leaseHolder])),
+      chunks: [...this.chunks.entries()].map(([h, c]) => chunkEntry(h, c)),
     };
   }
 
@@ -375,7 +393,7 @@ export class MasterState {
     s.applied = cp.applied;
     s.nodes.clear();
     for (const [p, n] of cp.nodes) s.nodes.set(p, n.kind === 'file' ? { ...n, chunks: [...n.chunks] } : { ...n });
-    for (const [h, version, refs, holder] of cp.chunks) s.chunks.set(h, holder === undefined ? { version, refs, goals: [], liveRefs: 0 } : { version, refs, goals: [], liveRefs: 0, leaseHolder: holder });
+    for (const [h, version, refs, extra] of cp.chunks) s.chunks.set(h, { version, refs, goals: [], liveRefs: 0, ...(extra?.holder === undefined ? {} : { leaseHolder: extra.holder }), ...(extra?.sealedBytes === undefined ? {} : { sealedBytes: extra.sealedBytes }) });
     // Counters and goals are derived, not persisted: one scan rebuilds them.
     s.fileCount = 0;
     s.dirCount = 0;
@@ -503,6 +521,20 @@ export interface MasterCheckpoint {
   readonly logicalTime: number;
   readonly applied: number;
   readonly nodes: Array<[string, NamespaceNode]>;
-  /** Handle, version, references, and the lease holder at that version when known (`ChunkMeta.leaseHolder`). */
-  readonly chunks: Array<[bigint, number, number] | [bigint, number, number, string | null]>;
+  /**
+   * Handle, version, references, and what only some chunks have: the lease holder at that version
+   * when known (`ChunkMeta.leaseHolder`) and the sealed length of a sealed chunk (S1).
+   */
+  readonly chunks: Array<[bigint, number, number] | [bigint, number, number, CheckpointChunkExtra]>;
+}
+
+/** The optional fields of a checkpointed chunk (absent when the chunk has neither). */
+export interface CheckpointChunkExtra {
+  readonly holder?: string | null;
+  readonly sealedBytes?: number;
+}
+
+function chunkEntry(h: bigint, c: ChunkMeta): [bigint, number, number] | [bigint, number, number, CheckpointChunkExtra] {
+  if (c.leaseHolder === undefined && c.sealedBytes === undefined) return [h, c.version, c.refs];
+  return [h, c.version, c.refs, { ...(c.leaseHolder === undefined ? {} : { holder: c.leaseHolder }), ...(c.sealedBytes === undefined ? {} : { sealedBytes: c.sealedBytes }) }];
 }

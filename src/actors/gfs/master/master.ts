@@ -21,6 +21,7 @@ import type {
   MasterRole,
   ReplicaAddr,
   RpcLogEntry,
+  SealReply,
   ServerStatus,
 } from '../protocol.js';
 import type { Journal } from './journal.js';
@@ -113,6 +114,12 @@ class Master {
   /** Versions newer than the log's, found in reports and being logged (one record per chunk). */
   private readonly adopting = new Map<ChunkHandle, number>();
   private readonly missedBump = new Map<ChunkHandle, { readonly version: number; readonly servers: Set<string> }>();
+  /**
+   * Chunks a replica refused a lease on because it is fenced for a seal this master has not logged
+   * (a previous incarnation crashed between fencing and logging, S2): sealed on the next request,
+   * without the check that a lease could be granted instead. Bounded like `missedBump`.
+   */
+  private readonly fencedUnsealed = new Set<ChunkHandle>();
   /** Under-replicated and missing chunks, kept current with every change (M12): status reads their sizes. */
   private readonly backlog = new ReplicationBacklog();
   /** Chunks whose metadata the records just applied changed (filled by `MasterState.apply`). */
@@ -190,6 +197,8 @@ class Master {
       }
     }
     this.recountBacklog();
+    // Chunks created from now on cannot carry a lease of a previous incarnation (S4).
+    this.leases.markFreshAbove(BigInt(this.state.logicalTime) << 16n);
     this.ready = true;
     if (this.opts.role === 'primary') {
       const t = this.ctx.timers;
@@ -251,6 +260,8 @@ class Master {
         return this.reportCorrupt(m.server, m.handle);
       case 'gfs.master.reportLength':
         return this.reportLength(m.handle, m.version, m.lengthBytes);
+      case 'gfs.master.sealChunk':
+        return this.sealChunk(m.path, m.index, m.version, m.rid);
       case 'gfs.master.heartbeat':
         return this.heartbeat(m);
       case 'gfs.master.status':
@@ -443,6 +454,9 @@ class Master {
   }
 
   private chunkLength(h: ChunkHandle): number {
+    // A sealed chunk's length is final (S1); a replica not yet cut to it may report more.
+    const sealed = this.state.chunks.get(h)?.sealedBytes;
+    if (sealed !== undefined) return sealed;
     let len = this.ackedLengths.get(h) ?? 0;
     for (const s of this.locations.get(h) ?? []) len = Math.max(len, this.servers.get(s)?.chunks.get(h)?.lengthBytes ?? 0);
     return len;
@@ -470,7 +484,7 @@ class Master {
       const h = f.chunks[i] as ChunkHandle;
       const meta = this.state.chunks.get(h);
       if (meta === undefined) continue;
-      out.push({ index: i, handle: h, version: meta.version, lengthBytes: this.chunkLength(h), replicas: this.replicasOf(h) });
+      out.push({ index: i, handle: h, version: meta.version, lengthBytes: this.chunkLength(h), replicas: this.replicasOf(h), ...(meta.sealedBytes === undefined ? {} : { sealedBytes: meta.sealedBytes }) });
     }
     if (out.length === 0) return fail('chunk_not_found', `${path} has no chunk ${index} (it has ${f.chunks.length})`);
     return ok(out);
@@ -495,6 +509,8 @@ class Master {
       let handle = (this.state.get(path) as { chunks: ChunkHandle[] }).chunks[index] as ChunkHandle;
       const meta = this.state.chunks.get(handle);
       if (meta === undefined) return fail('chunk_not_found', `chunk ${handle} has no metadata`);
+      // S3: a sealed chunk is never leased again (appends go on in the next chunk).
+      if (meta.sealedBytes !== undefined) return fail('chunk_sealed', `chunk ${index} of ${path} is sealed at ${meta.sealedBytes} bytes; record appends go on in chunk ${index + 1}`);
       if (meta.refs > 1) {
         const copied = await this.copyOnWrite(path, index, handle, rid);
         if (!copied.ok) return copied;
@@ -598,7 +614,7 @@ class Master {
       // Waiting on a holder's report: retry after a heartbeat or two, not the whole lease period.
       const retryAfterMs = Math.ceil(unknown && this.leases.current(handle, now) === undefined ? Math.min(at - now, 2 * this.cfg.heartbeatIntervalMs) : at - now);
       const why = unknown ? `chunk ${handle} was leased to ${holder ?? 'a replica'} before the master restarted, and that server has not reported its leases yet` : `a lease on chunk ${handle} may still be in force`;
-      return fail('lease_unavailable', `${why}; retry in ${retryAfterMs} ms`, { retryAfterMs });
+      return fail('lease_unavailable', `${why}; retry in ${retryAfterMs} ms`, { retryAfterMs, ...(unknown ? { awaitingReport: true } : {}) });
     }
     const replicas = this.replicasOf(handle);
     if (replicas.length === 0) {
@@ -634,10 +650,95 @@ class Master {
       // An error other than chunkserver_failed is the server's own answer: it did not take the lease
       // (e.g. it still knew the previous master incarnation, M6), so nobody holds it.
       if (granted.error.code !== 'chunkserver_failed') this.leases.revoked(handle);
+      if (granted.error.code === 'chunk_sealed') {
+        // Fenced by a seal this incarnation does not know of (S2): no lease can be granted, so an
+        // appender seals the chunk again and goes on in the next one (S4).
+        if (this.fencedUnsealed.size < 100_000) this.fencedUnsealed.add(handle);
+        return fail('lease_unavailable', `primary ${primary.server} refused the lease: ${granted.error.message}`);
+      }
       return fail('chunkserver_failed', `primary ${primary.server} refused the lease: ${granted.error.message}`);
     }
     this.blocking.delete(handle);
     return ok({ index, handle, version, primary, secondaries, expiresAt: lease.expiresAt });
+  }
+
+  /**
+   * Seals chunk `index` of `path` (README S1–S5, after Windows Azure Storage's extent sealing):
+   * fence every reachable up-to-date replica at a new version — durably, so none accepts a mutation
+   * of the old lease again (S2) — take the shortest length they answer (every acknowledged append
+   * is below it, S1), log the seal, then have the fenced replicas cut to that length. Replicas not
+   * fenced missed the version and are stale (¶77–78). No lease is ever granted on the chunk again
+   * (S3), so appends move to the next chunk without waiting for the old lease to end (S4).
+   *
+   * `version` is the version the caller's failed append used; omitted when the master could not
+   * grant a lease. Only the file's last chunk is sealed (S5): plain writes never ask for a seal.
+   */
+  private async sealChunk(path: string, index: number, version: number | undefined, rid?: string): Promise<SealReply> {
+    if (this.opts.role !== 'primary') return this.notPrimary();
+    const bad = pathProblem(path, this.cfg.pathLengthMax);
+    if (bad !== undefined) return fail(bad.code, bad.message);
+    const release = await this.locks.acquire(lockSet([{ path, mode: 'write' }]));
+    try {
+      const f = this.state.get(path);
+      if (f === undefined) return fail('not_found', `${path} does not exist`);
+      if (f.kind !== 'file') return fail('is_a_directory', `${path} is a directory`);
+      const handle = Number.isInteger(index) && index >= 0 ? f.chunks[index] : undefined;
+      const meta = handle === undefined ? undefined : this.state.chunks.get(handle);
+      if (handle === undefined || meta === undefined) return fail('chunk_not_found', `${path} has no chunk ${index} (it has ${f.chunks.length})`);
+      if (meta.sealedBytes !== undefined) return ok({ handle, sealedBytes: meta.sealedBytes });
+      if (index !== f.chunks.length - 1) return fail('invalid_request', `chunk ${index} of ${path} is not its last chunk (it has ${f.chunks.length}); only the chunk record appends go to is sealed (S5)`);
+      if (meta.refs > 1) return fail('invalid_request', `chunk ${index} of ${path} is shared with a snapshot; an append copies it first (¶113)`);
+      const now = this.ctx.clock.now();
+      if (version !== undefined && version < meta.version) return fail('stale_version', `chunk ${index} of ${path} is at version ${meta.version} since the attempt at version ${version}: ask for its lease again`);
+      if (version === undefined && !this.fencedUnsealed.has(handle)) {
+        // The caller could not get a lease: seal only if none can be handed out now.
+        const l = this.leases.current(handle, now);
+        const primary = l === undefined ? undefined : this.servers.get(l.primary);
+        if (l !== undefined && primary !== undefined && primary.alive && l.expiresAt > now) return fail('stale_version', `chunk ${index} of ${path} has a lease in force: ask for it again`);
+        if (l === undefined && this.leases.grantableAt(handle, now, this.holderOf(meta)) <= now) return fail('stale_version', `a lease on chunk ${index} of ${path} can be granted now: ask for it again`);
+      }
+      const replicas = this.replicasOf(handle);
+      if (replicas.length === 0) {
+        this.blocking.add(handle);
+        return fail('chunk_not_found', `no live up-to-date replica of chunk ${handle} to seal`);
+      }
+      const sealVersion = meta.version + 1;
+      const answers = await Promise.all(replicas.map((r) => this.command(r.server, { type: 'gfs.chunkserver.sealChunk', handle, version: sealVersion, ...ridField(rid) })));
+      const fenced: Array<{ server: string; lengthBytes: number }> = [];
+      answers.forEach((a, i) => {
+        if (a.ok && typeof a.value.lengthBytes === 'number') fenced.push({ server: (replicas[i] as ReplicaAddr).server, lengthBytes: a.value.lengthBytes });
+      });
+      if (fenced.length === 0) return fail('chunkserver_failed', `no replica of chunk ${handle} could be fenced: ${answers.map((a) => (a.ok ? 'ok' : a.error.message)).join('; ')}`);
+      // S1: every acknowledged append is on every fenced replica, so below the shortest of them.
+      const lengthBytes = Math.min(...fenced.map((x) => x.lengthBytes));
+      // The old lease can no longer complete a mutation (S2); no new one is ever granted (S3).
+      this.leases.revoked(handle);
+      const committed = await this.commit([{ op: 'seal', handle, version: sealVersion, lengthBytes }]);
+      if (committed.ok) this.fencedUnsealed.delete(handle);
+      if (!committed.ok && committed.error.code === 'io_error') return committed;
+      const sealedBytes = this.state.chunks.get(handle)?.sealedBytes ?? lengthBytes;
+      // Replicas that were not fenced missed the version: stale (¶77), whatever they report later.
+      const isFenced = new Set(fenced.map((x) => x.server));
+      const missed = new Set<string>();
+      for (const r of replicas) {
+        const s = this.servers.get(r.server) as ServerState;
+        if (isFenced.has(r.server)) s.chunks.set(handle, { version: sealVersion, lengthBytes: sealedBytes });
+        else {
+          this.locations.get(handle)?.delete(r.server);
+          missed.add(r.server);
+        }
+      }
+      this.refresh(handle);
+      if (missed.size > 0 && this.missedBump.size < 100_000) this.missedBump.set(handle, { version: sealVersion, servers: missed });
+      else this.missedBump.delete(handle);
+      this.ctx.log.info('chunk sealed', { path, index, handle: String(handle), version: sealVersion, lengthBytes: sealedBytes, fenced: fenced.length, replicas: replicas.length });
+      // Cut the fenced replicas to the sealed length; one that does not answer is cut when it next reports.
+      await Promise.all(fenced.map((x) => this.command(x.server, { type: 'gfs.chunkserver.sealChunk', handle, version: sealVersion, lengthBytes: sealedBytes, ...ridField(rid) })));
+      if (!committed.ok) return committed as GfsResult<never>;
+      return ok({ handle, sealedBytes });
+    } finally {
+      release();
+    }
   }
 
   /** Revokes the leases on every chunk of the files under `path` (¶90, ¶111); with `waitForExpiry`, waits out leases whose primary does not answer. */
@@ -839,6 +940,17 @@ class Master {
               if (this.adopting.get(handle) === version) this.adopting.delete(handle);
             });
         }
+      }
+      if (meta.sealedBytes !== undefined && c.version === meta.version && c.lengthBytes !== meta.sealedBytes) {
+        if (c.lengthBytes < meta.sealedBytes) {
+          // S2: shorter than the seal — it cannot hold every acknowledged append: stale.
+          garbage.push(c.handle);
+          noteReplica(this.staleReplicas, c.handle, s.id);
+          continue;
+        }
+        // Fenced but not yet cut (the cut was lost, or the master restarted): cut it now; readers
+        // never read past the sealed length meanwhile (S1).
+        if (this.opts.role === 'primary') this.ctx.tell(s.ref, { type: 'gfs.chunkserver.sealChunk', handle: c.handle, version: meta.version, lengthBytes: meta.sealedBytes });
       }
       s.chunks.set(c.handle, { version: c.version, lengthBytes: c.lengthBytes });
       this.addLocation(c.handle, s.id);
@@ -1212,7 +1324,10 @@ class Master {
     // M6: at most one primary per chunk: the lease table holds one lease per handle by construction;
     // check that every lease names a chunk that exists.
     for (const s of this.servers.values()) {
-      for (const l of this.leases.heldBy(s.id, now)) if (!this.state.chunks.has(l.handle) && this.opts.role === 'primary') throw new Error(`M6: lease on unknown chunk ${l.handle}`);
+      for (const l of this.leases.heldBy(s.id, now)) {
+        if (!this.state.chunks.has(l.handle) && this.opts.role === 'primary') throw new Error(`M6: lease on unknown chunk ${l.handle}`);
+        if (this.state.chunks.get(l.handle)?.sealedBytes !== undefined) throw new Error(`S3: lease on sealed chunk ${l.handle}`);
+      }
     }
   }
 }

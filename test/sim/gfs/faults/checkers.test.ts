@@ -4,7 +4,7 @@
  * cell on disks whose fsync does nothing: a master crash must then show lost acknowledged changes.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkAll, checkAppends, checkConverged, checkDefined, checkGcKeepsReferenced, checkNoCorruptRead, checkOnePrimary, checkRecovery, expectedImage, type Violation } from './checkers.js';
+import { checkAll, checkAppends, checkAppendsKeepGoing, checkConverged, checkDefined, checkGcKeepsReferenced, checkNoCorruptRead, checkOnePrimary, checkRecovery, expectedImage, type Violation } from './checkers.js';
 import { checkNamespace } from './namespace-check.js';
 import { runScenario, type RunRecord } from './run.js';
 import { SCENARIOS } from './scenarios.js';
@@ -125,6 +125,40 @@ describe('the checkers catch planted violations', () => {
     const end = r.faultsEndedAt;
     (r.recoveries as unknown[]).push({ crashedAt: end, restartedAt: end + 1, readyAt: end + 2, chunks: new Map(r.history.owned.map((p) => [p, 'gone'])) });
     expect(names(checkRecovery(r))).toMatch(/is gone/);
+  });
+});
+
+describe('checker (i): record appends keep going while one chunkserver is down (GFS README S4)', () => {
+  // A primary-kills seed that kills the queue's primary twice.
+  let kills: RunRecord;
+  beforeAll(async () => {
+    kills = await runScenario(SCENARIOS['primary-kills']!, 1);
+  }, 120_000);
+
+  it('the unplanted run passes every checker, with the queue\'s primary killed and every append checked by (i)', () => {
+    const { violations, checks } = checkAll(kills);
+    expect(names(violations)).toBe('');
+    expect(kills.faults.injected['primary-kill']).toBeGreaterThan(0);
+    expect(kills.appendBoundMs).toBeGreaterThan(0);
+    expect(checks.i).toBe(kills.history.appends.length);
+    expect(checks.i).toBeGreaterThan(0);
+  });
+
+  it('(i) a record append that failed, or one that waited longer than the bound', () => {
+    const failed = structuredClone(kills);
+    failed.history.appends[0]!.status = 'fail';
+    expect(names(checkAppendsKeepGoing(failed))).toMatch(/failed after/);
+    const slow = structuredClone(kills);
+    const a = slow.history.appends[1]!;
+    a.completedAt = a.invokedAt + (slow.appendBoundMs as number) + 1;
+    expect(names(checkAppendsKeepGoing(slow))).toMatch(/over the bound/);
+  });
+
+  it('(i) holds appends to nothing in scenarios with more than one server down or other faults', () => {
+    const r = copy();
+    expect(r.appendBoundMs).toBeUndefined();
+    r.history.appends[0]!.status = 'fail';
+    expect(checkAppendsKeepGoing(r)).toEqual([]);
   });
 });
 

@@ -2,14 +2,15 @@
  * The suite's checkers: pure functions of a `RunRecord`, each returning the violations it found
  * (empty when the property holds). Letters follow the issue: (a) record appends, (b) defined
  * regions, (c) linearizable namespace, (d) one primary, (e) back to the replication goal, (f) no
- * corrupt byte to a client, (g) GC keeps referenced chunks, (h) recovery keeps acknowledged changes.
+ * corrupt byte to a client, (g) GC keeps referenced chunks, (h) recovery keeps acknowledged changes,
+ * (i) record appends keep going while one chunkserver is down (GFS README S4).
  */
 import type { ChunkHandle } from '../../../../src/actors/gfs/protocol.js';
 import type { ChunkImage, RunRecord } from './run.js';
 import { FILE_BYTES_MAX, framed, QUEUE, wordWriter, words, type WriteRecord } from './workload.js';
 import { checkNamespace } from './namespace-check.js';
 
-export type CheckerName = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h';
+export type CheckerName = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i';
 
 export const CHECKERS: Record<CheckerName, string> = {
   a: 'acknowledged record appends intact at one offset on every replica, read once by RecordReader',
@@ -20,6 +21,7 @@ export const CHECKERS: Record<CheckerName, string> = {
   f: 'no corrupt byte returned to a client',
   g: 'GC never removes a chunk a live or hidden file or a snapshot references',
   h: 'master recovery reproduces every acknowledged metadata change',
+  i: 'with at most one chunkserver down at a time, no record append fails and none waits longer than the bound (sealing, S4)',
 };
 
 export interface Violation {
@@ -249,6 +251,25 @@ export function checkRecovery(r: RunRecord): Violation[] {
   return v.out;
 }
 
+// ----- (i) -----
+
+/**
+ * Only for scenarios that set a bound (`appendBoundMs`: at most one chunkserver down at a time, no
+ * other fault): every record append that completed succeeded, within the bound. An append still
+ * running when the run ended is checked against the time the run ended.
+ */
+export function checkAppendsKeepGoing(r: RunRecord): Violation[] {
+  const v = collector('i');
+  const bound = r.appendBoundMs;
+  if (bound === undefined) return v.out;
+  for (const a of r.history.appends) {
+    const took = (a.completedAt ?? r.simulatedMs) - a.invokedAt;
+    if (a.status === 'fail') v.add(`record ${a.writer}:${a.seq} (invoked at t=${a.invokedAt.toFixed(1)}) failed after ${took.toFixed(0)} ms`);
+    else if (took > bound) v.add(`record ${a.writer}:${a.seq} (invoked at t=${a.invokedAt.toFixed(1)}) took ${took.toFixed(0)} ms, over the bound of ${bound} ms`);
+  }
+  return v.out;
+}
+
 export interface CheckResult {
   readonly violations: readonly Violation[];
   /** Checks run per checker (assertions made), for the report. */
@@ -257,7 +278,7 @@ export interface CheckResult {
 
 export function checkAll(r: RunRecord): CheckResult {
   const ns = checkNamespace(r);
-  const violations = [...checkAppends(r), ...checkDefined(r), ...ns.violations, ...checkOnePrimary(r), ...checkConverged(r), ...checkNoCorruptRead(r), ...checkGcKeepsReferenced(r), ...checkRecovery(r)];
+  const violations = [...checkAppends(r), ...checkDefined(r), ...ns.violations, ...checkOnePrimary(r), ...checkConverged(r), ...checkNoCorruptRead(r), ...checkGcKeepsReferenced(r), ...checkRecovery(r), ...checkAppendsKeepGoing(r)];
   const replicas = [...r.files.values()].flat().reduce((n, c) => n + c.replicas.length, 0);
   return {
     violations,
@@ -270,6 +291,7 @@ export function checkAll(r: RunRecord): CheckResult {
       f: r.history.reads.length,
       g: r.deletions.length,
       h: r.recoveries.length,
+      i: r.appendBoundMs === undefined ? 0 : r.history.appends.length,
     },
   };
 }

@@ -6,6 +6,7 @@
  * functions of that record, so a planted violation is a small edit of it.
  */
 import { seededRandom } from '../../../../src/runtime/random.js';
+import { defaultGfsConfig, type GfsConfig } from '../../../../src/actors/gfs/config.js';
 import { RecordReader } from '../../../../src/actors/gfs/client/client.js';
 import type { ChunkHandle, ChunkLocation, ClusterStatus, FileInfo, FsckReport, ReadReply } from '../../../../src/actors/gfs/protocol.js';
 import { faultCell, MASTER, type PrimaryAct, type ReplicaDeletion } from './cell.js';
@@ -57,6 +58,8 @@ export interface RunRecord {
   /** When fsck first reported no problem after the faults ended (undefined: never within the bound). */
   readonly convergedAt: number | undefined;
   readonly convergenceBoundMs: number;
+  /** Set when the scenario holds record appends to a bound (checker i): the bound, ms. */
+  readonly appendBoundMs?: number;
   /** Every replica of every chunk of the data files, after convergence: path → chunks. */
   readonly files: ReadonlyMap<string, readonly ChunkImage[]>;
   /** What a RecordReader yielded from the queue file, after convergence. */
@@ -80,6 +83,19 @@ export interface RunOptions {
 }
 
 const CONVERGENCE_BOUND_MS = 120_000;
+
+/**
+ * Checker (i)'s bound on one record append while at most one chunkserver is down (GFS README S4),
+ * from the configuration. A crashed server's links fail and its peers are told (DESIGN.md §3), so
+ * at most one request — one in flight to the server when it died — waits out its `rpcTimeoutMs`.
+ * Everything else takes round trips of milliseconds: the seal (fence, log, cut), the next chunk
+ * (create, log, version bump, grant), the attempt there (push, append), and the client's first
+ * backoffs (50 + 100 + 200 ms): together less than one more `rpcTimeoutMs`. So two, a fifth of the
+ * lease period an append waited for before sealing (10 s in the suite's configuration).
+ */
+export function appendBoundMs(config: Partial<GfsConfig>): number {
+  return 2 * (config.rpcTimeoutMs ?? defaultGfsConfig.rpcTimeoutMs);
+}
 /** Enough for a scrubber's rest and a full pass over a server's idle chunks (`faultConfig`: 1 s rest, 4 MiB/s, under 1 MiB per server). */
 const SCRUB_PASS_MS = 3_000;
 
@@ -94,10 +110,11 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions = {})
 
   const schedule = [...drawSchedule(s, sim.random.fork('schedule')), ...(o.extraEvents ?? [])].sort((a, b) => a.at - b.at);
   const recoveries: RecoveryProbe[] = [];
-  const workload = startWorkload(cell, sim.random.fork('workload'), { nsProcesses: 2, writers: 2, appenders: 3, untilMs: s.windowMs + 3_000 });
+  const workload = startWorkload(cell, sim.random.fork('workload'), { nsProcesses: 2, writers: 2, appenders: s.appenders ?? 3, untilMs: s.windowMs + 3_000, ...(s.appendPauseMs === undefined ? {} : { appendPauseMs: s.appendPauseMs }) });
   const probes: Array<Promise<void>> = [];
   let crashedAt = 0;
   const player = playSchedule(cell, schedule, sim.random.fork('faults'), {
+    ...(s.maxServersDown === undefined ? {} : { maxServersDown: s.maxServersDown }),
     onMasterCrash: () => {
       crashedAt = sim.now;
     },
@@ -213,6 +230,7 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions = {})
     faultsEndedAt,
     convergedAt,
     convergenceBoundMs: CONVERGENCE_BOUND_MS,
+    ...(s.appendsKeepGoing === true ? { appendBoundMs: appendBoundMs(cell.config) } : {}),
     files,
     reader,
     ...(readerError === undefined ? {} : { readerError }),

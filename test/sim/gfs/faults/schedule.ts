@@ -6,9 +6,11 @@
  */
 import type { Random } from '../../../../src/runtime/random.js';
 import type { SimDisk } from '../../../../src/testkit.js';
-import { MASTER_NODES, type FaultCell } from './cell.js';
+import type { ChunkLocation, FileInfo } from '../../../../src/actors/gfs/protocol.js';
+import { MASTER, MASTER_NODES, type FaultCell } from './cell.js';
+import { QUEUE } from './workload.js';
 
-export const FAULT_CLASSES = ['chunkserver-crash', 'master-crash', 'cluster-restart', 'partition', 'isolated-primary', 'master-cut', 'delay', 'bit-flip', 'clock-skew', 'disk-full'] as const;
+export const FAULT_CLASSES = ['chunkserver-crash', 'master-crash', 'cluster-restart', 'partition', 'isolated-primary', 'master-cut', 'delay', 'bit-flip', 'clock-skew', 'disk-full', 'primary-kill'] as const;
 export type FaultClass = (typeof FAULT_CLASSES)[number];
 
 export interface FaultEvent {
@@ -27,6 +29,16 @@ export interface Scenario {
   readonly events: readonly [number, number];
   /** Faults happen in [2 s, windowMs]; then everything is undone. */
   readonly windowMs: number;
+  /** Chunkservers down at once at most (default 2). */
+  readonly maxServersDown?: number;
+  /**
+   * Record appends must all succeed, each within a bound derived from the configuration (checker
+   * i; GFS README S4): for schedules with at most one chunkserver down at a time and no other fault.
+   */
+  readonly appendsKeepGoing?: boolean;
+  /** Appender processes and their pause between appends (default 3, 20–420 ms). */
+  readonly appenders?: number;
+  readonly appendPauseMs?: readonly [number, number];
 }
 
 /** Duration ranges per class, ms. Clock skew stays within the lease margins (`faultConfig`). */
@@ -41,6 +53,7 @@ const durations: Record<FaultClass, readonly [number, number]> = {
   'bit-flip': [0, 0],
   'clock-skew': [2_000, 10_000],
   'disk-full': [1_000, 8_000],
+  'primary-kill': [1_000, 8_000],
 };
 
 export function drawSchedule(s: Scenario, random: Random): FaultEvent[] {
@@ -126,6 +139,21 @@ export function playSchedule(
           return;
         }
         crashFor(random.pick(up), e.durationMs);
+        break;
+      }
+      case 'primary-kill': {
+        // The chunkserver holding the lease of the hot append file's last chunk: killed while
+        // producers append (GFS README S4), restarted later with its disk.
+        if (cell.servers.filter((x) => crashed.has(x)).length >= (hooks.maxServersDown ?? 2)) {
+          counts.skipped++;
+          return;
+        }
+        const victim = await queuePrimary();
+        if (victim === undefined || crashed.has(victim)) {
+          counts.skipped++;
+          return;
+        }
+        crashFor(victim, e.durationMs);
         break;
       }
       case 'master-crash':
@@ -218,6 +246,17 @@ export function playSchedule(
       }
     }
     counts.injected[e.kind]++;
+  }
+
+  /** The server that last ordered a mutation of the queue file's last chunk as its primary (the lease holder). */
+  async function queuePrimary(): Promise<string | undefined> {
+    const st = await cell.ask<FileInfo>({ type: 'gfs.master.stat', path: QUEUE }, MASTER, 500);
+    const n = st.ok ? (st.value.chunks ?? 0) : 0;
+    if (n === 0) return undefined;
+    const loc = await cell.ask<ChunkLocation[]>({ type: 'gfs.master.getChunkLocations', path: QUEUE, index: n - 1, count: 1 }, MASTER, 500);
+    const handle = loc.ok ? loc.value[0]?.handle : undefined;
+    for (let i = cell.acts.length - 1; i >= 0; i--) if (cell.acts[i]?.handle === handle) return cell.acts[i]?.server;
+    return undefined;
   }
 
   /** Runs the schedule; resolves after the last event is applied (undo timers keep running). */

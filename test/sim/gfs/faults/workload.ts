@@ -163,6 +163,8 @@ export interface WorkloadOptions {
   readonly nsProcesses: number;
   readonly writers: number;
   readonly appenders: number;
+  /** Appenders' pause between appends, ms (default: the others' 20–420 ms). */
+  readonly appendPauseMs?: readonly [number, number];
   /** Processes start no new operation after this virtual time. */
   readonly untilMs: number;
 }
@@ -298,7 +300,8 @@ export function startWorkload(cell: FaultCell, random: Random, o: WorkloadOption
         a.status = 'fail';
       }
       a.completedAt = sim.now;
-      await pause(r);
+      if (o.appendPauseMs === undefined) await pause(r);
+      else await cell.sleep(o.appendPauseMs[0] + r.int(o.appendPauseMs[1] - o.appendPauseMs[0] + 1));
     }
   }
 
