@@ -38,6 +38,8 @@ export interface ZabServerOptions {
   readonly config?: Partial<ZabConfig>;
   /** Test hook: called with every transaction this server applies, in order (the fault suite's checker c). */
   readonly onApply?: (e: { readonly server: ServerId; readonly zxid: Zxid; readonly txn: ZabTxn }) => void;
+  /** Test hook: called when a SNAP from the leader replaced the state (it reflects everything through `zxid`). */
+  readonly onRestore?: (e: { readonly server: ServerId; readonly zxid: Zxid }) => void;
   /** Test hook: called once recovery finished, with what it found. */
   readonly onRecovered?: (e: { readonly server: ServerId; readonly snapshotZxid: Zxid; readonly logEntries: number; readonly tornBytes: number }) => void;
 }
@@ -196,6 +198,7 @@ class ZabServer implements Behavior<ServerMsg> {
         case 'restore':
           this.restore(e.zxid, e.data);
           this.snapshotZxid = e.zxid;
+          this.o.onRestore?.({ server: this.o.id, zxid: e.zxid });
           break;
         case 'deliver':
           this.deliver(e.entries);
