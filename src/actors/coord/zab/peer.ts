@@ -739,13 +739,20 @@ export class ZabPeer {
     acks.sort((a, b) => b - a);
     const c = acks[this.quorum - 1];
     if (c === undefined || c <= this.committedZxid) return;
-    check(c >= l.newLeaderZxid || this.committedZxid >= l.newLeaderZxid || c <= this.lastZxid, 'Z7', 'commit point inconsistent');
-    this.commitUpTo(c);
-    for (const [id, x] of l.learners) if (x.forwarding) this.send(id, { type: 'coord.zab.commit', from: this.id, epoch: l.epoch, zxid: c });
+    // A sync is answered exactly after the commits of what was proposed before it, and before those
+    // of later proposals: a session's read after its sync never sees its own later writes (Z7).
     while (l.pendingSyncs.length > 0 && (l.pendingSyncs[0] as { zxid: Zxid }).zxid <= c) {
-      const s = l.pendingSyncs.shift() as { from: ServerId; id: number };
+      const s = l.pendingSyncs.shift() as { zxid: Zxid; from: ServerId; id: number };
+      this.commitAndTell(l, s.zxid);
       this.answerSync(s.from, s.id);
     }
+    this.commitAndTell(l, c);
+  }
+
+  private commitAndTell(l: Leading, c: Zxid): void {
+    if (c <= this.committedZxid) return;
+    this.commitUpTo(c);
+    for (const [id, x] of l.learners) if (x.forwarding) this.send(id, { type: 'coord.zab.commit', from: this.id, epoch: l.epoch, zxid: c });
   }
 
   private answerSync(from: ServerId, id: number): void {

@@ -7,7 +7,7 @@
  * The replicated payload is opaque: the state machine (`ZabStateMachine`, state-machine.ts) turns a
  * request into a transaction body at the leader and applies bodies in zxid order everywhere.
  */
-import type { ZabError, ZabResult } from './errors.js';
+import type { ZabError } from './errors.js';
 import type { Zxid } from './zxid.js';
 
 /** A server's id in the ensemble (ZooKeeper's `myid`): a small positive integer, unique. */
@@ -97,8 +97,12 @@ export interface SubmitMsg {
   readonly seenZxid?: Zxid;
 }
 
-/** The answer to a submit: the state machine's result and the zxid it reflects (for writes, the zxid of the transaction). */
-export type SubmitReply = ZabResult<{ readonly result: unknown; readonly zxid: Zxid }>;
+/**
+ * The answer to a submit: the state machine's result and the zxid it reflects (for writes, the zxid
+ * of the transaction); or an error — one of `ZabErrorCode`, or the state machine's own code when
+ * `prepare` refused the write (ordered like a write all the same, so it is answered in FIFO order).
+ */
+export type SubmitReply = { readonly ok: true; readonly value: { readonly result: unknown; readonly zxid: Zxid } } | { readonly ok: false; readonly error: ZabError | { readonly code: string; readonly message: string } };
 
 export type ZabRole = PeerState;
 
