@@ -527,8 +527,15 @@ export class ZabPeer {
   private onProposal(from: ServerId, epoch: number, entry: LogEntry): void {
     const f = this.fromLeader(from, epoch);
     if (f === undefined) return;
-    check(entry.zxid > this.lastZxid, 'Z8', `proposal ${entry.zxid} not above the log end ${this.lastZxid}`);
     check(epochOf(entry.zxid) === epoch, 'Z8', `proposal ${entry.zxid} not of epoch ${epoch}`);
+    // Z8: proposals of an epoch arrive gap-free (counter 1, 2, ...). A gap means the link lost
+    // messages (a partition came and went): synchronize again rather than log around the hole.
+    const last = this.lastZxid;
+    const expected = epochOf(last) === epoch ? last + 1 : makeZxid(epoch, 1);
+    if (entry.zxid !== expected) {
+      this.follow(f.leader);
+      return;
+    }
     this.log.push(entry);
     this.durable({ kind: 'append', entries: [entry] }, (seq) => ({ seq, gen: this.gen, kind: 'ackProposals' }));
   }
@@ -537,6 +544,8 @@ export class ZabPeer {
     const f = this.fromLeader(from, epoch);
     if (f === undefined) return;
     this.commitUpTo(Math.min(zxid, this.lastZxid));
+    // A commit beyond our log: proposals were lost on the way (see onProposal).
+    if (zxid > this.lastZxid && f.phase === 'broadcast') this.follow(f.leader);
   }
 
   // ---- Leader -----------------------------------------------------------------------------------
@@ -723,7 +732,12 @@ export class ZabPeer {
     const l = this.leading;
     if (l === undefined || epoch !== l.epoch) return;
     const x = l.learners.get(from);
-    if (x === undefined || !x.synced) return;
+    if (x === undefined || !x.forwarding) return;
+    // Followers ack only after they processed NEWLEADER of this epoch: an ack stands in for a lost ackNewLeader.
+    if (!x.synced) {
+      x.synced = true;
+      x.ackedZxid = 0;
+    }
     x.lastHeardTick = this.tickNo;
     if (zxid > x.ackedZxid) {
       x.ackedZxid = Math.min(zxid, this.lastZxid);
