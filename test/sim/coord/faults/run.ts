@@ -35,6 +35,8 @@ export interface RunRecord {
 
 export interface RunOptions {
   readonly fsyncIsNoop?: boolean;
+  /** The mutation check: the transaction log's fsync does nothing. */
+  readonly logFsyncIsNoop?: boolean;
   readonly extraEvents?: readonly FaultEvent[];
   readonly replay?: string;
   readonly config?: Partial<ZabConfig>;
@@ -46,7 +48,7 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions = {})
   const shape = seededRandom(seed).fork(`shape:${s.name}`);
   const servers = shape.pick([...s.servers]);
   const clients = servers === 3 ? 6 : 10;
-  const e = ensemble({ seed, servers, ...(o.fsyncIsNoop === true ? { fsyncIsNoop: true } : {}), ...(o.replay === undefined ? {} : { replay: o.replay }), ...(o.config === undefined ? {} : { config: o.config }) });
+  const e = ensemble({ seed, servers, ...(o.fsyncIsNoop === true ? { fsyncIsNoop: true } : {}), ...(o.logFsyncIsNoop === true ? { logFsyncIsNoop: true } : {}), ...(o.replay === undefined ? {} : { replay: o.replay }), ...(o.config === undefined ? {} : { config: o.config }) });
   const { sim } = e;
   const schedule = [...drawSchedule(s, sim.random.fork('schedule')), ...(o.extraEvents ?? [])].sort((a, b) => a.at - b.at);
   let faultsEndedAt = 0;

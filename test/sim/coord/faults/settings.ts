@@ -3,4 +3,4 @@
  * `npm run test:sim -- --seeds N` runs N per scenario instead (`TROUPE_SEEDS`), and `--seed S`
  * replays one.
  */
-export const ZAB_FAULT_SEEDS_PER_SCENARIO = 8;
+export const ZAB_FAULT_SEEDS_PER_SCENARIO = 5;
