@@ -82,6 +82,8 @@ interface Election {
   /** Votes of this round (own included), and servers known to be following or leading. */
   readonly votes: Map<ServerId, Vote>;
   lastSentTick: number;
+  /** A quorum agreed: decide at this tick unless a better vote comes first. */
+  decideAtTick: number | undefined;
 }
 
 interface Following {
@@ -164,7 +166,7 @@ export class ZabPeer {
     this.committedZxid = init.snapshotZxid;
     this.deliveredZxid = init.snapshotZxid;
     this.durableZxid = this.lastZxid;
-    this.election = { round: 0, vote: this.credentials(), votes: new Map(), lastSentTick: 0 };
+    this.election = { round: 0, vote: this.credentials(), votes: new Map(), lastSentTick: 0, decideAtTick: undefined };
     this.checkLog();
   }
 
@@ -249,6 +251,7 @@ export class ZabPeer {
     if (this.role === 'looking') {
       // Re-send the vote each tick: notifications lost to partitions or crashes are repeated.
       if (t - this.election.lastSentTick >= 1) this.broadcastVote();
+      this.tryDecide(true);
     } else if (this.following !== undefined) {
       const f = this.following;
       if (f.phase !== 'broadcast' && t - f.startedTick > c.initLimitTicks) this.lookForLeader();
@@ -385,6 +388,7 @@ export class ZabPeer {
     this.election.round++;
     this.election.vote = this.credentials();
     this.election.votes.clear();
+    this.election.decideAtTick = undefined;
     this.election.votes.set(this.id, this.election.vote);
     this.out.push({ kind: 'roleChanged', role: 'looking', leader: undefined, epoch: this.currentEpoch });
     this.broadcastVote();
@@ -416,14 +420,14 @@ export class ZabPeer {
       return;
     }
     if (m.state !== 'looking') {
-      // Someone leads or follows an established epoch: try to join it (discovery decides whether it really leads, Z4).
-      if (m.vote.leader === this.id) return;
+      // A leader answered: join it (discovery decides whether it really leads, Z4). A follower's
+      // word alone is not enough — two looking servers could then follow each other's leader.
       if (m.state === 'leading' && m.vote.leader === m.from) this.follow(m.from);
-      else if (m.state === 'following' && m.vote.epoch >= this.acceptedEpoch) this.follow(m.vote.leader);
       return;
     }
     if (m.round > e.round) {
       e.round = m.round;
+      e.decideAtTick = undefined;
       e.votes.clear();
       const own = this.credentials();
       e.vote = compareVotes(m.vote, own) > 0 ? m.vote : own;
@@ -434,6 +438,7 @@ export class ZabPeer {
       return;
     } else if (compareVotes(m.vote, e.vote) > 0) {
       e.vote = m.vote;
+      e.decideAtTick = undefined;
       e.votes.set(this.id, e.vote);
       this.broadcastVote();
     }
@@ -441,11 +446,23 @@ export class ZabPeer {
     this.tryDecide();
   }
 
-  private tryDecide(): void {
+  /**
+   * A quorum agreeing decides — at once when every member has voted, else after one more tick
+   * without a better vote (ZooKeeper's finalizeWait), so a better candidate heard a moment later
+   * still wins and the ensemble does not form around a worse one.
+   */
+  private tryDecide(fromTick = false): void {
     const e = this.election;
     let agree = 0;
     for (const v of e.votes.values()) if (sameVote(v, e.vote)) agree++;
-    if (agree < this.quorum) return;
+    if (agree < this.quorum) {
+      e.decideAtTick = undefined;
+      return;
+    }
+    if (e.votes.size < this.members.length) {
+      if (e.decideAtTick === undefined) e.decideAtTick = this.tickNo + 1;
+      if (!fromTick || this.tickNo < e.decideAtTick) return;
+    }
     if (e.vote.leader === this.id) this.lead();
     else this.follow(e.vote.leader);
   }
