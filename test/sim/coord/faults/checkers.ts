@@ -140,6 +140,7 @@ export function checkHistory(r: RunRecord): { violations: Violation[]; checked: 
     }
     return seq[lo]?.zxid;
   };
+  const lastCommitted = seq[seq.length - 1]?.zxid ?? 0;
   for (const [server, lives] of r.lives) {
     lives.forEach((life, n) => {
       let cursor: Zxid = 0;
@@ -154,6 +155,12 @@ export function checkHistory(r: RunRecord): { violations: Violation[]; checked: 
           cursor = ev.zxid;
           checked++;
         }
+      }
+      // Once quiet, every server's last life has reached the end of the committed sequence: what it
+      // lacks then was lost, not late.
+      if (n === lives.length - 1 && r.quietAt !== undefined && cursor < lastCommitted) {
+        const lost = seq.filter((x) => x.zxid > cursor).length;
+        violations.push({ checker: 'c', message: `server ${server} is quiet at zxid ${cursor}: ${lost} committed transaction(s) after it are lost (the last at ${lastCommitted})` });
       }
     });
   }

@@ -37,6 +37,7 @@ export interface RunOptions {
   readonly fsyncIsNoop?: boolean;
   /** The mutation check: the transaction log's fsync does nothing. */
   readonly logFsyncIsNoop?: boolean;
+  readonly unsyncedOnCrash?: 'prefix-torn' | 'drop';
   readonly extraEvents?: readonly FaultEvent[];
   readonly replay?: string;
   readonly config?: Partial<ZabConfig>;
@@ -48,7 +49,7 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions = {})
   const shape = seededRandom(seed).fork(`shape:${s.name}`);
   const servers = shape.pick([...s.servers]);
   const clients = servers === 3 ? 6 : 10;
-  const e = ensemble({ seed, servers, ...(o.fsyncIsNoop === true ? { fsyncIsNoop: true } : {}), ...(o.logFsyncIsNoop === true ? { logFsyncIsNoop: true } : {}), ...(o.replay === undefined ? {} : { replay: o.replay }), ...(o.config === undefined ? {} : { config: o.config }) });
+  const e = ensemble({ seed, servers, ...(o.fsyncIsNoop === true ? { fsyncIsNoop: true } : {}), ...(o.logFsyncIsNoop === true ? { logFsyncIsNoop: true } : {}), ...(o.unsyncedOnCrash === undefined ? {} : { unsyncedOnCrash: o.unsyncedOnCrash }), ...(o.replay === undefined ? {} : { replay: o.replay }), ...(o.config === undefined ? {} : { config: o.config }) });
   const { sim } = e;
   const schedule = [...drawSchedule(s, sim.random.fork('schedule')), ...(o.extraEvents ?? [])].sort((a, b) => a.at - b.at);
   let faultsEndedAt = 0;

@@ -85,7 +85,7 @@ export function startWorkload(e: Ensemble, random: Random, o: WorkloadOptions): 
         server = e.ids[(e.ids.indexOf(server) + 1) % e.ids.length] as number;
         await e.sleep(50 + r.int(100));
       } else {
-        await e.sleep(r.int(60));
+        await e.sleep(10 + r.int(90));
       }
     }
   }

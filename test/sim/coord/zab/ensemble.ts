@@ -66,6 +66,8 @@ export interface EnsembleOptions {
   readonly fsyncIsNoop?: boolean;
   /** The mutation check: fsync of the transaction log does nothing (snapshots and epochs stay durable). */
   readonly logFsyncIsNoop?: boolean;
+  /** What a crash keeps of unsynced writes: a random prefix, the last maybe torn (default), or nothing. */
+  readonly unsyncedOnCrash?: 'prefix-torn' | 'drop';
   readonly config?: Partial<ZabConfig>;
   readonly replay?: string;
 }
@@ -75,7 +77,7 @@ export type Ensemble = ReturnType<typeof ensemble>;
 export function ensemble(o: EnsembleOptions) {
   const sim = new Simulation({ seed: o.seed, network: { latencyMinMs: 0.2, latencyMaxMs: 2 }, logLimit: 2_000, traceLimit: 20_000, ...(o.replay === undefined ? {} : { replayHint: o.replay }) });
   const config: Partial<ZabConfig> = { ...ensembleConfig, ...o.config };
-  const newDisk = simDisks({ random: sim.random, scheduler: sim.scheduler(), timing: o.diskTiming ?? ssdTiming, ...(o.fsyncIsNoop === true ? { fsyncIsNoop: true } : {}) });
+  const newDisk = simDisks({ random: sim.random, scheduler: sim.scheduler(), timing: o.diskTiming ?? ssdTiming, ...(o.fsyncIsNoop === true ? { fsyncIsNoop: true } : {}), ...(o.unsyncedOnCrash === undefined ? {} : { unsyncedOnCrash: o.unsyncedOnCrash }) });
   const ids = Array.from({ length: o.servers }, (_, i) => i + 1);
   const nodeOf = (id: number): string => `z${id}`;
   const refs = new Map<number, ActorRef<ServerMsg>>(ids.map((id) => [id, { node: nodeOf(id), id: 'zab' }]));
