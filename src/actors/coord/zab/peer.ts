@@ -19,7 +19,7 @@
 import type { ZabConfig } from './config.js';
 import { check } from './errors.js';
 import type { FollowerStatus, LogEntry, PeerMsg, PeerState, ServerId, Vote, ZabTxn } from './protocol.js';
-import { EPOCH_MAX, epochOf, makeZxid, counterOf, type Zxid } from './zxid.js';
+import { EPOCH_MAX, epochOf, makeZxid, type Zxid } from './zxid.js';
 
 /** A durable write, executed by the shell in the order emitted; `seq` numbers them. */
 export type DurableOp =
@@ -516,6 +516,7 @@ export class ZabPeer {
       const snap = m.snapshot;
       check(snap !== undefined, 'Z6', 'SNAP without a snapshot');
       this.log = [];
+      this.durableZxid = Math.min(this.durableZxid, snap.zxid);
       this.logBase = snap.zxid;
       this.committedZxid = snap.zxid;
       this.deliveredZxid = snap.zxid;
@@ -527,6 +528,8 @@ export class ZabPeer {
       check(to >= this.deliveredZxid, 'Z12', `TRUNC to ${to} below the applied ${this.deliveredZxid}`);
       this.log = this.log.slice(0, this.indexAfter(to));
       if (to < this.logBase) this.logBase = to;
+      // What was durable above `to` is no longer ours: never acknowledge it.
+      this.durableZxid = Math.min(this.durableZxid, to);
       this.durable({ kind: 'truncate', zxid: to });
     } else {
       check(m.entries.length === 0 || (m.entries[0] as LogEntry).zxid > this.lastZxid, 'Z6', 'DIFF does not continue the log');
@@ -838,7 +841,8 @@ export class ZabPeer {
     check(this.deliveredZxid <= this.committedZxid, 'Z8', `delivered ${this.deliveredZxid} beyond committed ${this.committedZxid}`);
     check(this.committedZxid <= this.lastZxid, 'Z8', `committed ${this.committedZxid} beyond the log end ${this.lastZxid}`);
     check(this.currentEpoch <= this.acceptedEpoch, 'Z4', `current epoch ${this.currentEpoch} above accepted ${this.acceptedEpoch}`);
-    check(this.logBase <= this.deliveredZxid || this.log.length === 0 || this.logBase <= this.lastZxid, 'Z8', 'log base beyond the log');
-    if (this.leading !== undefined && this.leading.phase === 'broadcast') check(epochOf(this.lastZxid) <= this.leading.epoch && counterOf(this.lastZxid) >= 0, 'Z8', 'leader log beyond its epoch');
+    check(this.log.length === 0 || (this.log[0] as LogEntry).zxid > this.logBase, 'Z8', `log starts at or below its base ${this.logBase}`);
+    check(this.durableZxid <= this.lastZxid, 'Z9', `durable ${this.durableZxid} beyond the log end ${this.lastZxid}`);
+    if (this.leading !== undefined && this.leading.phase === 'broadcast') check(epochOf(this.lastZxid) <= this.leading.epoch, 'Z8', `leader log at ${this.lastZxid}, beyond its epoch ${this.leading.epoch}`);
   }
 }
