@@ -875,7 +875,9 @@ class Master {
       if (typeof l?.handle !== 'bigint' || typeof l.version !== 'number' || typeof l.expiresAt !== 'number') continue;
       const leftMs = l.expiresAt - report.reportedAt;
       const meta = this.state.chunks.get(l.handle);
-      if (!(leftMs > 0) || meta === undefined) continue;
+      // A sealed chunk is never leased again (S3): its replicas were fenced, so whatever lease the
+      // server still remembers can complete no mutation (S2).
+      if (!(leftMs > 0) || meta === undefined || meta.sealedBytes !== undefined) continue;
       const held = this.leases.current(l.handle, now);
       if (held !== undefined && held.primary !== server) {
         // Cannot happen while M6 holds (one holder per version, logged); kept safe anyway: no grant before both ended.
