@@ -117,7 +117,8 @@ export interface CreateRequest {
   readonly op: 'create';
   readonly opCode: 1 | 15 | 19 | 21;
   readonly path: string;
-  readonly data: Uint8Array;
+  /** null when the client sent a null buffer (ZooKeeper stores and returns it as null). */
+  readonly data: Uint8Array | null;
   readonly acl: readonly Acl[];
   readonly flags: number;
   /** For createTTL (and TTL flags): milliseconds. */
@@ -127,7 +128,7 @@ export interface CreateRequest {
 export type WriteOp =
   | CreateRequest
   | { readonly op: 'delete'; readonly path: string; readonly version: number }
-  | { readonly op: 'setData'; readonly path: string; readonly data: Uint8Array; readonly version: number }
+  | { readonly op: 'setData'; readonly path: string; readonly data: Uint8Array | null; readonly version: number }
   | { readonly op: 'check'; readonly path: string; readonly version: number };
 
 export type ReadOp =
@@ -169,7 +170,7 @@ export type Response =
   | { readonly op: 'delete' }
   | { readonly op: 'check' }
   | { readonly op: 'exists'; readonly stat: Stat }
-  | { readonly op: 'getData'; readonly data: Uint8Array; readonly stat: Stat }
+  | { readonly op: 'getData'; readonly data: Uint8Array | null; readonly stat: Stat }
   | { readonly op: 'setData'; readonly stat: Stat }
   | { readonly op: 'getACL'; readonly acl: readonly Acl[]; readonly stat: Stat }
   | { readonly op: 'setACL'; readonly stat: Stat }
@@ -180,6 +181,8 @@ export type Response =
   | { readonly op: 'multi'; readonly results: readonly MultiResult[] }
   | { readonly op: 'multiRead'; readonly results: readonly MultiResult[] }
   | { readonly op: 'whoAmI'; readonly clientInfo: readonly { authScheme: string; user: string }[] }
+  /** addWatch's reply carries an ErrorResponse with err 0 (as ZooKeeper 3.8 sends). */
+  | { readonly op: 'addWatch' }
   | { readonly op: 'empty' };
 
 /** One operation's outcome in a multi: its response, or ZooKeeper's ErrorResult. */

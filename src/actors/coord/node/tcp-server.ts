@@ -100,7 +100,7 @@ export async function startCoordServer(options: StartCoordServerOptions = {}): P
       } catch (e) {
         if (e instanceof BodyError) {
           log('warn', `malformed request body (op ${e.opCode}) from ${address}: ${e.message}`);
-          return core.malformed(connId, e.xid, now);
+          return core.malformed(connId, `op ${e.opCode}: ${e.message}`);
         }
         if (e instanceof JuteError) {
           log('warn', `malformed request header from ${address}: ${e.message}`);
@@ -108,7 +108,7 @@ export async function startCoordServer(options: StartCoordServerOptions = {}): P
         }
         throw e;
       }
-      if (decoded.kind === 'unimplemented') core.unimplemented(connId, decoded.xid, decoded.opCode, now);
+      if (decoded.kind === 'unimplemented') core.unimplemented(connId, decoded.xid, decoded.opCode);
       else core.request(connId, decoded.xid, decoded.request, now);
     };
 

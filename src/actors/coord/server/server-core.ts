@@ -180,26 +180,26 @@ export class CoordServerCore {
 
   // ---- requests ---------------------------------------------------------------------------
 
-  /** A request frame the codec could not decode past its header: ZooKeeper answers MARSHALLINGERROR. */
-  malformed(connId: number, xid: number, now: number): void {
-    this.reject(connId, xid, Code.MARSHALLINGERROR, now);
-  }
-
-  /** An op code this server does not serve (sasl, reconfig, unknown numbers). */
-  unimplemented(connId: number, xid: number, opCode: number, now: number): void {
+  /**
+   * A request whose body could not be decoded: the stream can no longer be trusted, so the
+   * connection is closed with the reason logged (C2), as ZooKeeper does. The session lives on.
+   */
+  malformed(connId: number, reason: string): void {
     const c = this.connections.get(connId);
-    if (c) this.log('warn', `unimplemented op code ${opCode}`, { connection: connId });
-    this.reject(connId, xid, Code.UNIMPLEMENTED, now);
+    if (c) this.drop(c, `malformed request: ${reason}`);
   }
 
-  private reject(connId: number, xid: number, err: number, now: number): void {
+  /**
+   * An op code this server does not serve (sasl, reconfig, unknown numbers): ZooKeeper answers
+   * UNIMPLEMENTED with zxid -1 and closes the connection (C3; observed from ZooKeeper 3.8).
+   */
+  unimplemented(connId: number, xid: number, opCode: number): void {
     const c = this.connections.get(connId);
     if (!c) return;
     c.received++;
     this.received++;
-    if (c.sessionId === undefined) return this.drop(c, 'request before connect');
-    this.sessions.touch(c.sessionId, now);
-    this.send(c, { kind: 'reply', reply: { xid, zxid: this.machine.lastZxid, err } });
+    if (c.sessionId !== undefined) this.send(c, { kind: 'reply', reply: { xid, zxid: -1, err: Code.UNIMPLEMENTED } });
+    this.drop(c, `unimplemented op code ${opCode}`);
   }
 
   request(connId: number, xid: number, req: Request, now: number): void {
@@ -273,19 +273,19 @@ export class CoordServerCore {
       case 'exists': {
         if (pathError(req.path) !== undefined) return err(Code.BADARGUMENTS);
         const node = tree.getNode(req.path);
-        if (req.watch && this.watchRoom(sessionId)) this.watches.add('data', req.path, sessionId);
+        if (req.watch && this.watchRoom(sessionId)) this.watches.addData(req.path, sessionId);
         return node ? ok({ op: 'exists', stat: tree.statOf(node) }) : err(Code.NONODE);
       }
       case 'getData': {
         const r = readable(req.path);
         if ('code' in r) return err(r.code);
-        if (req.watch && this.watchRoom(sessionId)) this.watches.add('data', req.path, sessionId);
+        if (req.watch && this.watchRoom(sessionId)) this.watches.addData(req.path, sessionId);
         return ok({ op: 'getData', data: r.node.data, stat: tree.statOf(r.node) });
       }
       case 'getChildren': {
         const r = readable(req.path);
         if ('code' in r) return err(r.code);
-        if (req.watch && this.watchRoom(sessionId)) this.watches.add('child', req.path, sessionId);
+        if (req.watch && this.watchRoom(sessionId)) this.watches.addChild(req.path, sessionId);
         const children = [...r.node.children];
         return ok(req.withStat ? { op: 'getChildren', children, stat: tree.statOf(r.node) } : { op: 'getChildren', children });
       }
@@ -294,10 +294,10 @@ export class CoordServerCore {
           const r = readable(op.path);
           if ('code' in r) return { op: 'error', err: r.code };
           if (op.op === 'getData') {
-            if (op.watch && this.watchRoom(sessionId)) this.watches.add('data', op.path, sessionId);
+            if (op.watch && this.watchRoom(sessionId)) this.watches.addData(op.path, sessionId);
             return { op: 'getData', data: r.node.data, stat: tree.statOf(r.node) };
           }
-          if (op.watch && this.watchRoom(sessionId)) this.watches.add('child', op.path, sessionId);
+          if (op.watch && this.watchRoom(sessionId)) this.watches.addChild(op.path, sessionId);
           return { op: 'getChildren', children: [...r.node.children] };
         });
         return ok({ op: 'multiRead', results });
@@ -327,8 +327,8 @@ export class CoordServerCore {
         if (pathError(req.path) !== undefined) return err(Code.BADARGUMENTS);
         if (req.mode !== 0 && req.mode !== 1) return err(Code.BADARGUMENTS);
         if (!this.watchRoom(sessionId)) return err(Code.THROTTLEDOP);
-        this.watches.add(req.mode === 0 ? 'persistent' : 'recursive', req.path, sessionId);
-        return ok({ op: 'empty' });
+        this.watches.addPersistent(req.path, sessionId, req.mode === 1);
+        return ok({ op: 'addWatch' });
       }
       case 'removeWatches':
         return this.watches.remove(req.path, req.type, sessionId) ? ok({ op: 'empty' }) : err(Code.NOWATCHER);
@@ -373,27 +373,28 @@ export class CoordServerCore {
       const n = tree.getNode(p);
       if (!n) fire(EventType.NodeDeleted, p);
       else if (n.stat.mzxid > rel) fire(EventType.NodeDataChanged, p);
-      else if (this.watchRoom(sessionId)) this.watches.add('data', p, sessionId);
+      else if (this.watchRoom(sessionId)) this.watches.addData(p, sessionId);
     }
     for (const p of req.existWatches) {
       const n = tree.getNode(p);
       if (n) fire(EventType.NodeCreated, p);
-      else if (this.watchRoom(sessionId)) this.watches.add('data', p, sessionId);
+      else if (this.watchRoom(sessionId)) this.watches.addData(p, sessionId);
     }
     for (const p of req.childWatches) {
       const n = tree.getNode(p);
       if (!n) fire(EventType.NodeDeleted, p);
       else if (n.stat.pzxid > rel) fire(EventType.NodeChildrenChanged, p);
-      else if (this.watchRoom(sessionId)) this.watches.add('child', p, sessionId);
+      else if (this.watchRoom(sessionId)) this.watches.addChild(p, sessionId);
     }
-    for (const p of req.persistentWatches) if (this.watchRoom(sessionId)) this.watches.add('persistent', p, sessionId);
-    for (const p of req.persistentRecursiveWatches) if (this.watchRoom(sessionId)) this.watches.add('recursive', p, sessionId);
+    for (const p of req.persistentWatches) if (this.watchRoom(sessionId)) this.watches.addPersistent(p, sessionId, false);
+    for (const p of req.persistentRecursiveWatches) if (this.watchRoom(sessionId)) this.watches.addPersistent(p, sessionId, true);
   }
 
-  private toResponse(req: Request, result: TxnResult): Response {
+  private toResponse(req: Request, result: TxnResult, inMulti = false): Response {
     switch (result.type) {
       case 'create':
-        return req.op === 'create' && req.opCode !== OpCode.create ? { op: 'create', path: result.path, stat: result.stat } : { op: 'create', path: result.path };
+        // Inside a multi every create answers a plain CreateResult (path only), whatever its op code (observed from ZooKeeper 3.8).
+        return req.op === 'create' && req.opCode !== OpCode.create && !inMulti ? { op: 'create', path: result.path, stat: result.stat } : { op: 'create', path: result.path };
       case 'delete':
         return { op: 'delete' };
       case 'setData':
@@ -406,7 +407,7 @@ export class CoordServerCore {
         const ops = req.op === 'multi' ? req.ops : [];
         return {
           op: 'multi',
-          results: result.results.map((r, i): MultiResult => (r.type === 'error' ? { op: 'error', err: r.err } : this.toResponse(ops[i] ?? req, r))),
+          results: result.results.map((r, i): MultiResult => (r.type === 'error' ? { op: 'error', err: r.err } : this.toResponse(ops[i] ?? req, r, true))),
         };
       }
       default:

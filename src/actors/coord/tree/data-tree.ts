@@ -25,7 +25,8 @@ interface MutableStat {
 }
 
 export interface ZNode {
-  data: Uint8Array;
+  /** null when created or set with a null buffer (clients read it back as null). */
+  data: Uint8Array | null;
   acl: readonly Acl[];
   readonly stat: MutableStat;
   readonly children: Set<string>;
@@ -34,7 +35,7 @@ export interface ZNode {
 /** A snapshot: plain msgpack-encodable data (state-machine.ts turns it into bytes). */
 export interface TreeSnapshot {
   readonly lastZxid: number;
-  readonly nodes: readonly { path: string; data: Uint8Array; acl: readonly Acl[]; stat: Omit<Stat, 'dataLength' | 'numChildren'> }[];
+  readonly nodes: readonly { path: string; data: Uint8Array | null; acl: readonly Acl[]; stat: Omit<Stat, 'dataLength' | 'numChildren'> }[];
   readonly sessions: readonly { sessionId: bigint; timeoutMs: number; passwd: Uint8Array }[];
 }
 
@@ -100,7 +101,7 @@ export class DataTree {
    */
   statOf(node: ZNode): Stat {
     const n = node.children.size;
-    return { ...node.stat, cversion: node.stat.cversion * 2 - n, dataLength: node.data.length, numChildren: n };
+    return { ...node.stat, cversion: node.stat.cversion * 2 - n, dataLength: node.data?.length ?? 0, numChildren: n };
   }
 
   ephemeralsOf(sessionId: bigint): readonly string[] {
@@ -141,8 +142,11 @@ export class DataTree {
       case 'setData': {
         const node = this.nodes.get(txn.path);
         if (!node) return { type: 'error', err: Code.NONODE };
-        if (node.stat.mzxid < zxid) {
-          this.dataBytes += txn.data.length - node.data.length;
+        // Skip only what the node already reflects (T8): a later change, or this one (a multi
+        // shares one zxid among its ops, so within it the version decides).
+        const reflected = node.stat.mzxid > zxid || (node.stat.mzxid === zxid && node.stat.version >= txn.version);
+        if (!reflected) {
+          this.dataBytes += (txn.data?.length ?? 0) - (node.data?.length ?? 0);
           node.data = txn.data;
           node.stat.version = txn.version;
           node.stat.mzxid = zxid;
@@ -199,7 +203,7 @@ export class DataTree {
     }
     const node: ZNode = { data: txn.data, acl: txn.acl, stat: freshStat(zxid, time, txn.ephemeralOwner), children: new Set() };
     this.nodes.set(txn.path, node);
-    this.dataBytes += txn.data.length;
+    this.dataBytes += txn.data?.length ?? 0;
     parent.children.add(baseName(txn.path));
     parent.stat.cversion = txn.parentCVersion;
     parent.stat.pzxid = zxid;
@@ -222,7 +226,7 @@ export class DataTree {
     const parent = this.nodes.get(parentPath);
     if (!parent) throw new Error(`node ${path} has no parent`);
     this.nodes.delete(path);
-    this.dataBytes -= node.data.length;
+    this.dataBytes -= node.data?.length ?? 0;
     parent.children.delete(baseName(path));
     // The stored cversion counts creations only; the reported one counts this delete (statOf).
     parent.stat.pzxid = zxid;
@@ -261,7 +265,7 @@ export class DataTree {
         pzxid: Number(s.pzxid),
       };
       t.nodes.set(n.path, { data: n.data, acl: n.acl, stat, children: new Set() });
-      t.dataBytes += n.data.length;
+      t.dataBytes += n.data?.length ?? 0;
       if (n.path !== '/') {
         const parent = t.nodes.get(parentOf(n.path));
         if (!parent) throw new Error(`snapshot node ${n.path} has no parent`);

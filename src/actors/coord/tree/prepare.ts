@@ -137,7 +137,7 @@ function prepOp(op: WriteOp | Extract<Request, { op: 'setACL' }>, ctx: PrepConte
       if (op.opCode === OpCode.createContainer && flags !== CreateFlag.container) fail(Code.BADARGUMENTS);
       const sequential = flags === CreateFlag.persistentSequential || flags === CreateFlag.ephemeralSequential || flags === CreateFlag.persistentSequentialWithTtl;
       if (pathError(op.path, sequential) !== undefined) fail(Code.BADARGUMENTS);
-      if (op.data.length > ctx.config.maxBufferBytes) fail(Code.BADARGUMENTS);
+      if ((op.data?.length ?? 0) > ctx.config.maxBufferBytes) fail(Code.BADARGUMENTS);
       const parentPath = parentOf(op.path);
       const parent = layer.get(parentPath);
       if (!parent) fail(Code.NONODE);
@@ -178,7 +178,7 @@ function prepOp(op: WriteOp | Extract<Request, { op: 'setACL' }>, ctx: PrepConte
     }
     case 'setData': {
       if (pathError(op.path) !== undefined) fail(Code.BADARGUMENTS);
-      if (op.data.length > ctx.config.maxBufferBytes) fail(Code.BADARGUMENTS);
+      if ((op.data?.length ?? 0) > ctx.config.maxBufferBytes) fail(Code.BADARGUMENTS);
       const node = layer.get(op.path);
       if (!node) fail(Code.NONODE);
       checkAcl(node, Perm.WRITE, ctx.principal);

@@ -12,7 +12,7 @@ export type CoordTxn =
   | {
       readonly type: 'create';
       readonly path: string;
-      readonly data: Uint8Array;
+      readonly data: Uint8Array | null;
       readonly acl: readonly Acl[];
       /** 0 (persistent), a session id (ephemeral), or ZooKeeper's container / TTL encodings (tree/node-kind.ts). */
       readonly ephemeralOwner: bigint;
@@ -20,7 +20,7 @@ export type CoordTxn =
       readonly parentCVersion: number;
     }
   | { readonly type: 'delete'; readonly path: string }
-  | { readonly type: 'setData'; readonly path: string; readonly data: Uint8Array; readonly version: number }
+  | { readonly type: 'setData'; readonly path: string; readonly data: Uint8Array | null; readonly version: number }
   | { readonly type: 'setACL'; readonly path: string; readonly acl: readonly Acl[]; readonly version: number }
   | { readonly type: 'check'; readonly path: string }
   | { readonly type: 'multi'; readonly ops: readonly CoordTxn[] }

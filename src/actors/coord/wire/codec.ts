@@ -85,7 +85,7 @@ export type DecodedRequest = { readonly xid: number; readonly opCode: number } &
 
 function readCreate(r: JuteReader, opCode: 1 | 15 | 19 | 21): WriteOp {
   const path = r.str();
-  const data = r.buffer() ?? new Uint8Array(0);
+  const data = r.buffer();
   const acl = r.vector(readAcl) ?? [];
   const flags = r.int();
   if (opCode === OpCode.createTTL) return { op: 'create', opCode, path, data, acl, flags, ttl: r.long() };
@@ -102,7 +102,7 @@ function readWriteOp(r: JuteReader, type: number): WriteOp {
     case OpCode.delete:
       return { op: 'delete', path: r.str(), version: r.int() };
     case OpCode.setData:
-      return { op: 'setData', path: r.str(), data: r.buffer() ?? new Uint8Array(0), version: r.int() };
+      return { op: 'setData', path: r.str(), data: r.buffer(), version: r.int() };
     case OpCode.check:
       return { op: 'check', path: r.str(), version: r.int() };
     default:
@@ -352,6 +352,9 @@ function writeResponse(w: JuteWriter, res: Response): void {
     case 'getAllChildrenNumber':
       w.int(res.totalNumber);
       return;
+    case 'addWatch':
+      w.int(0);
+      return;
     case 'getEphemerals':
       w.vector(res.ephemerals, (ww, c) => void ww.ustring(c));
       return;
@@ -397,7 +400,7 @@ function resultOpCode(r: Response): number {
 }
 
 export function encodeReply(reply: Reply): Uint8Array {
-  const w = new JuteWriter(reply.body && reply.body.op === 'getData' ? reply.body.data.length + 128 : 128).int(reply.xid).long(reply.zxid).int(reply.err);
+  const w = new JuteWriter(reply.body && reply.body.op === 'getData' ? (reply.body.data?.length ?? 0) + 128 : 128).int(reply.xid).long(reply.zxid).int(reply.err);
   if (reply.err === 0 && reply.body) writeResponse(w, reply.body);
   return w.frame();
 }
@@ -446,7 +449,7 @@ function readResponse(r: JuteReader, opCode: number): Response {
     case OpCode.exists:
       return { op: 'exists', stat: readStat(r) };
     case OpCode.getData:
-      return { op: 'getData', data: r.buffer() ?? new Uint8Array(0), stat: readStat(r) };
+      return { op: 'getData', data: r.buffer(), stat: readStat(r) };
     case OpCode.setData:
       return { op: 'setData', stat: readStat(r) };
     case OpCode.setACL:
@@ -472,6 +475,9 @@ function readResponse(r: JuteReader, opCode: number): Response {
       return { op: 'delete' };
     case OpCode.check:
       return { op: 'check' };
+    case OpCode.addWatch:
+      r.int();
+      return { op: 'addWatch' };
     default:
       return { op: 'empty' };
   }
