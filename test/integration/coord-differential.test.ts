@@ -1,9 +1,15 @@
 /**
- * Differential test (issue 17, item 8; README "Compatibility"): seeded random sequences of
+ * Differential tests against real ZooKeeper 3.8 (issue 17, item 8; README "Compatibility").
+ *
+ * node-zookeeper-client: seeded random sequences of
  * creates (persistent, ephemeral, sequential), sets, deletes, multis, reads with watches and
  * session closes, run through node-zookeeper-client against a real ZooKeeper 3.8 server and
  * against Troupe's standalone server. Results, stats (zxids and times normalised) and watch
  * events must be identical, step for step.
+ *
+ * zkCli.sh (Debian's Java 3.8 client): one scripted session (test/fixtures/zk/zkcli-session.txt)
+ * fed to zkCli in batch mode against both servers; its output, zxids and dates normalised, must
+ * be the same; and single commands given on zkCli's command line work against Troupe.
  *
  * ZooKeeper comes from Debian's `zookeeper` package; the test installs it when missing and it
  * runs as root (as CI does), else it fails with the install command. It never skips.
@@ -11,7 +17,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordServer, type CoordServerHandle } from '../../src/actors/coord/node/tcp-server.js';
 import { runDifferentialScenario } from '../support/zk-differential.js';
-import { startZooKeeper, type ZooKeeperPeer } from '../support/zk-peer.js';
+import { startZooKeeper, zkCli, type ZooKeeperPeer } from '../support/zk-peer.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const SEEDS = [1, 2, 3, 4, 5, 6];
 const STEPS = 150;
@@ -45,4 +53,39 @@ describe('Troupe answers node-zookeeper-client exactly as ZooKeeper 3.8 does', (
       expect(actual.length).toBeGreaterThan(STEPS);
     }, 240_000);
   }
+});
+
+/** Runs zkCli.sh in batch mode (commands on stdin) and returns its output without log lines, zxids and dates. */
+async function zkCliBatch(port: number, script: string): Promise<string[]> {
+  const r = await zkCli(port, [], script);
+  return r.output
+    .split('\n')
+    .filter((l) => !/^\d{4}-\d\d-\d\d |^log4j|^SLF4J|^Connecting to |^\s*$/.test(l))
+    .map((l) =>
+      l
+        .replace(/ephemeralOwner = 0x[0-9a-f]*[1-9a-f][0-9a-f]*/, 'ephemeralOwner = <session>')
+        .replace(/Zxid = 0x[0-9a-f]+/, 'Zxid = <zxid>')
+        .replace(/time = .*/, 'time = <date>'),
+    );
+}
+
+describe('zkCli.sh (the Java 3.8 client) against Troupe', () => {
+  const script = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'zk', 'zkcli-session.txt'), 'utf8');
+
+  it('a scripted zkCli session prints the same as against ZooKeeper 3.8', async () => {
+    const expected = await zkCliBatch(zk.port, script);
+    const actual = await zkCliBatch(troupe.port, script);
+    expect(expected).toContain('Created /zk/s-0000000002');
+    expect(expected).toContain('version No is not valid : /zk');
+    expect(expected).toContain('Ephemerals cannot have children: /zk/e/child');
+    expect(actual).toEqual(expected);
+  }, 240_000);
+
+  it('single commands on the command line: create, get, ls, delete', async () => {
+    expect((await zkCli(troupe.port, ['create', '/cli', 'hello'])).output).toContain('Created /cli');
+    expect((await zkCli(troupe.port, ['get', '/cli'])).output).toContain('hello');
+    expect((await zkCli(troupe.port, ['ls', '/'])).output).toMatch(/\[.*cli.*zookeeper.*\]/);
+    await zkCli(troupe.port, ['delete', '/cli']);
+    expect((await zkCli(troupe.port, ['get', '/cli'])).output).toContain('Node does not exist: /cli');
+  }, 240_000);
 });

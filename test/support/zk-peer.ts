@@ -101,9 +101,24 @@ export async function startZooKeeper(): Promise<ZooKeeperPeer> {
   throw new Error('ZooKeeper did not start serving within 120 s');
 }
 
-/** Runs zkCli.sh with one command against host:port; returns its stdout and stderr. */
-export function zkCli(port: number, args: string[]): { stdout: string; stderr: string; status: number | null } {
-  const r = spawnSync(ZK_CLI, ['-server', `127.0.0.1:${port}`, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+/**
+ * Runs zkCli.sh against 127.0.0.1:port with `args` (one command) or with `input` on stdin (batch
+ * mode) and returns what it printed: zkCli prints results on stdout and errors (and "Created")
+ * on stderr, so both go to one pipe to keep their order. Asynchronous: the server under test may
+ * run in this very process.
+ */
+export function zkCli(port: number, args: string[], input?: string): Promise<{ output: string; status: number | null }> {
+  return new Promise((resolve) => {
+    const quoted = ['-server', `127.0.0.1:${port}`, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    const child = spawn('sh', ['-c', `exec ${ZK_CLI} ${quoted} 2>&1`], { stdio: ['pipe', 'pipe', 'ignore'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    const t = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', (status) => {
+      clearTimeout(t);
+      resolve({ output, status });
+    });
+    child.stdin.end(input ?? '');
+  });
 }
 
