@@ -141,7 +141,7 @@ export class CoordServerCore {
     this.received++;
     if (c.sessionId !== undefined) return this.drop(c, 'second connect request on one connection');
     if (req.lastZxidSeen > this.machine.lastZxid) {
-      // The client has seen a newer state than ours: it must find another server (ZooKeeper refuses the same way).
+      // The client has seen a newer state than ours: it must find another server (C6; ZooKeeper refuses the same way).
       return this.drop(c, `client has seen zxid 0x${req.lastZxidSeen.toString(16)}, ours is 0x${this.machine.lastZxid.toString(16)}`);
     }
     const readOnly = req.readOnly === undefined ? {} : { readOnly: false };

@@ -8,7 +8,7 @@
 
 const MASK64 = (1n << 64n) - 1n;
 
-/** ZooKeeper's first session id for a server: the time (ms) shifted into bits 8..47 of 0..55, the server id in the high byte. */
+/** ZooKeeper's first session id for a server (S6): the time (ms) shifted into bits 8..47 of 0..55, the server id in the high byte. */
 export function initialSessionId(serverId: number, nowMs: number): bigint {
   const timeBits = ((BigInt(Math.floor(nowMs)) << 24n) & MASK64) >> 8n;
   return BigInt.asIntN(64, timeBits | (BigInt(serverId) << 56n));

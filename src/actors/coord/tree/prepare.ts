@@ -136,6 +136,7 @@ function prepOp(op: WriteOp | Extract<Request, { op: 'setACL' }>, ctx: PrepConte
       }
       if (op.opCode === OpCode.createContainer && flags !== CreateFlag.container) fail(Code.BADARGUMENTS);
       const sequential = flags === CreateFlag.persistentSequential || flags === CreateFlag.ephemeralSequential || flags === CreateFlag.persistentSequentialWithTtl;
+      // Invalid paths and data over jute.maxbuffer are ZooKeeper's BADARGUMENTS (C4, C5).
       if (pathError(op.path, sequential) !== undefined) fail(Code.BADARGUMENTS);
       if ((op.data?.length ?? 0) > ctx.config.maxBufferBytes) fail(Code.BADARGUMENTS);
       const parentPath = parentOf(op.path);
@@ -265,7 +266,7 @@ export function prepareCloseSession(sessionId: bigint, zxid: number, view: PrepV
 /**
  * The containers and TTL nodes the leader should delete now (ZooKeeper's ContainerManager): a
  * container that has had children and has none left, and a childless TTL node not modified for
- * its TTL. Each becomes an ordinary delete, prepared (and re-checked) like any other (T4).
+ * its TTL. Each becomes an ordinary delete, prepared (and re-checked) like any other (T10).
  */
 export function reapable(tree: DataTree, now: number): string[] {
   const out: string[] = [];
