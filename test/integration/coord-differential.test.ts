@@ -16,6 +16,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordServer, type CoordServerHandle } from '../../src/actors/coord/node/tcp-server.js';
+import { Code } from '../../src/actors/coord/errors.js';
 import { runDifferentialScenario } from '../support/zk-differential.js';
 import { startZooKeeper, zkCli, type ZooKeeperPeer } from '../support/zk-peer.js';
 import { readFileSync } from 'node:fs';
@@ -45,14 +46,25 @@ function firstDifference(a: string[], b: string[]): string | undefined {
 }
 
 describe('Troupe answers node-zookeeper-client exactly as ZooKeeper 3.8 does', () => {
+  const seen: string[] = [];
   for (const seed of SEEDS) {
     it(`seed ${seed}: same results, stats and watch events`, async () => {
       const expected = await runDifferentialScenario(`127.0.0.1:${zk.port}`, seed, STEPS);
       const actual = await runDifferentialScenario(troupe.connectString, seed, STEPS);
       expect(firstDifference(expected, actual)).toBeUndefined();
       expect(actual.length).toBeGreaterThan(STEPS);
+      seen.push(...actual);
     }, 240_000);
   }
+
+  it('the workload reaches the interesting answers: every error code below and watch events of each kind', () => {
+    const text = seen.join('\n');
+    for (const code of [Code.NONODE, Code.NODEEXISTS, Code.BADVERSION, Code.NOTEMPTY, Code.NOAUTH, Code.NOCHILDRENFOREPHEMERALS]) {
+      expect(text, `error ${code}`).toContain(`"err":${code}`);
+    }
+    for (const ev of ['NODE_CREATED', 'NODE_DELETED', 'NODE_DATA_CHANGED', 'NODE_CHILDREN_CHANGED']) expect(text, ev).toContain(ev);
+    expect(text).toContain('"closed":true');
+  });
 });
 
 /** Runs zkCli.sh in batch mode (commands on stdin) and returns its output without log lines, zxids and dates. */

@@ -9,6 +9,7 @@
  * barrier reply arrives, every event that operation caused has arrived too — which makes the
  * event part of the transcript deterministic.
  */
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { seededRandom, type Random } from '../../src/runtime/random.js';
 
@@ -56,11 +57,14 @@ export interface NzkClient {
   exists(path: string, watcher: ((e: NzkEvent) => void) | undefined, cb: Cb<[NzkStat | null]>): void;
   getChildren(path: string, watcher: ((e: NzkEvent) => void) | undefined, cb: Cb<[string[], NzkStat]>): void;
   getACL(path: string, cb: Cb<[{ permission: number; id: { scheme: string; id: string } }[], NzkStat]>): void;
+  setACL(path: string, acls: unknown[], version: number, cb: Cb<[NzkStat]>): void;
+  addAuthInfo(scheme: string, auth: Buffer): void;
   transaction(): NzkTx;
 }
 interface Nzk {
   createClient(conn: string, opts: Record<string, unknown>): NzkClient;
-  ACL: { OPEN_ACL_UNSAFE: unknown };
+  ACL: { new (perms: number, id: unknown): unknown; OPEN_ACL_UNSAFE: unknown };
+  Id: new (scheme: string, id: string) => unknown;
   CreateMode: Record<string, number>;
 }
 export const nzk = require('node-zookeeper-client') as Nzk;
@@ -128,6 +132,8 @@ export async function runDifferentialScenario(connectString: string, seed: numbe
   const slots: Slot[] = [];
   const open = async (i: number): Promise<void> => {
     const client = await connectNzk(connectString);
+    // Each slot authenticates as its own digest user, so ACL checks differ between sessions.
+    client.addAuthInfo('digest', Buffer.from(`user${i}:pw${i}`));
     slots[i] = { client, session: longHex(client.getSessionId()), name: `s${i}.${incarnation++}`, events: [] };
   };
   for (let i = 0; i < 3; i++) await open(i);
@@ -146,7 +152,7 @@ export async function runDifferentialScenario(connectString: string, seed: numbe
     const i = rnd.int(3);
     const slot = slots[i] as Slot;
     const c = slot.client;
-    const kind = rnd.pick(['create', 'create', 'create', 'set', 'set', 'delete', 'delete', 'get', 'exists', 'children', 'multi', 'multi', 'acl', 'close']);
+    const kind = rnd.pick(['create', 'create', 'create', 'set', 'set', 'delete', 'delete', 'delete', 'get', 'get', 'exists', 'exists', 'children', 'children', 'multi', 'multi', 'acl', 'setacl', 'close']);
     let rec: Record<string, unknown> = { step, who: slot.name, kind };
     switch (kind) {
       case 'create': {
@@ -214,6 +220,22 @@ export async function runDifferentialScenario(connectString: string, seed: numbe
         const path = pathOf();
         const r = await call<[{ permission: number; id: { scheme: string; id: string } }[], NzkStat]>((cb) => c.getACL(path, cb));
         rec = { ...rec, path: path.slice(root.length), err: r.err, acl: r.err === 0 ? r.rest[0].map((a) => `${a.id.scheme}:${a.id.id}:${a.permission}`) : undefined };
+        break;
+      }
+      case 'setacl': {
+        // Restrict a node to this slot's digest user (all but ADMIN, or read-only for everyone) or open it again.
+        const path = pathOf();
+        const choice = rnd.pick(['mine', 'readonly', 'open']);
+        const digest = (n: number): string => `user${n}:${createHash('sha1').update(`user${n}:pw${n}`).digest('base64')}`;
+        const acls =
+          choice === 'mine'
+            ? [new nzk.ACL(15, new nzk.Id('digest', digest(i)))]
+            : choice === 'readonly'
+              ? [new nzk.ACL(1, new nzk.Id('world', 'anyone')), new nzk.ACL(31, new nzk.Id('digest', digest(i)))]
+              : [new nzk.ACL(31, new nzk.Id('world', 'anyone'))];
+        const version = versionOf();
+        const r = await call<[NzkStat]>((cb) => c.setACL(path, acls, version, cb));
+        rec = { ...rec, path: path.slice(root.length), choice, version, err: r.err, stat: r.err === 0 ? normStat(r.rest[0], slots) : undefined };
         break;
       }
       case 'close': {

@@ -267,14 +267,15 @@ describe('watch triggers and snapshots', () => {
       h.pending--;
       return h.sm.apply(t.txn, t.zxid, h.time).events;
     };
-    expect(events({ op: 'create', opCode: 1, path: '/w', data: null, acl: OPEN_ACL_UNSAFE, flags: 0 })).toEqual([
-      { type: EventType.NodeCreated, path: '/w' },
-      { type: EventType.NodeChildrenChanged, path: '/' },
+    const acl = OPEN_ACL_UNSAFE;
+    expect(events({ op: 'create', opCode: 1, path: '/w', data: null, acl, flags: 0 })).toEqual([
+      { type: EventType.NodeCreated, path: '/w', acl },
+      { type: EventType.NodeChildrenChanged, path: '/', acl },
     ]);
-    expect(events({ op: 'setData', path: '/w', data: null, version: -1 })).toEqual([{ type: EventType.NodeDataChanged, path: '/w' }]);
+    expect(events({ op: 'setData', path: '/w', data: null, version: -1 })).toEqual([{ type: EventType.NodeDataChanged, path: '/w', acl }]);
     expect(events({ op: 'delete', path: '/w', version: -1 })).toEqual([
-      { type: EventType.NodeDeleted, path: '/w' },
-      { type: EventType.NodeChildrenChanged, path: '/' },
+      { type: EventType.NodeDeleted, path: '/w', acl },
+      { type: EventType.NodeChildrenChanged, path: '/', acl },
     ]);
   });
 

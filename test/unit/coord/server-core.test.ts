@@ -118,14 +118,29 @@ describe('watches', () => {
     w.addPersistent('/p', 2n, false);
     w.addPersistent('/r', 3n, true);
     // One event per session even when both its data and child watch match the deletion.
-    expect(w.trigger({ type: EventType.NodeDeleted, path: '/a' })).toEqual([{ sessionId: 1n, type: EventType.NodeDeleted, path: '/a' }]);
-    expect(w.trigger({ type: EventType.NodeDeleted, path: '/a' })).toEqual([]);
-    for (let i = 0; i < 2; i++) expect(w.trigger({ type: EventType.NodeChildrenChanged, path: '/p' }).map((d) => d.sessionId)).toEqual([2n]);
-    expect(w.trigger({ type: EventType.NodeDataChanged, path: '/r/x/y' }).map((d) => d.sessionId)).toEqual([3n]);
-    expect(w.trigger({ type: EventType.NodeChildrenChanged, path: '/r' })).toEqual([]);
+    expect(w.trigger({ type: EventType.NodeDeleted, path: '/a', acl: OPEN_ACL_UNSAFE })).toEqual([{ sessionId: 1n, type: EventType.NodeDeleted, path: '/a' }]);
+    expect(w.trigger({ type: EventType.NodeDeleted, path: '/a', acl: OPEN_ACL_UNSAFE })).toEqual([]);
+    for (let i = 0; i < 2; i++) expect(w.trigger({ type: EventType.NodeChildrenChanged, path: '/p', acl: OPEN_ACL_UNSAFE }).map((d) => d.sessionId)).toEqual([2n]);
+    expect(w.trigger({ type: EventType.NodeDataChanged, path: '/r/x/y', acl: OPEN_ACL_UNSAFE }).map((d) => d.sessionId)).toEqual([3n]);
+    expect(w.trigger({ type: EventType.NodeChildrenChanged, path: '/r', acl: OPEN_ACL_UNSAFE })).toEqual([]);
     expect(w.remove('/r', 3, 3n)).toBe(true);
     expect(w.check('/r', 3, 3n)).toBe(false);
     expect(w.remove('/nothing', 3, 3n)).toBe(false);
+  });
+
+  it("a watcher without READ on the node gets no event, and its one-time watch is spent (W5)", () => {
+    const { core, connect, req } = setup();
+    const owner = connect();
+    const other = connect();
+    core.request(owner.id, 100, { op: 'auth', type: 0, scheme: 'digest', auth: new TextEncoder().encode('alice:pw') }, 1_000_000);
+    req(owner, create('/secret'));
+    req(other, { op: 'exists', path: '/secret', watch: true });
+    req(owner, { op: 'setACL', path: '/secret', acl: [{ perms: 31, id: { scheme: 'auth', id: '' } }], version: -1 });
+    const before = other.sink.out.length;
+    req(owner, { op: 'setData', path: '/secret', data: null, version: -1 });
+    req(owner, { op: 'setACL', path: '/secret', acl: OPEN_ACL_UNSAFE, version: -1 });
+    req(owner, { op: 'setData', path: '/secret', data: null, version: -1 });
+    expect(other.sink.out.slice(before)).toEqual([]);
   });
 
   it('setWatches after a reconnect fires for what changed since the relative zxid, and re-registers the rest (W4)', () => {

@@ -428,7 +428,8 @@ export class CoordServerCore {
       for (const d of this.watches.trigger(ev)) {
         const connId = this.sessionConnection.get(d.sessionId);
         const c = connId === undefined ? undefined : this.connections.get(connId);
-        if (c) this.send(c, { kind: 'event', event: { type: d.type, state: KeeperState.SyncConnected, path: d.path } });
+        // A watcher without READ on the node hears nothing, and its one-time watch is spent (W5; as ZooKeeper 3.8 does).
+        if (c && aclAllows(ev.acl, Perm.READ, this.principal(c))) this.send(c, { kind: 'event', event: { type: d.type, state: KeeperState.SyncConnected, path: d.path } });
       }
     }
     return { zxid, result };

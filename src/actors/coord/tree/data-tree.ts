@@ -151,7 +151,7 @@ export class DataTree {
           node.stat.version = txn.version;
           node.stat.mzxid = zxid;
           node.stat.mtime = time;
-          events.push({ type: EventType.NodeDataChanged, path: txn.path });
+          events.push({ type: EventType.NodeDataChanged, path: txn.path, acl: node.acl });
         }
         return { type: 'setData', stat: this.statOf(node) };
       }
@@ -215,7 +215,7 @@ export class DataTree {
     } else if (kind !== 'persistent') {
       this.extended.add(txn.path);
     }
-    events.push({ type: EventType.NodeCreated, path: txn.path }, { type: EventType.NodeChildrenChanged, path: parentPath });
+    events.push({ type: EventType.NodeCreated, path: txn.path, acl: node.acl }, { type: EventType.NodeChildrenChanged, path: parentPath, acl: parent.acl });
     return { type: 'create', path: txn.path, stat: this.statOf(node) };
   }
 
@@ -234,7 +234,7 @@ export class DataTree {
     const kind = nodeKind(owner);
     if (kind === 'ephemeral') this.ephemerals.get(owner)?.delete(path);
     else if (kind !== 'persistent') this.extended.delete(path);
-    events.push({ type: EventType.NodeDeleted, path }, { type: EventType.NodeChildrenChanged, path: parentPath });
+    events.push({ type: EventType.NodeDeleted, path, acl: node.acl }, { type: EventType.NodeChildrenChanged, path: parentPath, acl: parent.acl });
     return { type: 'delete' };
   }
 

@@ -46,4 +46,6 @@ export interface TreeEvent {
   /** EventType.NodeCreated | NodeDeleted | NodeDataChanged | NodeChildrenChanged. */
   readonly type: number;
   readonly path: string;
+  /** The ACL of the node the event is about (the parent's for NodeChildrenChanged), at the change (W5). */
+  readonly acl: readonly Acl[];
 }
