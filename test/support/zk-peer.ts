@@ -103,20 +103,21 @@ export async function startZooKeeper(): Promise<ZooKeeperPeer> {
 
 /**
  * Runs zkCli.sh against 127.0.0.1:port with `args` (one command) or with `input` on stdin (batch
- * mode) and returns what it printed: zkCli prints results on stdout and errors (and "Created")
- * on stderr, so both go to one pipe to keep their order. Asynchronous: the server under test may
- * run in this very process.
+ * mode). zkCli prints results on stdout and errors (and "Created") on stderr; the JVM buffers the
+ * two separately, so their interleaving varies from run to run: compare each stream on its own.
+ * Asynchronous: the server under test may run in this very process.
  */
-export function zkCli(port: number, args: string[], input?: string): Promise<{ output: string; status: number | null }> {
+export function zkCli(port: number, args: string[], input?: string): Promise<{ stdout: string; stderr: string; output: string; status: number | null }> {
   return new Promise((resolve) => {
-    const quoted = ['-server', `127.0.0.1:${port}`, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-    const child = spawn('sh', ['-c', `exec ${ZK_CLI} ${quoted} 2>&1`], { stdio: ['pipe', 'pipe', 'ignore'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    const child = spawn(ZK_CLI, ['-server', `127.0.0.1:${port}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const t = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.on('close', (status) => {
       clearTimeout(t);
-      resolve({ output, status });
+      resolve({ stdout, stderr, output: `${stdout}\n${stderr}`, status });
     });
     child.stdin.end(input ?? '');
   });
