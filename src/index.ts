@@ -93,6 +93,19 @@ export { gfsChunkserver } from './actors/gfs/chunkserver/chunkserver.js';
 export type { ChunkserverOptions } from './actors/gfs/chunkserver/chunkserver.js';
 export type { AppendReply, FsckProblem, FsckReport, Mutation, ReadReply } from './actors/gfs/protocol.js';
 
+// Coordination service, ZooKeeper-compatible (src/actors/coord/README.md).
+export { startCoordServer } from './actors/coord/node/tcp-server.js';
+export type { CoordServerHandle, StartCoordServerOptions } from './actors/coord/node/tcp-server.js';
+export { coordServerActor } from './actors/coord/server/server-actor.js';
+export type { CoordServerActorOptions } from './actors/coord/server/server-actor.js';
+export { CoordClient } from './actors/coord/client/client.js';
+export type { CoordClientOptions, CreateMode, Watcher } from './actors/coord/client/client.js';
+export { coordConfig, coordConfigDefaults } from './actors/coord/config.js';
+export type { CoordConfig } from './actors/coord/config.js';
+export { Code as CoordCode, CoordClientError, codeName as coordCodeName } from './actors/coord/errors.js';
+export type { CoordStateMachine } from './actors/coord/state-machine.js';
+export type { Acl as CoordAcl, Stat as CoordStat, WatchEvent as CoordWatchEvent } from './actors/coord/protocol.js';
+
 // The cluster launcher and client connections (src/cluster).
 export { startLocalCluster } from './cluster/local-cluster.js';
 export type { LocalCluster, LocalClusterOptions } from './cluster/local-cluster.js';
