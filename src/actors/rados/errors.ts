@@ -39,11 +39,3 @@ export interface RadosError {
 export function radosError(code: RadosErrorCode, message: string): RadosError {
   return { code, message };
 }
-
-/** Thrown by the throwing variants (`applyIncrementalOrThrow`, …) for API misuse; carries the typed error. */
-export class RadosErrorException extends Error {
-  override readonly name = 'RadosErrorException';
-  constructor(readonly error: RadosError) {
-    super(`${error.code}: ${error.message}`);
-  }
-}

@@ -31,7 +31,8 @@ export type MapBundle =
 export type OsdMonCommand =
   /**
    * An OSD is online at `addr` and has map `epoch` (thesis §6.2.5). Also sent by an OSD that finds
-   * itself marked down while alive, to be marked up again.
+   * itself marked down while alive, to be marked up again. `addr` should name the incarnation
+   * (Ceph's addresses carry a nonce): a boot at the address the map already has up is `no_change`.
    */
   | { readonly type: 'rados.mon.osdBoot'; readonly osd: number; readonly addr: string; readonly epoch: number }
   | { readonly type: 'rados.mon.osdMarkDown'; readonly osds: readonly number[]; readonly reason: 'failure' | 'admin' }

@@ -270,6 +270,16 @@ describe('bad input gets a typed error and changes nothing (README R4)', () => {
     expectCode(applyIncremental(map, { ...next, pools: [{ id: 1, pool: { ...(map.pools[0] as OsdMap['pools'][number]), crushRule: 3 } }] }), 'unknown_rule');
   });
 
+  it('fields an incremental adds beyond the map’s own do not reach the map', () => {
+    const { map } = cluster();
+    const pool = map.pools[0] as OsdMap['pools'][number];
+    const inc = { from: map.epoch, epoch: map.epoch + 1, modifiedMs: 1, osds: [{ id: 0, up: false, downSinceMs: 1, extra: 1 }], pools: [{ id: 1, pool: { ...pool, extra: 'x' } }] };
+    const r = applyIncremental(map, inc as OsdMapIncremental);
+    if (!r.ok) throw new Error(r.error.message);
+    expect(Object.keys(r.value.osds[0] ?? {}).sort()).toEqual(['addr', 'downSinceMs', 'id', 'in', 'up', 'upFrom', 'weight']);
+    expect(r.value.pools[0]).toEqual(pool);
+  });
+
   it('commands naming unknown OSDs or pools, lowering pg_num, or asking for impossible placement get their codes', () => {
     const { map } = cluster();
     const cases: Array<[OsdMonCommand, string]> = [

@@ -34,7 +34,8 @@ export interface MonitorOptions<S, C, I> {
    * incremental, or undefined when it arrived inside a snapshot).
    */
   readonly probe?: {
-    readonly recovered?: (version: number) => void;
+    /** `error` set when the durable state could not be read (the monitor then stops): it has nothing, version 0. */
+    readonly recovered?: (version: number, error?: string) => void;
     readonly committed?: (version: number, inc: I | undefined) => void;
   };
 }
@@ -86,7 +87,16 @@ class Monitor<S, C, I> {
   }
 
   private async start(): Promise<void> {
-    const { checkpoint, records } = await this.opts.store.load();
+    let loaded: Awaited<ReturnType<MonitorStore['load']>>;
+    try {
+      loaded = await this.opts.store.load();
+    } catch (err) {
+      // A damaged log: this monitor cannot vouch for anything it promised or committed. It stops
+      // (supervision) rather than rejoin with less than it had (P4); restore it from a peer.
+      this.opts.probe?.recovered?.(0, err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+    const { checkpoint, records } = loaded;
     const core = new MonitorCore<S, C, I>(this.opts.service, this.cfg, this.opts.rank, this.opts.monitors.length, checkpoint as never);
     for (const r of records) core.replay(r as MonRecord<S, I>);
     this.core = core;

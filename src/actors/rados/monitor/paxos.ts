@@ -451,7 +451,10 @@ export class MonitorCore<S, C, I> {
     this.leaderRank = this.rank;
     this.quorumV = [...this.votes].sort((a, b) => a - b);
     this.votedFor = undefined;
-    this.commitNotBefore = now + commitWaitAfterVictoryMs(this.cfg);
+    // Every monitor that voted dropped its lease when it joined this election and ignores the old
+    // epoch since; only monitors outside the quorum may still hold a lease of a previous leader, so
+    // with all of them in the quorum there is nothing to wait for (P6).
+    this.commitNotBefore = this.quorumV.length === this.monitors ? now : now + commitWaitAfterVictoryMs(this.cfg);
     for (const r of this.quorumV) if (r !== this.rank) out.push({ k: 'send', to: r, msg: { type: 'rados.mon.victory', from: this.rank, epoch: this.epoch, quorum: this.quorumV } });
     this.startCollect(now, out);
   }

@@ -240,6 +240,12 @@ function patchProblem(p: unknown, existing: OsdInfo | undefined, nextNewId: numb
 // ---------------------------------------------------------------------------------------------
 // Apply and compose.
 
+/** An OSD entry with a patch applied; only the known fields are copied (a patch's stray keys are dropped). */
+function mergeOsd(base: OsdInfo | undefined, p: OsdPatch): OsdInfo {
+  const pick = <K extends keyof OsdPatch & keyof OsdInfo>(k: K): OsdInfo[K] => (k in p ? p[k] : base?.[k]) as OsdInfo[K];
+  return { id: p.id, up: pick('up'), in: pick('in'), addr: pick('addr'), weight: pick('weight'), upFrom: pick('upFrom'), downSinceMs: pick('downSinceMs') };
+}
+
 /**
  * Applies an incremental: `inc.from` must equal the map's epoch (R2) and the result has epoch
  * `inc.epoch` > `inc.from` (R1). Returns a typed error, leaving the map as it was, for an
@@ -271,7 +277,7 @@ export function applyIncremental(map: OsdMap, inc: OsdMapIncremental): Result<Os
       if (problem !== null) return fail(problem.includes('does not exist') ? 'unknown_osd' : 'malformed_incremental', problem);
       if (p.id <= lastId) return fail('malformed_incremental', 'osd patches must be sorted by id, one per id');
       lastId = p.id;
-      const merged = { ...(next[p.id] ?? {}), ...p } as OsdInfo;
+      const merged = mergeOsd(next[p.id], p);
       const whole = osdProblem(merged, p.id);
       if (whole !== null) return fail('malformed_incremental', whole);
       next[p.id] = merged;
@@ -305,7 +311,8 @@ export function applyIncremental(map: OsdMap, inc: OsdMapIncremental): Result<Os
       if (old && (ch.pool.pgNum < old.pgNum || ch.pool.pgpNum < old.pgpNum)) {
         return fail('pg_num_decrease', `pool ${old.name}: pg_num/pgp_num may only grow (${old.pgNum}/${old.pgpNum} → ${ch.pool.pgNum}/${ch.pool.pgpNum})`);
       }
-      byId.set(ch.id, ch.pool);
+      const q = ch.pool;
+      byId.set(ch.id, { id: q.id, name: q.name, size: q.size, minSize: q.minSize, pgNum: q.pgNum, pgpNum: q.pgpNum, crushRule: q.crushRule, replication: q.replication });
     }
     const names = new Set<string>();
     for (const p of byId.values()) {

@@ -36,6 +36,8 @@ export interface RecoveryEvent {
   readonly at: number;
   readonly monitor: number;
   readonly version: number;
+  /** Set when the monitor could not read its durable state (it stops; it holds nothing). */
+  readonly error?: string;
 }
 
 export interface MonitorCellOptions {
@@ -75,7 +77,7 @@ export function monitorCell(o: MonitorCellOptions) {
           store,
           config,
           probe: {
-            recovered: (version) => void recoveries.push({ at: sim.now, monitor: rank, version }),
+            recovered: (version, error) => void recoveries.push({ at: sim.now, monitor: rank, version, ...(error === undefined ? {} : { error }) }),
             committed: (version, inc: KvInc | undefined) => void commits.push({ at: sim.now, monitor: rank, version, value: inc === undefined ? undefined : JSON.stringify(inc) }),
           },
         }),
@@ -91,7 +93,7 @@ export function monitorCell(o: MonitorCellOptions) {
     return new MonitorClient({
       ask: (to, msg, opts) => node.system.ask(to, msg, opts),
       monitors: refs,
-      timeoutMs: options.timeoutMs ?? 1_000,
+      timeoutMs: options.timeoutMs ?? 2_000,
       attemptsMax: options.attemptsMax ?? 2 * o.monitors,
       sleep,
       backoffMs: 300,
