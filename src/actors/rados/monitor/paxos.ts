@@ -693,8 +693,11 @@ export class MonitorCore<S, C, I> {
         }
         return;
       case 'rados.mon.lease':
-        if (m.version === this.lastCommittedV && this.uncommittedPending() === false) {
-          this.leaseUntil = Math.max(this.leaseUntil, m.expiresAt - this.cfg.clockSkewMaxMs);
+        if (m.version === this.lastCommittedV) {
+          // With an accepted value pending (a new leader recovered it and waits out old leases
+          // before re-proposing it, P6) the peon acknowledges the lease, so the leader keeps its
+          // quorum, but serves no reads until the value is committed.
+          if (this.uncommittedPending() === false) this.leaseUntil = Math.max(this.leaseUntil, m.expiresAt - this.cfg.clockSkewMaxMs);
           this.peonDeadline = Math.max(this.peonDeadline, m.expiresAt + this.cfg.leaseRenewIntervalMs + this.cfg.leaseAckTimeoutMs);
           reply({ type: 'rados.mon.leaseAck', from: this.rank, epoch: this.epoch, round: m.round });
         } else if (m.version > this.lastCommittedV) {
