@@ -11,6 +11,9 @@ import { withIoTimeout } from '../storage/timed-disk.js';
 import { gfsChunkserver } from '../actors/gfs/chunkserver/chunkserver.js';
 import type { GfsConfig } from '../actors/gfs/config.js';
 import type { ChunkserverMsg, MasterMsg } from '../actors/gfs/protocol.js';
+import { radosOsd, type OsdConfig, type OsdMsg } from '../actors/rados/osd/osd.js';
+import type { MonitorMsg } from '../actors/rados/monitor/protocol.js';
+import type { OsdMapConfig } from '../actors/rados/config.js';
 
 export interface ChunkserverRoleArgs {
   readonly id: string;
@@ -26,4 +29,16 @@ export interface ChunkserverRoleArgs {
 export function chunkserverRole(ctx: ActorContext<ChunkserverMsg>, args: ChunkserverRoleArgs): Behavior<ChunkserverMsg> {
   const disk = withIoTimeout(new NodeDisk(args.dir), realTimers, args.ioTimeoutMs ?? 30_000);
   return gfsChunkserver({ id: args.id, rack: args.rack, host: args.host, masters: args.masters, disk, dir: 'chunks', ...(args.config === undefined ? {} : { config: args.config }) })(ctx);
+}
+
+export interface OsdRoleArgs {
+  readonly id: number;
+  readonly monitors: readonly ActorRef<MonitorMsg>[];
+  readonly config?: Partial<OsdConfig>;
+  readonly osdmap?: Partial<OsdMapConfig>;
+}
+
+/** A RADOS OSD (map side only: boot, heartbeats, failure reports, map sharing; no data path yet). */
+export function osdRole(ctx: ActorContext<OsdMsg>, args: OsdRoleArgs): Behavior<OsdMsg> {
+  return radosOsd({ id: args.id, monitors: args.monitors, ...(args.config === undefined ? {} : { config: args.config }), ...(args.osdmap === undefined ? {} : { osdmap: args.osdmap }) })(ctx);
 }
