@@ -112,6 +112,17 @@ async function run(flags: CephFlags, fn: (client: MonitorClient, allMons: Monito
   });
 }
 
+/** Parses a positional argument; a bad one is a usage error (exit 2) with the parser's message. */
+function arg<T>(parse: (v: string) => T, v: string): T | undefined {
+  try {
+    return parse(v);
+  } catch (err) {
+    process.stderr.write(`troupe: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = ExitCode.usage;
+    return undefined;
+  }
+}
+
 function out(flags: CephFlags, value: unknown, text: () => string): void {
   process.stdout.write(flags.json === true ? `${JSON.stringify(value)}\n` : text());
 }
@@ -185,7 +196,8 @@ export const registerCeph: Register = (program: Command) => {
     ['down', 'rados.mon.osdMarkDown'],
   ] as const) {
     cmd(osd, `${verb} <id>`, `mark an OSD ${verb}`).action(async (id: string, o: CephFlags) => {
-      const osdId = parseOsdId(id);
+      const osdId = arg(parseOsdId, id);
+      if (osdId === undefined) return;
       await run(o, async (client) => {
         const c: OsdMonCommand = type === 'rados.mon.osdMarkIn' ? { type, osds: [osdId] } : { type, osds: [osdId], reason: 'admin' };
         const r = await submit(client, c);
@@ -194,8 +206,9 @@ export const registerCeph: Register = (program: Command) => {
     });
   }
   cmd(osd, 'reweight <id> <weight>', 'set an OSD\'s reweight in [0, 1]').action(async (id: string, w: string, o: CephFlags) => {
-    const osdId = parseOsdId(id);
-    const weight = parseWeight(w);
+    const osdId = arg(parseOsdId, id);
+    const weight = arg(parseWeight, w);
+    if (osdId === undefined || weight === undefined) return;
     await run(o, async (client) => {
       const r = await submit(client, { type: 'rados.mon.osdReweight', osd: osdId, weight });
       out(o, { ok: true, osd: osdId, weight, ...r }, () => `reweighted osd.${osdId} to ${weight}; osdmap e${r.epoch}\n`);
@@ -217,7 +230,8 @@ export const registerCeph: Register = (program: Command) => {
     .option('--min-size <n>', 'replicas a PG needs to serve I/O', positiveInt)
     .option('--replication <mode>', 'primary, chain or splay', parseReplication)
     .action(async (name: string, pgNum: string, o: CephFlags & { size?: number; minSize?: number; replication?: ReplicationMode }) => {
-      const n = positiveInt(pgNum);
+      const n = arg(positiveInt, pgNum);
+      if (n === undefined) return;
       await run(o, async (client) => {
         const r = unwrap(await client.submit({ type: 'rados.mon.poolCreate', name, pgNum: n, ...(o.size === undefined ? {} : { size: o.size }), ...(o.minSize === undefined ? {} : { minSize: o.minSize }), ...(o.replication === undefined ? {} : { replication: o.replication }) }));
         out(o, { ok: true, pool: name, epoch: r.version }, () => `pool '${name}' created; osdmap e${r.version}\n`);
@@ -236,8 +250,12 @@ export const registerCeph: Register = (program: Command) => {
     });
   });
   cmd(pool, 'set <name> <key> <value>', 'set pg_num or pgp_num (they only grow: PGs split)').action(async (name: string, key: string, value: string, o: CephFlags) => {
-    if (key !== 'pg_num' && key !== 'pgp_num') throw new InvalidArgumentError(`only pg_num and pgp_num can be set, got '${key}'`);
-    const n = positiveInt(value);
+    const k = arg((v) => {
+      if (v !== 'pg_num' && v !== 'pgp_num') throw new InvalidArgumentError(`only pg_num and pgp_num can be set, got '${v}'`);
+      return v;
+    }, key);
+    const n = arg(positiveInt, value);
+    if (k === undefined || n === undefined) return;
     await run(o, async (client) => {
       const r = unwrap(await client.submit({ type: 'rados.mon.poolSet', name, ...(key === 'pg_num' ? { pgNum: n } : { pgpNum: n }) }));
       out(o, { ok: true, pool: name, [key]: n, epoch: r.version }, () => `set pool '${name}' ${key} to ${n}; osdmap e${r.version}\n`);
