@@ -5,6 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { withSeed } from '../../../../src/testkit.js';
+import type { ActorRef } from '../../../../src/index.js';
+import { MonitorClient } from '../../../../src/actors/rados/monitor/client.js';
+import type { MonitorMsg } from '../../../../src/actors/rados/monitor/protocol.js';
 import { cephCell, monNode, osdNode, simOsdConfig, simOsdMapConfig } from './cluster.js';
 
 const GRACE = simOsdConfig.heartbeatGraceMs as number;
@@ -104,6 +107,25 @@ describe('Ceph-style cluster in the simulator', () => {
       expect(st?.lastCommitted).toBeGreaterThanOrEqual(epoch + 1);
       expect(st?.quorum).toEqual([0, 1, 2]);
       expect((await c.map()).osds[3]?.in).toBe(false);
+    });
+  });
+
+  it('a command sent to a minority monitor gets a typed no_quorum error and commits nothing; the majority side goes on', async () => {
+    await withSeed(17, async () => {
+      const c = cephCell({ seed: 17 });
+      await c.start();
+      const epoch = (await c.map()).epoch;
+      c.sim.partition([monNode(2)], [monNode(0), monNode(1)]);
+      await c.sim.run({ forMs: 10_000 });
+      const minority = new MonitorClient({ ask: (to, msg, opts) => c.admin.system.ask(to, msg, opts), monitors: [c.monRefs[2] as ActorRef<MonitorMsg>], timeoutMs: 1_000, attemptsMax: 1 });
+      const r = await c.sim.result(minority.submit({ type: 'rados.mon.osdMarkOut', osds: [0], reason: 'admin' }));
+      expect(r).toMatchObject({ ok: false, error: { code: 'no_quorum' } });
+      const m = await c.map();
+      expect(m.osds[0]?.in).toBe(true);
+      // The majority still commits.
+      const ok = await c.sim.result(c.client.submit({ type: 'rados.mon.osdReweight', osd: 1, weight: 0.5 }));
+      expect(ok.ok).toBe(true);
+      expect((await c.map()).epoch).toBeGreaterThan(epoch);
     });
   });
 });
