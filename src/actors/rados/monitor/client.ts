@@ -28,6 +28,12 @@ export interface MonitorClientOptions {
   readonly backoffMs?: number;
   /** Which monitor to try first. Default 0. */
   readonly preferred?: number;
+  /**
+   * The commands are idempotent: a submission that ended `outcome_unknown` (the leader lost its
+   * quorum mid-commit) is sent again, like one that got no answer. Default false: the caller gets
+   * `outcome_unknown` and decides.
+   */
+  readonly idempotent?: boolean;
 }
 
 export class MonitorClient {
@@ -71,7 +77,7 @@ export class MonitorClient {
       const to = this.o.monitors[rank] as ActorRef<MonitorMsg>;
       try {
         const r = await this.o.ask<MonResult<T>>(to, msg, { timeoutMs: this.o.timeoutMs ?? 3_000 });
-        if (r.ok || !tryAnotherMonitor(r.error.code)) {
+        if (r.ok || !(tryAnotherMonitor(r.error.code) || (this.o.idempotent === true && r.error.code === 'outcome_unknown'))) {
           this.lastMonitor = rank;
           return r;
         }

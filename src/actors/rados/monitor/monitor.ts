@@ -61,9 +61,14 @@ export function radosMonitor<S, C, I>(options: MonitorOptions<S, C, I>): ActorFa
 class Monitor<S, C, I> {
   private readonly cfg: MonitorConfig;
   private core: MonitorCore<S, C, I> | undefined;
+  /** Records issued to the store, the last one that gates later sends, and the last one durable (they become durable in order). */
   private issued = 0;
+  private lastGate = 0;
   private durable = 0;
+  /** Sends and replies waiting for `lastGate` as it was when they were issued. */
   private readonly held = new Deque<Held>(64);
+  /** Commit notices waiting for every record issued before them. */
+  private readonly heldNotices = new Deque<Held>(16);
   private readonly subscribers = new Map<string, Subscription>();
   private checkpointVersion = 0;
   private checkpointing = false;
@@ -147,6 +152,7 @@ class Monitor<S, C, I> {
       case 'rados.mon.collect':
       case 'rados.mon.last':
       case 'rados.mon.begin':
+      case 'rados.mon.revoked':
       case 'rados.mon.accept':
       case 'rados.mon.commit':
       case 'rados.mon.lease':
@@ -174,27 +180,41 @@ class Monitor<S, C, I> {
     for (const e of effects) {
       if (e.k === 'persist') {
         const seq = ++this.issued;
+        if (e.gate !== false) this.lastGate = seq;
+        const onDurable = e.onDurable;
         this.opts.store.append(e.rec).then(
           () => {
             this.durable = seq;
             this.release();
+            if (onDurable !== undefined && !this.failed && this.core !== undefined) this.run(this.core.durable(onDurable, this.ctx.clock.now()));
           },
           (err: unknown) => this.storeFailed(err),
         );
-      } else if (this.held.length === 0 && this.durable === this.issued) {
+        continue;
+      }
+      if (e.k === 'wake') {
+        this.ctx.timers.once('wake', e.afterMs, { type: 'rados.mon.tick' });
+        continue;
+      }
+      const notice = e.k === 'committed';
+      const queue = notice ? this.heldNotices : this.held;
+      const after = notice ? this.issued : this.lastGate;
+      if (queue.length === 0 && this.durable >= after) {
         this.perform(e);
       } else {
-        if (this.held.length >= HELD_EFFECTS_MAX) throw new Error(`monitor ${this.opts.rank}: ${this.held.length} effects wait for the disk`);
-        this.held.push({ after: this.issued, effect: e });
+        if (queue.length >= HELD_EFFECTS_MAX) throw new Error(`monitor ${this.opts.rank}: ${queue.length} effects wait for the disk`);
+        queue.push({ after, effect: e });
       }
     }
   }
 
   private release(): void {
     if (this.failed) return;
-    for (let h = this.held.peek(); h !== undefined && h.after <= this.durable; h = this.held.peek()) {
-      this.held.shift();
-      this.perform(h.effect as Effect<S, I>);
+    for (const queue of [this.held, this.heldNotices]) {
+      for (let h = queue.peek(); h !== undefined && h.after <= this.durable; h = queue.peek()) {
+        queue.shift();
+        this.perform(h.effect as Effect<S, I>);
+      }
     }
   }
 
@@ -203,6 +223,7 @@ class Monitor<S, C, I> {
     // Nothing that waited on the failed record may happen (P3).
     this.failed = true;
     this.held.drain();
+    this.heldNotices.drain();
     this.ctx.tell(this.ctx.self, { type: 'rados.mon.storeFailed', reason: err instanceof Error ? err.message : String(err) });
   }
 
@@ -221,7 +242,8 @@ class Monitor<S, C, I> {
         this.push();
         return;
       case 'persist':
-        throw new Error('persist effects are not held');
+      case 'wake':
+        throw new Error(`${e.k} effects are not held`);
       default: {
         const x: never = e;
         throw new Error(`unknown effect ${JSON.stringify(x)}`);

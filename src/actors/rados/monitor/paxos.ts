@@ -49,11 +49,22 @@ export interface MonCheckpoint<S = unknown, I = unknown> {
   readonly uncommitted?: Uncommitted<I>;
 }
 
+/** Reported back to the core when a record it asked for is durable. */
+export type DurableEvent = { readonly type: 'selfAccept'; readonly version: number; readonly pn: number };
+
 export type Effect<S = unknown, I = unknown> =
-  | { readonly k: 'persist'; readonly rec: MonRecord<S, I> }
+  /**
+   * Make `rec` durable. By default it gates every later send and reply (they wait for it: P3).
+   * With `gate: false` later effects do not wait — for the leader's own accept (it counts as a vote
+   * only once durable, reported through `onDurable`) and its commit record (the value is already
+   * durable as accepted on every quorum member).
+   */
+  | { readonly k: 'persist'; readonly rec: MonRecord<S, I>; readonly gate?: false; readonly onDurable?: DurableEvent }
   | { readonly k: 'send'; readonly to: number; readonly msg: PeerMsg<S, I> }
   | { readonly k: 'reply'; readonly handle: ReplyHandle; readonly value: MonResult<unknown> }
-  /** Version `version` is committed here (after the preceding persists: durable); `inc` is undefined when it came inside a snapshot. */
+  /** Run the core's `tick` again after `afterMs` (a deadline sooner than the next regular tick). */
+  | { readonly k: 'wake'; readonly afterMs: number }
+  /** Version `version` is committed here; performed once every record issued before it is durable. `inc` is undefined when it came inside a snapshot. */
   | { readonly k: 'committed'; readonly version: number; readonly inc: I | undefined };
 
 interface Waiter {
@@ -65,7 +76,10 @@ interface Proposal<I> {
   readonly version: number;
   readonly pn: number;
   readonly inc: I;
+  /** Monitors whose accept is durable (the leader's own once its record is). */
   readonly accepted: Set<number>;
+  /** Quorum members that dropped their lease for this update (the leader at once). */
+  readonly revoked: Set<number>;
   readonly sentAt: number;
   readonly deadline: number;
   readonly waiters: readonly Waiter[];
@@ -114,8 +128,11 @@ export class MonitorCore<S, C, I> {
   private collect: Collect<I> | undefined;
   private proposal: Proposal<I> | undefined;
   private recovered: Uncommitted<I> | undefined;
+  /** The proposal in flight re-proposes a value recovered in the collect: no reads until it commits (P6). */
+  private recovering = false;
   private readonly pending: { cmd: C; handle: ReplyHandle | undefined }[] = [];
   private commitNotBefore = 0;
+  private proposeNotBefore = 0;
   private leaseRound = 0;
   private readonly leaseRounds: LeaseRound[] = [];
   private nextLeaseAt = 0;
@@ -238,7 +255,7 @@ export class MonitorCore<S, C, I> {
 
   /** Whether a read served now is linearizable (P6): a leader that completed recovery within its lease, or a peon under a lease. */
   readable(now: number): boolean {
-    if (this.roleV === 'leader') return this.active && this.recovered === undefined && now < this.leaderReadableUntil;
+    if (this.roleV === 'leader') return this.active && !this.recovering && now < this.leaderReadableUntil;
     if (this.roleV === 'peon') return now < this.leaseUntil;
     return false;
   }
@@ -366,6 +383,7 @@ export class MonitorCore<S, C, I> {
         if (this.active && this.service.tick !== undefined && this.proposal === undefined) {
           for (const cmd of this.service.tick(this.stateV, now)) this.enqueue(cmd, undefined, out);
         }
+        this.commit(now, out);
         this.maybePropose(now, out);
         if (this.active && this.proposal === undefined && now >= this.nextLeaseAt) this.sendLeases(now, out);
         break;
@@ -409,6 +427,7 @@ export class MonitorCore<S, C, I> {
     this.collect = undefined;
     this.proposal = undefined;
     this.recovered = undefined;
+    this.recovering = false;
     this.leaseRounds.length = 0;
     this.leaderReadableUntil = 0;
     this.active = false;
@@ -509,11 +528,13 @@ export class MonitorCore<S, C, I> {
         this.maybeFinishCollect(now, out);
         return;
       }
+      case 'rados.mon.revoked':
       case 'rados.mon.accept': {
         const p = this.proposal;
         if (p === undefined || m.pn !== p.pn || m.version !== p.version) return;
-        p.accepted.add(m.from);
-        if (this.quorumV.every((r) => p.accepted.has(r))) this.commit(now, out);
+        p.revoked.add(m.from);
+        if (m.type === 'rados.mon.accept') p.accepted.add(m.from);
+        this.commit(now, out);
         return;
       }
       case 'rados.mon.leaseAck': {
@@ -570,14 +591,14 @@ export class MonitorCore<S, C, I> {
 
   private maybePropose(now: number, out: Effect<S, I>[]): void {
     if (this.roleV !== 'leader' || !this.active || this.proposal !== undefined) return;
-    if (this.recovered === undefined && this.pending.length === 0) return;
-    if (now < this.commitNotBefore) return; // old leases may still be in force (P6)
+    if (this.recovered === undefined && (this.pending.length === 0 || now < this.proposeNotBefore)) return;
     const version = this.lastCommittedV + 1;
     let inc: I;
     let waiters: Waiter[] = [];
     if (this.recovered !== undefined) {
       inc = this.recovered.inc;
       this.recovered = undefined;
+      this.recovering = true;
     } else {
       let scratch = this.stateV;
       let composed: I | undefined;
@@ -600,29 +621,56 @@ export class MonitorCore<S, C, I> {
     }
     const pn = this.lastPn;
     this.uncommitted = { version, pn, inc };
-    out.push({ k: 'persist', rec: { t: 'accept', version, pn, inc } });
-    this.proposal = { version, pn, inc, accepted: new Set([this.rank]), sentAt: now, deadline: now + this.cfg.proposalTimeoutMs, waiters };
+    // The leader's own accept counts once it is durable; the begin need not wait for it (the
+    // peons log theirs meanwhile), so one round costs one fsync on the critical path.
+    out.push({ k: 'persist', rec: { t: 'accept', version, pn, inc }, gate: false, onDurable: { type: 'selfAccept', version, pn } });
+    this.proposal = { version, pn, inc, accepted: new Set(), revoked: new Set([this.rank]), sentAt: now, deadline: Math.max(now, this.commitNotBefore) + this.cfg.proposalTimeoutMs, waiters };
     // An update revokes the leases (§6.2.4): pending lease rounds no longer matter.
     this.leaseRounds.length = 0;
     for (const r of this.quorumV) if (r !== this.rank) out.push({ k: 'send', to: r, msg: { type: 'rados.mon.begin', from: this.rank, epoch: this.epoch, pn, version, inc } });
-    if (this.quorumV.length === 1) this.commit(now, out);
     waiters = [];
   }
 
+  /** A record this core asked for with `onDurable` is durable. */
+  durable(ev: DurableEvent, now: number): Effect<S, I>[] {
+    const out: Effect<S, I>[] = [];
+    const p = this.proposal;
+    if (ev.type === 'selfAccept' && this.roleV === 'leader' && p !== undefined && p.version === ev.version && p.pn === ev.pn) {
+      p.accepted.add(this.rank);
+      this.commit(now, out);
+    }
+    return out;
+  }
+
+  /**
+   * Commits the proposal in flight once a majority of the monitors hold it durably (it is chosen:
+   * P1), every quorum member has dropped its lease for the old version (no read can return it
+   * after the commit), and no lease of a previous leader can be in force (P6).
+   */
   private commit(now: number, out: Effect<S, I>[]): void {
     const p = this.proposal;
-    if (p === undefined) return;
+    if (p === undefined || p.accepted.size < this.majority || !this.quorumV.every((r) => p.revoked.has(r)) || now < this.commitNotBefore) return;
     this.proposal = undefined;
+    this.recovering = false;
     // Every quorum member accepted after the begin went out: a lease round too (P6).
     this.leaderReadableUntil = Math.max(this.leaderReadableUntil, p.sentAt + this.cfg.leaseMs - this.cfg.clockSkewMaxMs);
     this.applyCommit(p.version, p.inc);
-    out.push({ k: 'persist', rec: { t: 'commit', version: p.version, inc: p.inc } });
+    // Every quorum member holds the value durably as accepted: it is chosen, whatever happens to
+    // this record, so nothing waits for it (a leader restarted without it recovers the value in its
+    // next collect). The commit notice below still waits for it (P4).
+    out.push({ k: 'persist', rec: { t: 'commit', version: p.version, inc: p.inc }, gate: false });
     for (const r of this.quorumV) if (r !== this.rank) out.push({ k: 'send', to: r, msg: { type: 'rados.mon.commit', from: this.rank, epoch: this.epoch, version: p.version, inc: p.inc } });
     out.push({ k: 'committed', version: p.version, inc: p.inc });
     const reply: SubmitReply = { version: p.version };
     for (const w of p.waiters) if (w.handle !== undefined) out.push({ k: 'reply', handle: w.handle, value: ok(w.reply === undefined ? reply : { ...reply, reply: w.reply }) });
+    if (this.cfg.proposalBatchDelayMs > 0) {
+      // Let the clients just answered join the next proposal.
+      this.proposeNotBefore = now + this.cfg.proposalBatchDelayMs;
+      out.push({ k: 'wake', afterMs: this.cfg.proposalBatchDelayMs });
+    }
     this.maybePropose(now, out);
-    if (this.proposal === undefined) this.sendLeases(now, out);
+    // Leases for the new version, unless another update follows right away (it would revoke them).
+    if (this.proposal === undefined && this.pending.length === 0) this.sendLeases(now, out);
   }
 
   private sendLeases(now: number, out: Effect<S, I>[]): void {
@@ -669,14 +717,19 @@ export class MonitorCore<S, C, I> {
         return;
       }
       case 'rados.mon.begin': {
-        // An update revokes this monitor's lease until it commits (§6.2.4, P6).
+        // An update revokes this monitor's lease until it commits (§6.2.4, P6). A new leader may
+        // hold its first commit back for up to the wait of P6.
         this.leaseUntil = 0;
+        this.peonDeadline = now + commitWaitAfterVictoryMs(this.cfg) + this.cfg.proposalTimeoutMs;
         if (m.pn < this.lastPn) return;
         if (m.version > this.lastCommittedV + 1) {
           reply({ type: 'rados.mon.behind', from: this.rank, epoch: this.epoch, lastCommitted: this.lastCommittedV });
           return;
         }
         if (m.version <= this.lastCommittedV) return;
+        // The leader may commit once a majority holds the value, so tell it at once that this
+        // monitor serves the old version no more; the accept follows when the value is durable.
+        reply({ type: 'rados.mon.revoked', from: this.rank, epoch: this.epoch, pn: m.pn, version: m.version });
         this.lastPn = m.pn;
         this.uncommitted = { version: m.version, pn: m.pn, inc: m.inc };
         out.push({ k: 'persist', rec: { t: 'accept', version: m.version, pn: m.pn, inc: m.inc } });
@@ -694,10 +747,7 @@ export class MonitorCore<S, C, I> {
         return;
       case 'rados.mon.lease':
         if (m.version === this.lastCommittedV) {
-          // With an accepted value pending (a new leader recovered it and waits out old leases
-          // before re-proposing it, P6) the peon acknowledges the lease, so the leader keeps its
-          // quorum, but serves no reads until the value is committed.
-          if (this.uncommittedPending() === false) this.leaseUntil = Math.max(this.leaseUntil, m.expiresAt - this.cfg.clockSkewMaxMs);
+          this.leaseUntil = Math.max(this.leaseUntil, m.expiresAt - this.cfg.clockSkewMaxMs);
           this.peonDeadline = Math.max(this.peonDeadline, m.expiresAt + this.cfg.leaseRenewIntervalMs + this.cfg.leaseAckTimeoutMs);
           reply({ type: 'rados.mon.leaseAck', from: this.rank, epoch: this.epoch, round: m.round });
         } else if (m.version > this.lastCommittedV) {
@@ -710,11 +760,6 @@ export class MonitorCore<S, C, I> {
       default:
         return;
     }
-  }
-
-  /** True while this peon holds an accepted value for the next version (an update in flight). */
-  private uncommittedPending(): boolean {
-    return this.uncommitted !== undefined && this.uncommitted.version === this.lastCommittedV + 1;
   }
 
   // ----- committed state (P1, P4, P5) -----

@@ -47,6 +47,9 @@ export type PaxosMsg<S = unknown, I = unknown> =
       readonly uncommitted?: Uncommitted<I>;
     })
   | (Peer & { readonly type: 'rados.mon.begin'; readonly pn: number; readonly version: number; readonly inc: I })
+  /** Sent on receipt of a begin, before the value is durable: this peon serves no more reads of the old version (P6). */
+  | (Peer & { readonly type: 'rados.mon.revoked'; readonly pn: number; readonly version: number })
+  /** Sent once the begin's value is durable here. */
   | (Peer & { readonly type: 'rados.mon.accept'; readonly pn: number; readonly version: number })
   | (Peer & { readonly type: 'rados.mon.commit'; readonly version: number; readonly inc: I })
   | (Peer & { readonly type: 'rados.mon.lease'; readonly round: number; readonly version: number; readonly expiresAt: number })

@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { withSeed } from '../../../../src/testkit.js';
 import type { KvState } from '../../../../src/actors/rados/monitor/kv-service.js';
+import type { MonResult } from '../../../../src/actors/rados/monitor/errors.js';
+import type { MonitorMsg } from '../../../../src/actors/rados/monitor/protocol.js';
 import { monitorCell, monNode } from './cell.js';
 
 describe('monitor cluster basics', () => {
@@ -29,23 +31,69 @@ describe('monitor cluster basics', () => {
   });
 
   it('a restarted monitor keeps every committed version, and a monitor that missed many versions catches up by snapshot (P4, P5)', async () => {
-    const c = monitorCell({ seed: 2, monitors: 3 });
-    await c.settle();
-    // Enough attempts to outlast the election after the crash and the new leader's wait (P6).
-    const client = c.client('client', { attemptsMax: 60 });
-    c.crash(monNode(2));
-    for (let i = 0; i < 60; i++) {
-      const r = await c.sim.result(client.submit({ op: 'set', key: `k${i % 5}`, value: `${i}` }));
+    await withSeed(2, async () => {
+      const c = monitorCell({ seed: 2, monitors: 3 });
+      await c.settle();
+      // Enough attempts to outlast the election after the crash and the new leader's wait (P6);
+      // sets are idempotent, so a submission cut short by the election is sent again.
+      const client = c.client('client', { attemptsMax: 60, idempotent: true });
+      c.crash(monNode(2));
+      for (let i = 0; i < 60; i++) expect((await c.sim.result(client.submit({ op: 'set', key: `k${i % 5}`, value: `${i}` }))).ok).toBe(true);
+      await c.sim.run({ forMs: 500 });
+      const committed = (await c.sim.result(c.status(0)))!.lastCommitted;
+      expect(committed).toBeGreaterThanOrEqual(60);
+      expect(Math.max(...c.commits.filter((e) => e.monitor === 1).map((e) => e.version))).toBe(committed);
+      c.crash(monNode(1));
+      c.restart(monNode(1));
+      c.restart(monNode(2));
+      await c.settle(60_000);
+      expect(c.recoveries.filter((r) => r.monitor === 1).at(-1)?.version).toBe(committed);
+      expect((await c.sim.result(c.status(2)))?.lastCommitted).toBe(committed);
+      // Monitor 2 missed more than the kept history (20 versions): it got a snapshot.
+      expect(c.commits.some((e) => e.monitor === 2 && e.value === undefined)).toBe(true);
+    });
+  });
+
+  it('a monitor cut off on the minority side answers commands with no_quorum, and its reads stop once its lease lapses (§6.2.4, P6)', async () => {
+    await withSeed(3, async () => {
+      const c = monitorCell({ seed: 3, monitors: 3 });
+      await c.settle();
+      const client = c.client('client');
+      expect((await c.sim.result(client.submit({ op: 'set', key: 'a', value: '1' }))).ok).toBe(true);
+      c.sim.partition([monNode(2)], [monNode(0), monNode(1), 'client', 'observer']);
+      await c.sim.run({ forMs: 8_000 });
+      const cutOff = c.sim.addNode('minority-client', () => {});
+      c.sim.partition([monNode(2), 'minority-client'], [monNode(0), monNode(1)]);
+      const ask = (msg: MonitorMsg) => c.sim.result(cutOff.system.ask<MonResult<unknown>>(c.refs[2]!, msg, { timeoutMs: 1_000 }));
+      expect(await ask({ type: 'rados.mon.submit', cmd: { op: 'set', key: 'b', value: '2' } })).toMatchObject({ ok: false, error: { code: 'no_quorum' } });
+      expect(await ask({ type: 'rados.mon.read' })).toMatchObject({ ok: false, error: { code: 'no_quorum' } });
+      // The majority side goes on.
+      expect((await c.sim.result(client.submit({ op: 'set', key: 'c', value: '3' }))).ok).toBe(true);
+    });
+  });
+
+  it('a client whose monitor does not answer retries the next one (§6.2.4)', async () => {
+    await withSeed(4, async () => {
+      const c = monitorCell({ seed: 4, monitors: 3 });
+      await c.settle();
+      const client = c.client('client', { preferred: 1, attemptsMax: 40, idempotent: true });
+      c.crash(monNode(1));
+      const r = await c.sim.result(client.submit({ op: 'set', key: 'a', value: '1' }));
       expect(r.ok).toBe(true);
-    }
-    c.crash(monNode(1));
-    c.restart(monNode(1));
-    c.restart(monNode(2));
-    await c.settle(60_000);
-    const rec1 = c.recoveries.filter((r) => r.monitor === 1).at(-1);
-    expect(rec1?.version).toBe(60);
-    const st2 = await c.sim.result(c.status(2));
-    expect(st2?.lastCommitted).toBe(60);
-    expect(c.commits.some((e) => e.monitor === 2 && e.value === undefined)).toBe(true);
+      expect(client.lastMonitor).not.toBe(1);
+    });
+  });
+
+  it('malformed requests get invalid_request and change nothing', async () => {
+    await withSeed(5, async () => {
+      const c = monitorCell({ seed: 5, monitors: 3 });
+      await c.settle();
+      const ask = (msg: unknown) => c.sim.result(c.observer.system.ask<MonResult<unknown>>(c.refs[0]!, msg, { timeoutMs: 1_000 }));
+      expect(await ask({ type: 'rados.mon.read', since: -3 })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+      expect(await ask({ type: 'rados.mon.subscribe', subscriber: 'nobody', since: 0 })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+      expect(await ask({ type: 'rados.mon.nonsense' })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+      expect(await ask({ type: 'rados.mon.submit', cmd: { op: 'set', key: '', value: 'x' } })).toMatchObject({ ok: false, error: { code: 'rejected', serviceCode: 'invalid_command' } });
+      expect((await c.sim.result(c.status(0)))?.lastCommitted).toBe(0);
+    });
   });
 });

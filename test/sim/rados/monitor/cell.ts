@@ -87,7 +87,7 @@ export function monitorCell(o: MonitorCellOptions) {
   }
 
   const clientNodes: string[] = [];
-  function client(name: string, options: { timeoutMs?: number; attemptsMax?: number; preferred?: number } = {}): MonitorClient {
+  function client(name: string, options: { timeoutMs?: number; attemptsMax?: number; preferred?: number; idempotent?: boolean } = {}): MonitorClient {
     const node = sim.addNode(name, () => {});
     clientNodes.push(name);
     return new MonitorClient({
@@ -98,6 +98,7 @@ export function monitorCell(o: MonitorCellOptions) {
       sleep,
       backoffMs: 300,
       preferred: options.preferred ?? 0,
+      idempotent: options.idempotent ?? false,
     });
   }
 

@@ -3,4 +3,4 @@
  * --seeds N test/sim/rados/monitor` runs N per scenario instead (`TROUPE_SEEDS`), and `--seed S`
  * replays one.
  */
-export const MONITOR_FAULT_SEEDS_PER_SCENARIO = 8;
+export const MONITOR_FAULT_SEEDS_PER_SCENARIO = 6;
