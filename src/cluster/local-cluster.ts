@@ -110,14 +110,20 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     const ceph = o.ceph === undefined ? undefined : await startCephRoles(node, dataDir, { osds: o.ceph.osds, racks: o.ceph.racks ?? racks, workers });
     const address = node.address ?? { host: o.host ?? '127.0.0.1', port: o.port ?? 7070 };
     const webPort = o.webPort ?? 7080;
-    if (webPort !== false && gfs) {
+    if (webPort !== false) {
       dashboard = await startDashboard({
         system: sys,
-        master: MASTER_REF,
+        ...(gfs ? { master: MASTER_REF } : {}),
+        ...(ceph === undefined ? {} : { cephMonitors: ceph.monitors }),
         actors: [
-          { ref: MASTER_REF, role: 'primary' },
-          { ref: replicaRef(CLUSTER_NODE), role: 'replica' },
-          { ref: SHADOW_REF, role: 'shadow' },
+          ...(gfs
+            ? [
+                { ref: MASTER_REF as ActorRef<unknown>, role: 'primary' },
+                { ref: replicaRef(CLUSTER_NODE) as ActorRef<unknown>, role: 'replica' },
+                { ref: SHADOW_REF as ActorRef<unknown>, role: 'shadow' },
+              ]
+            : []),
+          ...(ceph?.monitors.map((ref) => ({ ref: ref as ActorRef<unknown>, role: 'monitor' })) ?? []),
         ],
         pool: node.pool,
         chunkservers,

@@ -51,6 +51,18 @@ describe('troupe up --system ceph', () => {
     const before = await status();
     expect(before).toMatchObject({ health: 'HEALTH_OK', monitors: { quorum: [0, 1, 2], leader: 0 }, osds: { total: 4, up: 4, in: 4 }, pools: 1, pgs: { total: 64, byState: { 'active+clean': 64 } } });
 
+    // The dashboard's snapshot and /metrics show the monitors and OSDs.
+    const url = /dashboard: (http:\/\/[\d.]+:\d+)\//.exec(cluster.banner)?.[1];
+    expect(url).toBeDefined();
+    let metrics = '';
+    // The dashboard polls once a second: wait for a poll after the status above.
+    expect(await eventually(async () => new RegExp(`^troupe_ceph_osdmap_epoch ${before.epoch}$`, 'm').test((metrics = await (await fetch(`${url}/metrics`)).text())), 20, 500)).toBe(true);
+    expect(metrics).toMatch(/^troupe_ceph_mon_quorum_size 3$/m);
+    expect(metrics).toMatch(/^troupe_ceph_pgs\{state="active\+clean"\} 64$/m);
+    const snap = (await (await fetch(`${url}/api/status`)).json()) as { ceph: { monitors: { role: string }[]; osds: { id: number; rack: string; up: boolean }[] } };
+    expect(snap.ceph.monitors.map((m) => m.role).sort()).toEqual(['leader', 'peon', 'peon']);
+    expect(snap.ceph.osds.map((o) => o.rack)).toEqual(['rack0', 'rack0', 'rack1', 'rack1']);
+
     const tree = await runCli(['ceph', 'osd', 'tree', ...flags()]);
     expect(tree.code).toBe(0);
     expect(tree.out).toMatch(/rack rack0[\s\S]*host host0[\s\S]*osd\.0\s+up/);
