@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { ActorRef } from '../../runtime/ref.js';
 import { CLUSTER_NODE } from '../../cluster/local-cluster.js';
 import { adminMonitorClient, monRefs } from '../../cluster/ceph-cluster.js';
+import { cephLayoutOf, loadSpec } from '../../cluster/spec.js';
 import type { ClusterConnection } from '../../cluster/connect.js';
 import { MonitorClient } from '../../actors/rados/monitor/client.js';
 import type { MonError, MonResult } from '../../actors/rados/monitor/errors.js';
@@ -63,12 +64,16 @@ function positiveInt(v: string): number {
   return n;
 }
 
-function monitorsOf(): ActorRef<MonitorMsg>[] {
-  return monRefs(CLUSTER_NODE);
+/** The monitors: the one-node cluster's, or those a multi-host spec (`--config`) names. */
+function monitorsOf(flags: CephFlags): ActorRef<MonitorMsg>[] {
+  if (flags.config === undefined) return monRefs(CLUSTER_NODE);
+  const mons = cephLayoutOf(loadSpec(flags.config)).monitors;
+  if (mons.length === 0) throw new CephCommandError({ code: 'invalid_request', message: `the cluster spec ${flags.config} has no node with the "monitor" role` }, ExitCode.usage);
+  return mons;
 }
 
 function clientFor(conn: ClusterConnection, flags: CephFlags): MonitorClient {
-  const all = monitorsOf();
+  const all = monitorsOf(flags);
   if (flags.mon !== undefined && all[flags.mon] === undefined) throw new CephCommandError({ code: 'invalid_request', message: `no monitor of rank ${flags.mon} (ranks 0..${all.length - 1})` }, ExitCode.usage);
   const monitors = flags.mon === undefined ? all : [all[flags.mon] as ActorRef<MonitorMsg>];
   const ask = <R>(to: ActorRef<MonitorMsg>, msg: MonitorMsg, o: { timeoutMs?: number }): Promise<R> => conn.node.system.ask<R>(to, msg, o);
@@ -89,8 +94,8 @@ async function readMap(client: MonitorClient): Promise<OsdMap> {
   return v.state;
 }
 
-async function monSummaries(client: MonitorClient): Promise<MonSummary[]> {
-  const all = monitorsOf();
+async function monSummaries(client: MonitorClient, flags: CephFlags): Promise<MonSummary[]> {
+  const all = monitorsOf(flags);
   return Promise.all(all.map(async (_, rank) => {
     const r = await client.status(rank);
     return { rank, name: `mon${rank}`, status: r.ok ? r.value : undefined };
@@ -102,7 +107,7 @@ async function run(flags: CephFlags, fn: (client: MonitorClient, allMons: Monito
   await withCluster(flags, async (conn) => {
     try {
       const ask = <R>(to: ActorRef<MonitorMsg>, msg: MonitorMsg, o: { timeoutMs?: number }): Promise<R> => conn.node.system.ask<R>(to, msg, o);
-      await fn(clientFor(conn, flags), adminMonitorClient(ask, monitorsOf(), 2_000));
+      await fn(clientFor(conn, flags), adminMonitorClient(ask, monitorsOf(flags), 2_000));
     } catch (err) {
       if (!(err instanceof CephCommandError)) throw err;
       process.stderr.write(`troupe: ${err.message}\n`);
@@ -141,7 +146,7 @@ export const registerCeph: Register = (program: Command) => {
   cmd(ceph, 'status', 'cluster health, monitor quorum and leader, map epoch, OSDs up/in, pools, PG states').action(async (o: CephFlags) => {
     await run(o, async (client, all) => {
       const map = await readMap(client);
-      const s = cephStatus(map, await monSummaries(all));
+      const s = cephStatus(map, await monSummaries(all, o));
       out(o, s, () => {
         const pgs = Object.entries(s.pgs.byState).sort().map(([k, v]) => `${v} ${k}`).join(', ');
         return [
@@ -160,7 +165,7 @@ export const registerCeph: Register = (program: Command) => {
   const mon = ceph.command('mon').description('monitor commands');
   cmd(mon, 'stat', 'monitor quorum, leader and election epoch').action(async (o: CephFlags) => {
     await run(o, async (_client, all) => {
-      const mons = await monSummaries(all);
+      const mons = await monSummaries(all, o);
       const s = cephStatus({ epoch: 0, modifiedMs: 0, crush: '', osds: [], pools: [], poolIdMax: -1 } as unknown as OsdMap, mons);
       const lastCommitted = Math.max(0, ...mons.map((m) => m.status?.lastCommitted ?? 0));
       const value = { monitors: mons.map((m) => ({ rank: m.rank, name: m.name, role: m.status?.role ?? 'unreachable', lastCommitted: m.status?.lastCommitted })), quorum: s.monitors.quorum, leader: s.monitors.leader, electionEpoch: s.monitors.electionEpoch, lastCommitted };
