@@ -64,6 +64,19 @@ export type { CollectionId, ObjectId, Transaction, TransactionHandle, Transactio
 export { CRUSH_ITEM_NONE, CrushMapParseError, mapRule, objectToOsds, objectToPg, parseCrushMap, pgToOsds, printCrushMap, stableMod, strHashRjenkins } from './actors/rados/crush/index.js';
 export type { CrushMap, PgId, PgPlacement, PoolPlacement } from './actors/rados/crush/index.js';
 
+// RADOS monitors (src/actors/rados/monitor/README.md).
+export { radosMonitor } from './actors/rados/monitor/monitor.js';
+export type { MonitorOptions } from './actors/rados/monitor/monitor.js';
+export type { MonitorService } from './actors/rados/monitor/service.js';
+export { DiskMonitorStore } from './actors/rados/monitor/store.js';
+export type { MonitorStore } from './actors/rados/monitor/store.js';
+export { MonitorClient } from './actors/rados/monitor/client.js';
+export type { MonitorClientOptions } from './actors/rados/monitor/client.js';
+export { defaultMonitorConfig } from './actors/rados/monitor/config.js';
+export type { MonitorConfig } from './actors/rados/monitor/config.js';
+export type { MonError, MonErrorCode, MonResult } from './actors/rados/monitor/errors.js';
+export type { ClientMsg as MonitorClientMsg, MonitorMsg, MonitorPush, MonitorRole, MonitorStatus, ReadReply as MonitorReadReply, Share as MonitorShare, SubmitReply as MonitorSubmitReply } from './actors/rados/monitor/protocol.js';
+
 // GFS (src/actors/gfs/README.md).
 export { gfsMaster } from './actors/gfs/master/master.js';
 export type { MasterOptions } from './actors/gfs/master/master.js';
