@@ -5,7 +5,9 @@
  */
 import type { ActorContext, Behavior } from '../runtime/behavior.js';
 import type { ActorRef } from '../runtime/ref.js';
-import { realTimers } from '../runtime/node/env.js';
+import { deferMacrotask, realTimers } from '../runtime/node/env.js';
+import { osdMonitor } from '../actors/rados/mon/osd-monitor.js';
+import { DiskMonitorStore } from '../actors/rados/monitor/store.js';
 import { NodeDisk } from '../storage/node/node-disk.js';
 import { withIoTimeout } from '../storage/timed-disk.js';
 import { gfsChunkserver } from '../actors/gfs/chunkserver/chunkserver.js';
@@ -41,4 +43,18 @@ export interface OsdRoleArgs {
 /** A RADOS OSD (map side only: boot, heartbeats, failure reports, map sharing; no data path yet). */
 export function osdRole(ctx: ActorContext<OsdMsg>, args: OsdRoleArgs): Behavior<OsdMsg> {
   return radosOsd({ id: args.id, monitors: args.monitors, ...(args.config === undefined ? {} : { config: args.config }), ...(args.osdmap === undefined ? {} : { osdmap: args.osdmap }) })(ctx);
+}
+
+export interface OsdMonitorRoleArgs {
+  readonly rank: number;
+  readonly monitors: readonly ActorRef<MonitorMsg>[];
+  /** Absolute directory of this monitor's Paxos log and checkpoints. */
+  readonly dir: string;
+  readonly ioTimeoutMs?: number;
+}
+
+/** A RADOS monitor hosting the OSD map on a directory of its own, loadable on a worker thread. */
+export function osdMonitorRole(ctx: ActorContext<MonitorMsg>, args: OsdMonitorRoleArgs): Behavior<MonitorMsg> {
+  const disk = withIoTimeout(new NodeDisk(args.dir), realTimers, args.ioTimeoutMs ?? 30_000);
+  return osdMonitor({ rank: args.rank, monitors: args.monitors, store: new DiskMonitorStore(disk, 'mon', deferMacrotask) })(ctx);
 }
