@@ -66,7 +66,7 @@ describe('OSD monitors on worker threads and real disks', () => {
 
     await spawn(2);
     let st: MonitorStatus | undefined;
-    for (let i = 0; (st = await status(2))?.lastCommitted !== 4 || st.quorum.length !== 3; i++) {
+    for (let i = 0; (st = await status(2))?.lastCommitted !== 4 || st?.quorum.length !== 3; i++) {
       // Never behind what it had committed before it stopped.
       if (st !== undefined) expect(st.lastCommitted).toBeGreaterThanOrEqual(2);
       expect(i, JSON.stringify(st)).toBeLessThan(600);
