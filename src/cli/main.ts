@@ -10,8 +10,9 @@ import { registerStatus } from './commands/status.js';
 import { registerAdmin } from './commands/admin.js';
 import { registerNode } from './commands/node.js';
 import { registerTrace } from './commands/trace.js';
+import { registerCeph } from './commands/ceph.js';
 
-const program = buildProgram([registerUp, registerNode, registerStatus, registerFs, registerAdmin, registerTrace, registerCrush]);
+const program = buildProgram([registerUp, registerNode, registerStatus, registerFs, registerAdmin, registerTrace, registerCrush, registerCeph]);
 
 try {
   await program.parseAsync(process.argv);

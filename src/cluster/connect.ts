@@ -91,7 +91,8 @@ export async function connectToSpec(specFile: string, options: { secretFile?: st
   const secret = process.env['TROUPE_SECRET'] ?? (file === undefined ? undefined : await clientSecret(file));
   if (secret === undefined || secret === '') throw new ConnectError(`no secret: set TROUPE_SECRET or "secretFile" in ${specFile}`);
   const layout = layoutOf(spec);
-  const primary = spec.nodes[layout.primary] as { host: string; port: number };
+  // The GFS master, or (a Ceph-only spec) the first node: named in messages about where the cluster is.
+  const primary = (spec.nodes[layout.primary] ?? Object.values(spec.nodes)[0]) as { host: string; port: number };
   return open({
     ...(options.logDir === undefined ? {} : { logDir: options.logDir }),
     clusterId: spec.cluster,

@@ -9,6 +9,7 @@ import type { MasterMsg } from '../actors/gfs/protocol.js';
 import { ClusterMetrics } from '../web/metrics.js';
 import { startDashboard, type Dashboard } from '../web/server.js';
 import { openDataDir, type DataDir } from './data-dir.js';
+import { startCephRoles, type CephRoles } from './ceph-cluster.js';
 import { ADMIN_ACTOR, adminActor, type ManagedServer } from './admin.js';
 import { chunkserverDir, masterRef, replicaRef, shadowRef, startChunkservers, startMasterRoles, type ChunkserverPlan, type MasterLayout } from './start-roles.js';
 
@@ -49,6 +50,10 @@ export interface LocalClusterOptions {
    * (`TroupeNodeOptions.egressBytesPerSecMax`). Default: no cap.
    */
   readonly egressBytesPerSecMax?: number;
+  /** Run the GFS roles (default true; `troupe up --system ceph` turns them off). */
+  readonly gfs?: boolean;
+  /** Also run a Ceph-style cluster (monitors and OSDs; `ceph-cluster.ts`) in this process. */
+  readonly ceph?: { readonly osds: number; readonly racks?: number };
 }
 
 export interface LocalCluster {
@@ -62,6 +67,8 @@ export interface LocalCluster {
   readonly dashboardUrl: string | undefined;
   /** The cluster's Prometheus registry, also served at `/metrics`. */
   readonly metrics: ClusterMetrics;
+  /** The Ceph-style roles, when started with `ceph`. */
+  readonly ceph: CephRoles | undefined;
   close(): Promise<void>;
 }
 
@@ -80,7 +87,8 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
   const config: Partial<GfsConfig> = { ...o.config, chunkSizeBytes: data.identity.chunkSizeBytes };
   const count = o.chunkservers ?? 4;
   const racks = o.racks ?? 2;
-  const workers = Math.max(1, Math.min(o.workers ?? 2, count));
+  const gfs = o.gfs ?? true;
+  const workers = Math.max(1, Math.min(o.workers ?? 2, Math.max(gfs ? count : 1, o.ceph?.osds ?? 1)));
   const node = await TroupeNode.start({
     node: CLUSTER_NODE,
     workers,
@@ -94,21 +102,28 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
   try {
     const sys = node.system;
     const layout: MasterLayout = { primary: CLUSTER_NODE, replicas: [CLUSTER_NODE], shadows: [CLUSTER_NODE] };
-    startMasterRoles(node.system, { node: CLUSTER_NODE, dataDir, roles: new Set(['master', 'master-replica', 'shadow-master']) }, layout, config, !data.created, (role) => metrics.masterRequestHook(role));
-    const plans: ChunkserverPlan[] = Array.from({ length: count }, (_, i) => ({ id: `cs${i}`, rack: `rack${i % racks}`, host: hostname(), dir: chunkserverDir(dataDir, `cs${i}`), worker: i % workers }));
+    if (gfs) startMasterRoles(node.system, { node: CLUSTER_NODE, dataDir, roles: new Set(['master', 'master-replica', 'shadow-master']) }, layout, config, !data.created, (role) => metrics.masterRequestHook(role));
+    const plans: ChunkserverPlan[] = Array.from({ length: gfs ? count : 0 }, (_, i) => ({ id: `cs${i}`, rack: `rack${i % racks}`, host: hostname(), dir: chunkserverDir(dataDir, `cs${i}`), worker: i % workers }));
     const managed = await startChunkservers(node, plans, layout, config);
     node.system.spawn(adminActor(node, managed), { name: ADMIN_ACTOR, reentrant: true });
     const chunkservers = plans.map((p) => ({ id: p.id, rack: p.rack, worker: p.worker, ref: (managed.get(p.id) as ManagedServer).ref as ActorRef<unknown> }));
+    const ceph = o.ceph === undefined ? undefined : await startCephRoles(node, dataDir, { osds: o.ceph.osds, racks: o.ceph.racks ?? racks, workers });
     const address = node.address ?? { host: o.host ?? '127.0.0.1', port: o.port ?? 7070 };
     const webPort = o.webPort ?? 7080;
     if (webPort !== false) {
       dashboard = await startDashboard({
         system: sys,
-        master: MASTER_REF,
+        ...(gfs ? { master: MASTER_REF } : {}),
+        ...(ceph === undefined ? {} : { cephMonitors: ceph.monitors }),
         actors: [
-          { ref: MASTER_REF, role: 'primary' },
-          { ref: replicaRef(CLUSTER_NODE), role: 'replica' },
-          { ref: SHADOW_REF, role: 'shadow' },
+          ...(gfs
+            ? [
+                { ref: MASTER_REF as ActorRef<unknown>, role: 'primary' },
+                { ref: replicaRef(CLUSTER_NODE) as ActorRef<unknown>, role: 'replica' },
+                { ref: SHADOW_REF as ActorRef<unknown>, role: 'shadow' },
+              ]
+            : []),
+          ...(ceph?.monitors.map((ref) => ({ ref: ref as ActorRef<unknown>, role: 'monitor' })) ?? []),
         ],
         pool: node.pool,
         chunkservers,
@@ -123,7 +138,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       await web?.close();
       await node.close();
     };
-    return { node, data, master: MASTER_REF, shadow: SHADOW_REF, chunkservers, address, dashboardUrl: web?.url, metrics, close };
+    return { node, data, master: MASTER_REF, shadow: SHADOW_REF, chunkservers, address, dashboardUrl: web?.url, metrics, ceph, close };
   } catch (err) {
     await dashboard?.close();
     await node.close();

@@ -5,7 +5,8 @@ import type { FileLogOptions } from '../runtime/node/file-log.js';
 import { TroupeNode } from '../runtime/node/troupe-node.js';
 import type { GfsConfig } from '../actors/gfs/config.js';
 import { ADMIN_ACTOR, adminActor } from './admin.js';
-import { dataDirOf, layoutOf, SpecError, type ClusterSpec } from './spec.js';
+import { cephLayoutOf, dataDirOf, layoutOf, SpecError, type ClusterSpec } from './spec.js';
+import { startSpecCephRoles } from './ceph-cluster.js';
 import { chunkserverDir, startChunkservers, startMasterRoles, type ChunkserverPlan } from './start-roles.js';
 
 /**
@@ -26,7 +27,10 @@ export async function startSpecNode(spec: ClusterSpec, name: string, options: { 
   if (me === undefined) throw new SpecError(`no node "${name}" in the cluster spec (it names ${Object.keys(spec.nodes).join(', ')})`);
   const peers = Object.fromEntries(Object.entries(spec.nodes).filter(([n]) => n !== name).map(([n, s]) => [n, { host: s.host, port: s.port }]));
   const count = me.roles.includes('chunkserver') ? (me.chunkservers ?? 1) : 0;
-  const workers = count === 0 ? 0 : Math.max(1, Math.min(me.workers ?? 2, count));
+  const ceph = cephLayoutOf(spec);
+  const myOsds = ceph.osds.filter((o) => o.node === name);
+  const threaded = Math.max(count, myOsds.length);
+  const workers = threaded === 0 ? 0 : Math.max(1, Math.min(me.workers ?? 2, threaded));
   const dataDir = dataDirOf(spec, name);
   mkdirSync(dataDir, { recursive: true });
   const afterRestart = existsSync(join(dataDir, 'master'));
@@ -40,10 +44,11 @@ export async function startSpecNode(spec: ClusterSpec, name: string, options: { 
   });
   try {
     const layout = layoutOf(spec);
-    const masterRoles = new Set(me.roles.filter((r): r is 'master' | 'master-replica' | 'shadow-master' => r !== 'chunkserver'));
-    startMasterRoles(node.system, { node: name, dataDir, roles: masterRoles }, layout, config, afterRestart);
+    const masterRoles = new Set(me.roles.filter((r): r is 'master' | 'master-replica' | 'shadow-master' => r === 'master' || r === 'master-replica' || r === 'shadow-master'));
+    if (masterRoles.size > 0) startMasterRoles(node.system, { node: name, dataDir, roles: masterRoles }, layout, config, afterRestart);
+    await startSpecCephRoles(node, name, dataDir, ceph, myOsds, workers, spec);
     const plans: ChunkserverPlan[] = Array.from({ length: count }, (_, i) => ({ id: `${name}-cs${i}`, rack: me.rack ?? name, host: me.host, dir: chunkserverDir(dataDir, `cs${i}`), worker: i % Math.max(1, workers) }));
-    const managed = await startChunkservers(node, plans, layout, config);
+    const managed = count === 0 ? new Map() : await startChunkservers(node, plans, layout, config);
     node.system.spawn(adminActor(node, managed), { name: ADMIN_ACTOR, reentrant: true });
     return { node, dataDir, roles: me.roles, chunkservers: plans.map((p) => p.id), close: () => node.close() };
   } catch (err) {

@@ -16,12 +16,16 @@ import type { MasterLayout } from './start-roles.js';
  *   "nodes": {
  *     "m1": { "host": "10.0.0.1", "port": 7070, "roles": ["master", "shadow-master"] },
  *     "m2": { "host": "10.0.0.2", "port": 7070, "roles": ["master-replica"], "rack": "b" },
- *     "c1": { "host": "10.0.0.3", "port": 7070, "roles": ["chunkserver"], "chunkservers": 2, "rack": "a" }
+ *     "c1": { "host": "10.0.0.3", "port": 7070, "roles": ["chunkserver", "monitor", "osd"], "chunkservers": 2, "osds": 2, "rack": "a" }
  *   }
  * }
  * ```
+ *
+ * The roles `monitor` and `osd` make a Ceph-style cluster (`ceph-cluster.ts`): monitors take ranks
+ * in the order their nodes appear; OSD ids are numbered across the `osd` nodes in the same order.
+ * A spec may hold GFS roles, Ceph roles or both.
  */
-export type NodeRole = 'master' | 'master-replica' | 'shadow-master' | 'chunkserver';
+export type NodeRole = 'master' | 'master-replica' | 'shadow-master' | 'chunkserver' | 'monitor' | 'osd';
 
 export interface NodeSpec {
   readonly host: string;
@@ -35,6 +39,8 @@ export interface NodeSpec {
   readonly roles: readonly NodeRole[];
   /** Chunkserver actors on this node when it has the `chunkserver` role (default 1). */
   readonly chunkservers?: number;
+  /** OSD actors on this node when it has the `osd` role (default 1). */
+  readonly osds?: number;
 }
 
 export interface ClusterSpec {
@@ -46,7 +52,8 @@ export interface ClusterSpec {
   readonly baseDir: string;
 }
 
-const ROLES: readonly NodeRole[] = ['master', 'master-replica', 'shadow-master', 'chunkserver'];
+const ROLES: readonly NodeRole[] = ['master', 'master-replica', 'shadow-master', 'chunkserver', 'monitor', 'osd'];
+const GFS_ROLES: readonly NodeRole[] = ['master', 'master-replica', 'shadow-master', 'chunkserver'];
 
 export class SpecError extends Error {
   override readonly name = 'SpecError';
@@ -81,17 +88,35 @@ export function parseSpec(raw: unknown, file: string): ClusterSpec {
     if (!(Number.isInteger(s['port']) && (s['port'] as number) > 0 && (s['port'] as number) < 65_536)) bad(`node "${name}": "port" must be 1–65535`);
     if (!Array.isArray(s['roles']) || s['roles'].length === 0 || !s['roles'].every((r) => ROLES.includes(r as NodeRole))) bad(`node "${name}": "roles" must list some of ${ROLES.join(', ')}`);
     if (s['chunkservers'] !== undefined && !(Number.isInteger(s['chunkservers']) && (s['chunkservers'] as number) > 0)) bad(`node "${name}": "chunkservers" must be a positive integer`);
+    if (s['osds'] !== undefined && !(Number.isInteger(s['osds']) && (s['osds'] as number) > 0)) bad(`node "${name}": "osds" must be a positive integer`);
     nodes[name] = s as unknown as NodeSpec;
   }
-  const masters = Object.entries(nodes).filter(([, n]) => n.roles.includes('master'));
-  if (masters.length !== 1) bad(`exactly one node must have the "master" role (found ${masters.length})`);
-  if (!Object.values(nodes).some((n) => n.roles.includes('chunkserver'))) bad('no node has the "chunkserver" role');
+  const has = (role: NodeRole): boolean => Object.values(nodes).some((n) => n.roles.includes(role));
+  if (GFS_ROLES.some(has)) {
+    const masters = Object.entries(nodes).filter(([, n]) => n.roles.includes('master'));
+    if (masters.length !== 1) bad(`exactly one node must have the "master" role (found ${masters.length})`);
+    if (!has('chunkserver')) bad('no node has the "chunkserver" role');
+  }
+  if (has('osd') && !has('monitor')) bad('OSDs need at least one node with the "monitor" role');
+  if (has('monitor') && !has('osd')) bad('monitors need at least one node with the "osd" role');
   return { ...(o as unknown as ClusterSpec), nodes, baseDir: dirname(resolve(file)) };
 }
 
 export function layoutOf(spec: ClusterSpec): MasterLayout {
   const with_ = (role: NodeRole): string[] => Object.entries(spec.nodes).filter(([, n]) => n.roles.includes(role)).map(([name]) => name);
   return { primary: with_('master')[0] as string, replicas: with_('master-replica'), shadows: with_('shadow-master') };
+}
+
+/** The Ceph-style roles of a spec: monitor refs by rank, and each OSD's id, node and rack. */
+export function cephLayoutOf(spec: ClusterSpec): { monitors: Array<{ node: string; id: string }>; osds: Array<{ id: number; node: string; rack: string }> } {
+  const entries = Object.entries(spec.nodes);
+  const monitors = entries.filter(([, n]) => n.roles.includes('monitor')).map(([node], rank) => ({ node, id: `mon${rank}` }));
+  const osds: Array<{ id: number; node: string; rack: string }> = [];
+  for (const [node, n] of entries) {
+    if (!n.roles.includes('osd')) continue;
+    for (let i = 0; i < (n.osds ?? 1); i++) osds.push({ id: osds.length, node, rack: n.rack ?? node });
+  }
+  return { monitors, osds };
 }
 
 export function dataDirOf(spec: ClusterSpec, name: string): string {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CephSnapshot } from './ceph-watch.js';
 import type { ChunkserverStats, ClusterStatus } from '../actors/gfs/protocol.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { WorkerInspection } from '../runtime/node/worker-protocol.js';
@@ -56,6 +57,12 @@ export class ClusterMetrics {
   private readonly lastStats = new Map<string, ChunkserverStats>();
   private readonly statusPolls = new Counter({ name: 'troupe_dashboard_status_polls_total', help: 'Status polls of the master by the dashboard, by outcome (ok, error)', labelNames: ['outcome'], registers: [this.registry] });
 
+  private readonly cephEpoch = new Gauge({ name: 'troupe_ceph_osdmap_epoch', help: 'Epoch of the committed OSD map', registers: [this.registry] });
+  private readonly cephOsds = new Gauge({ name: 'troupe_ceph_osds', help: 'OSDs in the map, by state (up, down, in, out)', labelNames: ['state'], registers: [this.registry] });
+  private readonly cephQuorum = new Gauge({ name: 'troupe_ceph_mon_quorum_size', help: 'Monitors in the quorum (0: none)', registers: [this.registry] });
+  private readonly cephMonCommitted = new Gauge({ name: 'troupe_ceph_mon_last_committed', help: 'Last committed map version at each monitor that answered', labelNames: ['mon'], registers: [this.registry] });
+  private readonly cephPgs = new Gauge({ name: 'troupe_ceph_pgs', help: 'PGs by state (derived from the map)', labelNames: ['state'], registers: [this.registry] });
+  private readonly cephPools = new Gauge({ name: 'troupe_ceph_pools', help: 'Pools in the map', registers: [this.registry] });
   private readonly mailboxDepth = new Gauge({ name: 'troupe_actor_mailbox_depth', help: 'User messages queued in the mailbox of a main-thread actor', labelNames: ['actor', 'role'], registers: [this.registry] });
   private readonly mailboxCapacity = new Gauge({ name: 'troupe_actor_mailbox_capacity', help: 'Mailbox capacity of a main-thread actor', labelNames: ['actor', 'role'], registers: [this.registry] });
   private readonly spawned = new Counter({ name: 'troupe_actors_spawned_total', help: 'Actors spawned on the main thread', registers: [this.registry] });
@@ -83,6 +90,24 @@ export class ClusterMetrics {
       this.requests.inc({ role, type: t, outcome: o });
       this.requestSeconds.observe({ role, type: t }, Math.max(0, durationMs) / 1000);
     };
+  }
+
+  observeCeph(c: CephSnapshot): void {
+    for (const m of c.monitors) if (m.lastCommitted !== null) this.cephMonCommitted.set({ mon: m.name }, m.lastCommitted);
+    const s = c.status;
+    if (s === null) {
+      this.cephQuorum.set(0);
+      return;
+    }
+    this.cephEpoch.set(s.epoch);
+    this.cephQuorum.set(s.monitors.quorum.length);
+    this.cephOsds.set({ state: 'up' }, s.osds.up);
+    this.cephOsds.set({ state: 'down' }, s.osds.total - s.osds.up);
+    this.cephOsds.set({ state: 'in' }, s.osds.in);
+    this.cephOsds.set({ state: 'out' }, s.osds.total - s.osds.in);
+    this.cephPools.set(s.pools);
+    this.cephPgs.reset();
+    for (const [state, n] of Object.entries(s.pgs.byState)) this.cephPgs.set({ state }, n);
   }
 
   observeStatus(s: ClusterStatus): void {

@@ -82,6 +82,10 @@ export function dashboardPage(clusterName: string): string {
   <section class="panel"><h2>Chunkservers<small id="servers-summary"></small></h2>
     <table id="servers"><thead><tr><th>Server</th><th>Rack</th><th>Host</th><th>State</th><th>Disk use</th><th class="num">Chunks</th><th class="num">Leases (primary)</th><th class="num">Recent creations</th><th class="num">Read</th><th class="num">Written</th><th class="num">Pushed in</th><th class="num">Cloned in</th></tr></thead><tbody></tbody></table>
   </section>
+  <section class="panel" id="ceph-panel" hidden><h2>Ceph-style cluster<small id="ceph-summary"></small></h2>
+    <table id="ceph-mons"><thead><tr><th>Monitor</th><th>Role</th><th class="num">Last committed</th><th class="num">Election epoch</th></tr></thead><tbody></tbody></table>
+    <table id="ceph-osds" style="margin-top:10px"><thead><tr><th>OSD</th><th>Rack</th><th>Host</th><th>Up</th><th>In</th><th class="num">Weight</th></tr></thead><tbody></tbody></table>
+  </section>
   <div class="grid2">
     <section class="panel"><h2>Recent events</h2><ul class="events" id="events"></ul></section>
     <section class="panel"><h2>Runtime<small>master mailboxes and worker threads</small></h2><div id="runtime"></div></section>
@@ -103,6 +107,7 @@ export function dashboardPage(clusterName: string): string {
   var lastSnapshot = 0;
 
   function health(s) {
+    if (!s.status && s.ceph && s.ceph.status) return { level: s.ceph.status.health === 'HEALTH_OK' ? 'healthy' : s.ceph.status.health === 'HEALTH_WARN' ? 'degraded' : 'critical', text: s.ceph.status.health, detail: s.ceph.status.checks.join('; ') || 'all OSDs up, all PGs active+clean' };
     if (!s.status) return { level: 'unknown', text: 'Master unreachable', detail: s.error || 'no status yet' };
     var st = s.status; var down = st.servers.filter(function (x) { return !x.alive; });
     if (s.error) return { level: 'critical', text: 'Master not answering', detail: s.error + ' (showing the last status)' };
@@ -230,8 +235,19 @@ export function dashboardPage(clusterName: string): string {
       '<table style="margin-top:10px"><thead><tr><th>Worker thread</th><th class="num">Actors</th><th class="num">Heap used</th><th class="num">Pending asks</th></tr></thead><tbody>' + wrows + '</tbody></table>';
   }
 
+  function renderCeph(s) {
+    var c = s.ceph; var panel = $('ceph-panel');
+    if (!c) { panel.hidden = true; return; }
+    panel.hidden = false;
+    var st = c.status;
+    $('ceph-summary').textContent = st ? (st.health + ' · osdmap e' + st.epoch + ' · quorum ' + (st.monitors.quorum.map(function (r) { return 'mon' + r; }).join(',') || 'none') + (st.monitors.leader === undefined || st.monitors.leader === null ? '' : ' · leader mon' + st.monitors.leader) + ' · ' + st.osds.up + '/' + st.osds.total + ' OSDs up, ' + st.osds.in + ' in · ' + st.pgs.total + ' PGs') : ('no map: ' + (c.error || ''));
+    $('ceph-mons').tBodies[0].innerHTML = c.monitors.map(function (m) { return '<tr><td>' + esc(m.name) + '</td><td>' + esc(m.role) + '</td><td class="num">' + (m.lastCommitted === null ? '–' : m.lastCommitted) + '</td><td class="num">' + (m.electionEpoch === null ? '–' : m.electionEpoch) + '</td></tr>'; }).join('');
+    $('ceph-osds').tBodies[0].innerHTML = c.osds.map(function (o) { return '<tr><td>osd.' + o.id + '</td><td>' + esc(o.rack || '–') + '</td><td>' + esc(o.host || '–') + '</td><td>' + (o.up ? 'up' : '<b>down</b>') + '</td><td>' + (o.in ? 'in' : 'out') + '</td><td class="num">' + o.weight.toFixed(2) + '</td></tr>'; }).join('');
+  }
+
   function render(s) {
     lastSnapshot = Date.now();
+    renderCeph(s);
     renderHealth(s); renderTotals(s); renderServers(s); renderDiskChart(s); renderBacklogChart(s); renderEvents(s); renderRuntime(s);
     document.body.setAttribute('data-updated', String(s.time));
   }

@@ -9,11 +9,15 @@ import type { WorkerInspection } from '../runtime/node/worker-protocol.js';
 import { ClusterWatch, type BacklogSample, type DashboardEvent } from './cluster-watch.js';
 import type { ClusterMetrics, MailboxSample } from './metrics.js';
 import { dashboardPage } from './page.js';
+import { pollCeph, type CephSnapshot } from './ceph-watch.js';
+import type { MonitorMsg } from '../actors/rados/monitor/protocol.js';
 
 export interface DashboardOptions {
   readonly system: ActorSystem;
-  /** The primary master, asked for `gfs.master.status` every poll. */
-  readonly master: ActorRef<MasterMsg>;
+  /** The primary master, asked for `gfs.master.status` every poll (none: no GFS in this cluster). */
+  readonly master?: ActorRef<MasterMsg>;
+  /** The monitors of a Ceph-style cluster, polled for their status and the map every poll. */
+  readonly cephMonitors?: readonly ActorRef<MonitorMsg>[];
   /** Main-thread actors whose mailbox depth is sampled, with a role label. */
   readonly actors?: ReadonlyArray<{ readonly ref: ActorRef<unknown>; readonly role: string }>;
   readonly pool?: WorkerPool | undefined;
@@ -47,6 +51,8 @@ export interface DashboardSnapshot {
   readonly traffic: Readonly<Record<string, ChunkserverStats>>;
   /** Client connections open now (transport links to nodes that are not this cluster's worker threads, e.g. CLI processes). */
   readonly clients: number;
+  /** The Ceph-style cluster, when there is one. */
+  readonly ceph: CephSnapshot | null;
   readonly pollIntervalMs: number;
 }
 
@@ -79,6 +85,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   let mailboxes: MailboxSample[] = [];
   let workers: WorkerInspection[] = [];
   let traffic: Record<string, ChunkserverStats> = {};
+  let ceph: CephSnapshot | null = null;
   let closed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let polling: Promise<void> = Promise.resolve();
@@ -118,10 +125,18 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     workers,
     traffic,
     clients: clientLinks.size,
+    ceph,
     pollIntervalMs,
   });
 
+  const pollCephCluster = async (): Promise<void> => {
+    if (o.cephMonitors === undefined || o.cephMonitors.length === 0) return;
+    ceph = await pollCeph(o.system, o.cephMonitors, pollTimeoutMs).catch((err: unknown) => ({ status: null, error: String(err), monitors: [], osds: [] }));
+    o.metrics.observeCeph(ceph);
+  };
+
   const pollStatus = async (now: number): Promise<void> => {
+    if (o.master === undefined) return;
     try {
       const r = await o.system.ask<GfsResult<ClusterStatus>>(o.master, { type: 'gfs.master.status' }, { timeoutMs: pollTimeoutMs });
       if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
@@ -166,7 +181,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       if (i !== undefined) mailboxes.push({ actor: a.ref.id, role: a.role, depth: i.mailbox.user, capacity: i.mailbox.capacity });
     }
     o.metrics.observeMailboxes(mailboxes);
-    await Promise.all([pollStatus(now), pollTraffic(), pollWorkers()]);
+    await Promise.all([pollStatus(now), pollTraffic(), pollWorkers(), pollCephCluster()]);
     broadcast();
   };
 

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { startLocalCluster } from '../../cluster/local-cluster.js';
 import type { LogLevel } from '../../runtime/log.js';
 import { logLevelFromEnv } from '../../runtime/node/file-log.js';
@@ -14,10 +14,24 @@ function flagsFor(dataDirFlag: string, port: number, dataDir: string): string {
   return `${dataDirFlag === './troupe-data' ? '' : ` --data-dir ${dataDir}`}${port === 7070 ? '' : ` --port ${port}`}`;
 }
 
+type System = 'gfs' | 'ceph';
+
+function parseSystems(v: string): System[] {
+  const parts = v.split(',').map((x) => x.trim());
+  const out: System[] = [];
+  for (const p of parts) {
+    if (p !== 'gfs' && p !== 'ceph') throw new InvalidArgumentError(`systems are gfs and ceph (e.g. gfs,ceph), got '${p}'`);
+    if (!out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
 export const registerUp: Register = (program: Command) => {
   program
     .command('up')
-    .description('start a one-node GFS cluster on this machine (master, master replica, shadow master, chunkservers on worker threads)')
+    .description('start a one-node cluster on this machine: GFS (master, master replica, shadow master, chunkservers on worker threads) and/or a Ceph-style cluster (3 monitors, OSDs on worker threads)')
+    .option('--system <list>', 'which systems to run: gfs, ceph, or gfs,ceph', parseSystems, ['gfs'] as System[])
+    .option('--osds <n>', 'OSDs of a new Ceph-style cluster (one host each, spread over --racks)', parsePositiveInt, 4)
     .option('--data-dir <dir>', 'where the cluster keeps its files', './troupe-data')
     .option('--chunkservers <n>', 'chunkservers', parsePositiveInt, 4)
     .option('--racks <n>', 'rack labels to spread the chunkservers over', parsePositiveInt, 2)
@@ -28,7 +42,7 @@ export const registerUp: Register = (program: Command) => {
     .option('--chunk-size <size>', 'chunk size for a new cluster (e.g. 64MiB); an existing cluster keeps its own', parseBytes, 64 * 1024 * 1024)
     .option('--for <ms>', 'stop after this many milliseconds (default: until Ctrl-C)', parsePositiveInt)
     .option('--log-level <level>', LOG_LEVEL_HELP, parseLogLevel)
-    .action(async (o: { dataDir: string; chunkservers: number; racks: number; workers: number; host: string; port: number; webPort: number | false; chunkSize: number; for?: number; logLevel?: LogLevel }) => {
+    .action(async (o: { system: System[]; osds: number; dataDir: string; chunkservers: number; racks: number; workers: number; host: string; port: number; webPort: number | false; chunkSize: number; for?: number; logLevel?: LogLevel }) => {
       const level = o.logLevel ?? logLevelFromEnv();
       // Listen for Ctrl-C first, so the first one is always a clean shutdown.
       const stopped = new Promise<void>((resolve) => {
@@ -47,6 +61,8 @@ export const registerUp: Register = (program: Command) => {
         webPort: o.webPort,
         // Log files in <data-dir>/logs; warnings and errors on stderr too.
         log: { level },
+        gfs: o.system.includes('gfs'),
+        ...(o.system.includes('ceph') ? { ceph: { osds: o.osds, racks: o.racks } } : {}),
       }).catch((err: unknown) => {
         const msg = err instanceof Error ? err.message : String(err);
         if (/EADDRINUSE/.test(msg) && o.webPort !== false && msg.includes(`:${o.webPort}`)) throw new Error(`dashboard port ${o.webPort} is in use — is another cluster running? (choose another with --web-port, or --web-port off)`);
@@ -54,19 +70,26 @@ export const registerUp: Register = (program: Command) => {
         throw err;
       });
       const { data, address } = cluster;
+      const gfs = o.system.includes('gfs');
+      const ceph = cluster.ceph;
+      const flags = flagsFor(o.dataDir, address.port, data.dir);
       const lines = [
         `troupe: cluster ${data.identity.clusterId} ${data.created ? 'created' : 'recovered'} in ${data.dir}`,
-        `  master, master replica, shadow master   node ${cluster.node.node}, main thread (operation logs in ${data.dir}/master, ${data.dir}/master-replica)`,
+        ...(gfs ? [`  master, master replica, shadow master   node ${cluster.node.node}, main thread (operation logs in ${data.dir}/master, ${data.dir}/master-replica)`] : []),
         ...cluster.chunkservers.map((c) => `  chunkserver ${c.id.padEnd(5)} ${c.rack.padEnd(6)}        worker thread ${c.worker}, data in ${data.dir}/${c.id}`),
+        ...(ceph === undefined
+          ? []
+          : [
+              `  ceph monitors mon0 mon1 mon2            node ${cluster.node.node}, main thread (Paxos logs in ${data.dir}/ceph/mon0..2); osdmap epoch ${ceph.map.epoch}${ceph.created ? ', new map' : ', recovered'}`,
+              ...ceph.osds.map((x) => `  osd.${String(x.id).padEnd(3)}      ${x.rack.padEnd(6)}        worker thread ${x.worker} (map side only: no object data path yet)`),
+            ]),
         `  logs: ${data.dir}/logs (level ${level}; \`./troupe trace <request-id>\` follows one request through them)`,
         `  clients: ${address.host}:${address.port} (secret in ${data.dir}/secret, mode 0600; chunk size ${data.identity.chunkSizeBytes} bytes)`,
         ...(cluster.dashboardUrl === undefined ? [] : [`  dashboard: ${cluster.dashboardUrl}/   metrics: ${cluster.dashboardUrl}/metrics`]),
         '',
         'try (in another terminal; `npx troupe …` where Troupe is an installed dependency):',
-        `  ./troupe status${flagsFor(o.dataDir, address.port, data.dir)}`,
-        `  ./troupe fs mkdir /demo${flagsFor(o.dataDir, address.port, data.dir)}`,
-        `  ./troupe fs put README.md /demo/readme${flagsFor(o.dataDir, address.port, data.dir)}`,
-        `  ./troupe fs cat /demo/readme${flagsFor(o.dataDir, address.port, data.dir)}`,
+        ...(gfs ? [`  ./troupe status${flags}`, `  ./troupe fs mkdir /demo${flags}`, `  ./troupe fs put README.md /demo/readme${flags}`, `  ./troupe fs cat /demo/readme${flags}`] : []),
+        ...(ceph === undefined ? [] : [`  ./troupe ceph status${flags}`, `  ./troupe ceph osd tree${flags}`, `  ./troupe ceph osd map ${'rbd'} myobject${flags}`]),
         '',
         'Ctrl-C to stop',
         '',

@@ -1,0 +1,269 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { ActorRef } from '../../runtime/ref.js';
+import { CLUSTER_NODE } from '../../cluster/local-cluster.js';
+import { adminMonitorClient, monRefs } from '../../cluster/ceph-cluster.js';
+import { cephLayoutOf, loadSpec } from '../../cluster/spec.js';
+import type { ClusterConnection } from '../../cluster/connect.js';
+import { MonitorClient } from '../../actors/rados/monitor/client.js';
+import type { MonError, MonResult } from '../../actors/rados/monitor/errors.js';
+import type { MonitorMsg } from '../../actors/rados/monitor/protocol.js';
+import { cephStatus, osdTree, type MonSummary } from '../../actors/rados/mon/cluster-status.js';
+import { describeObjectMapping, objectMapping } from '../../actors/rados/osdmap/mapping.js';
+import { OSD_WEIGHT_FULL, findPool, type OsdMap, type ReplicationMode } from '../../actors/rados/osdmap/osd-map.js';
+import type { OsdMonCommand } from '../../actors/rados/protocol.js';
+import { ExitCode, type Register } from '../program.js';
+import { addClientFlags, withCluster, type ClientFlags } from './client-options.js';
+
+/**
+ * `troupe ceph …`: the Ceph-style cluster's admin commands, in the manner of the `ceph` tool.
+ * Commands go to any monitor (the client tries the next when one does not answer or is outside
+ * the quorum); `--mon RANK` sends to that monitor only. Exit codes: 1 when the monitors refuse the
+ * command (unknown pool or OSD, pg_num decrease, a rule that cannot place the replicas, …), 3 when
+ * no monitor in a quorum answers, 2 for bad arguments.
+ */
+type CephFlags = ClientFlags & { mon?: number };
+
+/** A monitor's refusal or unavailability, with the exit code it maps to. */
+class CephCommandError extends Error {
+  constructor(
+    readonly error: MonError,
+    readonly exitCode: number,
+  ) {
+    super(`${error.serviceCode ?? error.code}: ${error.message}`);
+  }
+}
+
+function parseRank(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`a monitor rank is a non-negative integer, got '${v}'`);
+  return n;
+}
+
+function parseOsdId(v: string): number {
+  const s = v.startsWith('osd.') ? v.slice(4) : v;
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`an OSD id is a non-negative integer (or osd.N), got '${v}'`);
+  return n;
+}
+
+function parseWeight(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`a reweight is a number in [0, 1], got '${v}'`);
+  return n;
+}
+
+function parseReplication(v: string): ReplicationMode {
+  const mode = v === 'primary' ? 'primary-copy' : v;
+  if (mode !== 'primary-copy' && mode !== 'chain' && mode !== 'splay') throw new InvalidArgumentError(`replication is primary, chain or splay, got '${v}'`);
+  return mode;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got '${v}'`);
+  return n;
+}
+
+/** The monitors: the one-node cluster's, or those a multi-host spec (`--config`) names. */
+function monitorsOf(flags: CephFlags): ActorRef<MonitorMsg>[] {
+  if (flags.config === undefined) return monRefs(CLUSTER_NODE);
+  const mons = cephLayoutOf(loadSpec(flags.config)).monitors;
+  if (mons.length === 0) throw new CephCommandError({ code: 'invalid_request', message: `the cluster spec ${flags.config} has no node with the "monitor" role` }, ExitCode.usage);
+  return mons;
+}
+
+function clientFor(conn: ClusterConnection, flags: CephFlags): MonitorClient {
+  const all = monitorsOf(flags);
+  if (flags.mon !== undefined && all[flags.mon] === undefined) throw new CephCommandError({ code: 'invalid_request', message: `no monitor of rank ${flags.mon} (ranks 0..${all.length - 1})` }, ExitCode.usage);
+  const monitors = flags.mon === undefined ? all : [all[flags.mon] as ActorRef<MonitorMsg>];
+  const ask = <R>(to: ActorRef<MonitorMsg>, msg: MonitorMsg, o: { timeoutMs?: number }): Promise<R> => conn.node.system.ask<R>(to, msg, o);
+  // One monitor, one attempt: its own answer (e.g. no_quorum on the minority side) is the result.
+  return flags.mon === undefined ? adminMonitorClient(ask, monitors) : new MonitorClient({ ask, monitors, timeoutMs: 3_000, attemptsMax: 1 });
+}
+
+function unwrap<T>(r: MonResult<T>): T {
+  if (r.ok) return r.value;
+  const code = r.error.code;
+  const exit = code === 'rejected' || code === 'invalid_request' || code === 'outcome_unknown' ? ExitCode.failure : ExitCode.unavailable;
+  throw new CephCommandError(r.error, exit);
+}
+
+async function readMap(client: MonitorClient): Promise<OsdMap> {
+  const v = unwrap(await client.read<OsdMap>());
+  if (v.state === undefined) throw new CephCommandError({ code: 'unavailable', message: 'the monitor sent no map' }, ExitCode.unavailable);
+  return v.state;
+}
+
+async function monSummaries(client: MonitorClient, flags: CephFlags): Promise<MonSummary[]> {
+  const all = monitorsOf(flags);
+  return Promise.all(all.map(async (_, rank) => {
+    const r = await client.status(rank);
+    return { rank, name: `mon${rank}`, status: r.ok ? r.value : undefined };
+  }));
+}
+
+/** Runs a `ceph` command: connection, monitor client, and the exit codes of its errors. */
+async function run(flags: CephFlags, fn: (client: MonitorClient, allMons: MonitorClient) => Promise<void>): Promise<void> {
+  await withCluster(flags, async (conn) => {
+    try {
+      const ask = <R>(to: ActorRef<MonitorMsg>, msg: MonitorMsg, o: { timeoutMs?: number }): Promise<R> => conn.node.system.ask<R>(to, msg, o);
+      await fn(clientFor(conn, flags), adminMonitorClient(ask, monitorsOf(flags), 2_000));
+    } catch (err) {
+      if (!(err instanceof CephCommandError)) throw err;
+      process.stderr.write(`troupe: ${err.message}\n`);
+      if (flags.json === true) process.stdout.write(`${JSON.stringify({ ok: false, code: err.error.serviceCode ?? err.error.code, message: err.error.message })}\n`);
+      process.exitCode = err.exitCode;
+    }
+  });
+}
+
+/** Parses a positional argument; a bad one is a usage error (exit 2) with the parser's message. */
+function arg<T>(parse: (v: string) => T, v: string): T | undefined {
+  try {
+    return parse(v);
+  } catch (err) {
+    process.stderr.write(`troupe: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = ExitCode.usage;
+    return undefined;
+  }
+}
+
+function out(flags: CephFlags, value: unknown, text: () => string): void {
+  process.stdout.write(flags.json === true ? `${JSON.stringify(value)}\n` : text());
+}
+
+async function submit(client: MonitorClient, cmd: OsdMonCommand): Promise<{ epoch: number; changed: boolean }> {
+  const r = await client.submit(cmd);
+  // no_change: the map already says so; report the current epoch, as `ceph osd out` does for an OSD already out.
+  if (!r.ok && r.error.serviceCode === 'no_change') return { epoch: (await readMap(client)).epoch, changed: false };
+  return { epoch: unwrap(r).version, changed: true };
+}
+
+export const registerCeph: Register = (program: Command) => {
+  const ceph = program.command('ceph').description('Ceph-style cluster admin (status, osd tree/dump/out/in/down/reweight/map, osd pool create/ls/rm/set, mon stat)');
+  const cmd = (parent: Command, spec: string, description: string): Command => addClientFlags(parent.command(spec).description(description)).option('--mon <rank>', 'send to this monitor only (no retry at another)', parseRank);
+
+  cmd(ceph, 'status', 'cluster health, monitor quorum and leader, map epoch, OSDs up/in, pools, PG states').action(async (o: CephFlags) => {
+    await run(o, async (client, all) => {
+      const map = await readMap(client);
+      const s = cephStatus(map, await monSummaries(all, o));
+      out(o, s, () => {
+        const pgs = Object.entries(s.pgs.byState).sort().map(([k, v]) => `${v} ${k}`).join(', ');
+        return [
+          `  health: ${s.health}`,
+          ...s.checks.map((c) => `          ${c}`),
+          `  mon:    ${s.monitors.count} daemons, quorum ${s.monitors.quorum.map((r) => `mon${r}`).join(',') || '(none)'}${s.monitors.leader === undefined ? '' : `, leader mon${s.monitors.leader}`}${s.monitors.electionEpoch === undefined ? '' : `, election epoch ${s.monitors.electionEpoch}`}`,
+          `  osdmap: e${s.epoch}: ${s.osds.total} osds: ${s.osds.up} up, ${s.osds.in} in`,
+          `  pools:  ${s.pools} pools, ${s.pgs.total} pgs`,
+          `  pgs:    ${pgs || '(none)'}   (derived from the map: no peering yet)`,
+          '',
+        ].join('\n');
+      });
+    });
+  });
+
+  const mon = ceph.command('mon').description('monitor commands');
+  cmd(mon, 'stat', 'monitor quorum, leader and election epoch').action(async (o: CephFlags) => {
+    await run(o, async (_client, all) => {
+      const mons = await monSummaries(all, o);
+      const s = cephStatus({ epoch: 0, modifiedMs: 0, crush: '', osds: [], pools: [], poolIdMax: -1 } as unknown as OsdMap, mons);
+      const lastCommitted = Math.max(0, ...mons.map((m) => m.status?.lastCommitted ?? 0));
+      const value = { monitors: mons.map((m) => ({ rank: m.rank, name: m.name, role: m.status?.role ?? 'unreachable', lastCommitted: m.status?.lastCommitted })), quorum: s.monitors.quorum, leader: s.monitors.leader, electionEpoch: s.monitors.electionEpoch, lastCommitted };
+      out(o, value, () => `e${lastCommitted}: ${mons.length} mons (${mons.map((m) => `${m.name}=${m.status?.role ?? 'unreachable'}`).join(', ')}), election epoch ${s.monitors.electionEpoch ?? '?'}, leader ${s.monitors.leader === undefined ? '(none)' : `${s.monitors.leader} mon${s.monitors.leader}`}, quorum ${s.monitors.quorum.join(',') || '(none)'}\n`);
+    });
+  });
+
+  const osd = ceph.command('osd').description('OSD and pool commands');
+  cmd(osd, 'tree', 'the CRUSH hierarchy with each OSD up/down and its reweight').action(async (o: CephFlags) => {
+    await run(o, async (client) => {
+      const rows = osdTree(await readMap(client));
+      out(o, rows, () => ['ID   WEIGHT   TYPE NAME             STATUS  REWEIGHT', ...rows.map((r) => `${String(r.id).padEnd(4)} ${r.weight.toFixed(5).padStart(8)} ${`${'  '.repeat(r.depth)}${r.type} ${r.name}`.padEnd(22)}${r.status === undefined ? '' : ` ${r.status.padEnd(7)} ${(r.reweight ?? 0).toFixed(5)}`}`), ''].join('\n'));
+    });
+  });
+  cmd(osd, 'dump', 'the OSD map: epoch, pools, OSDs').action(async (o: CephFlags) => {
+    await run(o, async (client) => {
+      const m = await readMap(client);
+      out(o, { epoch: m.epoch, modifiedMs: m.modifiedMs, pools: m.pools, osds: m.osds }, () =>
+        [
+          `epoch ${m.epoch}`,
+          `modified ${new Date(m.modifiedMs).toISOString()}`,
+          ...m.pools.map((p) => `pool ${p.id} '${p.name}' replicated size ${p.size} min_size ${p.minSize} crush_rule ${p.crushRule} pg_num ${p.pgNum} pgp_num ${p.pgpNum} replication ${p.replication}`),
+          `max_osd ${m.osds.length}`,
+          ...m.osds.map((x) => `osd.${x.id} ${x.up ? 'up  ' : 'down'} ${x.in ? 'in ' : 'out'} weight ${(x.weight / OSD_WEIGHT_FULL).toFixed(5)} up_from ${x.upFrom} ${x.addr || '-'}`),
+          '',
+        ].join('\n'),
+      );
+    });
+  });
+  for (const [verb, type] of [
+    ['out', 'rados.mon.osdMarkOut'],
+    ['in', 'rados.mon.osdMarkIn'],
+    ['down', 'rados.mon.osdMarkDown'],
+  ] as const) {
+    cmd(osd, `${verb} <id>`, `mark an OSD ${verb}`).action(async (id: string, o: CephFlags) => {
+      const osdId = arg(parseOsdId, id);
+      if (osdId === undefined) return;
+      await run(o, async (client) => {
+        const c: OsdMonCommand = type === 'rados.mon.osdMarkIn' ? { type, osds: [osdId] } : { type, osds: [osdId], reason: 'admin' };
+        const r = await submit(client, c);
+        out(o, { ok: true, osd: osdId, ...r }, () => `${r.changed ? 'marked' : 'already'} ${verb} osd.${osdId}; osdmap e${r.epoch}\n`);
+      });
+    });
+  }
+  cmd(osd, 'reweight <id> <weight>', 'set an OSD\'s reweight in [0, 1]').action(async (id: string, w: string, o: CephFlags) => {
+    const osdId = arg(parseOsdId, id);
+    const weight = arg(parseWeight, w);
+    if (osdId === undefined || weight === undefined) return;
+    await run(o, async (client) => {
+      const r = await submit(client, { type: 'rados.mon.osdReweight', osd: osdId, weight });
+      out(o, { ok: true, osd: osdId, weight, ...r }, () => `reweighted osd.${osdId} to ${weight}; osdmap e${r.epoch}\n`);
+    });
+  });
+  cmd(osd, 'map <pool> <object>', 'where an object lives: PG, up and acting sets (as `ceph osd map`)').action(async (poolName: string, object: string, o: CephFlags) => {
+    await run(o, async (client) => {
+      const m = await readMap(client);
+      const pool = findPool(m, poolName);
+      if (pool === undefined) throw new CephCommandError({ code: 'rejected', serviceCode: 'unknown_pool', message: `pool '${poolName}' does not exist` }, ExitCode.failure);
+      const mapping = objectMapping(m, pool.id, object);
+      out(o, { epoch: m.epoch, pool: pool.name, poolId: pool.id, object, ...mapping }, () => `${describeObjectMapping(m, pool.id, object) ?? ''}\n`);
+    });
+  });
+
+  const pool = osd.command('pool').description('pool commands');
+  cmd(pool, 'create <name> <pg_num>', 'create a replicated pool')
+    .option('--size <n>', 'replicas per PG', positiveInt)
+    .option('--min-size <n>', 'replicas a PG needs to serve I/O', positiveInt)
+    .option('--replication <mode>', 'primary, chain or splay', parseReplication)
+    .action(async (name: string, pgNum: string, o: CephFlags & { size?: number; minSize?: number; replication?: ReplicationMode }) => {
+      const n = arg(positiveInt, pgNum);
+      if (n === undefined) return;
+      await run(o, async (client) => {
+        const r = unwrap(await client.submit({ type: 'rados.mon.poolCreate', name, pgNum: n, ...(o.size === undefined ? {} : { size: o.size }), ...(o.minSize === undefined ? {} : { minSize: o.minSize }), ...(o.replication === undefined ? {} : { replication: o.replication }) }));
+        out(o, { ok: true, pool: name, epoch: r.version }, () => `pool '${name}' created; osdmap e${r.version}\n`);
+      });
+    });
+  cmd(pool, 'ls', 'list the pools').action(async (o: CephFlags) => {
+    await run(o, async (client) => {
+      const m = await readMap(client);
+      out(o, m.pools, () => m.pools.map((p) => `${p.name}\n`).join(''));
+    });
+  });
+  cmd(pool, 'rm <name>', 'delete a pool').action(async (name: string, o: CephFlags) => {
+    await run(o, async (client) => {
+      const r = unwrap(await client.submit({ type: 'rados.mon.poolDelete', name }));
+      out(o, { ok: true, pool: name, epoch: r.version }, () => `pool '${name}' removed; osdmap e${r.version}\n`);
+    });
+  });
+  cmd(pool, 'set <name> <key> <value>', 'set pg_num or pgp_num (they only grow: PGs split)').action(async (name: string, key: string, value: string, o: CephFlags) => {
+    const k = arg((v) => {
+      if (v !== 'pg_num' && v !== 'pgp_num') throw new InvalidArgumentError(`only pg_num and pgp_num can be set, got '${v}'`);
+      return v;
+    }, key);
+    const n = arg(positiveInt, value);
+    if (k === undefined || n === undefined) return;
+    await run(o, async (client) => {
+      const r = unwrap(await client.submit({ type: 'rados.mon.poolSet', name, ...(key === 'pg_num' ? { pgNum: n } : { pgpNum: n }) }));
+      out(o, { ok: true, pool: name, [key]: n, epoch: r.version }, () => `set pool '${name}' ${key} to ${n}; osdmap e${r.version}\n`);
+    });
+  });
+};
