@@ -26,4 +26,5 @@ export {
 } from './osd-map.js';
 export type { OsdInfo, OsdMap, OsdMapIncremental, OsdPatch, Pool, PoolChange, ReplicationMode, Result } from './osd-map.js';
 export { downOutCommands, makeOsdMapService, osdMapService, pgNumFor, placementProblem, prepareOsdMapCommand } from './service.js';
-export type { MonitorService, PrepareResult } from './service.js';
+export type { PrepareResult } from './service.js';
+export type { MonitorService } from '../monitor/service.js';

@@ -11,18 +11,11 @@ import type { OsdMapConfig } from '../config.js';
 import { radosError } from '../errors.js';
 import type { RadosError } from '../errors.js';
 import type { OsdMonCommand } from '../protocol.js';
+import type { MonitorService } from '../monitor/service.js';
 import { OSD_WEIGHT_FULL, REPLICATION_MODES, applyIncrementalOrThrow, crushMapOf, crushOf, emptyOsdMap, findPool, poolProblem } from './osd-map.js';
 import type { OsdInfo, OsdMap, OsdMapIncremental, OsdPatch, Pool, PoolChange } from './osd-map.js';
 
-/** The generic monitor's service interface (monitor/service.ts defines the shared one). */
-export interface MonitorService<State, Cmd, Inc> {
-  readonly name: string;
-  initial(): State;
-  prepare(state: State, cmd: Cmd, now: number): PrepareResult<Inc>;
-  apply(state: State, inc: Inc): State;
-}
-
-export type PrepareResult<Inc> = { readonly ok: true; readonly inc: Inc; readonly reply?: unknown } | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
+export type PrepareResult<Inc> = ReturnType<MonitorService<unknown, unknown, Inc>['prepare']>;
 
 type Prepared = { readonly ok: true; readonly inc: OsdMapIncremental; readonly reply?: unknown } | { readonly ok: false; readonly error: RadosError };
 
