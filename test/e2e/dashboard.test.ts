@@ -114,7 +114,8 @@ describe('dashboard and /metrics of the one-node cluster (issue 7, items 4 and 5
     await expect.poll(() => page.locator('#events').textContent(), { timeout: 5_000, interval: 100 }).toContain(`chunkserver ${victim.id} (${victim.rack}) is down`);
     // The client came and went: no "link to ... up/down" lines pushed the real events out of view.
     expect(await page.locator('#events').textContent()).not.toMatch(/link to .* (up|down)/);
-    expect(await page.locator('[data-metric="clients"] .v').textContent()).toBe('0');
+    // The closed connection's link-down reaches the cluster asynchronously; the page polls for it.
+    await expect.poll(() => page.locator('[data-metric="clients"] .v').textContent(), { timeout: 10_000, interval: 100 }).toBe('0');
     const shot = join(shots, 'dashboard-one-down.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`dashboard screenshots: ${join(shots, 'dashboard-healthy.png')} and ${shot}`);
