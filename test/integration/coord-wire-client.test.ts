@@ -174,6 +174,19 @@ describe('wire client sessions (troupe)', () => {
     }
   });
 
+  it('refuses requests beyond its outstanding limit and serves the ones within it', async () => {
+    const c = await ZkWireClient.connect({ connectString: troupe.connectString, outstandingMax: 2 });
+    try {
+      const [r1, r2, r3] = await Promise.allSettled([c.exists('/'), c.exists('/zookeeper'), c.exists('/')]);
+      expect(r1.status).toBe('fulfilled');
+      expect(r2.status).toBe('fulfilled');
+      expect(r3.status === 'rejected' && (r3.reason as CoordClientError).code).toBe(Code.THROTTLEDOP);
+      expect(await c.exists('/')).toBeDefined();
+    } finally {
+      await c.close();
+    }
+  });
+
   it('fails with ZkConnectError when no server answers', async () => {
     const dead = await freePort();
     await expect(ZkWireClient.connect({ connectString: `127.0.0.1:${dead}`, connectTimeoutMs: 1_000 })).rejects.toBeInstanceOf(ZkConnectError);

@@ -50,6 +50,8 @@ export class ZkConnectError extends Error {
 }
 
 const FRAME_MAX = 1024 * 1024 + 1024 * 64;
+/** Pause between two rounds of reconnect attempts over all the servers. */
+const RECONNECT_PAUSE_MS = 200;
 
 export function parseConnectString(s: string): ZkServerAddress[] {
   const out: ZkServerAddress[] = [];
@@ -92,6 +94,8 @@ export class ZkWireClient {
   private eventWaiters: (() => void)[] = [];
   private pinger: ReturnType<typeof setInterval> | undefined;
   private closed = false;
+  /** close() has begun: a dropped connection is not re-established. */
+  private closing = false;
   private expired = false;
   /** Watches held by this session, re-registered after a reconnect. */
   private readonly watches = { data: new Set<string>(), exist: new Set<string>(), child: new Set<string>() };
@@ -284,16 +288,32 @@ export class ZkWireClient {
     if (conn !== this.conn) return;
     this.conn = undefined;
     this.failPending(Code.CONNECTIONLOSS, 'connection lost');
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
     this.options.onState?.('disconnected', conn.server);
-    this.reconnecting = this.establish()
-      .catch((e: unknown) => {
-        if (this.expired) this.deliver({ type: -1, state: KeeperState.Expired, path: '' });
-        void e;
-      })
-      .finally(() => {
-        this.reconnecting = undefined;
-      });
+    this.reconnecting = this.reconnect().finally(() => {
+      this.reconnecting = undefined;
+    });
+  }
+
+  /**
+   * Rounds over the servers until one takes the session back, for at most the session timeout
+   * (after that the leader has expired it anyway), with a short pause between rounds.
+   */
+  private async reconnect(): Promise<void> {
+    const deadline = Date.now() + Math.max(this.negotiatedTimeoutMs, this.connectTimeoutMs);
+    for (;;) {
+      try {
+        await this.establish();
+        return;
+      } catch {
+        if (this.expired) {
+          this.deliver({ type: -1, state: KeeperState.Expired, path: '' });
+          return;
+        }
+        if (this.closed || this.closing || Date.now() >= deadline) return;
+        await new Promise((r) => setTimeout(r, RECONNECT_PAUSE_MS));
+      }
+    }
   }
 
   private failPending(code: number, why: string): void {
@@ -417,6 +437,7 @@ export class ZkWireClient {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.pinger !== undefined) clearInterval(this.pinger);
+    this.closing = true;
     const conn = this.conn;
     if (conn !== undefined && !this.expired) {
       await this.request({ op: 'closeSession' }).catch(() => undefined);
