@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordServer, type CoordServerHandle } from '../../src/actors/coord/node/tcp-server.js';
 import { cliPath, runCli } from '../support/cli.js';
-import { freePort } from '../support/zk-peer.js';
+import { fourLetter, freePort } from '../support/zk-peer.js';
 
 let server: CoordServerHandle;
 let S: string[];
@@ -74,6 +74,24 @@ describe('troupe zk', () => {
     expect(await exited).toBe(0);
     expect(out).toBe('before\nWATCHER::\n\nWatchedEvent state:SyncConnected type:NodeDataChanged path:/watched\n');
     await zk('delete', '/watched');
+  });
+
+  it('ls -w --json prints the children and the child event as one object; a watch with no event fails at --timeout', async () => {
+    await zk('create', '/dir');
+    const child = spawn(process.execPath, [cliPath, 'zk', 'ls', '-w', '/dir', '--json', '--timeout', '60', ...S], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // The watch is set once the server has the session's watch (mntr counts it).
+    for (let i = 0; i < 600 && !/zk_watch_count\t[1-9]/.test(await fourLetter(server.port, 'mntr')); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await zk('create', '/dir/c1')).toMatchObject({ code: 0 });
+    expect(await exited).toBe(0);
+    expect(JSON.parse(out)).toEqual({ ok: true, path: '/dir', children: [], event: { type: 'NodeChildrenChanged', state: 'SyncConnected', path: '/dir' } });
+
+    const quiet = await zk('get', '-w', '/dir', '--timeout', '1');
+    expect(quiet.code).toBe(1);
+    expect(quiet.err).toContain('no watch event for /dir within 1 s');
+    await zk('deleteall', '/dir');
   });
 
   it('reports a bad version and a missing node with exit code 1, and --json says which', async () => {
