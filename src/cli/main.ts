@@ -11,8 +11,9 @@ import { registerAdmin } from './commands/admin.js';
 import { registerNode } from './commands/node.js';
 import { registerTrace } from './commands/trace.js';
 import { registerCeph } from './commands/ceph.js';
+import { registerZk } from './commands/zk.js';
 
-const program = buildProgram([registerUp, registerNode, registerStatus, registerFs, registerAdmin, registerTrace, registerCrush, registerCeph]);
+const program = buildProgram([registerUp, registerNode, registerStatus, registerFs, registerAdmin, registerTrace, registerCrush, registerCeph, registerZk]);
 
 try {
   await program.parseAsync(process.argv);

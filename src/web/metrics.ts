@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CephSnapshot } from './ceph-watch.js';
+import { MNTR_GAUGES, type CoordSnapshot } from './coord-watch.js';
 import type { ChunkserverStats, ClusterStatus } from '../actors/gfs/protocol.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { WorkerInspection } from '../runtime/node/worker-protocol.js';
@@ -63,6 +64,10 @@ export class ClusterMetrics {
   private readonly cephMonCommitted = new Gauge({ name: 'troupe_ceph_mon_last_committed', help: 'Last committed map version at each monitor that answered', labelNames: ['mon'], registers: [this.registry] });
   private readonly cephPgs = new Gauge({ name: 'troupe_ceph_pgs', help: 'PGs by state (derived from the map)', labelNames: ['state'], registers: [this.registry] });
   private readonly cephPools = new Gauge({ name: 'troupe_ceph_pools', help: 'Pools in the map', registers: [this.registry] });
+  private readonly zkGauges = new Map(Object.entries(MNTR_GAUGES).map(([key, help]) => [key, new Gauge({ name: `troupe_zk_${key}`, help, labelNames: ['server'], registers: [this.registry] })]));
+  private readonly zkUp = new Gauge({ name: 'troupe_zk_server_up', help: '1 if the coordination server answered the last status poll (mntr), else 0', labelNames: ['server'], registers: [this.registry] });
+  private readonly zkRole = new Gauge({ name: 'troupe_zk_server_role', help: '1 for the role the coordination server reported (leader, follower, observer, standalone)', labelNames: ['server', 'role'], registers: [this.registry] });
+  private readonly zkLag = new Gauge({ name: 'troupe_zk_follower_lag_zxids', help: "Transactions a follower is behind the leader's last zxid", labelNames: ['server'], registers: [this.registry] });
   private readonly mailboxDepth = new Gauge({ name: 'troupe_actor_mailbox_depth', help: 'User messages queued in the mailbox of a main-thread actor', labelNames: ['actor', 'role'], registers: [this.registry] });
   private readonly mailboxCapacity = new Gauge({ name: 'troupe_actor_mailbox_capacity', help: 'Mailbox capacity of a main-thread actor', labelNames: ['actor', 'role'], registers: [this.registry] });
   private readonly spawned = new Counter({ name: 'troupe_actors_spawned_total', help: 'Actors spawned on the main thread', registers: [this.registry] });
@@ -108,6 +113,22 @@ export class ClusterMetrics {
     this.cephPools.set(s.pools);
     this.cephPgs.reset();
     for (const [state, n] of Object.entries(s.pgs.byState)) this.cephPgs.set({ state }, n);
+  }
+
+  /** The coordination servers' mntr values; a server that did not answer keeps no stale values. */
+  observeCoord(c: CoordSnapshot): void {
+    for (const row of c.servers) {
+      const server = row.name;
+      this.zkUp.set({ server }, row.role === 'unreachable' ? 0 : 1);
+      for (const role of ['leader', 'follower', 'observer', 'standalone']) this.zkRole.set({ server, role }, row.role === role ? 1 : 0);
+      if (row.lag !== null) this.zkLag.set({ server }, row.lag);
+      else this.zkLag.remove({ server });
+      for (const [key, gauge] of this.zkGauges) {
+        const v = row.mntr[key];
+        if (v === undefined) gauge.remove({ server });
+        else gauge.set({ server }, v);
+      }
+    }
   }
 
   observeStatus(s: ClusterStatus): void {

@@ -86,6 +86,9 @@ export function dashboardPage(clusterName: string): string {
     <table id="ceph-mons"><thead><tr><th>Monitor</th><th>Role</th><th class="num">Last committed</th><th class="num">Election epoch</th></tr></thead><tbody></tbody></table>
     <table id="ceph-osds" style="margin-top:10px"><thead><tr><th>OSD</th><th>Rack</th><th>Host</th><th>Up</th><th>In</th><th class="num">Weight</th></tr></thead><tbody></tbody></table>
   </section>
+  <section class="panel" id="coord-panel" hidden><h2>Coordination service<small id="coord-summary"></small></h2>
+    <table id="coord-servers"><thead><tr><th>Server</th><th>Role</th><th class="num">Zxid</th><th class="num">Lag (txns)</th><th class="num">Sessions</th><th class="num">Watches</th><th class="num">Outstanding</th><th class="num">Connections</th><th class="num">Znodes</th></tr></thead><tbody></tbody></table>
+  </section>
   <div class="grid2">
     <section class="panel"><h2>Recent events</h2><ul class="events" id="events"></ul></section>
     <section class="panel"><h2>Runtime<small>master mailboxes and worker threads</small></h2><div id="runtime"></div></section>
@@ -108,6 +111,13 @@ export function dashboardPage(clusterName: string): string {
 
   function health(s) {
     if (!s.status && s.ceph && s.ceph.status) return { level: s.ceph.status.health === 'HEALTH_OK' ? 'healthy' : s.ceph.status.health === 'HEALTH_WARN' ? 'degraded' : 'critical', text: s.ceph.status.health, detail: s.ceph.status.checks.join('; ') || 'all OSDs up, all PGs active+clean' };
+    if (!s.status && !s.ceph && s.coord) {
+      var cz = s.coord; var down = cz.total - cz.up;
+      if (cz.up === 0) return { level: 'critical', text: 'Coordination service unreachable', detail: 'no server answered mntr' };
+      if (cz.leader === null) return { level: 'critical', text: 'No leader', detail: cz.up + '/' + cz.total + ' servers answer, none leads' };
+      if (down > 0) return { level: 'degraded', text: 'Degraded', detail: down + ' of ' + cz.total + ' coordination servers not answering' };
+      return { level: 'healthy', text: 'Healthy', detail: 'all ' + cz.total + ' coordination servers up, leader ' + cz.leader };
+    }
     if (!s.status) return { level: 'unknown', text: 'Master unreachable', detail: s.error || 'no status yet' };
     var st = s.status; var down = st.servers.filter(function (x) { return !x.alive; });
     if (s.error) return { level: 'critical', text: 'Master not answering', detail: s.error + ' (showing the last status)' };
@@ -245,9 +255,20 @@ export function dashboardPage(clusterName: string): string {
     $('ceph-osds').tBodies[0].innerHTML = c.osds.map(function (o) { return '<tr><td>osd.' + o.id + '</td><td>' + esc(o.rack || '–') + '</td><td>' + esc(o.host || '–') + '</td><td>' + (o.up ? 'up' : '<b>down</b>') + '</td><td>' + (o.in ? 'in' : 'out') + '</td><td class="num">' + o.weight.toFixed(2) + '</td></tr>'; }).join('');
   }
 
+  function renderCoord(s) {
+    var c = s.coord; var panel = $('coord-panel');
+    if (!c) { panel.hidden = true; return; }
+    panel.hidden = false;
+    var dash = function (v) { return v === null || v === undefined ? '–' : v; };
+    $('coord-summary').textContent = (c.leader === null ? 'no leader' : 'leader ' + c.leader) + ' · ' + c.up + '/' + c.total + ' servers answering';
+    $('coord-servers').tBodies[0].innerHTML = c.servers.map(function (r) {
+      return '<tr><td>' + esc(r.name) + '</td><td>' + (r.role === 'unreachable' ? '<b>unreachable</b>' : esc(r.role)) + (r.error ? ' <small>' + esc(r.error) + '</small>' : '') + '</td><td class="num">' + (r.zxid === null ? '–' : '0x' + r.zxid.toString(16)) + '</td><td class="num">' + dash(r.lag) + '</td><td class="num">' + dash(r.sessions) + '</td><td class="num">' + dash(r.watches) + '</td><td class="num">' + dash(r.outstanding) + '</td><td class="num">' + dash(r.connections) + '</td><td class="num">' + dash(r.znodes) + '</td></tr>';
+    }).join('');
+  }
+
   function render(s) {
     lastSnapshot = Date.now();
-    renderCeph(s);
+    renderCeph(s); renderCoord(s);
     renderHealth(s); renderTotals(s); renderServers(s); renderDiskChart(s); renderBacklogChart(s); renderEvents(s); renderRuntime(s);
     document.body.setAttribute('data-updated', String(s.time));
   }

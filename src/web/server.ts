@@ -11,6 +11,7 @@ import type { ClusterMetrics, MailboxSample } from './metrics.js';
 import { dashboardPage } from './page.js';
 import { pollCeph, type CephSnapshot } from './ceph-watch.js';
 import type { MonitorMsg } from '../actors/rados/monitor/protocol.js';
+import { pollCoord, type CoordSnapshot, type CoordStatusSource } from './coord-watch.js';
 
 export interface DashboardOptions {
   readonly system: ActorSystem;
@@ -18,6 +19,11 @@ export interface DashboardOptions {
   readonly master?: ActorRef<MasterMsg>;
   /** The monitors of a Ceph-style cluster, polled for their status and the map every poll. */
   readonly cephMonitors?: readonly ActorRef<MonitorMsg>[];
+  /**
+   * The coordination servers (ZooKeeper protocol) whose mntr/srvr feed the coordination panel and
+   * the `troupe_zk_*` metrics: `coordSourcesOf(connectString)` for servers on TCP ports.
+   */
+  readonly coordServers?: readonly CoordStatusSource[];
   /** Main-thread actors whose mailbox depth is sampled, with a role label. */
   readonly actors?: ReadonlyArray<{ readonly ref: ActorRef<unknown>; readonly role: string }>;
   readonly pool?: WorkerPool | undefined;
@@ -53,6 +59,8 @@ export interface DashboardSnapshot {
   readonly clients: number;
   /** The Ceph-style cluster, when there is one. */
   readonly ceph: CephSnapshot | null;
+  /** The coordination service's servers, when there are any. */
+  readonly coord: CoordSnapshot | null;
   readonly pollIntervalMs: number;
 }
 
@@ -86,6 +94,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   let workers: WorkerInspection[] = [];
   let traffic: Record<string, ChunkserverStats> = {};
   let ceph: CephSnapshot | null = null;
+  let coord: CoordSnapshot | null = null;
   let closed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let polling: Promise<void> = Promise.resolve();
@@ -126,6 +135,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     traffic,
     clients: clientLinks.size,
     ceph,
+    coord,
     pollIntervalMs,
   });
 
@@ -133,6 +143,12 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     if (o.cephMonitors === undefined || o.cephMonitors.length === 0) return;
     ceph = await pollCeph(o.system, o.cephMonitors, pollTimeoutMs).catch((err: unknown) => ({ status: null, error: String(err), monitors: [], osds: [] }));
     o.metrics.observeCeph(ceph);
+  };
+
+  const pollCoordServers = async (): Promise<void> => {
+    if (o.coordServers === undefined || o.coordServers.length === 0) return;
+    coord = await pollCoord(o.coordServers, pollTimeoutMs);
+    o.metrics.observeCoord(coord);
   };
 
   const pollStatus = async (now: number): Promise<void> => {
@@ -181,7 +197,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       if (i !== undefined) mailboxes.push({ actor: a.ref.id, role: a.role, depth: i.mailbox.user, capacity: i.mailbox.capacity });
     }
     o.metrics.observeMailboxes(mailboxes);
-    await Promise.all([pollStatus(now), pollTraffic(), pollWorkers(), pollCephCluster()]);
+    await Promise.all([pollStatus(now), pollTraffic(), pollWorkers(), pollCephCluster(), pollCoordServers()]);
     broadcast();
   };
 
