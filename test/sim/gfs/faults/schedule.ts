@@ -5,6 +5,7 @@
  * stays until the chunkserver's checksums find it (¶122–128).
  */
 import type { Random } from '../../../../src/runtime/random.js';
+import { drawFaultSchedule, type FaultEvent as ScheduledFault } from '../../../support/fault-schedule.js';
 import type { SimDisk } from '../../../../src/testkit.js';
 import type { ChunkLocation, FileInfo } from '../../../../src/actors/gfs/protocol.js';
 import { MASTER, MASTER_NODES, type FaultCell } from './cell.js';
@@ -13,12 +14,7 @@ import { QUEUE } from './workload.js';
 export const FAULT_CLASSES = ['chunkserver-crash', 'master-crash', 'cluster-restart', 'partition', 'isolated-primary', 'master-cut', 'delay', 'bit-flip', 'clock-skew', 'disk-full', 'primary-kill'] as const;
 export type FaultClass = (typeof FAULT_CLASSES)[number];
 
-export interface FaultEvent {
-  readonly kind: FaultClass;
-  readonly at: number;
-  /** How long until it is undone (0 for bit flips). */
-  readonly durationMs: number;
-}
+export type FaultEvent = ScheduledFault<FaultClass>;
 
 export interface Scenario {
   readonly name: string;
@@ -57,24 +53,7 @@ const durations: Record<FaultClass, readonly [number, number]> = {
 };
 
 export function drawSchedule(s: Scenario, random: Random): FaultEvent[] {
-  const classes = Object.entries(s.faults).filter(([, w]) => (w ?? 0) > 0) as Array<[FaultClass, number]>;
-  const total = classes.reduce((a, [, w]) => a + w, 0);
-  const n = random.range(s.events[0], s.events[1]);
-  const out: FaultEvent[] = [];
-  for (let i = 0; i < n; i++) {
-    let x = random.int(total);
-    let kind = classes[0]![0];
-    for (const [c, w] of classes) {
-      if (x < w) {
-        kind = c;
-        break;
-      }
-      x -= w;
-    }
-    const [lo, hi] = durations[kind];
-    out.push({ kind, at: random.range(2_000, s.windowMs), durationMs: random.range(lo, hi) });
-  }
-  return out.sort((a, b) => a.at - b.at);
+  return drawFaultSchedule(s, durations, random, 2_000);
 }
 
 export interface FaultCounts {

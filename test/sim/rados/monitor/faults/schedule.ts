@@ -4,16 +4,13 @@
  * recovers). Clock skew stays below the monitors' `clockSkewMaxMs` between any two nodes.
  */
 import type { Random } from '../../../../../src/runtime/random.js';
+import { drawFaultSchedule, type FaultEvent as ScheduledFault } from '../../../../support/fault-schedule.js';
 import { monNode, type MonitorCell } from '../cell.js';
 
 export const FAULT_CLASSES = ['mon-crash', 'leader-crash', 'majority-crash', 'total-crash', 'partition', 'minority-cut', 'leader-cut', 'delay', 'loss', 'clock-skew'] as const;
 export type FaultClass = (typeof FAULT_CLASSES)[number];
 
-export interface FaultEvent {
-  readonly kind: FaultClass;
-  readonly at: number;
-  readonly durationMs: number;
-}
+export type FaultEvent = ScheduledFault<FaultClass>;
 
 export interface Scenario {
   readonly name: string;
@@ -41,24 +38,7 @@ const durations: Record<FaultClass, readonly [number, number]> = {
 export const SKEW_MAX_MS = 240;
 
 export function drawSchedule(s: Scenario, random: Random): FaultEvent[] {
-  const classes = Object.entries(s.faults).filter(([, w]) => (w ?? 0) > 0) as Array<[FaultClass, number]>;
-  const total = classes.reduce((a, [, w]) => a + w, 0);
-  const n = random.range(s.events[0], s.events[1]);
-  const out: FaultEvent[] = [];
-  for (let i = 0; i < n; i++) {
-    let x = random.int(total);
-    let kind = classes[0]![0];
-    for (const [c, w] of classes) {
-      if (x < w) {
-        kind = c;
-        break;
-      }
-      x -= w;
-    }
-    const [lo, hi] = durations[kind];
-    out.push({ kind, at: random.range(2_000, s.windowMs), durationMs: random.range(lo, hi) });
-  }
-  return out.sort((a, b) => a.at - b.at);
+  return drawFaultSchedule(s, durations, random, 2_000);
 }
 
 export interface FaultCounts {
