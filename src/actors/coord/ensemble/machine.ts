@@ -1,4 +1,5 @@
 import type { CoordConfig } from '../config.js';
+import { Code } from '../errors.js';
 import type { Id } from '../protocol.js';
 import { TreeStateMachine } from '../state-machine.js';
 import type { PreparableRequest } from '../tree/prepare.js';
@@ -61,6 +62,8 @@ export interface EnsembleMachineOptions {
 
 export class EnsembleMachine implements ZabStateMachine {
   readonly tree: TreeStateMachine;
+  /** Sessions created or closed by prepared, unapplied transactions (the session half of T9): session → live after it, and its zxid bound. */
+  private readonly pendingSessions = new Map<bigint, { live: boolean; zxid: number }>();
 
   constructor(private readonly o: EnsembleMachineOptions) {
     this.tree = new TreeStateMachine(o.config);
@@ -75,18 +78,29 @@ export class EnsembleMachine implements ZabStateMachine {
     const zxid = Math.max(last, this.tree.lastZxid) + 1;
     const time = this.o.now();
     const tag = r.tag === undefined ? {} : { tag: r.tag };
+    for (const [id, p] of this.pendingSessions) if (p.zxid <= this.tree.lastZxid) this.pendingSessions.delete(id);
     switch (r.kind) {
       case 'write': {
+        // A write of a session that is closed — or whose close is already ordered — fails with
+        // SESSIONEXPIRED, as ZooKeeper's leader checks the session before preparing (otherwise a
+        // create pipelined behind the close would leave an ephemeral no session owns, S4).
+        if (r.sessionId !== 0n && !this.sessionLive(r.sessionId)) return { ok: true, body: { txn: { type: 'error', err: Code.SESSIONEXPIRED }, time, ...tag } satisfies EnsembleBody };
         const txn = this.tree.prepare(r.request, { sessionId: r.sessionId, principal: { authIds: [...r.authIds], address: r.address }, zxid, config: this.o.config });
         return { ok: true, body: { txn, time, ...tag } satisfies EnsembleBody };
       }
       case 'createSession':
+        this.pendingSessions.set(r.sessionId, { live: true, zxid });
         return { ok: true, body: { txn: { type: 'createSession', sessionId: r.sessionId, timeoutMs: r.timeoutMs, passwd: r.passwd }, time, ...tag } satisfies EnsembleBody };
       case 'closeSession':
+        this.pendingSessions.set(r.sessionId, { live: false, zxid });
         return { ok: true, body: { txn: this.tree.prepare({ op: 'closeSession', sessionId: r.sessionId }, { sessionId: r.sessionId, principal: { authIds: [], address: '' }, zxid, config: this.o.config }), time, ...tag } satisfies EnsembleBody };
       default:
         return { ok: false, error: { code: 'bad_request', message: `unknown coord request kind ${String((r as { kind?: unknown }).kind)}` } };
     }
+  }
+
+  private sessionLive(id: bigint): boolean {
+    return this.pendingSessions.get(id)?.live ?? this.tree.tree.sessions.has(id);
   }
 
   apply(body: unknown, zxid: number): unknown {
