@@ -51,6 +51,8 @@ describe('troupe up --system coord', () => {
       if (created.includes('Node already exists')) created = 'Created /a';
     }
     expect(created).toContain('Created /a');
+    // sync through a follower-or-leader, then a read there (zkCli prints the sync's outcome).
+    expect((await zkCli(base + 1, ['sync', '/a'])).output).toContain('Sync is OK');
     let got = '';
     for (let i = 0; i < 20 && !/^x$/m.test(got); i++) got = (await zkCli(base + 2, ['get', '/a'])).stdout;
     expect(got).toMatch(/^x$/m);

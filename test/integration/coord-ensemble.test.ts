@@ -49,7 +49,7 @@ describe('a 3-server coordination ensemble on real disks', () => {
     // One client per server.
     const zs: NzkClient[] = [];
     for (const s of ens.servers) {
-      const c = await connectNzk(`127.0.0.1:${s.tcp.port}`);
+      const c = await connectNzk(`127.0.0.1:${s.tcp.port}`, 4_000);
       clients.push(c);
       zs.push(c);
     }
@@ -115,6 +115,23 @@ describe('a 3-server coordination ensemble on real disks', () => {
     const eph = await call<[unknown]>((cb) => survivor.exists('/app/mover', undefined, cb as never));
     expect(eph.err === 0 && eph.rest[0] !== null).toBe(true);
 
+    // Session expiry is the leader's decision (S2), with the followers' traffic passed to it: a
+    // session that lived only on the stopped server expires and its ephemeral goes, while the
+    // sessions of clients idle on followers (pinging) live on.
+    const idle = zs.filter((_, i) => i + 1 !== leader);
+    const idleEph: string[] = [];
+    for (const [i, z] of idle.entries()) {
+      expect((await call<[string]>((cb) => z.create(`/app/idle${i}`, Buffer.alloc(0), OPEN, nzk.CreateMode.EPHEMERAL as number, cb))).err).toBe(0);
+      idleEph.push(`/app/idle${i}`);
+    }
+    let gone = false;
+    for (let i = 0; i < 300 && !gone; i++) {
+      gone = (await call<[unknown]>((cb) => survivor.exists('/app/eph', undefined, cb as never))).rest[0] === null;
+      if (!gone) await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(gone).toBe(true);
+    for (const p of idleEph) expect((await call<[unknown]>((cb) => survivor.exists(p, undefined, cb as never))).rest[0]).not.toBeNull();
+
     // Restart the whole ensemble from its data directory: committed znodes are there.
     for (const x of clients.splice(0)) x.close();
     await ens.close();
@@ -124,7 +141,7 @@ describe('a 3-server coordination ensemble on real disks', () => {
     clients.push(again);
     const kids = await call<[string[]]>((cb) => again.getChildren('/app', undefined, cb));
     expect(kids.err).toBe(0);
-    expect(kids.rest[0].filter((k) => !['eph', 'mover'].includes(k)).sort()).toEqual(['after', 's-0000000000', 's-0000000001', 's-0000000002']);
+    expect(kids.rest[0].filter((k) => !['mover', 'idle0', 'idle1'].includes(k)).sort()).toEqual(['after', 's-0000000000', 's-0000000001', 's-0000000002']);
     const app = await call<[Buffer]>((cb) => again.getData('/app', undefined, cb));
     expect(app.rest[0]?.toString()).toBe('v1');
     await closeNzk(again);
