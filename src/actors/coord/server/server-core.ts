@@ -114,6 +114,8 @@ export class CoordServerCore {
   private latencyMin = Infinity;
   private latencyMax = 0;
   private lastReapAt: number;
+  /** Ensemble mode: sessions that sent something since the last tick (passed to the leader). */
+  private readonly touchedSinceTick = new Set<bigint>();
 
   constructor(
     readonly config: CoordConfig,
@@ -255,6 +257,7 @@ export class CoordServerCore {
     if (c.outstanding >= this.config.outstandingPerConnectionMax) {
       return this.drop(c, `more than ${this.config.outstandingPerConnectionMax} outstanding requests`);
     }
+    if (this.backend) this.touchedSinceTick.add(sessionId);
     if (!this.sessions.touch(sessionId, now)) {
       this.send(c, { kind: 'reply', reply: { xid, zxid: this.machine.lastZxid, err: Code.SESSIONEXPIRED } });
       return this.drop(c, `request on expired session 0x${hex(sessionId)}`);
@@ -586,9 +589,10 @@ export class CoordServerCore {
   }
 
   private ensembleTick(now: number, backend: EnsembleBackend): void {
-    const live: bigint[] = [];
-    for (const c of this.connections.values()) if (c.sessionId !== undefined) live.push(c.sessionId);
-    for (const id of live) this.sessions.touch(id, now);
+    // Sessions with traffic here since the last tick (requests and pings; S2 — a session whose
+    // client stays silent expires even with its connection open, as in ZooKeeper).
+    const live = [...this.touchedSinceTick];
+    this.touchedSinceTick.clear();
     if (!backend.leading) {
       if (live.length > 0) backend.touch(live);
       return;
