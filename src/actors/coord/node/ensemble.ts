@@ -71,78 +71,7 @@ export async function startCoordEnsemble(o: StartCoordEnsembleOptions): Promise<
   const servers: CoordEnsembleServer[] = [];
   try {
     for (const id of ids) {
-      const config = coordConfig({ ...o.config, serverId: id });
-      const ref = peers.get(id) as ActorRef<ServerMsg>;
-      const zabSession = `server${id}@${Date.now()}`;
-      let cxid = 0;
-      let leading = false;
-      let mode: 'leader' | 'follower' = 'follower';
-      const ask = (msg: ServerMsg, timeoutMs: number): Promise<SubmitReply> => node.system.ask<SubmitReply>(ref, msg, { timeoutMs });
-      const backend: EnsembleBackend = {
-        serverId: id,
-        get leading() {
-          return leading;
-        },
-        submit(request, onFailed) {
-          ask({ type: 'coord.zab.submit', session: zabSession, cxid: ++cxid, kind: 'write', request }, zab.requestTimeoutMs + 5_000).then(
-            (r) => {
-              if (!r.ok) onFailed(`${r.error.code}: ${r.error.message}`);
-            },
-            (err: unknown) => onFailed(err instanceof Error ? err.message : String(err)),
-          );
-        },
-        sync: () =>
-          ask({ type: 'coord.zab.submit', session: zabSession, cxid: ++cxid, kind: 'sync' }, zab.requestTimeoutMs + 5_000).then(
-            (r) => (r.ok ? undefined : `${r.error.code}: ${r.error.message}`),
-            (err: unknown) => (err instanceof Error ? err.message : String(err)),
-          ),
-        touch(sessions) {
-          node.system.tell(ref, { type: 'coord.zab.touch', sessions: sessions.map((s) => s.toString(16)) });
-        },
-      };
-      const core = new CoordServerCore(config, Date.now(), (n) => new Uint8Array(randomBytes(n)), o.log, backend);
-      const dir = join(o.dataDir, 'coord', `zk${id}`);
-      const disk = withIoTimeout(new NodeDisk(dir), realTimers, 30_000);
-      node.system.spawn(
-        zabServer({
-          id,
-          peers,
-          disk,
-          dir: 'zab',
-          config: zab,
-          stateMachine: () => {
-            const m = new EnsembleMachine({ config, now: () => Date.now(), onApplied: (a) => core.applied(a, Date.now()), onRestored: () => core.resyncSessions(Date.now()) });
-            core.attachMachine(m.tree, Date.now());
-            return m;
-          },
-          onTouch: (sessions) => core.touched(sessions.map((s) => BigInt.asIntN(64, BigInt(`0x${s}`))), Date.now()),
-          onRole: (e) => {
-            const now = e.role === 'leading' && e.serving;
-            mode = e.role === 'leading' ? 'leader' : 'follower';
-            if (now !== leading) {
-              leading = now;
-              core.leadershipChanged(now, Date.now());
-            }
-          },
-        }),
-        { name: `zk${id}` },
-      );
-      const tcp = await startCoordServer({ core, host, port: basePort + id - 1, mode: () => mode, ...(o.log === undefined ? {} : { log: o.log }) });
-      let stopped = false;
-      servers.push({
-        id,
-        ref,
-        core,
-        tcp,
-        dir,
-        status: () => node.system.ask<ZabStatus>(ref, { type: 'coord.zab.status' }, { timeoutMs: 2_000 }).catch(() => undefined),
-        async stop() {
-          if (stopped) return;
-          stopped = true;
-          await tcp.close();
-          node.system.stop(ref);
-        },
-      });
+      servers.push(await startCoordEnsembleServer({ id, peers, node, dir: join(o.dataDir, 'coord', `zk${id}`), host, port: basePort + id - 1, zab, ...(o.config === undefined ? {} : { config: o.config }), ...(o.log === undefined ? {} : { log: o.log }) }));
     }
   } catch (err) {
     for (const s of servers) await s.stop();
@@ -168,6 +97,106 @@ export async function startCoordEnsemble(o: StartCoordEnsembleOptions): Promise<
     async close() {
       for (const s of servers) await s.stop();
       if (ownNode) await node.close();
+    },
+  };
+}
+
+export interface StartCoordEnsembleServerOptions {
+  /** This server's id (ZooKeeper's myid), a key of `peers`. */
+  readonly id: number;
+  /** Every voting server's Zab actor, by id (this one's included); others may live on other hosts. */
+  readonly peers: ReadonlyMap<number, ActorRef<ServerMsg>>;
+  /** The Troupe node this server's actor runs on; its actor is named `zk<id>`. */
+  readonly node: TroupeNode;
+  /** This server's own directory (log, snapshots, epochs). */
+  readonly dir: string;
+  readonly host: string;
+  /** ZooKeeper client port (0 picks one). */
+  readonly port: number;
+  readonly zab: ZabConfig;
+  readonly config?: Partial<CoordConfig>;
+  readonly log?: ServerLog;
+}
+
+/** One server of an ensemble: the Zab actor, the state machine, the client-facing core and its TCP port (the multi-host spec's `coord` role starts one per node). */
+export async function startCoordEnsembleServer(o: StartCoordEnsembleServerOptions): Promise<CoordEnsembleServer> {
+  const { id, peers, node, zab, host } = o;
+  const config = coordConfig({ ...o.config, serverId: id });
+  const ref = peers.get(id);
+  if (ref === undefined) throw new RangeError(`server ${id} is not among the peers (${[...peers.keys()].join(', ')})`);
+  const zabSession = `server${id}@${Date.now()}`;
+  let cxid = 0;
+  let leading = false;
+  let mode: 'leader' | 'follower' = 'follower';
+  const ask = (msg: ServerMsg, timeoutMs: number): Promise<SubmitReply> => node.system.ask<SubmitReply>(ref, msg, { timeoutMs });
+  const backend: EnsembleBackend = {
+    serverId: id,
+    get leading() {
+      return leading;
+    },
+    submit(request, onFailed) {
+      ask({ type: 'coord.zab.submit', session: zabSession, cxid: ++cxid, kind: 'write', request }, zab.requestTimeoutMs + 5_000).then(
+        (r) => {
+          if (!r.ok) onFailed(`${r.error.code}: ${r.error.message}`);
+        },
+        (err: unknown) => onFailed(err instanceof Error ? err.message : String(err)),
+      );
+    },
+    sync: () =>
+      ask({ type: 'coord.zab.submit', session: zabSession, cxid: ++cxid, kind: 'sync' }, zab.requestTimeoutMs + 5_000).then(
+        (r) => (r.ok ? undefined : `${r.error.code}: ${r.error.message}`),
+        (err: unknown) => (err instanceof Error ? err.message : String(err)),
+      ),
+    touch(sessions) {
+      node.system.tell(ref, { type: 'coord.zab.touch', sessions: sessions.map((s) => s.toString(16)) });
+    },
+  };
+  const core = new CoordServerCore(config, Date.now(), (n) => new Uint8Array(randomBytes(n)), o.log, backend);
+  const disk = withIoTimeout(new NodeDisk(o.dir), realTimers, 30_000);
+  node.system.spawn(
+    zabServer({
+      id,
+      peers,
+      disk,
+      dir: 'zab',
+      config: zab,
+      stateMachine: () => {
+        const m = new EnsembleMachine({ config, now: () => Date.now(), onApplied: (a) => core.applied(a, Date.now()), onRestored: () => core.resyncSessions(Date.now()) });
+        core.attachMachine(m.tree, Date.now());
+        return m;
+      },
+      onTouch: (sessions) => core.touched(sessions.map((s) => BigInt.asIntN(64, BigInt(`0x${s}`))), Date.now()),
+      onRole: (e) => {
+        const now = e.role === 'leading' && e.serving;
+        mode = e.role === 'leading' ? 'leader' : 'follower';
+        if (now !== leading) {
+          leading = now;
+          core.leadershipChanged(now, Date.now());
+        }
+      },
+    }),
+    { name: ref.id },
+  );
+  let tcp: CoordServerHandle;
+  try {
+    tcp = await startCoordServer({ core, host, port: o.port, mode: () => mode, ...(o.log === undefined ? {} : { log: o.log }) });
+  } catch (err) {
+    node.system.stop(ref);
+    throw err;
+  }
+  let stopped = false;
+  return {
+    id,
+    ref,
+    core,
+    tcp,
+    dir: o.dir,
+    status: () => node.system.ask<ZabStatus>(ref, { type: 'coord.zab.status' }, { timeoutMs: 2_000 }).catch(() => undefined),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await tcp.close();
+      node.system.stop(ref);
     },
   };
 }
