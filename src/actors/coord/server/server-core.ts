@@ -40,9 +40,12 @@ interface Queued {
  * request to its reply. Both front ends drive it — the TCP listener speaking ZooKeeper's wire
  * protocol (node/tcp-server.ts) and the actor serving native clients (server/server-actor.ts).
  *
- * Standalone mode: this server is the leader of an ensemble of one. A write is prepared, given
- * the next zxid and applied at once (`commit`); the applied state lives in memory only — there is
- * no transaction log yet (README "State machine and Zab": Zab replaces `commit`).
+ * Standalone mode (no backend): this server is the leader of an ensemble of one. A write is
+ * prepared, given the next zxid and applied at once (`commit`); the state lives in memory only.
+ *
+ * Ensemble mode (an `EnsembleBackend`, README "Assembled server"): writes, new sessions and
+ * session ends go through Zab and are answered from `applied`, in zxid order; each connection's
+ * other requests wait for its earlier writes (`pump`); only the leader expires sessions.
  */
 
 /** What the core hands to a connection, in the order the client must see it (W3). */
