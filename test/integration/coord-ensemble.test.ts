@@ -69,6 +69,12 @@ describe('a 3-server coordination ensemble on real disks', () => {
     // A conditional set with a stale version fails with BADVERSION (-103).
     expect((await call((cb) => a.setData('/app', Buffer.from('x'), 0, cb as never))).err).toBe(-103);
 
+    // Delete, conditional on the version: a wrong one is BADVERSION (-103), the right one removes the node everywhere.
+    expect((await call<[string]>((cb) => c.create('/tmp', Buffer.from('t'), OPEN, 0, cb))).err).toBe(0);
+    expect((await call((cb) => a.remove('/tmp', 5, cb as never))).err).toBe(-103);
+    expect((await call((cb) => a.remove('/tmp', 0, cb as never))).err).toBe(0);
+    expect((await call((cb) => a.exists('/tmp', undefined, cb as never))).rest[0]).toBeNull();
+
     // Sequential nodes get the parent's counter, in order.
     const seq: string[] = [];
     for (let i = 0; i < 3; i++) seq.push((await call<[string]>((cb) => zs[i]!.create('/app/s-', Buffer.alloc(0), OPEN, nzk.CreateMode.PERSISTENT_SEQUENTIAL as number, cb))).rest[0]);
