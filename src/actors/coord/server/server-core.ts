@@ -476,7 +476,9 @@ export class CoordServerCore {
 
   /**
    * Starts a connection's queued requests in its order (FIFO per client; the only FIFO mechanism
-   * of the assembled server, README "Assembled server"): writes are submitted to Zab as they come
+   * of the assembled server, README "Assembled server"; ZooKeeper review §3: "the FIFO ordering of
+   * client operations enables asynchronous operations (multiple consecutive operations without
+   * reply)"): writes are submitted to Zab as they come
    * (pipelined; Zab orders one server's submissions in submission order and they are answered
    * from `applied` in zxid order); any other request waits until every earlier write of the
    * connection is applied here, then runs on the local tree — so a client reads its own writes.
