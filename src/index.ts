@@ -95,6 +95,8 @@ export type { AppendReply, FsckProblem, FsckReport, Mutation, ReadReply } from '
 
 // Coordination service, ZooKeeper-compatible (src/actors/coord/README.md).
 export { startCoordServer } from './actors/coord/node/tcp-server.js';
+export { startCoordEnsemble, startCoordEnsembleServer } from './actors/coord/node/ensemble.js';
+export type { CoordEnsembleHandle, CoordEnsembleServer, StartCoordEnsembleOptions } from './actors/coord/node/ensemble.js';
 export type { CoordServerHandle, StartCoordServerOptions } from './actors/coord/node/tcp-server.js';
 export { coordServerActor } from './actors/coord/server/server-actor.js';
 export type { CoordServerActorOptions } from './actors/coord/server/server-actor.js';

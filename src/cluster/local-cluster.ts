@@ -10,6 +10,7 @@ import { ClusterMetrics } from '../web/metrics.js';
 import { startDashboard, type Dashboard } from '../web/server.js';
 import { openDataDir, type DataDir } from './data-dir.js';
 import { startCephRoles, type CephRoles } from './ceph-cluster.js';
+import { startCoordEnsemble, type CoordEnsembleHandle } from '../actors/coord/node/ensemble.js';
 import { ADMIN_ACTOR, adminActor, type ManagedServer } from './admin.js';
 import { chunkserverDir, masterRef, replicaRef, shadowRef, startChunkservers, startMasterRoles, type ChunkserverPlan, type MasterLayout } from './start-roles.js';
 
@@ -54,6 +55,8 @@ export interface LocalClusterOptions {
   readonly gfs?: boolean;
   /** Also run a Ceph-style cluster (monitors and OSDs; `ceph-cluster.ts`) in this process. */
   readonly ceph?: { readonly osds: number; readonly racks?: number };
+  /** Also run the coordination service: a 3-server Zab ensemble with ZooKeeper client ports (`startCoordEnsemble`; data in `<dataDir>/coord/zk<i>`). */
+  readonly coord?: { readonly servers?: number; readonly basePort?: number };
 }
 
 export interface LocalCluster {
@@ -69,6 +72,8 @@ export interface LocalCluster {
   readonly metrics: ClusterMetrics;
   /** The Ceph-style roles, when started with `ceph`. */
   readonly ceph: CephRoles | undefined;
+  /** The coordination ensemble, when started with `coord`. */
+  readonly coord: CoordEnsembleHandle | undefined;
   close(): Promise<void>;
 }
 
@@ -99,6 +104,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
   });
   const metrics = new ClusterMetrics();
   let dashboard: Dashboard | undefined;
+  let coord: CoordEnsembleHandle | undefined;
   try {
     const sys = node.system;
     const layout: MasterLayout = { primary: CLUSTER_NODE, replicas: [CLUSTER_NODE], shadows: [CLUSTER_NODE] };
@@ -108,6 +114,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     node.system.spawn(adminActor(node, managed), { name: ADMIN_ACTOR, reentrant: true });
     const chunkservers = plans.map((p) => ({ id: p.id, rack: p.rack, worker: p.worker, ref: (managed.get(p.id) as ManagedServer).ref as ActorRef<unknown> }));
     const ceph = o.ceph === undefined ? undefined : await startCephRoles(node, dataDir, { osds: o.ceph.osds, racks: o.ceph.racks ?? racks, workers });
+    coord = o.coord === undefined ? undefined : await startCoordEnsemble({ dataDir, node, host: o.host ?? '127.0.0.1', ...(o.coord.servers === undefined ? {} : { servers: o.coord.servers }), ...(o.coord.basePort === undefined ? {} : { basePort: o.coord.basePort }) });
     const address = node.address ?? { host: o.host ?? '127.0.0.1', port: o.port ?? 7070 };
     const webPort = o.webPort ?? 7080;
     if (webPort !== false) {
@@ -136,11 +143,13 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     const web = dashboard;
     const close = async (): Promise<void> => {
       await web?.close();
+      await coord?.close();
       await node.close();
     };
-    return { node, data, master: MASTER_REF, shadow: SHADOW_REF, chunkservers, address, dashboardUrl: web?.url, metrics, ceph, close };
+    return { node, data, master: MASTER_REF, shadow: SHADOW_REF, chunkservers, address, dashboardUrl: web?.url, metrics, ceph, coord, close };
   } catch (err) {
     await dashboard?.close();
+    await coord?.close();
     await node.close();
     throw err;
   }

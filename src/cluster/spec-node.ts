@@ -5,7 +5,11 @@ import type { FileLogOptions } from '../runtime/node/file-log.js';
 import { TroupeNode } from '../runtime/node/troupe-node.js';
 import type { GfsConfig } from '../actors/gfs/config.js';
 import { ADMIN_ACTOR, adminActor } from './admin.js';
-import { cephLayoutOf, dataDirOf, layoutOf, SpecError, type ClusterSpec } from './spec.js';
+import { cephLayoutOf, coordLayoutOf, dataDirOf, layoutOf, SpecError, type ClusterSpec } from './spec.js';
+import { startCoordEnsembleServer, coordEnsembleZabDefaults, type CoordEnsembleServer } from '../actors/coord/node/ensemble.js';
+import { zabConfig } from '../actors/coord/zab/config.js';
+import type { ServerMsg } from '../actors/coord/zab/protocol.js';
+import type { ActorRef } from '../runtime/ref.js';
 import { startSpecCephRoles } from './ceph-cluster.js';
 import { chunkserverDir, startChunkservers, startMasterRoles, type ChunkserverPlan } from './start-roles.js';
 
@@ -19,6 +23,8 @@ export interface SpecNode {
   readonly dataDir: string;
   readonly roles: readonly string[];
   readonly chunkservers: readonly string[];
+  /** This node's coordination server, when it has the `coord` role; `connectString` covers the whole ensemble. */
+  readonly coord: { readonly server: CoordEnsembleServer; readonly connectString: string } | undefined;
   close(): Promise<void>;
 }
 
@@ -50,7 +56,27 @@ export async function startSpecNode(spec: ClusterSpec, name: string, options: { 
     const plans: ChunkserverPlan[] = Array.from({ length: count }, (_, i) => ({ id: `${name}-cs${i}`, rack: me.rack ?? name, host: me.host, dir: chunkserverDir(dataDir, `cs${i}`), worker: i % Math.max(1, workers) }));
     const managed = count === 0 ? new Map() : await startChunkservers(node, plans, layout, config);
     node.system.spawn(adminActor(node, managed), { name: ADMIN_ACTOR, reentrant: true });
-    return { node, dataDir, roles: me.roles, chunkservers: plans.map((p) => p.id), close: () => node.close() };
+    let coord: SpecNode['coord'];
+    if (me.roles.includes('coord')) {
+      const layout = coordLayoutOf(spec);
+      const mine = layout.servers.find((x) => x.node === name);
+      if (mine === undefined) throw new SpecError(`node "${name}" has the coord role but no coord server`);
+      const peers = new Map<number, ActorRef<ServerMsg>>(layout.servers.map((x) => [x.id, { node: x.node, id: `zk${x.id}` }]));
+      const server = await startCoordEnsembleServer({ id: mine.id, peers, node, dir: join(dataDir, 'coord', `zk${mine.id}`), host: me.listenHost ?? me.host, port: mine.zkPort, zab: zabConfig(coordEnsembleZabDefaults) });
+      coord = { server, connectString: layout.connectString };
+    }
+    const server = coord?.server;
+    return {
+      node,
+      dataDir,
+      roles: me.roles,
+      chunkservers: plans.map((p) => p.id),
+      coord,
+      close: async () => {
+        await server?.stop();
+        await node.close();
+      },
+    };
   } catch (err) {
     await node.close();
     throw err;

@@ -25,7 +25,7 @@ import type { MasterLayout } from './start-roles.js';
  * in the order their nodes appear; OSD ids are numbered across the `osd` nodes in the same order.
  * A spec may hold GFS roles, Ceph roles or both.
  */
-export type NodeRole = 'master' | 'master-replica' | 'shadow-master' | 'chunkserver' | 'monitor' | 'osd';
+export type NodeRole = 'master' | 'master-replica' | 'shadow-master' | 'chunkserver' | 'monitor' | 'osd' | 'coord';
 
 export interface NodeSpec {
   readonly host: string;
@@ -41,6 +41,8 @@ export interface NodeSpec {
   readonly chunkservers?: number;
   /** OSD actors on this node when it has the `osd` role (default 1). */
   readonly osds?: number;
+  /** ZooKeeper client port of this node's coordination server when it has the `coord` role (default 2181). */
+  readonly zkPort?: number;
 }
 
 export interface ClusterSpec {
@@ -52,7 +54,7 @@ export interface ClusterSpec {
   readonly baseDir: string;
 }
 
-const ROLES: readonly NodeRole[] = ['master', 'master-replica', 'shadow-master', 'chunkserver', 'monitor', 'osd'];
+const ROLES: readonly NodeRole[] = ['master', 'master-replica', 'shadow-master', 'chunkserver', 'monitor', 'osd', 'coord'];
 const GFS_ROLES: readonly NodeRole[] = ['master', 'master-replica', 'shadow-master', 'chunkserver'];
 
 export class SpecError extends Error {
@@ -89,6 +91,7 @@ export function parseSpec(raw: unknown, file: string): ClusterSpec {
     if (!Array.isArray(s['roles']) || s['roles'].length === 0 || !s['roles'].every((r) => ROLES.includes(r as NodeRole))) bad(`node "${name}": "roles" must list some of ${ROLES.join(', ')}`);
     if (s['chunkservers'] !== undefined && !(Number.isInteger(s['chunkservers']) && (s['chunkservers'] as number) > 0)) bad(`node "${name}": "chunkservers" must be a positive integer`);
     if (s['osds'] !== undefined && !(Number.isInteger(s['osds']) && (s['osds'] as number) > 0)) bad(`node "${name}": "osds" must be a positive integer`);
+    if (s['zkPort'] !== undefined && !(Number.isInteger(s['zkPort']) && (s['zkPort'] as number) > 0 && (s['zkPort'] as number) < 65_536)) bad(`node "${name}": "zkPort" must be 1–65535`);
     nodes[name] = s as unknown as NodeSpec;
   }
   const has = (role: NodeRole): boolean => Object.values(nodes).some((n) => n.roles.includes(role));
@@ -117,6 +120,17 @@ export function cephLayoutOf(spec: ClusterSpec): { monitors: Array<{ node: strin
     for (let i = 0; i < (n.osds ?? 1); i++) osds.push({ id: osds.length, node, rack: n.rack ?? node });
   }
   return { monitors, osds };
+}
+
+/**
+ * The coordination ensemble of a spec: one server per node with the `coord` role, ids 1.. in the
+ * spec's node order, each Zab actor named `zk<id>` on its node; `connectString` lists the client ports.
+ */
+export function coordLayoutOf(spec: ClusterSpec): { servers: Array<{ id: number; node: string; host: string; zkPort: number }>; connectString: string } {
+  const servers = Object.entries(spec.nodes)
+    .filter(([, n]) => n.roles.includes('coord'))
+    .map(([node, n], i) => ({ id: i + 1, node, host: n.host, zkPort: n.zkPort ?? 2181 }));
+  return { servers, connectString: servers.map((s) => `${s.host}:${s.zkPort}`).join(',') };
 }
 
 export function dataDirOf(spec: ClusterSpec, name: string): string {

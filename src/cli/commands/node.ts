@@ -50,7 +50,8 @@ export const registerNode: Register = (program: Command) => {
       const me = spec.nodes[o.name] as { host: string; port: number };
       process.stdout.write(
         `troupe: node ${o.name} of cluster ${spec.cluster} listening on ${me.host}:${me.port}; roles: ${node.roles.join(', ')}` +
-          `${node.chunkservers.length > 0 ? ` (${node.chunkservers.join(', ')})` : ''}; data in ${node.dataDir}; logs in ${node.dataDir}/logs\nCtrl-C to stop\n`,
+          `${node.chunkservers.length > 0 ? ` (${node.chunkservers.join(', ')})` : ''}; data in ${node.dataDir}; logs in ${node.dataDir}/logs\n` +
+          `${node.coord === undefined ? '' : `coord server ${node.coord.server.id} on port ${node.coord.server.tcp.port}; zookeeper connect string: ${node.coord.connectString}\n`}Ctrl-C to stop\n`,
       );
       await stopped;
       await node.close();

@@ -22,6 +22,10 @@ export interface StartCoordServerOptions {
   readonly port?: number;
   readonly host?: string;
   readonly config?: Partial<CoordConfig>;
+  /** Serve this core (one server of an ensemble, `startCoordEnsemble`) instead of a new standalone one. */
+  readonly core?: CoordServerCore;
+  /** The mode 4lw `srvr`/`stat` report (default `standalone`). */
+  readonly mode?: () => 'standalone' | 'leader' | 'follower';
   /** Where connection-level events go (closed connections and why, expired sessions). Default: warnings to stderr. */
   readonly log?: ServerLog;
 }
@@ -43,10 +47,10 @@ const defaultLog: ServerLog = (level, message, fields) => {
 
 /** Starts a standalone coordination server (an ensemble of one) on a TCP port. */
 export async function startCoordServer(options: StartCoordServerOptions = {}): Promise<CoordServerHandle> {
-  const config = coordConfig(options.config);
   const log = options.log ?? defaultLog;
   const started = Date.now();
-  const core = new CoordServerCore(config, started, (n) => new Uint8Array(randomBytes(n)), log);
+  const core = options.core ?? new CoordServerCore(coordConfig(options.config), started, (n) => new Uint8Array(randomBytes(n)), log);
+  const config = core.config;
   const host = options.host ?? '127.0.0.1';
   const frameMax = config.maxBufferBytes + config.frameExtraBytes;
   const sockets = new Set<Socket>();
@@ -124,7 +128,7 @@ export async function startCoordServer(options: StartCoordServerOptions = {}): P
           if (!connected) {
             const word = fourLetterWord(len);
             if (word) {
-              socket.write(fourLetterReply(word, core, config, { port, mode: 'standalone', uptimeMs: Date.now() - started }));
+              socket.write(fourLetterReply(word, core, config, { port, mode: options.mode?.() ?? 'standalone', uptimeMs: Date.now() - started }));
               buf = Buffer.alloc(0);
               closeSocket(`four-letter word ${word}`);
               break;

@@ -8,6 +8,31 @@ import type { CoordTxn, TxnResult } from '../tree/txn.js';
 import { SessionTracker, negotiateTimeout } from '../session/session-tracker.js';
 import { WatchManager } from '../watch/watch-manager.js';
 import { TreeStateMachine } from '../state-machine.js';
+import type { AppliedTxn, EnsembleRequest } from '../ensemble/machine.js';
+
+/**
+ * What the core needs from a Zab server when it is one server of an ensemble (README "Assembled
+ * server"). Writes are submitted and answered from `CoordServerCore.applied`, which the state
+ * machine calls as it applies each committed transaction; `onFailed` says the write will not be
+ * answered here (not ready, leader changed, queue full, timeout): the connection is closed and the
+ * client moves on with its session, as after a ZooKeeper server's CONNECTIONLOSS.
+ */
+export interface EnsembleBackend {
+  readonly serverId: number;
+  submit(request: EnsembleRequest, onFailed: (reason: string) => void): void;
+  /** Zab's sync: resolves once everything the leader had proposed before it is applied here; a string is the failure. */
+  sync(): Promise<string | undefined>;
+  /** Sessions with traffic here, for the leader's expiry decisions (S2). */
+  touch(sessions: readonly bigint[]): void;
+  /** This server leads an established epoch: it alone expires sessions and reaps nodes. */
+  readonly leading: boolean;
+}
+
+interface Queued {
+  readonly xid: number;
+  readonly req: Request;
+  readonly now: number;
+}
 
 /**
  * One coordination server's request processing, pure (time comes in as `now`, randomness as a
@@ -15,9 +40,12 @@ import { TreeStateMachine } from '../state-machine.js';
  * request to its reply. Both front ends drive it — the TCP listener speaking ZooKeeper's wire
  * protocol (node/tcp-server.ts) and the actor serving native clients (server/server-actor.ts).
  *
- * Standalone mode: this server is the leader of an ensemble of one. A write is prepared, given
- * the next zxid and applied at once (`commit`); the applied state lives in memory only — there is
- * no transaction log yet (README "State machine and Zab": Zab replaces `commit`).
+ * Standalone mode (no backend): this server is the leader of an ensemble of one. A write is
+ * prepared, given the next zxid and applied at once (`commit`); the state lives in memory only.
+ *
+ * Ensemble mode (an `EnsembleBackend`, README "Assembled server"): writes, new sessions and
+ * session ends go through Zab and are answered from `applied`, in zxid order; each connection's
+ * other requests wait for its earlier writes (`pump`); only the leader expires sessions.
  */
 
 /** What the core hands to a connection, in the order the client must see it (W3). */
@@ -45,6 +73,14 @@ interface Connection {
   sent: number;
   closed: boolean;
   lastZxid: number;
+  /** Ensemble mode: requests not yet started, in arrival order (FIFO per connection). */
+  readonly queue: Queued[];
+  /** Ensemble mode: writes submitted and not yet applied, by sequence number (answered in order). */
+  readonly awaiting: Map<number, Queued>;
+  seq: number;
+  syncing: boolean;
+  /** Ensemble mode: a new session's createSession is in flight. */
+  connecting: { readonly timeoutMs: number; readonly passwd: Uint8Array; readonly readOnly: boolean | undefined; readonly sessionId: bigint } | undefined;
 }
 
 export interface ServerLog {
@@ -68,7 +104,7 @@ export interface ServerStats {
 const ZEROS16 = new Uint8Array(16);
 
 export class CoordServerCore {
-  readonly machine: TreeStateMachine;
+  machine: TreeStateMachine;
   readonly sessions: SessionTracker;
   readonly watches = new WatchManager();
   private readonly connections = new Map<number, Connection>();
@@ -81,12 +117,15 @@ export class CoordServerCore {
   private latencyMin = Infinity;
   private latencyMax = 0;
   private lastReapAt: number;
+  /** Ensemble mode: sessions that sent something since the last tick (passed to the leader). */
+  private readonly touchedSinceTick = new Set<bigint>();
 
   constructor(
     readonly config: CoordConfig,
     nowMs: number,
     private readonly randomBytes: (n: number) => Uint8Array,
     private readonly log: ServerLog = () => {},
+    private readonly backend?: EnsembleBackend,
   ) {
     this.machine = new TreeStateMachine(config);
     this.sessions = new SessionTracker(config.tickTimeMs, config.serverId, nowMs);
@@ -105,7 +144,7 @@ export class CoordServerCore {
       return undefined;
     }
     const id = this.nextConnectionId++;
-    this.connections.set(id, { id, sink, sessionId: undefined, authIds: [{ scheme: 'ip', id: sink.address.replace(/^::ffff:/, '') }], outstanding: 0, received: 0, sent: 0, closed: false, lastZxid: 0 });
+    this.connections.set(id, { id, sink, sessionId: undefined, authIds: [{ scheme: 'ip', id: sink.address.replace(/^::ffff:/, '') }], outstanding: 0, received: 0, sent: 0, closed: false, lastZxid: 0, queue: [], awaiting: new Map(), seq: 0, syncing: false, connecting: undefined });
     return id;
   }
 
@@ -145,6 +184,15 @@ export class CoordServerCore {
       return this.drop(c, `client has seen zxid 0x${req.lastZxidSeen.toString(16)}, ours is 0x${this.machine.lastZxid.toString(16)}`);
     }
     const readOnly = req.readOnly === undefined ? {} : { readOnly: false };
+    if (req.sessionId === 0n && this.backend) {
+      if (c.connecting) return this.drop(c, 'second connect request on one connection');
+      const timeoutMs = negotiateTimeout(req.timeOut, this.config.minSessionTimeoutMs, this.config.maxSessionTimeoutMs);
+      const sessionId = this.sessions.allocateId();
+      const passwd = this.randomBytes(16);
+      c.connecting = { timeoutMs, passwd, readOnly: req.readOnly, sessionId };
+      this.backend.submit({ kind: 'createSession', sessionId, timeoutMs, passwd, tag: { server: this.backend.serverId, conn: c.id, seq: -1 } }, (reason) => this.drop(c, `session not created: ${reason}`));
+      return;
+    }
     if (req.sessionId === 0n) {
       const timeoutMs = negotiateTimeout(req.timeOut, this.config.minSessionTimeoutMs, this.config.maxSessionTimeoutMs);
       const sessionId = this.sessions.allocateId();
@@ -212,11 +260,17 @@ export class CoordServerCore {
     if (c.outstanding >= this.config.outstandingPerConnectionMax) {
       return this.drop(c, `more than ${this.config.outstandingPerConnectionMax} outstanding requests`);
     }
+    if (this.backend) this.touchedSinceTick.add(sessionId);
     if (!this.sessions.touch(sessionId, now)) {
       this.send(c, { kind: 'reply', reply: { xid, zxid: this.machine.lastZxid, err: Code.SESSIONEXPIRED } });
       return this.drop(c, `request on expired session 0x${hex(sessionId)}`);
     }
     c.outstanding++;
+    if (this.backend) {
+      c.queue.push({ xid, req, now });
+      this.pump(c);
+      return;
+    }
     const started = now;
     const reply = this.process(c, sessionId, xid, req, now);
     c.outstanding--;
@@ -418,6 +472,161 @@ export class CoordServerCore {
     }
   }
 
+  // ---- ensemble mode ----------------------------------------------------------------------
+
+  /**
+   * Starts a connection's queued requests in its order (FIFO per client; the only FIFO mechanism
+   * of the assembled server, README "Assembled server"; ZooKeeper review §3: "the FIFO ordering of
+   * client operations enables asynchronous operations (multiple consecutive operations without
+   * reply)"): writes are submitted to Zab as they come
+   * (pipelined; Zab orders one server's submissions in submission order and they are answered
+   * from `applied` in zxid order); any other request waits until every earlier write of the
+   * connection is applied here, then runs on the local tree — so a client reads its own writes.
+   */
+  private pump(c: Connection): void {
+    const backend = this.backend as EnsembleBackend;
+    while (!c.closed && c.queue.length > 0) {
+      const q = c.queue[0] as Queued;
+      const sessionId = c.sessionId as bigint;
+      const req = q.req;
+      if (req.op === 'create' || req.op === 'delete' || req.op === 'setData' || req.op === 'setACL' || req.op === 'check' || req.op === 'multi' || req.op === 'closeSession') {
+        c.queue.shift();
+        const seq = c.seq++;
+        c.awaiting.set(seq, q);
+        const tag = { server: backend.serverId, conn: c.id, seq };
+        const failed = (reason: string): void => {
+          if (c.awaiting.has(seq)) this.drop(c, `request ${q.xid} not committed: ${reason}`);
+        };
+        if (req.op === 'closeSession') {
+          this.sessions.setClosing(sessionId);
+          backend.submit({ kind: 'closeSession', sessionId, tag }, failed);
+        } else backend.submit({ kind: 'write', request: req, sessionId, authIds: c.authIds.map((a) => ({ ...a })), address: c.sink.address, tag }, failed);
+        continue;
+      }
+      if (c.awaiting.size > 0 || c.syncing) return;
+      c.queue.shift();
+      if (req.op === 'sync') {
+        if (pathError(req.path) !== undefined) {
+          this.answer(c, { xid: q.xid, zxid: this.machine.lastZxid, err: Code.BADARGUMENTS }, q.now);
+          continue;
+        }
+        c.syncing = true;
+        void backend.sync().then((failure) => {
+          c.syncing = false;
+          if (failure !== undefined) return this.drop(c, `sync failed: ${failure}`);
+          this.answer(c, { xid: q.xid, zxid: this.machine.lastZxid, err: 0, body: { op: 'sync', path: req.path } }, q.now);
+          this.pump(c);
+        });
+        return;
+      }
+      const reply = this.process(c, sessionId, q.xid, req, q.now);
+      if (reply) this.answer(c, reply, q.now);
+      else c.outstanding--;
+      if (req.op === 'auth' && reply?.err === Code.AUTHFAILED) this.drop(c, `authentication failed (scheme ${req.scheme})`);
+    }
+  }
+
+  private answer(c: Connection, reply: Reply, _started: number): void {
+    c.outstanding--;
+    this.send(c, { kind: 'reply', reply });
+  }
+
+  /** The state machine under this core changed (a Zab server builds a new one at start and on SNAP). */
+  attachMachine(machine: TreeStateMachine, now: number): void {
+    this.machine = machine;
+    this.resyncSessions(now);
+  }
+
+  /** The session tracker follows the replicated session table (after a restore). */
+  resyncSessions(now: number): void {
+    const table = this.tree.sessions;
+    for (const id of this.sessions.liveSessions()) if (!table.has(id)) this.sessions.remove(id);
+    for (const [id, s] of table) if (!this.sessions.isLive(id)) this.sessions.add(id, s.timeoutMs, now);
+  }
+
+  /**
+   * A committed transaction was applied to this server's tree (every server, zxid order): its
+   * watch events go out to this server's clients first, then — on the server the request came
+   * to — the reply (W3).
+   */
+  applied(a: AppliedTxn, now: number): void {
+    this.fire(a.events);
+    const txn = a.body.txn;
+    const mine = a.body.tag !== undefined && this.backend !== undefined && a.body.tag.server === this.backend.serverId ? a.body.tag : undefined;
+    const c = mine === undefined ? undefined : this.connections.get(mine.conn);
+    if (txn.type === 'createSession') {
+      if (!this.sessions.isLive(txn.sessionId)) this.sessions.add(txn.sessionId, txn.timeoutMs, now);
+      if (c?.connecting !== undefined && c.connecting.sessionId === txn.sessionId) {
+        const readOnly = c.connecting.readOnly === undefined ? {} : { readOnly: false };
+        c.connecting = undefined;
+        this.attach(c, txn.sessionId);
+        this.send(c, { kind: 'connected', response: { protocolVersion: 0, timeOut: txn.timeoutMs, sessionId: txn.sessionId, passwd: txn.passwd, ...readOnly } });
+      }
+      return;
+    }
+    const q = c !== undefined && mine !== undefined ? c.awaiting.get(mine.seq) : undefined;
+    if (c !== undefined && q !== undefined && mine !== undefined) {
+      c.awaiting.delete(mine.seq);
+      const result = a.result;
+      const reply: Reply = q.req.op === 'closeSession' ? { xid: q.xid, zxid: a.zxid, err: 0, body: { op: 'empty' } } : result.type === 'error' ? { xid: q.xid, zxid: a.zxid, err: result.err } : { xid: q.xid, zxid: a.zxid, err: 0, body: this.toResponse(q.req, result) };
+      this.recordLatency(now - q.now);
+      this.answer(c, reply, q.now);
+    }
+    if (txn.type === 'closeSession') {
+      this.sessions.remove(txn.sessionId);
+      this.watches.removeSession(txn.sessionId);
+      const connId = this.sessionConnection.get(txn.sessionId);
+      const sc = connId === undefined ? undefined : this.connections.get(connId);
+      if (sc) this.drop(sc, `session 0x${hex(txn.sessionId)} closed`);
+      return;
+    }
+    if (c !== undefined) this.pump(c);
+  }
+
+  /** Leader: sessions with traffic at another server. */
+  touched(sessions: readonly bigint[], now: number): void {
+    for (const id of sessions) this.sessions.touch(id, now);
+  }
+
+  /** This server became the leader (or stopped being it): a new leader gives every session a fresh timeout, as ZooKeeper's does. */
+  leadershipChanged(leading: boolean, now: number): void {
+    if (leading) for (const id of this.sessions.liveSessions()) this.sessions.touch(id, now);
+  }
+
+  private ensembleTick(now: number, backend: EnsembleBackend): void {
+    // Sessions with traffic here since the last tick (requests and pings; S2 — a session whose
+    // client stays silent expires even with its connection open, as in ZooKeeper).
+    const live = [...this.touchedSinceTick];
+    this.touchedSinceTick.clear();
+    if (!backend.leading) {
+      if (live.length > 0) backend.touch(live);
+      return;
+    }
+    for (const sessionId of this.sessions.expire(now)) {
+      this.log('info', `session 0x${hex(sessionId)} expired`, {});
+      backend.submit({ kind: 'closeSession', sessionId }, (reason) => {
+        this.log('warn', `expiry of session 0x${hex(sessionId)} not committed: ${reason}`, {});
+        // Not closed: let a later tick decide again.
+        if (this.tree.sessions.has(sessionId)) this.sessions.add(sessionId, this.tree.sessions.get(sessionId)?.timeoutMs ?? 0, now);
+      });
+    }
+    if (now - this.lastReapAt >= this.config.containerCheckIntervalMs) {
+      this.lastReapAt = now;
+      for (const path of reapable(this.tree, now)) backend.submit({ kind: 'write', request: { op: 'delete', path, version: -1 }, sessionId: 0n, authIds: [{ scheme: 'super', id: 'reaper' }], address: '' }, () => {});
+    }
+  }
+
+  private fire(events: readonly { type: number; path: string; acl: readonly import('../protocol.js').Acl[] }[]): void {
+    for (const ev of events) {
+      for (const d of this.watches.trigger(ev)) {
+        const connId = this.sessionConnection.get(d.sessionId);
+        const c = connId === undefined ? undefined : this.connections.get(connId);
+        // A watcher without READ on the node hears nothing, and its one-time watch is spent (W5; as ZooKeeper 3.8 does).
+        if (c && aclAllows(ev.acl, Perm.READ, this.principal(c))) this.send(c, { kind: 'event', event: { type: d.type, state: KeeperState.SyncConnected, path: d.path } });
+      }
+    }
+  }
+
   // ---- commit (standalone) ----------------------------------------------------------------
 
   /**
@@ -427,14 +636,7 @@ export class CoordServerCore {
   private commit(txn: CoordTxn, now: number): { zxid: number; result: TxnResult } {
     const zxid = this.machine.lastZxid + 1;
     const { result, events } = this.machine.apply(txn, zxid, now);
-    for (const ev of events) {
-      for (const d of this.watches.trigger(ev)) {
-        const connId = this.sessionConnection.get(d.sessionId);
-        const c = connId === undefined ? undefined : this.connections.get(connId);
-        // A watcher without READ on the node hears nothing, and its one-time watch is spent (W5; as ZooKeeper 3.8 does).
-        if (c && aclAllows(ev.acl, Perm.READ, this.principal(c))) this.send(c, { kind: 'event', event: { type: d.type, state: KeeperState.SyncConnected, path: d.path } });
-      }
-    }
+    this.fire(events);
     return { zxid, result };
   }
 
@@ -451,6 +653,7 @@ export class CoordServerCore {
    * transaction) and, every containerCheckIntervalMs, delete empty containers and expired TTL nodes.
    */
   tick(now: number): void {
+    if (this.backend) return this.ensembleTick(now, this.backend);
     for (const sessionId of this.sessions.expire(now)) {
       this.log('info', `session 0x${hex(sessionId)} expired`, {});
       this.closeSession(sessionId, now);

@@ -145,6 +145,12 @@ export type ServerMsg =
   /** Internal: the durable store failed (the disk is gone or full); the server stops serving until restarted. */
   | { readonly type: 'coord.zab.storeFailed'; readonly reason: string }
   | { readonly type: 'coord.zab.tick' }
-  | { readonly type: 'coord.zab.snapshotWritten'; readonly zxid: Zxid };
+  | { readonly type: 'coord.zab.snapshotWritten'; readonly zxid: Zxid }
+  /**
+   * The layer above's session liveness (ZooKeeper's learner session pings): sessions with traffic
+   * at a follower, passed to the leader, whose layer above decides expiry. Not replicated; a
+   * follower forwards it once (`forwarded`), a non-leader receiving a forwarded one drops it.
+   */
+  | { readonly type: 'coord.zab.touch'; readonly sessions: readonly string[]; readonly forwarded?: boolean };
 
 export type { ZabError };

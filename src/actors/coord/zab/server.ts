@@ -40,6 +40,10 @@ export interface ZabServerOptions {
   readonly onApply?: (e: { readonly server: ServerId; readonly zxid: Zxid; readonly txn: ZabTxn }) => void;
   /** Test hook: called when a SNAP from the leader replaced the state (it reflects everything through `zxid`). */
   readonly onRestore?: (e: { readonly server: ServerId; readonly zxid: Zxid }) => void;
+  /** Leader only: sessions with traffic at some server (`coord.zab.touch`), for the layer above's expiry. */
+  readonly onTouch?: (sessions: readonly string[]) => void;
+  /** Called when this server's role or serving state changes (the layer above expires sessions only while leading). */
+  readonly onRole?: (e: { readonly role: ZabStatus['role']; readonly serving: boolean; readonly leader: ServerId | undefined }) => void;
   /** Test hook: called once recovery finished, with what it found. */
   readonly onRecovered?: (e: { readonly server: ServerId; readonly snapshotZxid: Zxid; readonly logEntries: number; readonly tornBytes: number }) => void;
 }
@@ -141,6 +145,13 @@ class ZabServer implements Behavior<ServerMsg> {
       case 'coord.zab.storeFailed':
         // The disk failed under the log: what is durable is unknown. Crash; supervision restarts and recovers (Z10).
         throw new Error(`coord server ${this.o.id}: durable store failed: ${m.reason}`);
+      case 'coord.zab.touch':
+        if (this.peer.role === 'leading' && this.peer.serving) this.o.onTouch?.(m.sessions);
+        else if (m.forwarded !== true && this.peer.serving && this.peer.leaderId !== undefined && m.sessions.length <= this.config.sessionsTrackedMax) {
+          const ref = this.o.peers.get(this.peer.leaderId);
+          if (ref !== undefined) this.ctx.tell(ref, { type: 'coord.zab.touch', sessions: m.sessions, forwarded: true });
+        }
+        return undefined;
       case 'coord.zab.snapshotWritten':
         this.snapshotZxid = Math.max(this.snapshotZxid, m.zxid);
         return undefined;
@@ -279,6 +290,7 @@ class ZabServer implements Behavior<ServerMsg> {
   }
 
   private onRoleChanged(): void {
+    this.o.onRole?.({ role: this.peer.role, serving: this.peer.serving, leader: this.peer.leaderId });
     const key = this.peer.serving ? `${this.peer.leaderId}@${this.peer.servingEpoch}` : '';
     if (key === this.servingKey) return;
     this.servingKey = key;

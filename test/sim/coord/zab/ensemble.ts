@@ -12,6 +12,7 @@ import type { ServerMsg, SubmitMsg, SubmitReply, ZabStatus, ZabTxn } from '../..
 import type { Zxid } from '../../../../src/actors/coord/zab/zxid.js';
 import type { Disk, DiskFile } from '../../../../src/storage/disk.js';
 import { KvMachine } from './kv-machine.js';
+import type { ZabStateMachine } from '../../../../src/actors/coord/zab/state-machine.js';
 
 /** A disk whose transaction-log files ignore fsync: what a crash keeps of them is left to chance. */
 function lyingLog(disk: Disk): Disk {
@@ -74,7 +75,16 @@ export interface EnsembleOptions {
 
 export type Ensemble = ReturnType<typeof ensemble>;
 
+/** The ensemble with another replicated state machine than the key-value one (the assembled coordination service's tests). */
+export function ensembleOf<M extends ZabStateMachine>(o: EnsembleOptions, machine: (sim: Simulation) => M) {
+  return build(o, machine);
+}
+
 export function ensemble(o: EnsembleOptions) {
+  return build(o, () => new KvMachine());
+}
+
+function build<M extends ZabStateMachine>(o: EnsembleOptions, newMachine: (sim: Simulation) => M) {
   const sim = new Simulation({ seed: o.seed, network: { latencyMinMs: 0.2, latencyMaxMs: 2 }, logLimit: 2_000, traceLimit: 20_000, ...(o.replay === undefined ? {} : { replayHint: o.replay }) });
   const config: Partial<ZabConfig> = { ...ensembleConfig, ...o.config };
   const newDisk = simDisks({ random: sim.random, scheduler: sim.scheduler(), timing: o.diskTiming ?? ssdTiming, ...(o.fsyncIsNoop === true ? { fsyncIsNoop: true } : {}), ...(o.unsyncedOnCrash === undefined ? {} : { unsyncedOnCrash: o.unsyncedOnCrash }) });
@@ -84,7 +94,7 @@ export function ensemble(o: EnsembleOptions) {
   const disks = new Map<number, SimDisk>();
   const lives = new Map<number, LifeEvent[][]>();
   /** The state machine of each server's current life (the checkers compare them when quiet). */
-  const machines = new Map<number, KvMachine>();
+  const machines = new Map<number, M>();
 
   for (const id of ids) {
     disks.set(id, newDisk(nodeOf(id)));
@@ -100,7 +110,7 @@ export function ensemble(o: EnsembleOptions) {
           dir: 'zab',
           config,
           stateMachine: () => {
-            const m = new KvMachine();
+            const m = newMachine(sim);
             machines.set(id, m);
             return m;
           },

@@ -1,0 +1,134 @@
+/**
+ * The server core in ensemble mode, pure, with a hand-driven stand-in for Zab (README "Assembled
+ * server"): writes wait for their commit and are answered from the apply; a connection's later
+ * read waits for its earlier writes (FIFO per client); watch events go out before the reply that
+ * reflects the change (W3); a write Zab cannot take closes the connection; only a leader expires
+ * sessions, and a follower passes its sessions' traffic on.
+ */
+import { describe, expect, it } from 'vitest';
+import { coordConfig } from '../../../src/actors/coord/config.js';
+import { EnsembleMachine, type EnsembleRequest } from '../../../src/actors/coord/ensemble/machine.js';
+import { OpCode, type Request } from '../../../src/actors/coord/protocol.js';
+import { CoordServerCore, type ConnectionSink, type EnsembleBackend, type ServerOutput } from '../../../src/actors/coord/server/server-core.js';
+import { OPEN_ACL_UNSAFE } from '../../../src/actors/coord/tree/acl.js';
+
+const config = coordConfig({ tickTimeMs: 2000, serverId: 1 });
+
+class Sink implements ConnectionSink {
+  readonly out: ServerOutput[] = [];
+  closedWith: string | undefined;
+  readonly address = '127.0.0.1';
+  deliver(o: ServerOutput): void {
+    this.out.push(o);
+  }
+  close(reason: string): void {
+    this.closedWith = reason;
+  }
+}
+
+/** One server whose "Zab" orders submissions when told to: `commit()` prepares and applies every submitted request in order. */
+function setup(leading = true) {
+  let now = 1_000_000;
+  const queue: { request: EnsembleRequest; onFailed: (r: string) => void }[] = [];
+  const touched: bigint[][] = [];
+  const backend: EnsembleBackend = {
+    serverId: 1,
+    leading,
+    submit: (request, onFailed) => void queue.push({ request, onFailed }),
+    sync: () => Promise.resolve(undefined),
+    touch: (s) => void touched.push([...s]),
+  };
+  let n = 0;
+  const core = new CoordServerCore(config, now, (k) => new Uint8Array(k).map(() => ++n & 0xff), () => {}, backend);
+  const machine = new EnsembleMachine({ config, now: () => now, onApplied: (a) => core.applied(a, now) });
+  core.attachMachine(machine.tree, now);
+  let zxid = 0x100000000;
+  const commit = (): void => {
+    while (queue.length > 0) {
+      const { request } = queue.shift()!;
+      const p = machine.prepare(request, { appliedZxid: zxid, pending: [] });
+      if (!p.ok) throw new Error(p.error.message);
+      machine.apply(p.body, ++zxid);
+    }
+  };
+  const connect = () => {
+    const sink = new Sink();
+    const id = core.open(sink) as number;
+    core.connect(id, { protocolVersion: 0, lastZxidSeen: 0, timeOut: 4000, sessionId: 0n, passwd: new Uint8Array(16) }, now);
+    expect(sink.out).toEqual([]); // the session exists once its createSession commits
+    commit();
+    const first = sink.out[0];
+    if (first?.kind !== 'connected') throw new Error('no connect response');
+    return { sink, id, sessionId: first.response.sessionId };
+  };
+  let xid = 1;
+  const req = (c: { id: number }, r: Request) => core.request(c.id, xid++, r, now);
+  return { core, connect, req, commit, queue, touched, advance: (ms: number) => (now += ms), get now() { return now; } };
+}
+
+const create = (path: string, flags = 0): Request => ({ op: 'create', opCode: OpCode.create, path, data: null, acl: OPEN_ACL_UNSAFE, flags });
+
+describe('ensemble mode of the server core', () => {
+  it('a write is answered after its apply; a read behind it waits and then sees it (FIFO per connection)', () => {
+    const s = setup();
+    const a = s.connect();
+    a.sink.out.length = 0;
+    s.req(a, create('/x'));
+    s.req(a, { op: 'exists', path: '/x', watch: false });
+    expect(a.sink.out).toEqual([]);
+    s.commit();
+    const replies = a.sink.out.map((o) => (o.kind === 'reply' ? o.reply : undefined));
+    expect(replies.map((r) => [r?.xid, r?.err])).toEqual([[1, 0], [2, 0]]);
+    expect(replies[1]?.body).toMatchObject({ op: 'exists' });
+  });
+
+  it('a watch event reaches its client before the reply that reflects the change (W3)', () => {
+    const s = setup();
+    const a = s.connect();
+    const b = s.connect();
+    s.req(a, create('/w'));
+    s.commit();
+    s.req(b, { op: 'getData', path: '/w', watch: true });
+    b.sink.out.length = 0;
+    s.req(b, { op: 'setData', path: '/w', data: new Uint8Array([1]), version: -1 });
+    s.commit();
+    expect(b.sink.out.map((o) => o.kind)).toEqual(['event', 'reply']);
+  });
+
+  it('a failed write closes the connection; the session lives on', () => {
+    const s = setup();
+    const a = s.connect();
+    s.req(a, create('/f'));
+    s.queue.shift()!.onFailed('not_ready: electing');
+    expect(a.sink.closedWith).toMatch(/not committed: not_ready/);
+    expect(s.core.sessions.isLive(a.sessionId)).toBe(true);
+  });
+
+  it('an error write takes its place: NODEEXISTS is answered in order', () => {
+    const s = setup();
+    const a = s.connect();
+    a.sink.out.length = 0;
+    s.req(a, create('/d'));
+    s.req(a, create('/d'));
+    s.commit();
+    expect(a.sink.out.map((o) => (o.kind === 'reply' ? o.reply.err : 'x'))).toEqual([0, -110]);
+  });
+
+  it('only a leader expires sessions (S2); a follower passes its sessions with traffic to the leader', () => {
+    const f = setup(false);
+    const a = f.connect();
+    f.req(a, { op: 'ping' });
+    f.core.tick(f.advance(500));
+    expect(f.touched).toEqual([[a.sessionId]]);
+    f.core.tick(f.advance(60_000));
+    expect(f.queue).toEqual([]);
+
+    const l = setup(true);
+    const b = l.connect();
+    l.core.tick(l.advance(60_000));
+    expect(l.queue.map((q) => q.request)).toEqual([{ kind: 'closeSession', sessionId: b.sessionId }]);
+    l.commit();
+    expect(b.sink.closedWith).toMatch(/closed/);
+    expect(l.core.sessions.isLive(b.sessionId)).toBe(false);
+  });
+});
