@@ -8,6 +8,7 @@ import { defaultGfsConfig, type GfsConfig } from '../actors/gfs/config.js';
 import type { MasterMsg } from '../actors/gfs/protocol.js';
 import { ClusterMetrics } from '../web/metrics.js';
 import { startDashboard, type Dashboard } from '../web/server.js';
+import { coordSourcesOf } from '../web/coord-watch.js';
 import { openDataDir, type DataDir } from './data-dir.js';
 import { startCephRoles, type CephRoles } from './ceph-cluster.js';
 import { startCoordEnsemble, type CoordEnsembleHandle } from '../actors/coord/node/ensemble.js';
@@ -122,6 +123,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
         system: sys,
         ...(gfs ? { master: MASTER_REF } : {}),
         ...(ceph === undefined ? {} : { cephMonitors: ceph.monitors }),
+        ...(coord === undefined ? {} : { coordServers: coordSourcesOf(coord.connectString) }),
         actors: [
           ...(gfs
             ? [

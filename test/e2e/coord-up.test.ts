@@ -62,5 +62,18 @@ describe('troupe up --system coord', () => {
     let again = '';
     for (let i = 0; i < 20 && !/^x$/m.test(again); i++) again = (await zkCli(base + 1, ['get', '/a'])).stdout;
     expect(again).toMatch(/^x$/m);
+
+    // The dashboard shows the ensemble: three servers, one of them the leader.
+    const url = /dashboard: (http:\/\/\S+?)\/\s/.exec(cluster.banner)?.[1];
+    expect(url, cluster.banner).toBeDefined();
+    await expect
+      .poll(
+        async () => {
+          const st = (await (await fetch(`${url}/api/status`, { signal: AbortSignal.timeout(10_000) })).json()) as { coord: { total: number; up: number; leader: string | null } | null };
+          return st.coord === null ? null : { total: st.coord.total, up: st.coord.up, led: st.coord.leader !== null };
+        },
+        { timeout: 30_000, interval: 500 },
+      )
+      .toEqual({ total: 3, up: 3, led: true });
   }, 300_000);
 });
