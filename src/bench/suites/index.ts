@@ -10,4 +10,5 @@ export const suites: Record<string, () => Promise<BenchSuite>> = {
   'gfs-data': async () => (await import('./gfs-data.js')).default,
   sim: async () => (await import('./sim.js')).default,
   'rados-mon': async () => (await import('./rados-mon.js')).default,
+  coord: async () => (await import('./coord.js')).default,
 };
