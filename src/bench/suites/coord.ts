@@ -359,7 +359,7 @@ const suite: BenchSuite = {
   cases: cases(),
   targets,
   timeMs: 2_000,
-  iterations: 3,
+  iterations: 5,
 };
 
 export default suite;
