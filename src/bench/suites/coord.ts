@@ -16,7 +16,7 @@
  * stops it (and removes its directory) in its teardown. Every case is `selfTimed`: an iteration
  * runs a fixed number of operations and returns the time from the first request to the last reply,
  * so session set-up and the znodes made in setup do not count. A ZooKeeper case is skipped, with a
- * line on stderr, when the jar or java is missing.
+ * line on stderr, when the jar (Debian's path, or `TROUPE_ZK_JAR`) or java is missing.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
