@@ -129,6 +129,12 @@ class ZabServer implements Behavior<ServerMsg> {
     this.run(this.peer.start());
   }
 
+  /** A planned stop closes the log's files; a crash runs no code and leaves them to the disk's rules. */
+  async postStop(): Promise<void> {
+    if ((this.store as ZabStore | undefined) === undefined) return;
+    await this.store.close().catch((err: unknown) => this.ctx.log.warn('zab: closing the log failed', { reason: err instanceof Error ? err.message : String(err) }));
+  }
+
   receive(m: ServerMsg): unknown {
     switch (m.type) {
       case 'coord.zab.submit':
