@@ -102,21 +102,59 @@ interface ChunkState {
   deleted: boolean;
 }
 
-export function encodeChecksumFile(version: number, sizeBytes: number, blockSizeBytes: number, crcs: Uint32Array): Uint8Array {
+/**
+ * The checksum record both formats share: magic, format, version, size, block size, block count,
+ * a sequence number in the two-slot format only, one CRC per block, and a CRC over all of it.
+ */
+function encodeChecksumRecord(seq: number | undefined, version: number, sizeBytes: number, blockSizeBytes: number, crcs: Uint32Array): Uint8Array {
+  const header = seq === undefined ? crcHeaderBytes : crcSlotHeaderBytes;
   const blocks = Math.ceil(sizeBytes / blockSizeBytes);
-  const out = new Uint8Array(crcHeaderBytes + blocks * 4 + 4);
+  const out = new Uint8Array(header + blocks * 4 + 4);
   const v = new DataView(out.buffer);
   v.setUint32(0, crcMagic, true);
-  v.setUint32(4, crcFormat, true);
+  v.setUint32(4, seq === undefined ? crcFormat : crcSlotFormat, true);
   v.setUint32(8, Math.floor(version / 0x1_0000_0000), true);
   v.setUint32(12, version >>> 0, true);
   v.setUint32(16, Math.floor(sizeBytes / 0x1_0000_0000), true);
   v.setUint32(20, sizeBytes >>> 0, true);
   v.setUint32(24, blockSizeBytes, true);
   v.setUint32(28, blocks, true);
-  for (let i = 0; i < blocks; i++) v.setUint32(crcHeaderBytes + i * 4, crcs[i]!, true);
+  if (seq !== undefined) {
+    v.setUint32(32, Math.floor(seq / 0x1_0000_0000), true);
+    v.setUint32(36, seq >>> 0, true);
+  }
+  for (let i = 0; i < blocks; i++) v.setUint32(header + i * 4, crcs[i]!, true);
   v.setUint32(out.length - 4, crc32c(out.subarray(0, out.length - 4)), true);
   return out;
+}
+
+/**
+ * Decodes one record (see `encodeChecksumRecord`). `slot`: the two-slot format, whose record may
+ * be followed by unused bytes of its slot; the one-copy format fills its file exactly.
+ */
+function decodeChecksumRecord(bytes: Uint8Array, blockSizeBytes: number, slot: boolean): { seq: number; version: number; sizeBytes: number; crcs: Uint32Array } | { problem: string } {
+  const header = slot ? crcSlotHeaderBytes : crcHeaderBytes;
+  if (bytes.length < header + 4) return { problem: `only ${bytes.length} bytes` };
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (v.getUint32(0, true) !== crcMagic) return { problem: 'bad magic' };
+  if (v.getUint32(4, true) !== (slot ? crcSlotFormat : crcFormat)) return { problem: `unknown format ${v.getUint32(4, true)}` };
+  const blocks = v.getUint32(28, true);
+  const end = header + blocks * 4;
+  if (slot ? end + 4 > bytes.length : end + 4 !== bytes.length) return { problem: 'block count does not match the length' };
+  if (crc32c(bytes.subarray(0, end)) !== v.getUint32(end, true)) return { problem: 'its own CRC does not match' };
+  if (v.getUint32(24, true) !== blockSizeBytes) return { problem: `block size ${v.getUint32(24, true)}, expected ${blockSizeBytes}` };
+  const version = v.getUint32(8, true) * 0x1_0000_0000 + v.getUint32(12, true);
+  const sizeBytes = v.getUint32(16, true) * 0x1_0000_0000 + v.getUint32(20, true);
+  if (blocks !== Math.ceil(sizeBytes / blockSizeBytes)) return { problem: 'block count does not match size' };
+  const seq = slot ? v.getUint32(32, true) * 0x1_0000_0000 + v.getUint32(36, true) : 0;
+  const crcs = new Uint32Array(Math.max(16, blocks));
+  for (let i = 0; i < blocks; i++) crcs[i] = v.getUint32(header + i * 4, true);
+  return { seq, version, sizeBytes, crcs };
+}
+
+/** A checksum file in the older one-copy format (still read by `open`; syncs write two slots). */
+export function encodeChecksumFile(version: number, sizeBytes: number, blockSizeBytes: number, crcs: Uint32Array): Uint8Array {
+  return encodeChecksumRecord(undefined, version, sizeBytes, blockSizeBytes, crcs);
 }
 
 /** Bytes of one slot of a two-slot checksum file for chunks of `chunkSizeBytes`. */
@@ -126,41 +164,7 @@ export function checksumSlotBytes(chunkSizeBytes: number, blockSizeBytes: number
 
 /** One slot: the chunk's version, size and checksums, a sequence number, and a CRC over all of it. Its length depends on the size; the slot in the file is `checksumSlotBytes` long. */
 export function encodeChecksumSlot(seq: number, version: number, sizeBytes: number, blockSizeBytes: number, crcs: Uint32Array): Uint8Array {
-  const blocks = Math.ceil(sizeBytes / blockSizeBytes);
-  const out = new Uint8Array(crcSlotHeaderBytes + blocks * 4 + 4);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, crcMagic, true);
-  v.setUint32(4, crcSlotFormat, true);
-  v.setUint32(8, Math.floor(version / 0x1_0000_0000), true);
-  v.setUint32(12, version >>> 0, true);
-  v.setUint32(16, Math.floor(sizeBytes / 0x1_0000_0000), true);
-  v.setUint32(20, sizeBytes >>> 0, true);
-  v.setUint32(24, blockSizeBytes, true);
-  v.setUint32(28, blocks, true);
-  v.setUint32(32, Math.floor(seq / 0x1_0000_0000), true);
-  v.setUint32(36, seq >>> 0, true);
-  for (let i = 0; i < blocks; i++) v.setUint32(crcSlotHeaderBytes + i * 4, crcs[i]!, true);
-  v.setUint32(out.length - 4, crc32c(out.subarray(0, out.length - 4)), true);
-  return out;
-}
-
-function decodeChecksumSlot(slot: Uint8Array, blockSizeBytes: number): { seq: number; version: number; sizeBytes: number; crcs: Uint32Array } | { problem: string } {
-  if (slot.length < crcSlotHeaderBytes + 4) return { problem: `a slot of only ${slot.length} bytes` };
-  const v = new DataView(slot.buffer, slot.byteOffset, slot.byteLength);
-  if (v.getUint32(0, true) !== crcMagic) return { problem: 'bad magic' };
-  if (v.getUint32(4, true) !== crcSlotFormat) return { problem: `unknown format ${v.getUint32(4, true)}` };
-  const blocks = v.getUint32(28, true);
-  const end = crcSlotHeaderBytes + blocks * 4;
-  if (end + 4 > slot.length) return { problem: 'block count runs past the slot' };
-  if (crc32c(slot.subarray(0, end)) !== v.getUint32(end, true)) return { problem: 'its own CRC does not match' };
-  if (v.getUint32(24, true) !== blockSizeBytes) return { problem: `block size ${v.getUint32(24, true)}, expected ${blockSizeBytes}` };
-  const version = v.getUint32(8, true) * 0x1_0000_0000 + v.getUint32(12, true);
-  const sizeBytes = v.getUint32(16, true) * 0x1_0000_0000 + v.getUint32(20, true);
-  if (blocks !== Math.ceil(sizeBytes / blockSizeBytes)) return { problem: 'block count does not match size' };
-  const seq = v.getUint32(32, true) * 0x1_0000_0000 + v.getUint32(36, true);
-  const crcs = new Uint32Array(Math.max(16, blocks));
-  for (let i = 0; i < blocks; i++) crcs[i] = v.getUint32(crcSlotHeaderBytes + i * 4, true);
-  return { seq, version, sizeBytes, crcs };
+  return encodeChecksumRecord(seq, version, sizeBytes, blockSizeBytes, crcs);
 }
 
 /**
@@ -172,8 +176,8 @@ export function decodeChecksumFileAny(file: Uint8Array, blockSizeBytes: number):
   if (!('problem' in one)) return one;
   if (file.length === 0 || file.length % 2 !== 0) return one;
   const half = file.length / 2;
-  const a = decodeChecksumSlot(file.subarray(0, half), blockSizeBytes);
-  const b = decodeChecksumSlot(file.subarray(half), blockSizeBytes);
+  const a = decodeChecksumRecord(file.subarray(0, half), blockSizeBytes, true);
+  const b = decodeChecksumRecord(file.subarray(half), blockSizeBytes, true);
   if ('problem' in a && 'problem' in b) return { problem: `neither slot is valid (${a.problem}; ${b.problem})` };
   const newest = 'problem' in a ? 1 : 'problem' in b ? 0 : a.seq >= b.seq ? 0 : 1;
   const got = (newest === 0 ? a : b) as { seq: number; version: number; sizeBytes: number; crcs: Uint32Array };
@@ -182,19 +186,8 @@ export function decodeChecksumFileAny(file: Uint8Array, blockSizeBytes: number):
 }
 
 export function decodeChecksumFile(file: Uint8Array, blockSizeBytes: number): { version: number; sizeBytes: number; crcs: Uint32Array } | { problem: string } {
-  if (file.length < crcHeaderBytes + 4) return { problem: `only ${file.length} bytes` };
-  const v = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  if (crc32c(file.subarray(0, file.length - 4)) !== v.getUint32(file.length - 4, true)) return { problem: 'its own CRC does not match' };
-  if (v.getUint32(0, true) !== crcMagic) return { problem: 'bad magic' };
-  if (v.getUint32(4, true) !== crcFormat) return { problem: `unknown format ${v.getUint32(4, true)}` };
-  if (v.getUint32(24, true) !== blockSizeBytes) return { problem: `block size ${v.getUint32(24, true)}, expected ${blockSizeBytes}` };
-  const version = v.getUint32(8, true) * 0x1_0000_0000 + v.getUint32(12, true);
-  const sizeBytes = v.getUint32(16, true) * 0x1_0000_0000 + v.getUint32(20, true);
-  const blocks = v.getUint32(28, true);
-  if (blocks !== Math.ceil(sizeBytes / blockSizeBytes) || file.length !== crcHeaderBytes + blocks * 4 + 4) return { problem: 'block count does not match size' };
-  const crcs = new Uint32Array(Math.max(16, blocks));
-  for (let i = 0; i < blocks; i++) crcs[i] = v.getUint32(crcHeaderBytes + i * 4, true);
-  return { version, sizeBytes, crcs };
+  const r = decodeChecksumRecord(file, blockSizeBytes, false);
+  return 'problem' in r ? r : { version: r.version, sizeBytes: r.sizeBytes, crcs: r.crcs };
 }
 
 export class ChunkStore {

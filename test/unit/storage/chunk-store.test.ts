@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../src/runtime/random.js';
-import { ChunkStore, type ChunkCorruption } from '../../../src/storage/chunk-store.js';
+import { ChunkStore, encodeChecksumFile, type ChunkCorruption } from '../../../src/storage/chunk-store.js';
+import { crc32c } from '../../../src/storage/crc32c.js';
 import type { Disk } from '../../../src/storage/disk.js';
 import { isStorageError } from '../../../src/storage/errors.js';
 import { Scrubber } from '../../../src/storage/scrubber.js';
@@ -363,6 +364,33 @@ describe('chunk store durability with fewer directory syncs', () => {
       expect(third.info('c').sizeBytes).toBe(size + 2);
       await third.close();
     }
+  });
+
+  it('a checksum file in the older one-copy format is still read, and the next sync rewrites it as two slots', async () => {
+    const sim = new SimDisk({ random: seededRandom(7), unsyncedOnCrash: 'drop' });
+    const store = await openStore(sim);
+    await store.create('c', 3);
+    const first = filled(2 * B + 9, 7);
+    await store.append('c', first);
+    await store.sync('c');
+    await store.close();
+    // Replace the checksum file by the same state in the one-copy format of earlier releases.
+    const crcs = new Uint32Array(3);
+    for (let i = 0; i < 3; i++) crcs[i] = crc32c(first.subarray(i * B, Math.min(first.length, (i + 1) * B)));
+    const f = await sim.open('chunks/c.crc');
+    await f.truncate(0);
+    await f.write(0, encodeChecksumFile(3, first.length, B, crcs));
+    await f.fsync();
+    await f.close();
+    const old = await openStore(sim);
+    expect(old.info('c')).toMatchObject({ version: 3, sizeBytes: first.length });
+    expect(await old.read('c', 0, first.length)).toEqual(first);
+    await old.append('c', filled(B, 8));
+    await old.sync('c');
+    const again = await openStore(sim.crash());
+    expect(again.info('c')).toMatchObject({ version: 3, sizeBytes: first.length + B });
+    expect(await again.read('c', 0, first.length)).toEqual(first);
+    await again.close();
   });
 
   it('a deleted chunk whose data-file removal a crash undid is an orphan that the next open removes', async () => {
