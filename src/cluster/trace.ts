@@ -114,9 +114,18 @@ export async function readMatchingLines(file: string, rid: string): Promise<stri
 }
 
 /** One line of the text timeline: time, node, actor, level, message, key fields. */
+/** ISO 8601 UTC, with microseconds when the time has a fraction of a millisecond (`Clock.nowFine`). */
+function isoTime(ms: number): string {
+  const whole = Math.floor(ms);
+  const iso = new Date(whole).toISOString();
+  if (ms === whole) return iso;
+  const micros = Math.min(999, Math.round((ms - whole) * 1000));
+  return `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
+}
+
 export function formatTraceEntry(e: TraceEntry): string {
   const fields = Object.entries(e.fields)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? (/[\s"]/.test(v) || v === '' ? JSON.stringify(v) : v) : JSON.stringify(v)}`)
     .join(' ');
-  return `${new Date(e.time).toISOString()}  ${e.node.padEnd(12)} ${(e.actor ?? '-').padEnd(8)} ${e.level.padEnd(5)} ${e.msg}${fields === '' ? '' : `  ${fields}`}`;
+  return `${isoTime(e.time)}  ${e.node.padEnd(12)} ${(e.actor ?? '-').padEnd(8)} ${e.level.padEnd(5)} ${e.msg}${fields === '' ? '' : `  ${fields}`}`;
 }

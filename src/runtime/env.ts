@@ -9,6 +9,12 @@ import type { Random } from './random.js';
 /** Milliseconds. In a simulation this is virtual time, possibly skewed per node. */
 export interface Clock {
   now(): number;
+  /**
+   * The same clock with sub-millisecond resolution, where the host has one (the real clock): for
+   * log timestamps, so a trace orders entries of different processes within one millisecond.
+   * `Math.floor(nowFine())` is `now()`.
+   */
+  nowFine?(): number;
 }
 
 /** Cancels a scheduled callback; calling it after the callback ran, or twice, does nothing. */

@@ -1,3 +1,5 @@
+import type { Clock } from './env.js';
+
 /**
  * Structured logging hook. The runtime and actors log through `ctx.log`; the system's `logger`
  * option receives every entry as data (time from the runtime clock, so simulated runs log virtual
@@ -8,7 +10,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface LogEntry {
   readonly level: LogLevel;
-  /** Runtime clock, ms. */
+  /** Runtime clock, ms (with a sub-ms fraction where the clock has one: `Clock.nowFine`). */
   readonly time: number;
   readonly node: string;
   /** The actor id, when an actor logged it. */
@@ -33,9 +35,11 @@ export interface Log {
   /**
    * One entry of the diagnostic RPC log (`stream: 'rpc'`): `msg` names the request, `fields` its
    * request id (`rid`), arguments (never file data) and outcome. `at` is when the request arrived
-   * (default: now), so a timeline orders requests by arrival.
+   * (default: now; take it from `now()`), so a timeline orders requests by arrival.
    */
   rpc(msg: string, fields: Record<string, unknown>, at?: number): void;
+  /** The time this log stamps entries with (`Clock.nowFine` where there is one, else `Clock.now`). */
+  now(): number;
 }
 
 export const levelRank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -56,16 +60,18 @@ export function jsonSafe(_key: string, value: unknown): unknown {
   return value;
 }
 
-export function makeLog(logger: Logger, clock: { now(): number }, node: string, actor?: string): Log {
+export function makeLog(logger: Logger, clock: Clock, node: string, actor?: string): Log {
+  const now = clock.nowFine === undefined ? () => clock.now() : () => (clock.nowFine as () => number)();
   const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
-    logger({ level, time: clock.now(), node, ...(actor === undefined ? {} : { actor }), msg, ...(fields === undefined ? {} : { fields }) });
+    logger({ level, time: now(), node, ...(actor === undefined ? {} : { actor }), msg, ...(fields === undefined ? {} : { fields }) });
   };
   return {
     debug: (m, f) => emit('debug', m, f),
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    rpc: (m, f, at) => logger({ level: 'info', time: at ?? clock.now(), node, ...(actor === undefined ? {} : { actor }), msg: m, fields: f, stream: 'rpc' }),
+    now,
+    rpc: (m, f, at) => logger({ level: 'info', time: at ?? now(), node, ...(actor === undefined ? {} : { actor }), msg: m, fields: f, stream: 'rpc' }),
   };
 }
 

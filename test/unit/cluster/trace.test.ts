@@ -70,6 +70,15 @@ describe('trace reconstruction', () => {
     expect(text).toMatch(/cli-1\s+client\s+info\s+client write done {2}op=write durationMs=90/);
   });
 
+  it('orders entries of one millisecond by their fraction (log times have microseconds) and prints it', () => {
+    const got = traceOf('R3', [
+      { file: 'clients.log', lines: [line({ level: 'info', time: 200.01, node: 'cli-1', actor: 'client', rid: 'R3', msg: 'client write' }), line({ level: 'info', time: 200.9, node: 'cli-1', actor: 'client', rid: 'R3', msg: 'client write done' })] },
+      { file: 'rpc-troupe.log', lines: [line({ level: 'info', time: 200.456, node: 'troupe', actor: 'master', stream: 'rpc', rid: 'R3', msg: 'gfs.master.reportLength' })] },
+    ]);
+    expect(got.map((e) => e.msg)).toEqual(['client write', 'gfs.master.reportLength', 'client write done']);
+    expect(formatTraceEntry(got[1] as (typeof got)[number])).toContain('1970-01-01T00:00:00.200456Z');
+  });
+
   const root = mkdtempSync(join(tmpdir(), 'troupe-trace-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -16,6 +16,7 @@ export function withRpcLog(log: Log, clock: Clock, m: ChunkserverMsg, handle: ()
   if (typeof m !== 'object' || m === null || typeof m.type !== 'string') return handle();
   if (m.type === 'gfs.chunkserver.report' || m.type === 'gfs.chunkserver.stats' || m.type === 'gfs.chunkserver.tick') return handle();
   const started = clock.now();
+  const arrived = log.now();
   const result = handle();
   const done = (outcome: unknown): void => {
     const text = describeOutcome(outcome);
@@ -26,7 +27,7 @@ export function withRpcLog(log: Log, clock: Clock, m: ChunkserverMsg, handle: ()
     } catch {
       args = { malformed: true };
     }
-    log.rpc(m.type, { ...ridField(typeof m.rid === 'string' ? m.rid : undefined), ...args, outcome: text, durationMs: clock.now() - started }, started);
+    log.rpc(m.type, { ...ridField(typeof m.rid === 'string' ? m.rid : undefined), ...args, outcome: text, durationMs: clock.now() - started }, arrived);
   };
   if (result instanceof Promise) {
     result.then(done, (err: unknown) => done({ ok: false, error: { code: 'exception', message: err instanceof Error ? err.message : String(err) } }));

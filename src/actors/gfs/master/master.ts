@@ -212,6 +212,7 @@ class Master {
 
   private receive(m: MasterMsg): unknown {
     const started = this.ctx.clock.now();
+    const arrived = this.ctx.log.now();
     const from = this.ctx.sender;
     const result = this.dispatch(m);
     if (m.type === 'gfs.master.tick' || m.type === 'gfs.master.heartbeat' || m.type === 'gfs.master.appendLog') return result;
@@ -225,7 +226,7 @@ class Master {
       this.opts.onRequest?.(m.type, outcomeCode(outcome), durationMs);
       // The same entry to the node's RPC log stream: written to disk off the request path (the
       // real environment's file logger buffers it, bounded, and writes asynchronously).
-      this.ctx.log.rpc(m.type, { ...ridField(m.rid), from: from === undefined ? '-' : `${from.id}@${from.node}`, args: describeArgs(m), outcome: described, durationMs }, started);
+      this.ctx.log.rpc(m.type, { ...ridField(m.rid), from: from === undefined ? '-' : `${from.id}@${from.node}`, args: describeArgs(m), outcome: described, durationMs }, arrived);
     };
     if (result instanceof Promise) return result.then((v) => (log(v), v));
     log(result);
