@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchCase, BenchSuite, RatioTarget } from '../harness.js';
 import { startCoordEnsemble, type CoordEnsembleHandle } from '../../actors/coord/node/ensemble.js';
+import { withTimeout } from '../../runtime/node/timeout.js';
 
 const SESSIONS = 6;
 const OUTSTANDING = 100;
@@ -62,27 +63,13 @@ interface ZkModule {
 }
 const zk = createRequire(import.meta.url)('node-zookeeper-client') as ZkModule;
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
+const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> => withTimeout(p, ms, () => new Error(`${what}: no answer within ${ms} ms`));
 
 function openSession(server: string): Promise<ZkClient> {
   const c = zk.createClient(server, { sessionTimeout: 30_000, spinDelay: 200, retries: 2 });
   const connected = new Promise<ZkClient>((resolve) => c.once('connected', () => resolve(c)));
   c.connect();
-  return withTimeout(connected, 30_000, `connecting to ${server}`).catch((err: unknown) => {
+  return within(connected, 30_000, `connecting to ${server}`).catch((err: unknown) => {
     c.close();
     throw err;
   });
@@ -91,7 +78,7 @@ function openSession(server: string): Promise<ZkClient> {
 function closeSession(c: ZkClient): Promise<void> {
   const gone = new Promise<void>((resolve) => c.once('disconnected', resolve));
   c.close();
-  return withTimeout(gone, 10_000, 'closing a session').catch(() => undefined);
+  return within(gone, 10_000, 'closing a session').catch(() => undefined);
 }
 
 /**
@@ -120,7 +107,7 @@ function drive(sessions: readonly ZkClient[], count: number, issue: (k: number, 
     };
     for (let i = 0; i < Math.min(OUTSTANDING, count); i++) next();
   });
-  return withTimeout(run, CALL_TIMEOUT_MS + count, `${count} requests`);
+  return within(run, CALL_TIMEOUT_MS + count, `${count} requests`);
 }
 
 /** A running ensemble: its servers' `host:port`s, and how to stop it and remove its files. */
@@ -212,7 +199,7 @@ function stopJvm(c: ChildProcess): Promise<void> {
   const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
   c.kill('SIGTERM');
   const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
-  return withTimeout(exited, 20_000, 'stopping a ZooKeeper server').finally(() => clearTimeout(t));
+  return within(exited, 20_000, 'stopping a ZooKeeper server').finally(() => clearTimeout(t));
 }
 
 /** A 3-server ZooKeeper ensemble of Debian's jar, on free loopback ports, in a temp directory. */
@@ -282,7 +269,7 @@ async function zooKeeperEnsemble(): Promise<Ensemble> {
 }
 
 const call = (fn: (cb: Callback) => void): Promise<void> =>
-  withTimeout(
+  within(
     new Promise<void>((resolve, reject) => fn((err) => (err === null ? resolve() : reject(new Error(`${err.name} (${err.code})`))))),
     CALL_TIMEOUT_MS,
     'a request',

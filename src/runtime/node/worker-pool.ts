@@ -7,6 +7,7 @@ import type { RoutingTransport } from '../transport/router.js';
 import { PortTransport, TRANSFER_MIN_BYTES_DEFAULT } from './port-transport.js';
 import { portEndpoint } from './port-endpoint.js';
 import type { FileLogOptions } from './file-log.js';
+import { withTimeout } from './timeout.js';
 import type { BehaviorSpec, RemoteSpawnOptions, WorkerBoot, WorkerControl, WorkerInspection } from './worker-protocol.js';
 
 /**
@@ -68,22 +69,6 @@ export function defaultWorkerEntry(): URL {
   const here = new URL('./worker-entry.js', import.meta.url);
   if (!import.meta.url.endsWith('.ts')) return here;
   return new URL(here.href.replace('/src/runtime/node/', '/dist/runtime/node/'));
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(t);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
 }
 
 export class WorkerPool {
@@ -158,7 +143,7 @@ export class WorkerPool {
       link.fail();
       if (!this.closing) this.events.emit('worker-exit', { index, node, code, ...(startError !== undefined ? { error: startError } : {}) });
     });
-    await withTimeout(control.inspect(), this.controlTimeoutMs, `worker ${node} start`).catch((err: unknown) => {
+    await this.control(control.inspect(), `worker ${node} start`).catch((err: unknown) => {
       throw startError ?? err;
     });
   }
@@ -196,7 +181,7 @@ export class WorkerPool {
   /** Spawns an actor on a worker. The factory is loaded in the worker from `spec`. */
   async spawn<M = unknown>(spec: BehaviorSpec, placement: WorkerPlacement = { policy: 'least-loaded' }, options: RemoteSpawnOptions = {}): Promise<ActorRef<M>> {
     const slot = this.slotAt(this.pick(placement));
-    const ref = await withTimeout(slot.control.spawn(spec, options), this.controlTimeoutMs, `spawn on ${slot.node}`);
+    const ref = await this.control(slot.control.spawn(spec, options), `spawn on ${slot.node}`);
     slot.actors.add(ref.id);
     return { node: ref.node, id: ref.id } as ActorRef<M>;
   }
@@ -206,12 +191,12 @@ export class WorkerPool {
     const slot = this.slots.find((s) => s.node === ref.node);
     if (slot === undefined || !slot.alive) return;
     slot.actors.delete(ref.id);
-    await withTimeout(slot.control.stop({ node: ref.node, id: ref.id }), this.controlTimeoutMs, `stop on ${slot.node}`);
+    await this.control(slot.control.stop({ node: ref.node, id: ref.id }), `stop on ${slot.node}`);
   }
 
   async inspect(index: number): Promise<WorkerInspection> {
     const slot = this.slotAt(index);
-    return withTimeout(slot.control.inspect(), this.controlTimeoutMs, `inspect ${slot.node}`);
+    return this.control(slot.control.inspect(), `inspect ${slot.node}`);
   }
 
   /** Shuts every worker down (actors' postStop hooks run), then terminates the threads. */
@@ -221,7 +206,7 @@ export class WorkerPool {
       this.slots.map(async (slot) => {
         if (slot.alive) {
           slot.link.flush();
-          await withTimeout(slot.control.shutdown(), this.controlTimeoutMs, `shutdown of ${slot.node}`).catch(() => undefined);
+          await this.control(slot.control.shutdown(), `shutdown of ${slot.node}`).catch(() => undefined);
         }
         slot.control[releaseProxy]();
         slot.alive = false;
@@ -234,6 +219,11 @@ export class WorkerPool {
   /** Test hook: terminates worker `i` abruptly, as a crash would. */
   async crash(index: number): Promise<void> {
     await this.slotAt(index).worker.terminate();
+  }
+
+  /** A control call to a worker, failed after `controlTimeoutMs` (a worker that hangs is not waited for). */
+  private control<T>(p: Promise<T>, what: string): Promise<T> {
+    return withTimeout(p, this.controlTimeoutMs, () => new Error(`${what} timed out after ${this.controlTimeoutMs} ms`));
   }
 
   private slotAt(index: number): Slot {

@@ -2,6 +2,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { Code, CoordClientError } from '../errors.js';
 import { OpCode, Xid, KeeperState, type Acl, type Request, type Response, type Stat, type WatchEvent } from '../protocol.js';
 import { decodeConnectResponse, decodeReply, encodeConnectRequest, encodeRequest, opCodeOf } from '../wire/codec.js';
+import { withTimeout } from '../../../runtime/node/timeout.js';
 
 /**
  * A small ZooKeeper client over TCP, built on the project's own jute codec (README "Wire
@@ -339,7 +340,7 @@ export class ZkWireClient {
     if (this.closed) throw new CoordClientError(Code.SESSIONEXPIRED, 'the client is closed');
     if (this.expired) throw new CoordClientError(Code.SESSIONEXPIRED, `session 0x${this.sessionId.toString(16)} expired`);
     if (this.conn === undefined && this.reconnecting !== undefined) {
-      await withTimeout(this.reconnecting, this.requestTimeoutMs, 'reconnect');
+      await withTimeout(this.reconnecting, this.requestTimeoutMs, () => new CoordClientError(Code.CONNECTIONLOSS, `reconnect: not done within ${this.requestTimeoutMs} ms`));
     }
     const conn = this.conn;
     if (conn === undefined) throw new CoordClientError(Code.CONNECTIONLOSS, 'not connected to any server');
@@ -451,22 +452,6 @@ export class ZkWireClient {
     this.eventWaiters = [];
     for (const w of waiters) w();
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new CoordClientError(Code.CONNECTIONLOSS, `${what}: not done within ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }
 
 /** Sends a four-letter word (`mntr`, `srvr`, …) to one server and returns its text answer. */
