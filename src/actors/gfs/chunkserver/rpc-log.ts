@@ -15,8 +15,8 @@ export function withRpcLog(log: Log, clock: Clock, m: ChunkserverMsg, handle: ()
   // Messages cross hosts: a malformed one is refused by the handler, and must not break logging.
   if (typeof m !== 'object' || m === null || typeof m.type !== 'string') return handle();
   if (m.type === 'gfs.chunkserver.report' || m.type === 'gfs.chunkserver.stats' || m.type === 'gfs.chunkserver.tick') return handle();
-  const started = clock.now();
   const arrived = log.now();
+  const started = clock.now();
   const result = handle();
   const done = (outcome: unknown): void => {
     const text = describeOutcome(outcome);

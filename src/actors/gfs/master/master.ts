@@ -211,8 +211,8 @@ class Master {
   }
 
   private receive(m: MasterMsg): unknown {
-    const started = this.ctx.clock.now();
     const arrived = this.ctx.log.now();
+    const started = this.ctx.clock.now();
     const from = this.ctx.sender;
     const result = this.dispatch(m);
     if (m.type === 'gfs.master.tick' || m.type === 'gfs.master.heartbeat' || m.type === 'gfs.master.appendLog') return result;
