@@ -55,6 +55,13 @@ export interface ClusterConnection {
   status(): Promise<ClusterStatus>;
   /** Sends a request to an actor of the cluster (failures to reach it become `ConnectError`s). */
   ask<R>(to: ActorRef<never>, msg: unknown, options?: { timeoutMs?: number }): Promise<R>;
+  /**
+   * Why the client's last request to a master failed to reach it (no master listening, or our
+   * secret refused), if it did; undefined after a master answered. The client itself sees the
+   * runtime's error (its code and whether the request may have been delivered), so it retries and
+   * falls back to shadow masters as it should; a command uses this to say what to do about it.
+   */
+  unreachable(): ConnectError | undefined;
   close(): Promise<void>;
 }
 
@@ -128,19 +135,35 @@ async function open(o: {
   });
   // The request a command runs as (GfsClient.request): its id goes on every message it sends.
   const requests = asyncContext<RequestScope>();
-  const ask = <R>(to: Parameters<typeof node.system.ask>[0], msg: unknown, opts?: { timeoutMs?: number }): Promise<R> => {
+  const masters = new Set(o.masters.map((m) => `${m.id}@${m.node}`));
+  let unreachable: ConnectError | undefined;
+  const reaching = (err: unknown): ConnectError | undefined => {
+    if (isTroupeError(err, 'auth_failed')) return new ConnectError(`the cluster at ${where} refused our credentials — use the secret file of its data directory, or TROUPE_SECRET (${err.message})`);
+    if (isTroupeError(err, 'link_down') || isTroupeError(err, 'node_unreachable') || isTroupeError(err, 'ask_timeout')) return new ConnectError(`no master at ${where} — is \`npm start\` running? (${err.message})`);
+    return undefined;
+  };
+  const send = <R>(to: Parameters<typeof node.system.ask>[0], msg: unknown, opts?: { timeoutMs?: number }): Promise<R> => {
     const rid = requests.current()?.rid;
     const traced = rid !== undefined && msg !== null && typeof msg === 'object' && !('rid' in msg) ? { ...msg, rid } : msg;
-    return node.system.ask<R>(to, traced, opts).catch((err: unknown) => {
-      if (isTroupeError(err, 'auth_failed')) throw new ConnectError(`the cluster at ${where} refused our credentials — use the secret file of its data directory, or TROUPE_SECRET (${err.message})`);
-      if (isTroupeError(err, 'link_down') || isTroupeError(err, 'node_unreachable') || isTroupeError(err, 'ask_timeout')) {
-        throw new ConnectError(`no master at ${where} — is \`npm start\` running? (${err.message})`);
-      }
-      throw err;
-    });
+    const toMaster = masters.has(`${to.id}@${to.node}`);
+    return node.system.ask<R>(to, traced, opts).then(
+      (r) => {
+        if (toMaster) unreachable = undefined;
+        return r;
+      },
+      (err: unknown) => {
+        if (toMaster) unreachable = reaching(err) ?? unreachable;
+        throw err;
+      },
+    );
   };
+  // The client gets the runtime's errors as they are; commands asking an actor directly get what to do.
+  const ask = <R>(to: Parameters<typeof node.system.ask>[0], msg: unknown, opts?: { timeoutMs?: number }): Promise<R> =>
+    send<R>(to, msg, opts).catch((err: unknown) => {
+      throw reaching(err) ?? err;
+    });
   const client = new GfsClient({
-    ask,
+    ask: send,
     clock: realClock,
     timers: realTimers,
     masters: o.masters,
@@ -161,6 +184,7 @@ async function open(o: {
       if (!r.ok) throw new ConnectError(`${r.error.code}: ${r.error.message}`);
       return r.value;
     },
+    unreachable: () => unreachable,
     close: () => node.close(),
   };
 }

@@ -122,8 +122,25 @@ describe('troupe up and the CLI on a fresh data directory', () => {
     const r = await run(['status', '--secret-file', bad, ...flags()]);
     expect(r.code).toBe(3);
     expect(r.err).toContain('refused our credentials');
+    // The same through a file command, whose client retries and falls back to shadow masters first.
+    const ls = await run(['fs', 'ls', '/', '--secret-file', bad, ...flags()]);
+    expect(ls.code).toBe(3);
+    expect(ls.err).toContain('refused our credentials');
     const missing = await run(['fs', 'get', '/no/such/file', ...flags()]);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain('not_found: /no/such/file does not exist');
+  });
+
+  it('with the cluster stopped, file commands say no master answers (exit code 3) and that a retry is safe', async () => {
+    expect(await stopCluster()).toBe(0);
+    const ls = await run(['fs', 'ls', '/', ...flags()]);
+    expect(ls.code).toBe(3);
+    expect(ls.err).toMatch(/no master at 127\.0\.0\.1:\d+ — is `npm start` running\?/);
+    const local = join(dir, 'never-sent.txt');
+    writeFileSync(local, 'x');
+    const put = await run(['fs', 'put', local, '/never', '--json', ...flags()]);
+    expect(put.code).toBe(3);
+    expect(JSON.parse(put.out)).toMatchObject({ ok: false, code: 'unavailable', delivery: 'not_delivered' });
+    expect(put.err).toContain('safe to run the command again');
   });
 });

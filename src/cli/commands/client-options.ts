@@ -96,11 +96,15 @@ export async function withCluster(flags: ClientFlags, fn: (c: ClusterConnection)
       process.exitCode = ExitCode.usage;
     } else if (err instanceof GfsClientError) {
       const rid = err.requestId;
-      process.stderr.write(`troupe: ${err.message}${rid === undefined ? '' : ` (request ${rid}; \`troupe trace ${rid}\` shows it in the logs)`}\n`);
+      // The operation failed because no master could be reached (or our secret was refused): say
+      // that, with exit code 3, rather than the last runtime error of its retries.
+      const unreachable = err.runtimeCode === undefined ? undefined : conn?.unreachable();
+      const text = unreachable?.message ?? err.message;
+      process.stderr.write(`troupe: ${text}${rid === undefined ? '' : ` (request ${rid}; \`troupe trace ${rid}\` shows it in the logs)`}\n`);
       const next = deliveryHint(err);
       if (next !== undefined) process.stderr.write(`troupe: ${next}\n`);
-      if (flags.json === true) process.stdout.write(`${JSON.stringify({ ok: false, code: err.code, message: err.message, ...(err.runtimeCode === undefined ? {} : { runtimeCode: err.runtimeCode, delivery: err.delivery }), ...(rid === undefined ? {} : { requestId: rid }) })}\n`);
-      process.exitCode = ExitCode.failure;
+      if (flags.json === true) process.stdout.write(`${JSON.stringify({ ok: false, code: unreachable === undefined ? err.code : 'unavailable', message: text, ...(err.runtimeCode === undefined ? {} : { runtimeCode: err.runtimeCode, delivery: err.delivery }), ...(rid === undefined ? {} : { requestId: rid }) })}\n`);
+      process.exitCode = unreachable === undefined ? ExitCode.failure : ExitCode.unavailable;
     } else if (err instanceof Error && /no cluster in|secret/.test(err.message)) {
       process.stderr.write(`troupe: ${err.message}\n`);
       process.exitCode = ExitCode.unavailable;
