@@ -337,7 +337,13 @@ export class Cell implements Runnable {
     this.cancelAllTimers();
     for (const w of this.watching.values()) sys.sendSystem(w.ref, { type: 'troupe.unwatch', watcher: this.ref }, this.ref);
     this.watching.clear();
-    this.mailbox.drainSystem();
+    // A watch still queued behind the stop (a remote `terminated()` followed at once by `stop()`,
+    // whose stop is acted on as it arrives) is honoured: the watcher learns of the termination.
+    for (const e of this.mailbox.drainSystem()) {
+      const m = e.msg as SystemMessage | Signal;
+      if (m.type === 'troupe.watch') this.watchers.set(refKey(m.watcher), m.watcher);
+      else if (m.type === 'troupe.unwatch') this.watchers.delete(refKey(m.watcher));
+    }
     for (const e of this.mailbox.drainUser()) {
       if (e.corr !== 0) sys.replyFail(e.from, e.corr, this.ref, 'actor_stopped', `${this.id} stopped before handling the request`);
       else if (!(e.msg instanceof TimerFire)) sys.deadLetter(this.ref, e.from, e.msg, 'actor_stopped');

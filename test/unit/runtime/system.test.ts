@@ -285,6 +285,15 @@ describe('lifecycle, watch and stop', () => {
     expect(got).toContainEqual({ type: 'troupe.terminated', ref: target, reason: 'stopped' });
   });
 
+  it('a watch followed at once by a stop still learns of the termination (the stop overtakes the queued watch)', async () => {
+    const kit = createTestKit();
+    const ref = kit.spawn(counter);
+    const reason = kit.system.terminated(ref);
+    kit.system.stop(ref);
+    await kit.settle();
+    expect(await reason).toBe('stopped');
+  });
+
   it('watching an actor that does not exist reports not_found at once', async () => {
     const sys = system();
     expect(await sys.terminated({ node: 'n1', id: 'never' })).toBe('not_found');
