@@ -107,6 +107,25 @@ describe('GfsClient: namespace, reads and writes', () => {
     expect(await c.run(r.read('/r', 0, 5_000))).toEqual(bytes(5_000, 3));
   });
 
+  it('new chunks made before the master has noticed a dead chunkserver still get every replica, none on it', async () => {
+    const c = realCluster({ seed: 5, servers: 4 });
+    await c.sim.run({ forMs: 1_000 });
+    const w = c.client();
+    c.crashServer('cs0');
+    // Well within the master's heartbeat timeout: it still counts cs0 as live.
+    const files = ['/n0', '/n1', '/n2', '/n3', '/n4', '/n5'];
+    for (const f of files) {
+      await c.run(w.create(f));
+      await c.run(w.write(f, 0, bytes(1_000, 1)));
+    }
+    const node = c.sim.system('master');
+    for (const f of files) {
+      const locs = await c.run(node.ask<{ ok: true; value: ChunkLocation[] }>(MASTER, { type: 'gfs.master.getChunkLocations', path: f, index: 0, count: 1 }));
+      const replicas = locs.value[0]?.replicas.map((x) => x.server) ?? [];
+      expect(replicas.sort(), f).toEqual(['cs1', 'cs2', 'cs3']);
+    }
+  });
+
   it('a long read is split into sub-reads spread over the equally near replicas (¶87)', async () => {
     const c = realCluster({ seed: 21, servers: 3, racks: 1 });
     await c.sim.run({ forMs: 1_000 });

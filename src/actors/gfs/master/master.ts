@@ -83,6 +83,12 @@ interface ServerState {
   readonly chunks: Map<ChunkHandle, { version: number; lengthBytes: number }>;
   decommission: 'none' | 'draining' | 'done';
   readonly recentCreations: number[];
+  /**
+   * A command to it got no answer from the runtime (link down, no such actor, timeout) since its
+   * last heartbeat: new replicas go elsewhere until it heartbeats again, rather than for the
+   * heartbeat timeout's worth of chunk creations that would each come out a replica short.
+   */
+  silent: boolean;
 }
 
 const TAIL_RECORDS_MAX = 10_000;
@@ -527,7 +533,7 @@ class Master {
     const now = this.ctx.clock.now();
     return [...this.servers.values()].map((s) => {
       while (s.recentCreations.length > 0 && now - (s.recentCreations[0] as number) > this.cfg.recentCreationWindowMs) s.recentCreations.shift();
-      return { id: s.id, rack: s.rack, usedBytes: s.usedBytes, capacityBytes: s.capacityBytes, recentCreations: s.recentCreations.length, eligible: s.alive && s.decommission === 'none' };
+      return { id: s.id, rack: s.rack, usedBytes: s.usedBytes, capacityBytes: s.capacityBytes, recentCreations: s.recentCreations.length, eligible: s.alive && !s.silent && s.decommission === 'none' };
     });
   }
 
@@ -536,17 +542,27 @@ class Master {
     const goal = this.state.policy(path, this.cfg.replicationDefault).replication;
     const targets = choosePlacement(this.serverViews(), goal, { recentCreationsMax: this.cfg.recentCreationsPerServerMax });
     if (targets.length === 0) return fail('no_chunkservers', 'no live chunkserver can take a new chunk');
-    // Counted when chosen, not when done: creations in flight at once must see each other, or a
-    // burst of them (many clients starting files together) all land on the same servers.
-    const chosenAt = this.ctx.clock.now();
-    for (const t of targets) this.servers.get(t)?.recentCreations.push(chosenAt);
     const handle = this.state.nextHandle();
     const version = 1;
     this.pendingChunks.add(handle);
     try {
-      const results = await Promise.all(targets.map((t) => this.command(t, { type: 'gfs.chunkserver.createChunk', handle, version, ...ridField(rid) })));
-      const created = targets.filter((_, i) => results[i]?.ok === true);
-      if (created.length === 0) return fail('chunkserver_failed', `no chunkserver could create the chunk: ${results.map((r) => (r.ok ? 'ok' : r.error.message)).join('; ')}`);
+      const create = async (on: readonly string[]): Promise<{ created: string[]; errors: string[] }> => {
+        // Counted when chosen, not when done: creations in flight at once must see each other, or a
+        // burst of them (many clients starting files together) all land on the same servers.
+        const chosenAt = this.ctx.clock.now();
+        for (const t of on) this.servers.get(t)?.recentCreations.push(chosenAt);
+        const results = await Promise.all(on.map((t) => this.command(t, { type: 'gfs.chunkserver.createChunk', handle, version, ...ridField(rid) })));
+        return { created: on.filter((_, i) => results[i]?.ok === true), errors: results.flatMap((r) => (r.ok ? [] : [r.error.message])) };
+      };
+      const first = await create(targets);
+      const created = first.created;
+      // Servers that did not answer are passed over from now on (`silent`): place the missing
+      // replicas once more, elsewhere, so the chunk starts with its full goal when servers allow.
+      if (created.length < targets.length) {
+        const more = choosePlacement(this.serverViews(), targets.length - created.length, { exclude: new Set(targets), recentCreationsMax: this.cfg.recentCreationsPerServerMax, racksInUse: new Set(created.map((t) => this.servers.get(t)?.rack ?? '')) });
+        if (more.length > 0) created.push(...(await create(more)).created);
+      }
+      if (created.length === 0) return fail('chunkserver_failed', `no chunkserver could create the chunk: ${first.errors.join('; ')}`);
       return await this.chunkCreated(path, index, handle, version, created);
     } finally {
       this.pendingChunks.delete(handle);
@@ -819,7 +835,7 @@ class Master {
     const now = this.ctx.clock.now();
     let s = this.servers.get(m.server);
     if (s === undefined) {
-      s = { id: m.server, ref: m.ref, rack: m.rack, host: m.host, usedBytes: 0, capacityBytes: 0, lastHeartbeat: now, alive: true, reported: false, lastReportAt: now, chunks: new Map(), decommission: 'none', recentCreations: [] };
+      s = { id: m.server, ref: m.ref, rack: m.rack, host: m.host, usedBytes: 0, capacityBytes: 0, lastHeartbeat: now, alive: true, reported: false, lastReportAt: now, chunks: new Map(), decommission: 'none', recentCreations: [], silent: false };
       this.servers.set(m.server, s);
       this.ctx.log.info('chunkserver joined', { server: m.server, rack: m.rack });
     }
@@ -829,6 +845,7 @@ class Master {
     s.usedBytes = m.usedBytes;
     s.capacityBytes = m.capacityBytes;
     s.lastHeartbeat = now;
+    s.silent = false;
     if (!s.alive) {
       s.alive = true;
       s.reported = false;
@@ -1055,7 +1072,10 @@ class Master {
   private command(server: string, msg: ChunkserverMsg): Promise<ChunkserverReply> {
     const s = this.servers.get(server);
     if (s === undefined || !s.alive) return Promise.resolve(fail('chunkserver_failed', `chunkserver ${server} is not live`));
-    return this.ctx.ask<ChunkserverReply>(s.ref, msg, { timeoutMs: this.cfg.rpcTimeoutMs }).catch((e: unknown) => fail('chunkserver_failed', `${server}: ${e instanceof Error ? e.message : String(e)}`));
+    return this.ctx.ask<ChunkserverReply>(s.ref, msg, { timeoutMs: this.cfg.rpcTimeoutMs }).catch((e: unknown) => {
+      s.silent = true;
+      return fail('chunkserver_failed', `${server}: ${e instanceof Error ? e.message : String(e)}`);
+    });
   }
 
   // ----- background work: liveness, re-replication, rebalancing, GC (¶66–81) -----
