@@ -161,4 +161,28 @@ describe('maintained namespace counters (M12)', () => {
     s.fileCount++;
     expect(() => s.checkCounters()).toThrow(/M12/);
   });
+
+  it('the check finds a chunk whose replication settings, live references or reference count drifted (M12, M4)', () => {
+    const { s, apply, chunk } = state();
+    apply({ op: 'mkdir', path: '/a', at: 0 });
+    apply({ op: 'setPolicy', path: '/a', replication: 4 });
+    apply({ op: 'create', path: '/a/f', at: 0 });
+    const h = chunk('/a/f');
+    apply({ op: 'snapshot', source: '/a/f', target: '/g', at: 1 });
+    const c = s.chunks.get(h)!;
+    expect(c.goals).toEqual([4, 0]); // the two files disagree: one setting per reference
+    c.goals = [4, 4];
+    expect(() => s.invariants()).toThrow(/M12: chunk .* records replication settings \[4,4\], but its files have \[0,4\]/);
+    c.goals = [0, 4];
+    s.invariants();
+    c.liveRefs = 1;
+    expect(() => s.invariants()).toThrow(/M12: chunk .* counts 1 live references, but 2/);
+    c.liveRefs = 2;
+    c.refs = 3;
+    expect(() => s.invariants()).toThrow(/M4: chunk .* has refs 3 but 2 files/);
+    c.refs = 2;
+    const one = s.chunks.get(chunk('/g'))!;
+    one.goals = 4; // /g is under the root, which sets nothing (0: the default)
+    expect(() => s.invariants()).toThrow(/M12: chunk .* records replication settings \[4\], but its files have \[0\]/);
+  });
 });
