@@ -98,6 +98,8 @@ export class MasterState {
   logicalTime = 0;
   /** Records applied (the log sequence the state reflects). */
   applied = 0;
+  /** What the last passing invariant scan saw (`invariants`). */
+  private lastScan: { readonly applied: number; readonly files: number; readonly dirs: number; readonly nodes: number; readonly chunks: number } | undefined;
 
   constructor() {
     this.nodes.set(ROOT, { kind: 'dir', ctime: 0 });
@@ -330,10 +332,27 @@ export class MasterState {
   /**
    * Checks the state's own invariants (the simulator calls this after every message): M3 (every
    * node has a parent directory), M4 (reference counts) and M12 (the maintained counters and
-   * per-chunk replication settings equal what a full scan of the namespace finds). One pass over
-   * the namespace and one over the chunks, O(files × depth), allocating only per chunk.
+   * per-chunk replication settings equal what a full scan of the namespace finds).
+   *
+   * The state changes only by applying records (M5: it is a function of them), so after a passing
+   * scan the next one is due only once another record was applied; a counter or a table size that
+   * moved without one (which no record does) also brings the scan on. Most messages (heartbeats,
+   * lookups, status) apply none. `checkCounters` always scans.
    */
   invariants(): void {
+    const seen = this.lastScan;
+    if (seen !== undefined && seen.applied === this.applied && seen.files === this.fileCount && seen.dirs === this.dirCount && seen.nodes === this.nodes.size && seen.chunks === this.chunks.size) return;
+    this.scan();
+    this.lastScan = { applied: this.applied, files: this.fileCount, dirs: this.dirCount, nodes: this.nodes.size, chunks: this.chunks.size };
+  }
+
+  /** M12 (with M3 and M4): the maintained counters and per-chunk goals equal a full scan of the namespace, now. */
+  checkCounters(): void {
+    this.scan();
+  }
+
+  /** One pass over the namespace and one over the chunks, O(files × depth), allocating only per chunk. */
+  private scan(): void {
     let files = 0;
     let dirs = 0;
     /** Per chunk, what the files listing it contribute: references, live ones, and their settings (`mixed` once they differ). */
@@ -394,11 +413,6 @@ export class MasterState {
       const live = found?.live ?? 0;
       if (live !== c.liveRefs) throw new Error(`M12: chunk ${h} counts ${c.liveRefs} live references, but ${live} live files list it`);
     }
-  }
-
-  /** M12: the maintained counters and per-chunk goals equal a full scan of the namespace (checked with M3 and M4 by the same scan). */
-  checkCounters(): void {
-    this.invariants();
   }
 
   /** A plain-data image for checkpoints (¶49). */
