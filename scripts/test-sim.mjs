@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeReport } from './sim-report.mjs';
 
@@ -32,10 +32,13 @@ for (let i = 0; i < args.length; i++) {
 if (env.SEED !== undefined && env.TROUPE_SEED === undefined) env.TROUPE_SEED = env.SEED;
 const files = rest.filter((a) => !a.startsWith('-'));
 const flags = rest.filter((a) => a.startsWith('-'));
+const targets = files.length > 0 ? files : [report ? 'test/sim/gfs/faults' : 'test/sim'];
+// The simulation tests run in process on the sources: no need to build dist/ (test/global-setup.ts).
+if (targets.every((f) => relative(process.cwd(), resolve(f)).split(sep).slice(0, 2).join('/') === 'test/sim')) env.TROUPE_TEST_NO_BUILD = '1';
 const runsDir = report ? mkdtempSync(join(tmpdir(), 'troupe-sim-report-')) : undefined;
 if (runsDir !== undefined) env.TROUPE_SIM_REPORT = runsDir;
 const t0 = performance.now();
-const r = spawnSync('npx', ['vitest', 'run', ...(files.length > 0 ? files : [report ? 'test/sim/gfs/faults' : 'test/sim']), ...flags], { stdio: 'inherit', env });
+const r = spawnSync('npx', ['vitest', 'run', ...targets, ...flags], { stdio: 'inherit', env });
 let status = r.status ?? 1;
 if (runsDir !== undefined) {
   if (!writeReport(runsDir, performance.now() - t0) && status === 0) status = 1;

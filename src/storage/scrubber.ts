@@ -1,5 +1,5 @@
 import type { Clock, Cancel, Timers } from '../runtime/env.js';
-import type { ChunkStore } from './chunk-store.js';
+import type { ChunkHandle, ChunkInfo, ChunkStore } from './chunk-store.js';
 import { scrubberConfigDefault, withDefaults, type ScrubberConfig } from './config.js';
 import { assert, isStorageError } from './errors.js';
 
@@ -8,20 +8,26 @@ import { assert, isStorageError } from './errors.js';
  * so corruption in rarely read chunks is found and the master re-clones them before it counts a
  * corrupt replica as a good one.
  *
- * It walks chunks in handle order, skipping those accessed within `idleAfterMs`, verifying
+ * It works in passes, as scrubs are scheduled in practice (a scan period, not a continuous re-read):
+ * a pass takes the chunks idle for `idleAfterMs` when it starts, in handle order, and verifies each
  * `sliceBytes` at a time through `ChunkStore.verify` (which reports corruption through the store's
- * corruption event). After each slice it pauses `bytes / scrubBandwidthBytesPerSec`, so it never
- * reads faster than the bound on average; after a full pass, or when nothing is idle, it rests
- * `restMs`. Time and pauses come from the injected clock and timers.
+ * corruption event). A chunk that was accessed, found corrupt or deleted since the pass started is
+ * skipped (its readers and writers verify it themselves, ¶124–127). After each slice it pauses
+ * `bytes / scrubBandwidthBytesPerSec`, so it never reads faster than the bound on average. After a
+ * full pass, or when nothing is idle, it rests `restMs` before the next pass: an idle chunk is
+ * verified once per pass, and a pass starts at most `restMs` plus its own reading time after the
+ * previous one (the bound on how long damage in an idle chunk goes unnoticed). Time and pauses come
+ * from the injected clock and timers.
  */
 export class Scrubber {
   readonly config: ScrubberConfig;
   private cancel: Cancel | undefined;
   private running = false;
   private busy = false;
-  /** Position: the chunk being scrubbed and the next offset in it. */
-  private cursorHandle: string | undefined;
-  private cursorOffset = 0;
+  /** The pass in progress: its chunks (handle order), the one being scrubbed and the next offset in it. */
+  private pass: { readonly handles: readonly ChunkHandle[]; index: number; offset: number } | undefined;
+  /** Set when the last step ended a pass (or found nothing idle): the scrubber rests before the next. */
+  private passEnded = false;
   private bytes = 0;
   private passes = 0;
 
@@ -59,55 +65,57 @@ export class Scrubber {
   }
 
   /**
-   * Verifies one slice of the next idle chunk; returns the bytes verified (0 when nothing is idle,
-   * or a pass just ended). Exposed for tests and for callers that drive scrubbing themselves.
+   * Verifies one slice of the pass's next chunk, starting a pass when none is in progress; returns
+   * the bytes verified (0 when nothing is idle, or a pass just ended with nothing left to verify).
+   * Exposed for tests and for callers that drive scrubbing themselves.
    */
   async step(): Promise<number> {
     assert(!this.busy, 'one scrub step at a time');
     this.busy = true;
+    this.passEnded = false;
     try {
       const now = this.clock.now();
-      const idle = this.store
-        .list()
-        .filter((c) => !c.corrupt && c.sizeBytes > 0 && now - c.lastAccessMs >= this.config.idleAfterMs)
-        .map((c) => c.handle)
-        .sort();
-      let handle = this.cursorHandle;
-      if (handle === undefined || !idle.includes(handle)) {
-        // Move on to the next idle chunk after the cursor; wrapping around ends a pass.
-        const after = handle;
-        const next = after === undefined ? idle[0] : idle.find((h) => h > after);
-        if (next === undefined) {
-          if (after !== undefined) this.passes++;
-          this.cursorHandle = undefined;
-          this.cursorOffset = 0;
+      const idle = (c: ChunkInfo): boolean => !c.corrupt && c.sizeBytes > 0 && now - c.lastAccessMs >= this.config.idleAfterMs;
+      if (this.pass === undefined) {
+        const handles = this.store
+          .list()
+          .filter(idle)
+          .map((c) => c.handle)
+          .sort();
+        if (handles.length === 0) {
+          this.passEnded = true;
           return 0;
         }
-        handle = next;
-        this.cursorHandle = next;
-        this.cursorOffset = 0;
+        this.pass = { handles, index: 0, offset: 0 };
       }
+      const pass = this.pass;
+      // The next chunk of the pass that is still there and still idle.
+      while (pass.index < pass.handles.length) {
+        const h = pass.handles[pass.index] as ChunkHandle;
+        if (this.store.has(h) && idle(this.store.info(h))) break;
+        pass.index++;
+        pass.offset = 0;
+      }
+      if (pass.index >= pass.handles.length) {
+        this.endPass();
+        return 0;
+      }
+      const handle = pass.handles[pass.index] as ChunkHandle;
       let verified = 0;
       try {
-        verified = await this.store.verify(handle, this.cursorOffset, this.config.sliceBytes);
+        verified = await this.store.verify(handle, pass.offset, this.config.sliceBytes);
       } catch (err) {
         // Corruption was reported by the store; a deleted chunk is simply skipped.
         if (!isStorageError(err)) throw err;
       }
       this.bytes += verified;
       const size = this.store.has(handle) ? this.store.info(handle).sizeBytes : 0;
-      this.cursorOffset += this.config.sliceBytes;
-      if (verified === 0 || this.cursorOffset >= size) {
-        // Done with this chunk: the next step starts the chunk after it.
-        this.cursorOffset = 0;
-        const after = handle;
-        const next = idle.find((h) => h > after);
-        if (next === undefined) {
-          this.passes++;
-          this.cursorHandle = undefined;
-        } else {
-          this.cursorHandle = next;
-        }
+      pass.offset += this.config.sliceBytes;
+      if (verified === 0 || pass.offset >= size) {
+        // Done with this chunk: the next step starts the one after it.
+        pass.index++;
+        pass.offset = 0;
+        if (pass.index >= pass.handles.length) this.endPass();
       }
       return verified;
     } finally {
@@ -115,12 +123,19 @@ export class Scrubber {
     }
   }
 
+  private endPass(): void {
+    this.passes++;
+    this.pass = undefined;
+    this.passEnded = true;
+  }
+
   private schedule(delayMs: number): void {
     if (!this.running) return;
     this.cancel = this.timers.after(delayMs, () => {
       this.cancel = undefined;
       void this.step().then(
-        (verified) => this.schedule(verified === 0 ? this.config.restMs : (verified * 1000) / this.config.scrubBandwidthBytesPerSec),
+        // The pause that keeps the slice within the bandwidth bound, and the rest after a pass.
+        (verified) => this.schedule(Math.max((verified * 1000) / this.config.scrubBandwidthBytesPerSec, this.passEnded ? this.config.restMs : 0)),
         () => this.schedule(this.config.restMs),
       );
     });

@@ -161,4 +161,44 @@ describe('maintained namespace counters (M12)', () => {
     s.fileCount++;
     expect(() => s.checkCounters()).toThrow(/M12/);
   });
+
+  it('the check finds a chunk whose replication settings, live references or reference count drifted (M12, M4)', () => {
+    const { s, apply, chunk } = state();
+    apply({ op: 'mkdir', path: '/a', at: 0 });
+    apply({ op: 'setPolicy', path: '/a', replication: 4 });
+    apply({ op: 'create', path: '/a/f', at: 0 });
+    const h = chunk('/a/f');
+    apply({ op: 'snapshot', source: '/a/f', target: '/g', at: 1 });
+    const c = s.chunks.get(h)!;
+    expect(c.goals).toEqual([4, 0]); // the two files disagree: one setting per reference
+    c.goals = [4, 4];
+    expect(() => s.checkCounters()).toThrow(/M12: chunk .* records replication settings \[4,4\], but its files have \[0,4\]/);
+    c.goals = [0, 4];
+    s.checkCounters();
+    c.liveRefs = 1;
+    expect(() => s.checkCounters()).toThrow(/M12: chunk .* counts 1 live references, but 2/);
+    c.liveRefs = 2;
+    c.refs = 3;
+    expect(() => s.checkCounters()).toThrow(/M4: chunk .* has refs 3 but 2 files/);
+    c.refs = 2;
+    const one = s.chunks.get(chunk('/g'))!;
+    one.goals = 4; // /g is under the root, which sets nothing (0: the default)
+    expect(() => s.checkCounters()).toThrow(/M12: chunk .* records replication settings \[4\], but its files have \[0\]/);
+    one.goals = 0;
+  });
+
+  it('the per-message check scans again whenever a record was applied, and finds drift made meanwhile by anything else (M5: records are the only way the state changes)', () => {
+    const { s, apply, chunk } = state();
+    apply({ op: 'create', path: '/f', at: 0 });
+    const h = chunk('/f');
+    s.invariants();
+    s.chunks.get(h)!.liveRefs = 5;
+    s.invariants(); // no record applied since the last scan: not scanned again
+    s.apply({ op: 'create', path: '/g', at: 1 });
+    expect(() => s.invariants()).toThrow(/M12: chunk .* counts 5 live references, but 1/);
+    s.chunks.get(h)!.liveRefs = 1;
+    s.invariants();
+    s.fileCount++; // a counter moved without a record: scanned at once
+    expect(() => s.invariants()).toThrow(/M12: file counter/);
+  });
 });

@@ -98,6 +98,8 @@ export class MasterState {
   logicalTime = 0;
   /** Records applied (the log sequence the state reflects). */
   applied = 0;
+  /** What the last passing invariant scan saw (`invariants`). */
+  private lastScan: { readonly applied: number; readonly files: number; readonly dirs: number; readonly nodes: number; readonly chunks: number } | undefined;
 
   constructor() {
     this.nodes.set(ROOT, { kind: 'dir', ctime: 0 });
@@ -327,52 +329,88 @@ export class MasterState {
     }
   }
 
-  /** Checks the state's own invariants (the simulator calls this after every message). */
+  /**
+   * Checks the state's own invariants (the simulator calls this after every message): M3 (every
+   * node has a parent directory), M4 (reference counts) and M12 (the maintained counters and
+   * per-chunk replication settings equal what a full scan of the namespace finds).
+   *
+   * The state changes only by applying records (M5: it is a function of them), so after a passing
+   * scan the next one is due only once another record was applied; a counter or a table size that
+   * moved without one (which no record does) also brings the scan on. Most messages (heartbeats,
+   * lookups, status) apply none. `checkCounters` always scans.
+   */
   invariants(): void {
-    const refs = new Map<bigint, number>();
+    const seen = this.lastScan;
+    if (seen !== undefined && seen.applied === this.applied && seen.files === this.fileCount && seen.dirs === this.dirCount && seen.nodes === this.nodes.size && seen.chunks === this.chunks.size) return;
+    this.scan();
+    this.lastScan = { applied: this.applied, files: this.fileCount, dirs: this.dirCount, nodes: this.nodes.size, chunks: this.chunks.size };
+  }
+
+  /** M12 (with M3 and M4): the maintained counters and per-chunk goals equal a full scan of the namespace, now. */
+  checkCounters(): void {
+    this.scan();
+  }
+
+  /** One pass over the namespace and one over the chunks, O(files × depth), allocating only per chunk. */
+  private scan(): void {
+    let files = 0;
+    let dirs = 0;
+    /** Per chunk, what the files listing it contribute: references, live ones, and their settings (`mixed` once they differ). */
+    const scan = new Map<bigint, { refs: number; live: number; goal: number; mixed?: number[] }>();
+    /** The replication setting in force below each directory, found during this scan (nearest ancestor that sets one). */
+    const settings = new Map<string, number>();
+    const settingBelow = (dir: string): number => {
+      const known = settings.get(dir);
+      if (known !== undefined) return known;
+      const n = this.nodes.get(dir);
+      const own = n !== undefined && n.kind === 'dir' ? n.replication : undefined;
+      const v = own ?? (dir === ROOT ? 0 : settingBelow(parent(dir)));
+      settings.set(dir, v);
+      return v;
+    };
     for (const [p, n] of this.nodes) {
       if (p !== ROOT) {
         const d = this.nodes.get(parent(p));
         if (d === undefined || d.kind !== 'dir') throw new Error(`M3: ${p} has no parent directory`);
       }
-      if (n.kind === 'file') for (const h of n.chunks) refs.set(h, (refs.get(h) ?? 0) + 1);
-    }
-    for (const [h, c] of this.chunks) {
-      if ((refs.get(h) ?? 0) !== c.refs) throw new Error(`M4: chunk ${h} has refs ${c.refs} but ${refs.get(h) ?? 0} files reference it`);
-    }
-    for (const h of refs.keys()) if (!this.chunks.has(h)) throw new Error(`M4: a file references unknown chunk ${h}`);
-    this.checkCounters();
-  }
-
-  /**
-   * M12: the maintained counters and per-chunk goals equal what a full scan of the namespace
-   * finds. O(files × depth): the simulator's master checks call it after every message.
-   */
-  checkCounters(): void {
-    let files = 0;
-    let dirs = 0;
-    const kinds = new Map<bigint, RefKind[]>();
-    for (const [p, n] of this.nodes) {
       if (n.kind === 'dir') {
         dirs++;
         continue;
       }
       files++;
-      const k = this.refKind(p, n);
+      // What the file contributes (as `refKind` computes it, found again here from the tree).
+      const goal = settingBelow(parent(p));
+      const hidden = n.deletedAt !== undefined || p.includes('/.deleted.');
       for (const h of n.chunks) {
-        const list = kinds.get(h);
-        if (list === undefined) kinds.set(h, [k]);
-        else list.push(k);
+        const c = scan.get(h);
+        if (c === undefined) {
+          scan.set(h, { refs: 1, live: hidden ? 0 : 1, goal });
+          continue;
+        }
+        if (c.mixed === undefined && goal !== c.goal) c.mixed = Array.from({ length: c.refs }, () => c.goal);
+        c.refs++;
+        if (!hidden) c.live++;
+        c.mixed?.push(goal);
       }
     }
+    for (const [h, c] of this.chunks) {
+      const found = scan.get(h);
+      const refs = found?.refs ?? 0;
+      if (refs !== c.refs) throw new Error(`M4: chunk ${h} has refs ${c.refs} but ${refs} files reference it`);
+    }
+    for (const h of scan.keys()) if (!this.chunks.has(h)) throw new Error(`M4: a file references unknown chunk ${h}`);
     if (files !== this.fileCount) throw new Error(`M12: file counter ${this.fileCount}, but the namespace holds ${files} files`);
     if (dirs !== this.dirCount) throw new Error(`M12: directory counter ${this.dirCount}, but the namespace holds ${dirs} directories`);
     for (const [h, c] of this.chunks) {
-      const list = kinds.get(h) ?? [];
-      const want = list.map((k) => k.goal).sort((a, b) => a - b);
-      const have = (typeof c.goals === 'number' ? Array.from({ length: c.refs }, () => c.goals as number) : [...c.goals]).sort((a, b) => a - b);
-      if (want.join() !== have.join()) throw new Error(`M12: chunk ${h} records replication settings [${have.join()}], but its files have [${want.join()}]`);
-      const live = list.filter((k) => !k.hidden).length;
+      const found = scan.get(h);
+      // The common case: every file agrees on one setting and the chunk records that one number.
+      const same = found === undefined ? c.refs === 0 && (typeof c.goals === 'number' || c.goals.length === 0) : found.mixed === undefined && typeof c.goals === 'number' && c.goals === found.goal;
+      if (!same) {
+        const want = (found === undefined ? [] : (found.mixed ?? Array.from({ length: found.refs }, () => found.goal))).sort((a, b) => a - b);
+        const have = (typeof c.goals === 'number' ? Array.from({ length: c.refs }, () => c.goals as number) : [...c.goals]).sort((a, b) => a - b);
+        if (want.join() !== have.join()) throw new Error(`M12: chunk ${h} records replication settings [${have.join()}], but its files have [${want.join()}]`);
+      }
+      const live = found?.live ?? 0;
       if (live !== c.liveRefs) throw new Error(`M12: chunk ${h} counts ${c.liveRefs} live references, but ${live} live files list it`);
     }
   }

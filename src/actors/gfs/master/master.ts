@@ -474,10 +474,16 @@ class Master {
     const out: ReplicaAddr[] = [];
     const version = this.state.chunks.get(h)?.version;
     for (const id of this.locations.get(h) ?? []) {
-      const s = this.servers.get(id);
-      if (s !== undefined && s.alive && s.chunks.get(h)?.version === version) out.push(addr(s));
+      const s = this.liveReplica(h, version, id);
+      if (s !== undefined) out.push(addr(s));
     }
     return out.sort((a, b) => (a.server < b.server ? -1 : 1));
+  }
+
+  /** The server `id` when it is live and holds chunk `h` at `version` (what `replicasOf` counts); else undefined. */
+  private liveReplica(h: ChunkHandle, version: number | undefined, id: string): ServerState | undefined {
+    const s = this.servers.get(id);
+    return s !== undefined && s.alive && s.chunks.get(h)?.version === version ? s : undefined;
   }
 
   private chunkLocations(path: string, index: number, count: number): GfsResult<ChunkLocation[]> {
@@ -1332,25 +1338,44 @@ class Master {
   private invariants(): void {
     if (!this.ready) return;
     this.state.invariants();
-    // M12: the maintained backlog equals a full scan of the chunks and their replicas.
-    const under = new Set<ChunkHandle>();
-    const missing = new Set<ChunkHandle>();
+    // M12: the maintained backlog equals a full scan of the chunks and their replicas. Replicas are
+    // counted as the read path counts them (`liveReplica`, what replicasOf returns), not with the
+    // helper the backlog is kept with. Every chunk's membership is compared, then the sizes (so the
+    // backlog holds nothing else); this runs after every message, so it builds no sets.
+    let under = 0;
+    let missing = 0;
     for (const [h, meta] of this.state.chunks) {
-      // Counted through replicasOf, the path reads use, not the helper the backlog is kept with.
-      const live = this.replicasOf(h);
-      if (live.filter((r) => this.servers.get(r.server)?.decommission === 'none').length < MasterState.goalOf(meta, this.cfg.replicationDefault)) under.add(h);
-      if (live.length === 0) missing.add(h);
+      let live = 0;
+      let active = 0;
+      const holders = this.locations.get(h);
+      if (holders !== undefined) {
+        for (const id of holders) {
+          const s = this.liveReplica(h, meta.version, id);
+          if (s === undefined) continue;
+          live++;
+          if (s.decommission === 'none') active++;
+        }
+      }
+      const isUnder = active < MasterState.goalOf(meta, this.cfg.replicationDefault);
+      const isMissing = live === 0;
+      if (isUnder) under++;
+      if (isMissing) missing++;
+      if (isUnder !== this.backlog.under.has(h)) throw new Error(`M12: chunk ${h} ${isUnder ? 'is under-replicated but not counted as such' : 'is counted as under-replicated but is not'}`);
+      if (isMissing !== this.backlog.missing.has(h)) throw new Error(`M12: chunk ${h} ${isMissing ? 'is missing but not counted as such' : 'is counted as missing but is not'}`);
     }
-    const diff = this.backlog.differsFrom(under, missing);
-    if (diff !== undefined) throw new Error(`M12: ${diff}`);
+    for (const [name, kept, scanned] of [['under-replicated', this.backlog.under, under], ['missing', this.backlog.missing, missing]] as const) {
+      if (kept.size === scanned) continue;
+      const extra = [...kept].find((h) => !this.state.chunks.has(h));
+      throw new Error(`M12: chunk ${extra} is counted as ${name} but does not exist`);
+    }
     const now = this.ctx.clock.now();
     // M6: at most one primary per chunk: the lease table holds one lease per handle by construction;
-    // check that every lease names a chunk that exists.
-    for (const s of this.servers.values()) {
-      for (const l of this.leases.heldBy(s.id, now)) {
-        if (!this.state.chunks.has(l.handle) && this.opts.role === 'primary') throw new Error(`M6: lease on unknown chunk ${l.handle}`);
-        if (this.state.chunks.get(l.handle)?.sealedBytes !== undefined) throw new Error(`S3: lease on sealed chunk ${l.handle}`);
-      }
+    // check that every lease a known server holds names a chunk that exists.
+    for (const h of this.leases.handles()) {
+      const l = this.leases.current(h, now);
+      if (l === undefined || !this.servers.has(l.primary)) continue;
+      if (!this.state.chunks.has(l.handle) && this.opts.role === 'primary') throw new Error(`M6: lease on unknown chunk ${l.handle}`);
+      if (this.state.chunks.get(l.handle)?.sealedBytes !== undefined) throw new Error(`S3: lease on sealed chunk ${l.handle}`);
     }
   }
 }

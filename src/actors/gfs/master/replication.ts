@@ -107,13 +107,4 @@ export class ReplicationBacklog {
     this.under.clear();
     this.missing.clear();
   }
-
-  /** The first difference from the sets a full scan found, or undefined when they agree. */
-  differsFrom(under: ReadonlySet<bigint>, missing: ReadonlySet<bigint>): string | undefined {
-    for (const [name, kept, scanned] of [['under-replicated', this.under, under], ['missing', this.missing, missing]] as const) {
-      for (const h of scanned) if (!kept.has(h)) return `chunk ${h} is ${name} but not counted as such`;
-      for (const h of kept) if (!scanned.has(h)) return `chunk ${h} is counted as ${name} but is not`;
-    }
-    return undefined;
-  }
 }
