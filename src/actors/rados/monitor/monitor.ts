@@ -196,6 +196,10 @@ class Monitor<S, C, I> {
         this.ctx.timers.once('wake', e.afterMs, { type: 'rados.mon.tick' });
         continue;
       }
+      if (e.k === 'send' && e.held === false) {
+        this.perform(e);
+        continue;
+      }
       const notice = e.k === 'committed';
       const queue = notice ? this.heldNotices : this.held;
       const after = notice ? this.issued : this.lastGate;

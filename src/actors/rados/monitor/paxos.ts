@@ -60,7 +60,12 @@ export type Effect<S = unknown, I = unknown> =
    * durable as accepted on every quorum member).
    */
   | { readonly k: 'persist'; readonly rec: MonRecord<S, I>; readonly gate?: false; readonly onDurable?: DurableEvent }
-  | { readonly k: 'send'; readonly to: number; readonly msg: PeerMsg<S, I> }
+  /**
+   * Send `msg` to monitor `to`. By default it waits for every gating record issued before it (P3);
+   * with `held: false` it goes at once — only for a peon's `revoked`, which vouches for nothing
+   * durable (it says this monitor stopped serving reads: P3's exception, README).
+   */
+  | { readonly k: 'send'; readonly to: number; readonly msg: PeerMsg<S, I>; readonly held?: false }
   | { readonly k: 'reply'; readonly handle: ReplyHandle; readonly value: MonResult<unknown> }
   /** Run the core's `tick` again after `afterMs` (a deadline sooner than the next regular tick). */
   | { readonly k: 'wake'; readonly afterMs: number }
@@ -589,7 +594,7 @@ export class MonitorCore<S, C, I> {
     if (this.proposal === undefined) this.sendLeases(now, out);
   }
 
-  private maybePropose(now: number, out: Effect<S, I>[]): void {
+  private maybePropose(now: number, out: Effect<S, I>[], committed?: { readonly version: number; readonly pn: number }): void {
     if (this.roleV !== 'leader' || !this.active || this.proposal !== undefined) return;
     if (this.recovered === undefined && (this.pending.length === 0 || now < this.proposeNotBefore)) return;
     const version = this.lastCommittedV + 1;
@@ -600,20 +605,35 @@ export class MonitorCore<S, C, I> {
       this.recovered = undefined;
       this.recovering = true;
     } else {
-      let scratch = this.stateV;
       let composed: I | undefined;
       let taken = 0;
-      while (this.pending.length > taken && waiters.length < this.cfg.proposalCommandsMax) {
-        if (composed !== undefined && this.service.compose === undefined) break;
-        const p = this.pending[taken++]!;
-        const r = this.service.prepare(scratch, p.cmd, now);
-        if (!r.ok) {
-          if (p.handle !== undefined) out.push({ k: 'reply', handle: p.handle, value: fail('rejected', r.error.message, { serviceCode: r.error.code }) });
-          continue;
+      const reject = (handle: ReplyHandle | undefined, error: { code: string; message: string }): void => {
+        if (handle !== undefined) out.push({ k: 'reply', handle, value: fail('rejected', error.message, { serviceCode: error.code }) });
+      };
+      if (this.service.batch !== undefined) {
+        // The service accumulates the batch itself: no state copy or composition per command.
+        const batch = this.service.batch(this.stateV, now);
+        while (this.pending.length > taken && waiters.length < this.cfg.proposalCommandsMax) {
+          const p = this.pending[taken++]!;
+          const r = batch.add(p.cmd);
+          if (r.ok) waiters.push({ handle: p.handle, reply: r.reply });
+          else reject(p.handle, r.error);
         }
-        scratch = this.service.apply(scratch, r.inc);
-        composed = composed === undefined ? r.inc : (this.service.compose as (a: I, b: I) => I)(composed, r.inc);
-        waiters.push({ handle: p.handle, reply: r.reply });
+        composed = waiters.length === 0 ? undefined : batch.finish();
+      } else {
+        let scratch = this.stateV;
+        while (this.pending.length > taken && waiters.length < this.cfg.proposalCommandsMax) {
+          if (composed !== undefined && this.service.compose === undefined) break;
+          const p = this.pending[taken++]!;
+          const r = this.service.prepare(scratch, p.cmd, now);
+          if (!r.ok) {
+            reject(p.handle, r.error);
+            continue;
+          }
+          scratch = this.service.apply(scratch, r.inc);
+          composed = composed === undefined ? r.inc : (this.service.compose as (a: I, b: I) => I)(composed, r.inc);
+          waiters.push({ handle: p.handle, reply: r.reply });
+        }
       }
       this.pending.splice(0, taken);
       if (composed === undefined) return;
@@ -627,7 +647,8 @@ export class MonitorCore<S, C, I> {
     this.proposal = { version, pn, inc, accepted: new Set(), revoked: new Set([this.rank]), sentAt: now, deadline: Math.max(now, this.commitNotBefore) + this.cfg.proposalTimeoutMs, waiters };
     // An update revokes the leases (§6.2.4): pending lease rounds no longer matter.
     this.leaseRounds.length = 0;
-    for (const r of this.quorumV) if (r !== this.rank) out.push({ k: 'send', to: r, msg: { type: 'rados.mon.begin', from: this.rank, epoch: this.epoch, pn, version, inc } });
+    const begin: PeerMsg<S, I> = { type: 'rados.mon.begin', from: this.rank, epoch: this.epoch, pn, version, inc, ...(committed === undefined ? {} : { commit: committed }) };
+    for (const r of this.quorumV) if (r !== this.rank) out.push({ k: 'send', to: r, msg: begin });
     waiters = [];
   }
 
@@ -659,7 +680,6 @@ export class MonitorCore<S, C, I> {
     // this record, so nothing waits for it (a leader restarted without it recovers the value in its
     // next collect). The commit notice below still waits for it (P4).
     out.push({ k: 'persist', rec: { t: 'commit', version: p.version, inc: p.inc }, gate: false });
-    for (const r of this.quorumV) if (r !== this.rank) out.push({ k: 'send', to: r, msg: { type: 'rados.mon.commit', from: this.rank, epoch: this.epoch, version: p.version, inc: p.inc } });
     out.push({ k: 'committed', version: p.version, inc: p.inc });
     const reply: SubmitReply = { version: p.version };
     for (const w of p.waiters) if (w.handle !== undefined) out.push({ k: 'reply', handle: w.handle, value: ok(w.reply === undefined ? reply : { ...reply, reply: w.reply }) });
@@ -668,7 +688,12 @@ export class MonitorCore<S, C, I> {
       this.proposeNotBefore = now + this.cfg.proposalBatchDelayMs;
       out.push({ k: 'wake', afterMs: this.cfg.proposalBatchDelayMs });
     }
-    this.maybePropose(now, out);
+    // When the next proposal starts in this turn its begin carries the commit (the peons log the
+    // commit and the new accept in one batch: one fsync per round each); otherwise the commit goes alone.
+    this.maybePropose(now, out, { version: p.version, pn: p.pn });
+    if (this.proposal === undefined) {
+      for (const r of this.quorumV) if (r !== this.rank) out.push({ k: 'send', to: r, msg: { type: 'rados.mon.commit', from: this.rank, epoch: this.epoch, version: p.version, inc: p.inc } });
+    }
     // Leases for the new version, unless another update follows right away (it would revoke them).
     if (this.proposal === undefined && this.pending.length === 0) this.sendLeases(now, out);
   }
@@ -721,6 +746,16 @@ export class MonitorCore<S, C, I> {
         // hold its first commit back for up to the wait of P6.
         this.leaseUntil = 0;
         this.peonDeadline = now + commitWaitAfterVictoryMs(this.cfg) + this.cfg.proposalTimeoutMs;
+        const c = m.commit;
+        const u = this.uncommitted;
+        if (c !== undefined && c.version === this.lastCommittedV + 1 && u !== undefined && u.version === c.version && u.pn === c.pn) {
+          // The previous version's commit, riding on this begin: its value is the one accepted here
+          // under that proposal number (one value per version and proposal number: P1). Logged in
+          // the same batch as the accept below.
+          this.applyCommit(c.version, u.inc);
+          out.push({ k: 'persist', rec: { t: 'commit', version: c.version, inc: u.inc } });
+          out.push({ k: 'committed', version: c.version, inc: u.inc });
+        }
         if (m.pn < this.lastPn) return;
         if (m.version > this.lastCommittedV + 1) {
           reply({ type: 'rados.mon.behind', from: this.rank, epoch: this.epoch, lastCommitted: this.lastCommittedV });
@@ -729,7 +764,8 @@ export class MonitorCore<S, C, I> {
         if (m.version <= this.lastCommittedV) return;
         // The leader may commit once a majority holds the value, so tell it at once that this
         // monitor serves the old version no more; the accept follows when the value is durable.
-        reply({ type: 'rados.mon.revoked', from: this.rank, epoch: this.epoch, pn: m.pn, version: m.version });
+        // Not held behind earlier records (the commit just logged, say): it promises nothing durable.
+        out.push({ k: 'send', to: m.from, msg: { type: 'rados.mon.revoked', from: this.rank, epoch: this.epoch, pn: m.pn, version: m.version }, held: false });
         this.lastPn = m.pn;
         this.uncommitted = { version: m.version, pn: m.pn, inc: m.inc };
         out.push({ k: 'persist', rec: { t: 'accept', version: m.version, pn: m.pn, inc: m.inc } });

@@ -46,7 +46,19 @@ export type PaxosMsg<S = unknown, I = unknown> =
       readonly share?: Share<S, I>;
       readonly uncommitted?: Uncommitted<I>;
     })
-  | (Peer & { readonly type: 'rados.mon.begin'; readonly pn: number; readonly version: number; readonly inc: I })
+  | (Peer & {
+      readonly type: 'rados.mon.begin';
+      readonly pn: number;
+      readonly version: number;
+      readonly inc: I;
+      /**
+       * The previous version, committed by the leader in the same turn as it proposed this one:
+       * the commit rides on the begin (no separate `commit` message), naming the value the peon
+       * accepted for it by version and proposal number. A peon that holds no such accepted value
+       * ignores it and answers the begin with `behind` (the leader then shares the version).
+       */
+      readonly commit?: { readonly version: number; readonly pn: number };
+    })
   /** Sent on receipt of a begin, before the value is durable: this peon serves no more reads of the old version (P6). */
   | (Peer & { readonly type: 'rados.mon.revoked'; readonly pn: number; readonly version: number })
   /** Sent once the begin's value is durable here. */
