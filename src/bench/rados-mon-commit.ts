@@ -10,11 +10,19 @@
  *   same disk, `CLIENTS` appenders of records the size of one command's incremental, `COMMITS`
  *   appends per iteration.
  *
+ * Like for like in concurrency: both sides have `CLIENTS` submitters with one operation outstanding
+ * each, and both count an operation done once it is durable. What differs is what the comparison
+ * is about: a `map-commit` command also crosses threads (client → leader → peons and back; worker
+ * to worker goes through the main thread) and needs a majority of three logs, where an append is
+ * local to the log's thread.
+ *
  * Target: map-commit >= 0.3x map-commit:oplog. The leader batches the commands that queue during a
  * round into one version (one Paxos round for many commands: about half the clients, those answered
- * while the previous round ran); a round costs one fsync on its critical path (the leader's and the
- * peons' accepts are logged in parallel and a majority suffices) and two thread hops — but three
- * monitors' fsyncs share the one disk.
+ * while the previous round ran; the kv service's `batch` gathers them at O(1) each); a round costs
+ * one fsync per monitor, one of them on the critical path (the leader logs its accept in parallel
+ * with the begin, the commit rides on the next begin and shares the peons' accept batch, and the
+ * faster peon completes the majority: monitor README, "What a round costs") — but three monitors'
+ * fsyncs share the one disk.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

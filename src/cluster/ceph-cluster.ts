@@ -125,7 +125,10 @@ export async function bootstrapMap(client: MonitorClient, crush: string, poolSiz
     created = true;
     map = await read();
   }
-  if (created && findPool(map, DEFAULT_POOL) === undefined) {
+  // Only a map that never had a pool gets the default one (an admin may delete it later; it is
+  // not brought back). Not "only when this call set the CRUSH map": a bootstrap cut short between
+  // the two commands (its host stopped) must still create the pool when it runs again.
+  if (map.poolIdMax === 0 && findPool(map, DEFAULT_POOL) === undefined) {
     const r = await client.submit({ type: 'rados.mon.poolCreate', name: DEFAULT_POOL, pgNum: DEFAULT_POOL_PG_NUM, size: poolSize });
     if (!r.ok && r.error.serviceCode !== 'pool_exists') throw new Error(`could not create pool ${DEFAULT_POOL}: ${r.error.message}`);
     map = await read();
@@ -135,9 +138,9 @@ export async function bootstrapMap(client: MonitorClient, crush: string, poolSiz
 
 /**
  * This host's Ceph-style roles in a multi-host spec: its monitor (rank from the spec, Paxos log in
- * `<dataDir>/ceph`) and its OSDs on worker threads. The rank-0 monitor's host sets the first
- * CRUSH map (hosts = spec nodes, racks = their `rack`) and the default pool, in the background,
- * once a quorum stands.
+ * `<dataDir>/ceph`) and its OSDs on worker threads. Every monitor's host sets the first CRUSH map
+ * (hosts = spec nodes, racks = their `rack`) and the default pool, in the background, once a
+ * quorum stands; the first to get there does it, the others find it done.
  */
 export async function startSpecCephRoles(
   node: TroupeNode,
@@ -153,13 +156,13 @@ export async function startSpecCephRoles(
   if (rank >= 0) {
     const disk = withIoTimeout(new NodeDisk(join(dataDir, 'ceph')), realTimers, 30_000);
     node.system.spawn(osdMonitor({ rank, monitors, store: new DiskMonitorStore(disk, `mon${rank}`, deferMacrotask) }), { name: `mon${rank}` });
-    if (rank === 0) {
-      const crush = crushTextFor(layout.osds.map((o) => ({ id: o.id, host: o.node, rack: o.rack })));
-      const client = adminMonitorClient(node.system.ask.bind(node.system), monitors);
-      void bootstrapMap(client, crush, Math.min(3, new Set(layout.osds.map((o) => o.node)).size)).catch((err: unknown) => {
-        process.stderr.write(`troupe: cluster ${log.cluster}: could not bootstrap the OSD map yet (${String(err)}); restart this node once a monitor quorum can form\n`);
-      });
-    }
+    // Every monitor's host bootstraps (idempotent: the same CRUSH map again is no_change, the pool
+    // is created once), so the cluster gets its map even when one host stops before it is done.
+    const crush = crushTextFor(layout.osds.map((o) => ({ id: o.id, host: o.node, rack: o.rack })));
+    const client = adminMonitorClient(node.system.ask.bind(node.system), monitors);
+    void bootstrapMap(client, crush, Math.min(3, new Set(layout.osds.map((o) => o.node)).size)).catch((err: unknown) => {
+      process.stderr.write(`troupe: cluster ${log.cluster}: could not bootstrap the OSD map yet (${String(err)}); restart this node once a monitor quorum can form\n`);
+    });
   }
   const module = new URL('./roles.js', import.meta.url).href;
   for (const [i, o] of mine.entries()) {

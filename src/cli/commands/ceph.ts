@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ActorRef } from '../../runtime/ref.js';
 import { CLUSTER_NODE } from '../../cluster/local-cluster.js';
@@ -81,6 +82,11 @@ function clientFor(conn: ClusterConnection, flags: CephFlags): MonitorClient {
   return flags.mon === undefined ? adminMonitorClient(ask, monitors) : new MonitorClient({ ask, monitors, timeoutMs: 3_000, attemptsMax: 1 });
 }
 
+/** A request id for one command of this invocation: the client's retries of it commit it once (monitor README P10). */
+function once(): { requestId: string } {
+  return { requestId: `troupe-cli:${randomUUID()}` };
+}
+
 function unwrap<T>(r: MonResult<T>): T {
   if (r.ok) return r.value;
   const code = r.error.code;
@@ -133,7 +139,7 @@ function out(flags: CephFlags, value: unknown, text: () => string): void {
 }
 
 async function submit(client: MonitorClient, cmd: OsdMonCommand): Promise<{ epoch: number; changed: boolean }> {
-  const r = await client.submit(cmd);
+  const r = await client.submit(cmd, once());
   // no_change: the map already says so; report the current epoch, as `ceph osd out` does for an OSD already out.
   if (!r.ok && r.error.serviceCode === 'no_change') return { epoch: (await readMap(client)).epoch, changed: false };
   return { epoch: unwrap(r).version, changed: true };
@@ -238,7 +244,7 @@ export const registerCeph: Register = (program: Command) => {
       const n = arg(positiveInt, pgNum);
       if (n === undefined) return;
       await run(o, async (client) => {
-        const r = unwrap(await client.submit({ type: 'rados.mon.poolCreate', name, pgNum: n, ...(o.size === undefined ? {} : { size: o.size }), ...(o.minSize === undefined ? {} : { minSize: o.minSize }), ...(o.replication === undefined ? {} : { replication: o.replication }) }));
+        const r = unwrap(await client.submit({ type: 'rados.mon.poolCreate', name, pgNum: n, ...(o.size === undefined ? {} : { size: o.size }), ...(o.minSize === undefined ? {} : { minSize: o.minSize }), ...(o.replication === undefined ? {} : { replication: o.replication }) }, once()));
         out(o, { ok: true, pool: name, epoch: r.version }, () => `pool '${name}' created; osdmap e${r.version}\n`);
       });
     });
@@ -250,7 +256,7 @@ export const registerCeph: Register = (program: Command) => {
   });
   cmd(pool, 'rm <name>', 'delete a pool').action(async (name: string, o: CephFlags) => {
     await run(o, async (client) => {
-      const r = unwrap(await client.submit({ type: 'rados.mon.poolDelete', name }));
+      const r = unwrap(await client.submit({ type: 'rados.mon.poolDelete', name }, once()));
       out(o, { ok: true, pool: name, epoch: r.version }, () => `pool '${name}' removed; osdmap e${r.version}\n`);
     });
   });
@@ -262,7 +268,7 @@ export const registerCeph: Register = (program: Command) => {
     const n = arg(positiveInt, value);
     if (k === undefined || n === undefined) return;
     await run(o, async (client) => {
-      const r = unwrap(await client.submit({ type: 'rados.mon.poolSet', name, ...(key === 'pg_num' ? { pgNum: n } : { pgpNum: n }) }));
+      const r = unwrap(await client.submit({ type: 'rados.mon.poolSet', name, ...(key === 'pg_num' ? { pgNum: n } : { pgpNum: n }) }, once()));
       out(o, { ok: true, pool: name, [key]: n, epoch: r.version }, () => `set pool '${name}' ${key} to ${n}; osdmap e${r.version}\n`);
     });
   });

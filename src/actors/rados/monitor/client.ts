@@ -46,9 +46,15 @@ export class MonitorClient {
     this.next = (o.preferred ?? 0) % o.monitors.length;
   }
 
-  /** Submits a command; resolves once it is committed (with its version) or with the error that ended the attempts. */
-  submit(cmd: unknown): Promise<MonResult<SubmitReply>> {
-    return this.request<SubmitReply>({ type: 'rados.mon.submit', cmd });
+  /**
+   * Submits a command; resolves once it is committed (with its version) or with the error that
+   * ended the attempts. With a `requestId` (unique per command) every attempt carries it, so a
+   * retry after a lost answer, a timeout or `outcome_unknown` is answered from the committed
+   * history rather than committed twice (README P10).
+   */
+  submit(cmd: unknown, options: { readonly requestId?: string } = {}): Promise<MonResult<SubmitReply>> {
+    if (options.requestId === undefined) return this.request<SubmitReply>({ type: 'rados.mon.submit', cmd });
+    return this.request<SubmitReply>({ type: 'rados.mon.submit', cmd, requestId: options.requestId }, true);
   }
 
   /** The latest committed state (or the versions after `since`), served under a lease. */
@@ -67,7 +73,7 @@ export class MonitorClient {
     }
   }
 
-  private async request<T>(msg: MonitorMsg): Promise<MonResult<T>> {
+  private async request<T>(msg: MonitorMsg, idempotent = this.o.idempotent === true): Promise<MonResult<T>> {
     const n = this.o.monitors.length;
     const attempts = this.o.attemptsMax ?? 3 * n;
     let last: MonResult<T> = fail('unavailable', 'no monitor was asked');
@@ -77,7 +83,7 @@ export class MonitorClient {
       const to = this.o.monitors[rank] as ActorRef<MonitorMsg>;
       try {
         const r = await this.o.ask<MonResult<T>>(to, msg, { timeoutMs: this.o.timeoutMs ?? 3_000 });
-        if (r.ok || !(tryAnotherMonitor(r.error.code) || (this.o.idempotent === true && r.error.code === 'outcome_unknown'))) {
+        if (r.ok || !(tryAnotherMonitor(r.error.code) || (idempotent && r.error.code === 'outcome_unknown'))) {
           this.lastMonitor = rank;
           return r;
         }

@@ -46,6 +46,12 @@ export interface MonitorConfig {
   readonly historyVersionsMax: number;
   /** Fold the history only when it exceeds the maximum by this many versions (amortizes the fold). */
   readonly historyTrimSlackVersions: number;
+  /**
+   * Request ids of committed commands remembered for deduplication (README P10), the newest ones:
+   * kept with the committed state (checkpoints, snapshots), independent of the history above, so
+   * a retry is recognised as long as this many newer commands have not committed since.
+   */
+  readonly requestIdsMax: number;
   /** Write a checkpoint of the durable state (and drop older log segments) after this many commits. */
   readonly checkpointEveryVersions: number;
   /** Subscribers a monitor pushes versions to at most. */
@@ -70,6 +76,7 @@ export const defaultMonitorConfig: MonitorConfig = {
   proposalCommandsMax: 1_000,
   historyVersionsMax: 500,
   historyTrimSlackVersions: 50,
+  requestIdsMax: 100_000,
   checkpointEveryVersions: 500,
   subscribersMax: 1_000,
   subscriptionTtlMs: 30_000,

@@ -134,7 +134,7 @@ class Monitor<S, C, I> {
           this.ctx.log.warn('monitor: submit sent with tell; it needs ask to get its reply', {});
           return undefined;
         }
-        this.run(core.submit(m.cmd as C, handle, now));
+        this.run(core.submit(m.cmd as C, handle, now, m.requestId));
         return undefined;
       }
       case 'rados.mon.read':
@@ -194,6 +194,10 @@ class Monitor<S, C, I> {
       }
       if (e.k === 'wake') {
         this.ctx.timers.once('wake', e.afterMs, { type: 'rados.mon.tick' });
+        continue;
+      }
+      if (e.k === 'send' && e.held === false) {
+        this.perform(e);
         continue;
       }
       const notice = e.k === 'committed';

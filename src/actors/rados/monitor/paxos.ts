@@ -21,9 +21,10 @@
  *   that lapses unrenewed, calls an election.
  */
 import { commitWaitAfterVictoryMs, type MonitorConfig } from './config.js';
+import { REQUEST_ID_CHARS_MAX } from './protocol.js';
 import { fail, ok, type MonResult } from './errors.js';
 import type { ReplyHandle } from '../../../runtime/behavior.js';
-import type { MonitorRole, MonitorStatus, PeerMsg, ReadReply, Share, SubmitReply, Uncommitted } from './protocol.js';
+import type { MonitorRole, MonitorStatus, PeerMsg, ReadReply, RequestIdTable, RequestIds, Share, SubmitReply, Uncommitted } from './protocol.js';
 import type { MonitorService } from './service.js';
 
 /** What must be durable before anything that follows it happens (the shell logs these, in order). */
@@ -31,11 +32,11 @@ export type MonRecord<S = unknown, I = unknown> =
   /** The highest proposal number this monitor promised (P2). */
   | { readonly t: 'promise'; readonly pn: number }
   /** A value accepted for a version (P2). */
-  | { readonly t: 'accept'; readonly version: number; readonly pn: number; readonly inc: I }
+  | { readonly t: 'accept'; readonly version: number; readonly pn: number; readonly inc: I; readonly rids?: RequestIds }
   /** A committed version (P1, P4). */
-  | { readonly t: 'commit'; readonly version: number; readonly inc: I }
+  | { readonly t: 'commit'; readonly version: number; readonly inc: I; readonly rids?: RequestIds }
   /** A full state received from a peer that had trimmed the versions this monitor lacked. */
-  | { readonly t: 'snapshot'; readonly version: number; readonly state: S }
+  | { readonly t: 'snapshot'; readonly version: number; readonly state: S; readonly rids?: RequestIdTable }
   /** The election epoch this monitor voted in: one vote per epoch, across restarts too (P7). */
   | { readonly t: 'vote'; readonly epoch: number };
 
@@ -45,7 +46,9 @@ export interface MonCheckpoint<S = unknown, I = unknown> {
   readonly electionEpoch: number;
   readonly baseVersion: number;
   readonly baseState: S;
-  readonly incs: ReadonlyArray<readonly [number, I]>;
+  readonly incs: ReadonlyArray<readonly [number, I, RequestIds?]>;
+  /** The remembered request ids (P10), the kept versions' included. */
+  readonly rids?: RequestIdTable;
   readonly uncommitted?: Uncommitted<I>;
 }
 
@@ -60,7 +63,12 @@ export type Effect<S = unknown, I = unknown> =
    * durable as accepted on every quorum member).
    */
   | { readonly k: 'persist'; readonly rec: MonRecord<S, I>; readonly gate?: false; readonly onDurable?: DurableEvent }
-  | { readonly k: 'send'; readonly to: number; readonly msg: PeerMsg<S, I> }
+  /**
+   * Send `msg` to monitor `to`. By default it waits for every gating record issued before it (P3);
+   * with `held: false` it goes at once — only for a peon's `revoked`, which vouches for nothing
+   * durable (it says this monitor stopped serving reads: P3's exception, README).
+   */
+  | { readonly k: 'send'; readonly to: number; readonly msg: PeerMsg<S, I>; readonly held?: false }
   | { readonly k: 'reply'; readonly handle: ReplyHandle; readonly value: MonResult<unknown> }
   /** Run the core's `tick` again after `afterMs` (a deadline sooner than the next regular tick). */
   | { readonly k: 'wake'; readonly afterMs: number }
@@ -72,6 +80,9 @@ interface Waiter {
   readonly reply: unknown;
 }
 
+/** A queued command with its request id, if it has one. */
+type Pending<C> = { readonly cmd: C; readonly handle: ReplyHandle | undefined; readonly rid: string | undefined };
+
 interface Proposal<I> {
   readonly version: number;
   readonly pn: number;
@@ -82,7 +93,9 @@ interface Proposal<I> {
   readonly revoked: Set<number>;
   readonly sentAt: number;
   readonly deadline: number;
-  readonly waiters: readonly Waiter[];
+  /** Grows when a command the proposal holds is resubmitted meanwhile (P10). */
+  readonly waiters: Waiter[];
+  readonly rids: RequestIds;
 }
 
 interface Collect<I> {
@@ -112,6 +125,9 @@ export class MonitorCore<S, C, I> {
   private baseVersion = 0;
   private baseState: S;
   private readonly incs = new Map<number, I>();
+  /** Request ids of the kept versions (P10): by version, and each id with its version and reply. */
+  private readonly ridsByVersion = new Map<number, RequestIds>();
+  private readonly committedRids = new Map<string, { readonly version: number; readonly reply: unknown }>();
   private lastCommittedV = 0;
   private stateV: S;
   private uncommitted: Uncommitted<I> | undefined;
@@ -130,7 +146,7 @@ export class MonitorCore<S, C, I> {
   private recovered: Uncommitted<I> | undefined;
   /** The proposal in flight re-proposes a value recovered in the collect: no reads until it commits (P6). */
   private recovering = false;
-  private readonly pending: { cmd: C; handle: ReplyHandle | undefined }[] = [];
+  private readonly pending: Pending<C>[] = [];
   private commitNotBefore = 0;
   private proposeNotBefore = 0;
   private leaseRound = 0;
@@ -168,10 +184,12 @@ export class MonitorCore<S, C, I> {
     this.baseState = c.baseState;
     this.stateV = c.baseState;
     this.incs.clear();
+    this.loadRidTable(c.rids);
     let v = c.baseVersion;
-    for (const [version, inc] of c.incs) {
+    for (const [version, inc, rids] of c.incs) {
       if (version !== v + 1) throw new Error(`checkpoint holds version ${version} after ${v}`);
       this.incs.set(version, inc);
+      this.keepRids(version, rids);
       this.stateV = this.service.apply(this.stateV, inc);
       v = version;
     }
@@ -187,13 +205,13 @@ export class MonitorCore<S, C, I> {
         break;
       case 'accept':
         this.lastPn = Math.max(this.lastPn, r.pn);
-        if (r.version === this.lastCommittedV + 1) this.uncommitted = { version: r.version, pn: r.pn, inc: r.inc };
+        if (r.version === this.lastCommittedV + 1) this.uncommitted = { version: r.version, pn: r.pn, inc: r.inc, ...(r.rids === undefined ? {} : { rids: r.rids }) };
         break;
       case 'commit':
-        if (r.version === this.lastCommittedV + 1) this.applyCommit(r.version, r.inc);
+        if (r.version === this.lastCommittedV + 1) this.applyCommit(r.version, r.inc, r.rids);
         break;
       case 'snapshot':
-        if (r.version > this.lastCommittedV) this.adoptSnapshot(r.version, r.state);
+        if (r.version > this.lastCommittedV) this.adoptSnapshot(r.version, r.state, r.rids);
         break;
       case 'vote':
         this.epoch = Math.max(this.epoch, r.epoch);
@@ -210,7 +228,8 @@ export class MonitorCore<S, C, I> {
       electionEpoch: this.epoch,
       baseVersion: this.baseVersion,
       baseState: this.baseState,
-      incs: [...this.incs],
+      incs: [...this.incs].map(([v, inc]) => this.withRids(v, inc)),
+      ...(this.committedRids.size === 0 ? {} : { rids: this.ridTable() }),
       ...(this.uncommitted === undefined ? {} : { uncommitted: this.uncommitted }),
     };
   }
@@ -289,11 +308,15 @@ export class MonitorCore<S, C, I> {
    * Committed versions after `since`: the incrementals, or — when `since` is older than the kept
    * history, or more than `max` versions behind — the current state as a snapshot.
    */
-  shareSince(since: number, max: number): Share<S, I> {
+  shareSince(since: number, max: number, forPeer = false): Share<S, I> {
     if (since >= this.lastCommittedV) return { incs: [] };
-    if (since < this.baseVersion || this.lastCommittedV - since > max) return { snapshot: { version: this.lastCommittedV, state: this.stateV }, incs: [] };
-    const incs: [number, I][] = [];
-    for (let v = since + 1; v <= this.lastCommittedV; v++) incs.push([v, this.incs.get(v) as I]);
+    if (since < this.baseVersion || this.lastCommittedV - since > max) {
+      // A monitor catching up gets the remembered request ids too (P10); clients and subscribers do not need them.
+      const rids = forPeer && this.committedRids.size > 0 ? { rids: this.ridTable() } : {};
+      return { snapshot: { version: this.lastCommittedV, state: this.stateV, ...rids }, incs: [] };
+    }
+    const incs: (readonly [number, I, RequestIds?])[] = [];
+    for (let v = since + 1; v <= this.lastCommittedV; v++) incs.push(this.withRids(v, this.incs.get(v) as I));
     return { incs };
   }
 
@@ -312,27 +335,51 @@ export class MonitorCore<S, C, I> {
   }
 
   /** A command from a client (`handle` answers it) or from the service's own tick (no handle). */
-  submit(cmd: C, handle: ReplyHandle | undefined, now: number): Effect<S, I>[] {
+  submit(cmd: C, handle: ReplyHandle | undefined, now: number, requestId?: string): Effect<S, I>[] {
     const out: Effect<S, I>[] = [];
+    if (requestId !== undefined && !(typeof requestId === 'string' && requestId.length > 0 && requestId.length <= REQUEST_ID_CHARS_MAX)) {
+      if (handle !== undefined) out.push({ k: 'reply', handle, value: fail('invalid_request', `requestId must be a string of 1..${REQUEST_ID_CHARS_MAX} characters`) });
+      return out;
+    }
     if (this.roleV === 'peon' && this.leaderRank !== undefined) {
-      if (handle !== undefined) out.push({ k: 'send', to: this.leaderRank, msg: { type: 'rados.mon.forward', from: this.rank, epoch: this.epoch, cmd, handle } });
+      if (handle !== undefined) out.push({ k: 'send', to: this.leaderRank, msg: { type: 'rados.mon.forward', from: this.rank, epoch: this.epoch, cmd, handle, ...(requestId === undefined ? {} : { requestId }) } });
       return out;
     }
     if (this.roleV !== 'leader') {
       if (handle !== undefined) out.push({ k: 'reply', handle, value: this.notServing() });
       return out;
     }
-    this.enqueue(cmd, handle, out);
+    this.enqueue(cmd, handle, requestId, out);
     this.maybePropose(now, out);
     return out;
   }
 
-  private enqueue(cmd: C, handle: ReplyHandle | undefined, out: Effect<S, I>[]): void {
+  private enqueue(cmd: C, handle: ReplyHandle | undefined, rid: string | undefined, out: Effect<S, I>[]): void {
+    if (rid !== undefined && this.answerKnown(rid, handle, out)) return;
     if (this.pending.length >= this.cfg.pendingCommandsMax) {
       if (handle !== undefined) out.push({ k: 'reply', handle, value: fail('busy', `${this.pending.length} commands already wait at the leader (pendingCommandsMax); retry later`) });
       return;
     }
-    this.pending.push({ cmd, handle });
+    this.pending.push({ cmd, handle, rid });
+  }
+
+  /**
+   * A resubmitted command (P10): committed already — answer it with its version and reply; held by
+   * the proposal in flight — answer it with the others when that commits. Returns whether it did.
+   */
+  private answerKnown(rid: string, handle: ReplyHandle | undefined, out: Effect<S, I>[]): boolean {
+    const done = this.committedRids.get(rid);
+    if (done !== undefined) {
+      if (handle !== undefined) out.push({ k: 'reply', handle, value: ok(submitReply(done.version, done.reply)) });
+      return true;
+    }
+    const p = this.proposal;
+    const held = p?.rids.find(([r]) => r === rid);
+    if (p !== undefined && held !== undefined) {
+      if (handle !== undefined) p.waiters.push({ handle, reply: held[1] });
+      return true;
+    }
+    return false;
   }
 
   /** A message from another monitor. */
@@ -381,7 +428,7 @@ export class MonitorCore<S, C, I> {
           break;
         }
         if (this.active && this.service.tick !== undefined && this.proposal === undefined) {
-          for (const cmd of this.service.tick(this.stateV, now)) this.enqueue(cmd, undefined, out);
+          for (const cmd of this.service.tick(this.stateV, now)) this.enqueue(cmd, undefined, undefined, out);
         }
         this.commit(now, out);
         this.maybePropose(now, out);
@@ -554,11 +601,11 @@ export class MonitorCore<S, C, I> {
         if (this.proposal !== undefined && m.lastCommitted < this.proposal.version - 1) {
           // The peon could not accept the begin it lacked versions for: send it again after the share.
           const p = this.proposal;
-          out.push({ k: 'send', to: m.from, msg: { type: 'rados.mon.begin', from: this.rank, epoch: this.epoch, pn: p.pn, version: p.version, inc: p.inc } });
+          out.push({ k: 'send', to: m.from, msg: { type: 'rados.mon.begin', from: this.rank, epoch: this.epoch, pn: p.pn, version: p.version, inc: p.inc, ...(p.rids.length === 0 ? {} : { rids: p.rids }) } });
         }
         return;
       case 'rados.mon.forward':
-        this.enqueue(m.cmd as C, m.handle, out);
+        this.enqueue(m.cmd as C, m.handle, typeof m.requestId === 'string' ? m.requestId : undefined, out);
         this.maybePropose(now, out);
         return;
       case 'rados.mon.share':
@@ -589,45 +636,86 @@ export class MonitorCore<S, C, I> {
     if (this.proposal === undefined) this.sendLeases(now, out);
   }
 
-  private maybePropose(now: number, out: Effect<S, I>[]): void {
+  private maybePropose(now: number, out: Effect<S, I>[], committed?: { readonly version: number; readonly pn: number }): void {
     if (this.roleV !== 'leader' || !this.active || this.proposal !== undefined) return;
     if (this.recovered === undefined && (this.pending.length === 0 || now < this.proposeNotBefore)) return;
     const version = this.lastCommittedV + 1;
     let inc: I;
     let waiters: Waiter[] = [];
+    let rids: RequestIds = [];
     if (this.recovered !== undefined) {
+      // Re-proposed with its request ids, so they are committed with it (P10).
       inc = this.recovered.inc;
+      rids = this.recovered.rids ?? [];
       this.recovered = undefined;
       this.recovering = true;
     } else {
-      let scratch = this.stateV;
+      // Request ids of this batch: a command resubmitted while its first copy still waited in the
+      // queue joins the first's answer; one committed meanwhile is answered from the table (P10).
+      const batchRids = new Map<string, unknown>();
+      const known = (p: Pending<C>): boolean => {
+        if (p.rid === undefined) return false;
+        if (batchRids.has(p.rid)) {
+          waiters.push({ handle: p.handle, reply: batchRids.get(p.rid) });
+          return true;
+        }
+        return this.answerKnown(p.rid, p.handle, out);
+      };
+      const accepted = (p: Pending<C>, reply: unknown): void => {
+        waiters.push({ handle: p.handle, reply });
+        if (p.rid !== undefined) batchRids.set(p.rid, reply);
+      };
       let composed: I | undefined;
       let taken = 0;
-      while (this.pending.length > taken && waiters.length < this.cfg.proposalCommandsMax) {
-        if (composed !== undefined && this.service.compose === undefined) break;
-        const p = this.pending[taken++]!;
-        const r = this.service.prepare(scratch, p.cmd, now);
-        if (!r.ok) {
-          if (p.handle !== undefined) out.push({ k: 'reply', handle: p.handle, value: fail('rejected', r.error.message, { serviceCode: r.error.code }) });
-          continue;
+      const reject = (handle: ReplyHandle | undefined, error: { code: string; message: string }): void => {
+        if (handle !== undefined) out.push({ k: 'reply', handle, value: fail('rejected', error.message, { serviceCode: error.code }) });
+      };
+      if (this.service.batch !== undefined) {
+        // The service accumulates the batch itself: no state copy or composition per command.
+        const batch = this.service.batch(this.stateV, now);
+        let added = 0;
+        while (this.pending.length > taken && waiters.length < this.cfg.proposalCommandsMax) {
+          const p = this.pending[taken++]!;
+          if (known(p)) continue;
+          const r = batch.add(p.cmd);
+          if (r.ok) {
+            accepted(p, r.reply);
+            added++;
+          } else reject(p.handle, r.error);
         }
-        scratch = this.service.apply(scratch, r.inc);
-        composed = composed === undefined ? r.inc : (this.service.compose as (a: I, b: I) => I)(composed, r.inc);
-        waiters.push({ handle: p.handle, reply: r.reply });
+        composed = added === 0 ? undefined : batch.finish();
+      } else {
+        let scratch = this.stateV;
+        while (this.pending.length > taken && waiters.length < this.cfg.proposalCommandsMax) {
+          if (composed !== undefined && this.service.compose === undefined) break;
+          const p = this.pending[taken++]!;
+          if (known(p)) continue;
+          const r = this.service.prepare(scratch, p.cmd, now);
+          if (!r.ok) {
+            reject(p.handle, r.error);
+            continue;
+          }
+          scratch = this.service.apply(scratch, r.inc);
+          composed = composed === undefined ? r.inc : (this.service.compose as (a: I, b: I) => I)(composed, r.inc);
+          accepted(p, r.reply);
+        }
       }
       this.pending.splice(0, taken);
       if (composed === undefined) return;
+      rids = [...batchRids];
       inc = composed;
     }
     const pn = this.lastPn;
-    this.uncommitted = { version, pn, inc };
+    const withRids = rids.length === 0 ? {} : { rids };
+    this.uncommitted = { version, pn, inc, ...withRids };
     // The leader's own accept counts once it is durable; the begin need not wait for it (the
     // peons log theirs meanwhile), so one round costs one fsync on the critical path.
-    out.push({ k: 'persist', rec: { t: 'accept', version, pn, inc }, gate: false, onDurable: { type: 'selfAccept', version, pn } });
-    this.proposal = { version, pn, inc, accepted: new Set(), revoked: new Set([this.rank]), sentAt: now, deadline: Math.max(now, this.commitNotBefore) + this.cfg.proposalTimeoutMs, waiters };
+    out.push({ k: 'persist', rec: { t: 'accept', version, pn, inc, ...withRids }, gate: false, onDurable: { type: 'selfAccept', version, pn } });
+    this.proposal = { version, pn, inc, accepted: new Set(), revoked: new Set([this.rank]), sentAt: now, deadline: Math.max(now, this.commitNotBefore) + this.cfg.proposalTimeoutMs, waiters, rids };
     // An update revokes the leases (§6.2.4): pending lease rounds no longer matter.
     this.leaseRounds.length = 0;
-    for (const r of this.quorumV) if (r !== this.rank) out.push({ k: 'send', to: r, msg: { type: 'rados.mon.begin', from: this.rank, epoch: this.epoch, pn, version, inc } });
+    const begin: PeerMsg<S, I> = { type: 'rados.mon.begin', from: this.rank, epoch: this.epoch, pn, version, inc, ...withRids, ...(committed === undefined ? {} : { commit: committed }) };
+    for (const r of this.quorumV) if (r !== this.rank) out.push({ k: 'send', to: r, msg: begin });
     waiters = [];
   }
 
@@ -654,21 +742,25 @@ export class MonitorCore<S, C, I> {
     this.recovering = false;
     // Every quorum member accepted after the begin went out: a lease round too (P6).
     this.leaderReadableUntil = Math.max(this.leaderReadableUntil, p.sentAt + this.cfg.leaseMs - this.cfg.clockSkewMaxMs);
-    this.applyCommit(p.version, p.inc);
+    this.applyCommit(p.version, p.inc, p.rids);
     // Every quorum member holds the value durably as accepted: it is chosen, whatever happens to
     // this record, so nothing waits for it (a leader restarted without it recovers the value in its
     // next collect). The commit notice below still waits for it (P4).
-    out.push({ k: 'persist', rec: { t: 'commit', version: p.version, inc: p.inc }, gate: false });
-    for (const r of this.quorumV) if (r !== this.rank) out.push({ k: 'send', to: r, msg: { type: 'rados.mon.commit', from: this.rank, epoch: this.epoch, version: p.version, inc: p.inc } });
+    const pRids = p.rids.length === 0 ? {} : { rids: p.rids };
+    out.push({ k: 'persist', rec: { t: 'commit', version: p.version, inc: p.inc, ...pRids }, gate: false });
     out.push({ k: 'committed', version: p.version, inc: p.inc });
-    const reply: SubmitReply = { version: p.version };
-    for (const w of p.waiters) if (w.handle !== undefined) out.push({ k: 'reply', handle: w.handle, value: ok(w.reply === undefined ? reply : { ...reply, reply: w.reply }) });
+    for (const w of p.waiters) if (w.handle !== undefined) out.push({ k: 'reply', handle: w.handle, value: ok(submitReply(p.version, w.reply)) });
     if (this.cfg.proposalBatchDelayMs > 0) {
       // Let the clients just answered join the next proposal.
       this.proposeNotBefore = now + this.cfg.proposalBatchDelayMs;
       out.push({ k: 'wake', afterMs: this.cfg.proposalBatchDelayMs });
     }
-    this.maybePropose(now, out);
+    // When the next proposal starts in this turn its begin carries the commit (the peons log the
+    // commit and the new accept in one batch: one fsync per round each); otherwise the commit goes alone.
+    this.maybePropose(now, out, { version: p.version, pn: p.pn });
+    if (this.proposal === undefined) {
+      for (const r of this.quorumV) if (r !== this.rank) out.push({ k: 'send', to: r, msg: { type: 'rados.mon.commit', from: this.rank, epoch: this.epoch, version: p.version, inc: p.inc, ...pRids } });
+    }
     // Leases for the new version, unless another update follows right away (it would revoke them).
     if (this.proposal === undefined && this.pending.length === 0) this.sendLeases(now, out);
   }
@@ -687,7 +779,7 @@ export class MonitorCore<S, C, I> {
 
   private sendShare(to: number, since: number, out: Effect<S, I>[]): void {
     if (since >= this.lastCommittedV) return;
-    out.push({ k: 'send', to, msg: { type: 'rados.mon.share', from: this.rank, epoch: this.epoch, share: this.shareSince(since, this.cfg.shareVersionsMax) } });
+    out.push({ k: 'send', to, msg: { type: 'rados.mon.share', from: this.rank, epoch: this.epoch, share: this.shareSince(since, this.cfg.shareVersionsMax, true) } });
   }
 
   // ----- peon -----
@@ -711,7 +803,7 @@ export class MonitorCore<S, C, I> {
           pn: m.pn,
           promised: this.lastPn,
           lastCommitted: this.lastCommittedV,
-          ...(this.lastCommittedV > m.lastCommitted ? { share: this.shareSince(m.lastCommitted, this.cfg.shareVersionsMax) } : {}),
+          ...(this.lastCommittedV > m.lastCommitted ? { share: this.shareSince(m.lastCommitted, this.cfg.shareVersionsMax, true) } : {}),
           ...(u === undefined ? {} : { uncommitted: u }),
         });
         return;
@@ -721,6 +813,16 @@ export class MonitorCore<S, C, I> {
         // hold its first commit back for up to the wait of P6.
         this.leaseUntil = 0;
         this.peonDeadline = now + commitWaitAfterVictoryMs(this.cfg) + this.cfg.proposalTimeoutMs;
+        const c = m.commit;
+        const u = this.uncommitted;
+        if (c !== undefined && c.version === this.lastCommittedV + 1 && u !== undefined && u.version === c.version && u.pn === c.pn) {
+          // The previous version's commit, riding on this begin: its value is the one accepted here
+          // under that proposal number (one value per version and proposal number: P1). Logged in
+          // the same batch as the accept below.
+          this.applyCommit(c.version, u.inc, u.rids);
+          out.push({ k: 'persist', rec: { t: 'commit', version: c.version, inc: u.inc, ...(u.rids === undefined ? {} : { rids: u.rids }) } });
+          out.push({ k: 'committed', version: c.version, inc: u.inc });
+        }
         if (m.pn < this.lastPn) return;
         if (m.version > this.lastCommittedV + 1) {
           reply({ type: 'rados.mon.behind', from: this.rank, epoch: this.epoch, lastCommitted: this.lastCommittedV });
@@ -729,17 +831,19 @@ export class MonitorCore<S, C, I> {
         if (m.version <= this.lastCommittedV) return;
         // The leader may commit once a majority holds the value, so tell it at once that this
         // monitor serves the old version no more; the accept follows when the value is durable.
-        reply({ type: 'rados.mon.revoked', from: this.rank, epoch: this.epoch, pn: m.pn, version: m.version });
+        // Not held behind earlier records (the commit just logged, say): it promises nothing durable.
+        out.push({ k: 'send', to: m.from, msg: { type: 'rados.mon.revoked', from: this.rank, epoch: this.epoch, pn: m.pn, version: m.version }, held: false });
         this.lastPn = m.pn;
-        this.uncommitted = { version: m.version, pn: m.pn, inc: m.inc };
-        out.push({ k: 'persist', rec: { t: 'accept', version: m.version, pn: m.pn, inc: m.inc } });
+        const mRids = m.rids === undefined ? {} : { rids: m.rids };
+        this.uncommitted = { version: m.version, pn: m.pn, inc: m.inc, ...mRids };
+        out.push({ k: 'persist', rec: { t: 'accept', version: m.version, pn: m.pn, inc: m.inc, ...mRids } });
         reply({ type: 'rados.mon.accept', from: this.rank, epoch: this.epoch, pn: m.pn, version: m.version });
         return;
       }
       case 'rados.mon.commit':
         if (m.version === this.lastCommittedV + 1) {
-          this.applyCommit(m.version, m.inc);
-          out.push({ k: 'persist', rec: { t: 'commit', version: m.version, inc: m.inc } });
+          this.applyCommit(m.version, m.inc, m.rids);
+          out.push({ k: 'persist', rec: { t: 'commit', version: m.version, inc: m.inc, ...(m.rids === undefined ? {} : { rids: m.rids }) } });
           out.push({ k: 'committed', version: m.version, inc: m.inc });
         } else if (m.version > this.lastCommittedV + 1) {
           reply({ type: 'rados.mon.behind', from: this.rank, epoch: this.epoch, lastCommitted: this.lastCommittedV });
@@ -764,20 +868,55 @@ export class MonitorCore<S, C, I> {
 
   // ----- committed state (P1, P4, P5) -----
 
-  private applyCommit(version: number, inc: I): void {
+  private applyCommit(version: number, inc: I, rids: RequestIds | undefined): void {
     if (version !== this.lastCommittedV + 1) throw new Error(`commit of version ${version} after ${this.lastCommittedV}`);
     this.stateV = this.service.apply(this.stateV, inc);
     this.incs.set(version, inc);
+    this.keepRids(version, rids);
     this.lastCommittedV = version;
     if (this.uncommitted !== undefined && this.uncommitted.version <= version) this.uncommitted = undefined;
     this.trim();
   }
 
-  private adoptSnapshot(version: number, state: S): void {
+  /** Remembers the request ids a committed version holds (P10). */
+  private keepRids(version: number, rids: RequestIds | undefined): void {
+    if (rids === undefined || rids.length === 0) return;
+    this.ridsByVersion.set(version, rids);
+    for (const [rid, reply] of rids) this.rememberRid(rid, version, reply);
+  }
+
+  /** Newest last (a Map keeps insertion order); the oldest go past `requestIdsMax`. */
+  private rememberRid(rid: string, version: number, reply: unknown): void {
+    this.committedRids.delete(rid);
+    this.committedRids.set(rid, { version, reply });
+    for (const old of this.committedRids.keys()) {
+      if (this.committedRids.size <= this.cfg.requestIdsMax) break;
+      this.committedRids.delete(old);
+    }
+  }
+
+  private ridTable(): RequestIdTable {
+    return [...this.committedRids].map(([rid, { version, reply }]) => [rid, version, reply] as const);
+  }
+
+  private loadRidTable(table: RequestIdTable | undefined): void {
+    this.committedRids.clear();
+    for (const [rid, version, reply] of table ?? []) this.rememberRid(rid, version, reply);
+  }
+
+  private withRids(version: number, inc: I): readonly [number, I, RequestIds?] {
+    const rids = this.ridsByVersion.get(version);
+    return rids === undefined ? [version, inc] : [version, inc, rids];
+  }
+
+  private adoptSnapshot(version: number, state: S, rids: RequestIdTable | undefined): void {
     this.baseVersion = version;
     this.baseState = state;
     this.stateV = state;
     this.incs.clear();
+    // The snapshot carries the sender's remembered request ids (P10).
+    this.ridsByVersion.clear();
+    this.loadRidTable(rids);
     this.lastCommittedV = version;
     if (this.uncommitted !== undefined && this.uncommitted.version <= version) this.uncommitted = undefined;
   }
@@ -785,14 +924,14 @@ export class MonitorCore<S, C, I> {
   /** Applies committed versions from a peer; each one it adds is logged. */
   private adoptShare(share: Share<S, I>, out: Effect<S, I>[]): void {
     if (share.snapshot !== undefined && share.snapshot.version > this.lastCommittedV) {
-      this.adoptSnapshot(share.snapshot.version, share.snapshot.state);
-      out.push({ k: 'persist', rec: { t: 'snapshot', version: share.snapshot.version, state: share.snapshot.state } });
+      this.adoptSnapshot(share.snapshot.version, share.snapshot.state, share.snapshot.rids);
+      out.push({ k: 'persist', rec: { t: 'snapshot', version: share.snapshot.version, state: share.snapshot.state, ...(share.snapshot.rids === undefined ? {} : { rids: share.snapshot.rids }) } });
       out.push({ k: 'committed', version: share.snapshot.version, inc: undefined });
     }
-    for (const [version, inc] of share.incs) {
+    for (const [version, inc, rids] of share.incs) {
       if (version !== this.lastCommittedV + 1) continue;
-      this.applyCommit(version, inc);
-      out.push({ k: 'persist', rec: { t: 'commit', version, inc } });
+      this.applyCommit(version, inc, rids);
+      out.push({ k: 'persist', rec: { t: 'commit', version, inc, ...(rids === undefined ? {} : { rids }) } });
       out.push({ k: 'committed', version, inc });
     }
   }
@@ -806,6 +945,8 @@ export class MonitorCore<S, C, I> {
     for (let v = this.baseVersion + 1; v <= target; v++) {
       s = this.service.apply(s, this.incs.get(v) as I);
       this.incs.delete(v);
+      // Its request ids stay remembered (up to requestIdsMax), only no longer by version.
+      this.ridsByVersion.delete(v);
     }
     this.baseState = s;
     this.baseVersion = target;
@@ -826,6 +967,10 @@ export class MonitorCore<S, C, I> {
     if (this.roleV === 'leader' && this.epoch % 2 !== 0) throw new Error(`leader in odd election epoch ${this.epoch}`);
     if (this.pending.length > this.cfg.pendingCommandsMax) throw new Error('pending commands over their limit');
   }
+}
+
+function submitReply(version: number, reply: unknown): SubmitReply {
+  return reply === undefined ? { version } : { version, reply };
 }
 
 function assertNever(x: never): never {

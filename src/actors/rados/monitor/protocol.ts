@@ -8,10 +8,20 @@ import type { ActorRef } from '../../../runtime/ref.js';
 import type { ReplyHandle } from '../../../runtime/behavior.js';
 import type { MonResult } from './errors.js';
 
-/** Committed versions handed from one party to another: a snapshot (when the receiver is behind the sender's history) and the incrementals after it, in order. */
+/**
+ * The request ids of the commands a version holds, each with the service's reply to it: kept with
+ * the committed versions (replicated, logged, checkpointed) so whichever monitor leads answers a
+ * resubmitted command from here instead of committing it again (README P10).
+ */
+export type RequestIds = ReadonlyArray<readonly [requestId: string, reply: unknown]>;
+
+/** The remembered request ids of committed commands, oldest first, with the version and reply of each. */
+export type RequestIdTable = ReadonlyArray<readonly [requestId: string, version: number, reply: unknown]>;
+
+/** Committed versions handed from one party to another: a snapshot (when the receiver is behind the sender's history) and the incrementals after it, in order, with their request ids. */
 export interface Share<S = unknown, I = unknown> {
-  readonly snapshot?: { readonly version: number; readonly state: S };
-  readonly incs: ReadonlyArray<readonly [version: number, inc: I]>;
+  readonly snapshot?: { readonly version: number; readonly state: S; readonly rids?: RequestIdTable };
+  readonly incs: ReadonlyArray<readonly [version: number, inc: I, rids?: RequestIds]>;
 }
 
 /** An accepted value not (yet) known committed. */
@@ -19,6 +29,7 @@ export interface Uncommitted<I = unknown> {
   readonly version: number;
   readonly pn: number;
   readonly inc: I;
+  readonly rids?: RequestIds;
 }
 
 interface Peer {
@@ -46,19 +57,32 @@ export type PaxosMsg<S = unknown, I = unknown> =
       readonly share?: Share<S, I>;
       readonly uncommitted?: Uncommitted<I>;
     })
-  | (Peer & { readonly type: 'rados.mon.begin'; readonly pn: number; readonly version: number; readonly inc: I })
+  | (Peer & {
+      readonly type: 'rados.mon.begin';
+      readonly pn: number;
+      readonly version: number;
+      readonly inc: I;
+      readonly rids?: RequestIds;
+      /**
+       * The previous version, committed by the leader in the same turn as it proposed this one:
+       * the commit rides on the begin (no separate `commit` message), naming the value the peon
+       * accepted for it by version and proposal number. A peon that holds no such accepted value
+       * ignores it and answers the begin with `behind` (the leader then shares the version).
+       */
+      readonly commit?: { readonly version: number; readonly pn: number };
+    })
   /** Sent on receipt of a begin, before the value is durable: this peon serves no more reads of the old version (P6). */
   | (Peer & { readonly type: 'rados.mon.revoked'; readonly pn: number; readonly version: number })
   /** Sent once the begin's value is durable here. */
   | (Peer & { readonly type: 'rados.mon.accept'; readonly pn: number; readonly version: number })
-  | (Peer & { readonly type: 'rados.mon.commit'; readonly version: number; readonly inc: I })
+  | (Peer & { readonly type: 'rados.mon.commit'; readonly version: number; readonly inc: I; readonly rids?: RequestIds })
   | (Peer & { readonly type: 'rados.mon.lease'; readonly round: number; readonly version: number; readonly expiresAt: number })
   | (Peer & { readonly type: 'rados.mon.leaseAck'; readonly round: number })
   /** Catch-up: a peon tells the leader it lacks versions after `lastCommitted`. */
   | (Peer & { readonly type: 'rados.mon.behind'; readonly lastCommitted: number })
   | (Peer & { readonly type: 'rados.mon.share'; readonly share: Share<S, I> })
   /** A command a peon passes on to the leader, with the client's reply handle (the leader answers the client directly). */
-  | (Peer & { readonly type: 'rados.mon.forward'; readonly cmd: unknown; readonly handle: ReplyHandle });
+  | (Peer & { readonly type: 'rados.mon.forward'; readonly cmd: unknown; readonly handle: ReplyHandle; readonly requestId?: string });
 
 export type PeerMsg<S = unknown, I = unknown> = ElectionMsg | PaxosMsg<S, I>;
 
@@ -98,10 +122,22 @@ export interface SubmitReply {
   readonly reply?: unknown;
 }
 
+/** The longest request id a submit may carry. */
+export const REQUEST_ID_CHARS_MAX = 256;
+
 /** Requests from clients, OSDs and admin tools (ask), and the push to subscribers (tell). */
 export type ClientMsg =
   /** → `MonResult<SubmitReply>` once committed (forwarded to the leader when sent to a peon). */
-  | { readonly type: 'rados.mon.submit'; readonly cmd: unknown }
+  | {
+      readonly type: 'rados.mon.submit';
+      readonly cmd: unknown;
+      /**
+       * Names the command across retries (1..`REQUEST_ID_CHARS_MAX` characters, unique per
+       * command, e.g. client name and a counter): a command whose id is already committed is
+       * answered with its version and reply instead of being committed again (README P10).
+       */
+      readonly requestId?: string;
+    }
   /** → `MonResult<ReadReply>`: served only under a valid lease. */
   | { readonly type: 'rados.mon.read'; readonly since?: number }
   /** → `MonResult<{ version }>`; then `rados.mon.update` pushes to `subscriber` for `subscriptionTtlMs` (subscribe again to renew). */

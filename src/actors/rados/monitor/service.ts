@@ -33,12 +33,27 @@ export interface MonitorService<State, Cmd, Inc> {
    */
   compose?(first: Inc, second: Inc): Inc;
   /**
+   * Optional, leader only: an accumulator for one proposal (Ceph's pending incremental). When
+   * present the leader uses it instead of `prepare`/`apply`/`compose` for each command, so a batch
+   * of n commands costs O(n) rather than n state copies and n growing compositions. It must agree
+   * with them: `add` answers as `prepare` would against `state` with the incrementals of the
+   * commands added so far applied, and `finish` returns their composition (undefined when none
+   * was accepted).
+   */
+  batch?(state: State, now: number): ServiceBatch<Cmd, Inc>;
+  /**
    * Optional, leader only, pure: commands the leader submits itself, for decisions driven by time
    * rather than by a request (e.g. marking an OSD `out` after it stayed `down` too long). Called on
    * every monitor tick while this monitor leads an active quorum; the commands join the queue like
    * submitted ones (their replies go nowhere).
    */
   tick?(state: State, now: number): Cmd[];
+}
+
+/** One proposal's accumulator (`MonitorService.batch`). */
+export interface ServiceBatch<Cmd, Inc> {
+  add(cmd: Cmd): { ok: true; reply?: unknown } | { ok: false; error: { code: string; message: string } };
+  finish(): Inc | undefined;
 }
 
 /** Any service, for code that only moves its values around. */

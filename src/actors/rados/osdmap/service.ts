@@ -111,6 +111,8 @@ function preparePoolSet(map: OsdMap, cmd: Extract<OsdMonCommand, { type: 'rados.
 
 function prepareSetCrush(map: OsdMap, cmd: Extract<OsdMonCommand, { type: 'rados.mon.setCrush' }>, now: number): Prepared {
   if (typeof cmd.crush !== 'string' || cmd.crush === '') return err('invalid_command', 'crush must be a CRUSH map in Ceph text syntax');
+  // The same map again (e.g. several monitor hosts bootstrapping one cluster): nothing to change.
+  if (cmd.crush === map.crush) return err('no_change', 'the map already has this CRUSH map');
   let crush: CrushMap;
   try {
     crush = crushOf(cmd.crush);

@@ -84,6 +84,62 @@ describe('monitor cluster basics', () => {
     });
   });
 
+  it('a command retried with its request id after a lost answer commits once, and a new leader still knows it (P10)', async () => {
+    await withSeed(6, async () => {
+      const c = monitorCell({ seed: 6, monitors: 3 });
+      await c.settle();
+      const lost = c.sim.addNode('lost', () => {});
+      const cmd = { op: 'set', key: 'a', value: 'once' };
+      const versionsHolding = (): number[] => [...new Set(c.commits.filter((e) => e.value?.includes('"once"')).map((e) => e.version))];
+      // The submit reaches the leader; its answer does not reach the client (cut off right after).
+      const first = lost.system.ask<MonResult<unknown>>(c.refs[0]!, { type: 'rados.mon.submit', cmd, requestId: 'lost:1' }, { timeoutMs: 1_000 }).then(
+        (r) => r,
+        (err: unknown) => err,
+      );
+      await c.sim.run({ forMs: 2.5 });
+      c.sim.partition(['lost'], [monNode(0), monNode(1), monNode(2)]);
+      expect(await c.sim.result(first)).toBeInstanceOf(Error);
+      await c.sim.run({ forMs: 500 });
+      expect(versionsHolding()).toHaveLength(1);
+      const committedAt = versionsHolding()[0]!;
+      c.sim.heal();
+
+      // The retry, through a peon, is answered from the committed history.
+      const retry = c.client('retry', { preferred: 1 });
+      const again = await c.sim.result(retry.submit(cmd, { requestId: 'lost:1' }));
+      expect(again).toMatchObject({ ok: true, value: { version: committedAt, reply: { epoch: committedAt } } });
+      expect(versionsHolding()).toEqual([committedAt]);
+
+      // The leader goes; the next one dedupes too (the ids are part of the committed state).
+      c.crash(monNode(0));
+      const late = c.client('late', { preferred: 1, attemptsMax: 40 });
+      const third = await c.sim.result(late.submit(cmd, { requestId: 'lost:1' }));
+      expect(third).toMatchObject({ ok: true, value: { version: committedAt } });
+      expect(late.lastMonitor).not.toBe(0);
+      // A new command still commits, after the version that holds the first.
+      const next = await c.sim.result(late.submit({ op: 'set', key: 'b', value: 'new' }, { requestId: 'late:1' }));
+      expect(next.ok && next.value.version).toBeGreaterThan(committedAt);
+      expect(versionsHolding()).toEqual([committedAt]);
+
+      // Without a request id the same retry commits the command again.
+      const plain = await c.sim.result(late.submit(cmd));
+      expect(plain.ok && plain.value.version).toBeGreaterThan(committedAt);
+      expect(versionsHolding()).toHaveLength(2);
+    });
+  });
+
+  it('a request id that is not a string of 1..256 characters is refused (invalid_request) and nothing commits', async () => {
+    await withSeed(7, async () => {
+      const c = monitorCell({ seed: 7, monitors: 3 });
+      await c.settle();
+      const ask = (msg: unknown) => c.sim.result(c.observer.system.ask<MonResult<unknown>>(c.refs[1]!, msg, { timeoutMs: 1_000 }));
+      for (const requestId of ['', 'x'.repeat(257), 42]) {
+        expect(await ask({ type: 'rados.mon.submit', cmd: { op: 'set', key: 'a', value: '1' }, requestId })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+      }
+      expect((await c.sim.result(c.status(0)))?.lastCommitted).toBe(0);
+    });
+  });
+
   it('malformed requests get invalid_request and change nothing', async () => {
     await withSeed(5, async () => {
       const c = monitorCell({ seed: 5, monitors: 3 });

@@ -6,7 +6,7 @@
  * twice with different values (a).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkAll, checkLinearizableReads, checkLiveness, checkMonotonic, checkOneValue, type Violation } from './checkers.js';
+import { checkAll, checkLinearizableReads, checkLiveness, checkMonotonic, checkOnce, checkOneValue, type Violation } from './checkers.js';
 import { canonical, runScenario, type RunRecord } from './run.js';
 import { SCENARIOS } from './scenarios.js';
 import { kvService } from '../../../../../src/actors/rados/monitor/kv-service.js';
@@ -49,6 +49,15 @@ describe('the monitor checkers catch planted violations', () => {
     const read = r.reads.find((x) => x.version > 0)!;
     (read as { state: string }).state = canonical({ epoch: 12345, entries: { planted: 'x' } });
     expect(names(checkOneValue(r))).toMatch(/the committed history gives/);
+  });
+
+  it('(e) a command with a request id committed in two versions', () => {
+    const r = copy();
+    const first = r.commits.find((c) => c.value !== undefined && /"w\d+:\d+"/.test(c.value))!;
+    const value = Object.values((JSON.parse(first.value as string) as { set: Record<string, string> }).set).find((x) => /^w\d+:\d+$/.test(x))!;
+    const last = Math.max(...r.commits.map((c) => c.version));
+    (r.commits as unknown[]).push({ at: first.at + 1, monitor: first.monitor, version: last + 1, value: JSON.stringify({ epoch: 1e6, set: { planted: value }, del: [] }) });
+    expect(names(checkOnce(r))).toMatch(new RegExp(`command ${value} committed in versions \\d+ and ${last + 1}`));
   });
 
   it('(b) a monitor recovers below a version it had committed', () => {

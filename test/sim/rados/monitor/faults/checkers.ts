@@ -8,13 +8,14 @@
 import { kvService, type KvInc, type KvState } from '../../../../../src/actors/rados/monitor/kv-service.js';
 import { canonical, type RunRecord } from './run.js';
 
-export type CheckerName = 'a' | 'b' | 'c' | 'd';
+export type CheckerName = 'a' | 'b' | 'c' | 'd' | 'e';
 
 export const CHECKERS: Record<CheckerName, string> = {
   a: 'one value per committed version, and every state served or held equals the committed history (P1, P5)',
   b: 'no party sees its version go backwards: monitors (across restarts), clients, subscribers (P4)',
   c: 'a read never returns a version older than one committed before it began (P6)',
   d: 'with a majority up and connected, a submitted command commits within the bound (P8)',
+  e: 'a command submitted with a request id commits in one version at most, however often it is retried (P10)',
 };
 
 export interface Violation {
@@ -129,10 +130,31 @@ export interface CheckResult {
   readonly checks: Record<CheckerName, number>;
 }
 
+/**
+ * Writers submit each command with a request id and a value unique to it (`w<i>:<n>`), so a value
+ * found in two committed versions is one command committed twice. (A batch that sets a key twice
+ * keeps only the later value, so a duplicate overwritten within its batch goes unseen: the checker
+ * can miss a violation but never invents one.)
+ */
+export function checkOnce(r: RunRecord): Violation[] {
+  const v = collector('e');
+  const seen = new Map<string, number>();
+  for (const [version, json] of committedValues(r)) {
+    const inc = JSON.parse(json) as KvInc;
+    for (const value of Object.values(inc.set)) {
+      if (!/^w\d+:\d+$/.test(value)) continue;
+      const first = seen.get(value);
+      if (first === undefined) seen.set(value, version);
+      else if (first !== version) v.add(`command ${value} committed in versions ${first} and ${version}`);
+    }
+  }
+  return v.out;
+}
+
 export function checkAll(r: RunRecord): CheckResult {
   return {
-    violations: [...checkOneValue(r), ...checkMonotonic(r), ...checkLinearizableReads(r), ...checkLiveness(r)],
-    checks: { a: r.commits.length + r.reads.length + r.held.length, b: r.commits.length + r.recoveries.length + r.observations.length, c: r.reads.length, d: 1 },
+    violations: [...checkOneValue(r), ...checkMonotonic(r), ...checkLinearizableReads(r), ...checkLiveness(r), ...checkOnce(r)],
+    checks: { a: r.commits.length + r.reads.length + r.held.length, b: r.commits.length + r.recoveries.length + r.observations.length, c: r.reads.length, d: 1, e: r.acknowledged },
   };
 }
 

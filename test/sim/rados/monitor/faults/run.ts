@@ -87,7 +87,9 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions = {})
     const client = cell.client(name, { preferred: r.int(s.monitors) });
     for (let n = 0; sim.now < untilMs; n++) {
       submitted++;
-      const res = await client.submit({ op: 'set', key: `k${r.int(8)}`, value: `${name}:${n}` });
+      // The request id makes the client's retries (after a timeout, a lost answer or
+      // outcome_unknown) safe: checker (e).
+      const res = await client.submit({ op: 'set', key: `k${r.int(8)}`, value: `${name}:${n}` }, { requestId: `${name}:${n}` });
       if (res.ok) {
         acknowledged++;
         observations.push({ party: name, at: sim.now, version: res.value.version });
