@@ -80,7 +80,7 @@ describe('native client', () => {
     const doomed = await connect(4000);
     await run(doomed.create('/eph', null, { mode: 'ephemeral' }));
     // Silence the doomed client: stop its connection actor (no more pings).
-    const actor = kit.system.actors().find((r) => `${r.node}/${r.id}` === doomed.connectionId);
+    const actor = kit.system.actors().find((r) => r.node === doomed.actor.node && r.id === doomed.actor.id);
     expect(actor).toBeDefined();
     if (actor) kit.system.stop(actor);
     await kit.advance(60_000);
