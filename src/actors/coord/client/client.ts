@@ -71,6 +71,8 @@ interface Pending {
   readonly resolve: (r: Reply) => void;
   readonly deadline: number;
   readonly request: Request;
+  /** Registers the request's watch from its reply, as the reply is taken in (ZooKeeper's WatchRegistration): before any later message, so a reconnect's setWatches carries it. */
+  readonly register: ((reply: Reply) => void) | undefined;
 }
 
 type Internal = CoordClientMsg | { readonly type: 'coord.client.timer' };
@@ -328,6 +330,7 @@ export class CoordClient {
     this.options.trace?.({ kind: 'reply', server: this.serverIndex, request: p?.request, reply });
     if (!p) return; // pings, setWatches, or a request already timed out
     this.pending.delete(reply.xid);
+    p.register?.(reply);
     p.resolve(reply);
   }
 
@@ -356,19 +359,19 @@ export class CoordClient {
     }
   }
 
-  private call(request: Request): Promise<Reply> {
+  private call(request: Request, register?: (reply: Reply) => void): Promise<Reply> {
     if (this.closedReason !== undefined) return Promise.resolve({ xid: 0, zxid: this.lastZxid, err: Code.SESSIONEXPIRED });
     if (this.conn === undefined || !this.conn.established) return Promise.resolve({ xid: 0, zxid: this.lastZxid, err: Code.CONNECTIONLOSS });
     if (this.pending.size >= this.options.outstandingMax) return Promise.resolve({ xid: 0, zxid: this.lastZxid, err: Code.THROTTLEDOP });
     const xid = this.xid++;
     return new Promise((resolve) => {
-      this.pending.set(xid, { resolve, deadline: this.now() + this.options.requestTimeoutMs, request });
+      this.pending.set(xid, { resolve, deadline: this.now() + this.options.requestTimeoutMs, request, register });
       this.sendCurrent({ type: 'coord.server.request', connectionId: (this.conn as ConnectionAttempt).id, xid, request });
     });
   }
 
-  private async body<T extends Response['op']>(request: Request, op: T, path: string): Promise<Extract<Response, { op: T }>> {
-    const r = await this.call(request);
+  private async body<T extends Response['op']>(request: Request, op: T, path: string, register?: (reply: Reply) => void): Promise<Extract<Response, { op: T }>> {
+    const r = await this.call(request, register);
     if (r.err !== 0) throw new CoordClientError(r.err, `${request.op} ${path}`);
     if (r.body?.op !== op) throw new CoordClientError(Code.MARSHALLINGERROR, `unexpected reply to ${request.op}`);
     return r.body as Extract<Response, { op: T }>;
@@ -398,19 +401,17 @@ export class CoordClient {
 
   /** The node's stat, or null when it does not exist; `watch` fires on its creation, change or deletion. */
   async exists(path: string, watch?: Watcher): Promise<Stat | null> {
-    const r = await this.call({ op: 'exists', path, watch: watch !== undefined });
-    if (r.err === Code.NONODE) {
-      this.watch(this.existWatchers, path, watch);
-      return null;
-    }
+    const r = await this.call({ op: 'exists', path, watch: watch !== undefined }, (reply) => {
+      if (reply.err === Code.NONODE) this.watch(this.existWatchers, path, watch);
+      else if (reply.err === 0) this.watch(this.dataWatchers, path, watch);
+    });
+    if (r.err === Code.NONODE) return null;
     if (r.err !== 0) throw new CoordClientError(r.err, `exists ${path}`);
-    this.watch(this.dataWatchers, path, watch);
     return r.body?.op === 'exists' ? r.body.stat : null;
   }
 
   async getData(path: string, watch?: Watcher): Promise<{ data: Uint8Array | null; stat: Stat }> {
-    const r = await this.body({ op: 'getData', path, watch: watch !== undefined }, 'getData', path);
-    this.watch(this.dataWatchers, path, watch);
+    const r = await this.body({ op: 'getData', path, watch: watch !== undefined }, 'getData', path, (reply) => void (reply.err === 0 && this.watch(this.dataWatchers, path, watch)));
     return { data: r.data, stat: r.stat };
   }
 
@@ -419,8 +420,7 @@ export class CoordClient {
   }
 
   async getChildren(path: string, watch?: Watcher): Promise<{ children: string[]; stat: Stat }> {
-    const r = await this.body({ op: 'getChildren', path, watch: watch !== undefined, withStat: true }, 'getChildren', path);
-    this.watch(this.childWatchers, path, watch);
+    const r = await this.body({ op: 'getChildren', path, watch: watch !== undefined, withStat: true }, 'getChildren', path, (reply) => void (reply.err === 0 && this.watch(this.childWatchers, path, watch)));
     if (!r.stat) throw new CoordClientError(Code.MARSHALLINGERROR, 'getChildren2 reply without a stat');
     return { children: [...r.children].sort(), stat: r.stat };
   }
@@ -453,9 +453,8 @@ export class CoordClient {
 
   /** A persistent (or recursive) watch: `watcher` runs for every matching change until removed. */
   async addWatch(path: string, recursive: boolean, watcher: Watcher): Promise<void> {
-    const r = await this.call({ op: 'addWatch', path, mode: recursive ? AddWatchMode.persistentRecursive : AddWatchMode.persistent });
+    const r = await this.call({ op: 'addWatch', path, mode: recursive ? AddWatchMode.persistentRecursive : AddWatchMode.persistent }, (reply) => void (reply.err === 0 && this.watch(this.persistentWatchers, `${recursive ? 'r' : 'p'}:${path}`, watcher)));
     if (r.err !== 0) throw new CoordClientError(r.err, `addWatch ${path}`);
-    this.watch(this.persistentWatchers, `${recursive ? 'r' : 'p'}:${path}`, watcher);
   }
 
   /**

@@ -212,6 +212,11 @@ export class CoordServerCore {
       return this.drop(c, known === undefined || !this.sessions.isLive(req.sessionId) ? `session 0x${hex(req.sessionId)} expired or unknown` : `wrong password for session 0x${hex(req.sessionId)}`);
     }
     this.sessions.touch(req.sessionId, now);
+    // S7: the leader learns that this server owns the session now, ahead of any request the client
+    // sends here (one server's submissions reach the leader in order), so a write still in flight
+    // through the server it left fails with SESSIONMOVED instead of being ordered after these.
+    // The answer is always a refusal (`revalidated`); a lost one leaves the owner to the next epoch.
+    this.backend?.submit({ kind: 'revalidate', sessionId: req.sessionId, server: this.backend.serverId }, () => {});
     this.attach(c, req.sessionId);
     this.send(c, { kind: 'connected', response: { protocolVersion: 0, timeOut: known.timeoutMs, sessionId: req.sessionId, passwd: known.passwd, ...readOnly } });
   }
@@ -571,6 +576,11 @@ export class CoordServerCore {
       const reply: Reply = q.req.op === 'closeSession' ? { xid: q.xid, zxid: a.zxid, err: 0, body: { op: 'empty' } } : result.type === 'error' ? { xid: q.xid, zxid: a.zxid, err: result.err } : { xid: q.xid, zxid: a.zxid, err: 0, body: this.toResponse(q.req, result) };
       this.recordLatency(now - q.now);
       this.answer(c, reply, q.now);
+      // S7: the session moved to another server; this connection is stale (ZooKeeper closes it the same way).
+      if (reply.err === Code.SESSIONMOVED) {
+        this.drop(c, `session 0x${hex(c.sessionId ?? 0n)} moved to another server`);
+        return;
+      }
     }
     if (txn.type === 'closeSession') {
       this.sessions.remove(txn.sessionId);
