@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { coordConfig } from '../../../src/actors/coord/config.js';
+import { Code } from '../../../src/actors/coord/errors.js';
 import { EnsembleMachine, type EnsembleRequest } from '../../../src/actors/coord/ensemble/machine.js';
 import { OpCode, type Request } from '../../../src/actors/coord/protocol.js';
 import { CoordServerCore, type ConnectionSink, type EnsembleBackend, type ServerOutput } from '../../../src/actors/coord/server/server-core.js';
@@ -130,5 +131,56 @@ describe('ensemble mode of the server core', () => {
     l.commit();
     expect(b.sink.closedWith).toMatch(/closed/);
     expect(l.core.sessions.isLive(b.sessionId)).toBe(false);
+  });
+});
+
+describe('session owners (S7, SESSIONMOVED)', () => {
+  it('a write still coming through the server a session left fails with SESSIONMOVED and closes that connection', () => {
+    const now = 1_000_000;
+    const queue: { request: EnsembleRequest; from: number }[] = [];
+    let n = 0;
+    const server = (id: number) => {
+      const cfg = coordConfig({ tickTimeMs: 2000, serverId: id });
+      const backend: EnsembleBackend = { serverId: id, leading: id === 1, submit: (request) => void queue.push({ request, from: id }), sync: () => Promise.resolve(undefined), touch: () => {} };
+      const core = new CoordServerCore(cfg, now, (k) => new Uint8Array(k).map(() => ++n & 0xff), () => {}, backend);
+      const machine = new EnsembleMachine({ config: cfg, now: () => now, onApplied: (a) => core.applied(a, now) });
+      core.attachMachine(machine.tree, now);
+      return { core, machine };
+    };
+    const [s1, s2] = [server(1), server(2)];
+    let zxid = 0x100000000;
+    /** The leader (server 1's machine) orders the queued submissions of `from`, in order; both servers apply. */
+    const order = (from: number): void => {
+      for (const q of queue.filter((x) => x.from === from)) {
+        queue.splice(queue.indexOf(q), 1);
+        const p = s1.machine.prepare(q.request, { appliedZxid: zxid, pending: [], epoch: 1 });
+        if (!p.ok) continue; // a revalidate is never proposed as a change
+        zxid++;
+        s1.machine.apply(p.body, zxid);
+        s2.machine.apply(p.body, zxid);
+      }
+    };
+    const old = new Sink();
+    const c1 = s1.core.open(old) as number;
+    s1.core.connect(c1, { protocolVersion: 0, lastZxidSeen: 0, timeOut: 4000, sessionId: 0n, passwd: new Uint8Array(16) }, now);
+    order(1);
+    const hello = old.out[0];
+    if (hello?.kind !== 'connected') throw new Error('no connect response');
+    s1.core.request(c1, 1, create('/x'), now);
+    order(1);
+    // A write through server 1 is submitted but not yet ordered when the client moves to server 2 and writes there.
+    s1.core.request(c1, 2, { op: 'setData', path: '/x', data: new TextEncoder().encode('old'), version: -1 }, now);
+    const moved = new Sink();
+    const c2 = s2.core.open(moved) as number;
+    s2.core.connect(c2, { protocolVersion: 0, lastZxidSeen: zxid, timeOut: 4000, sessionId: hello.response.sessionId, passwd: hello.response.passwd }, now);
+    s2.core.request(c2, 1, { op: 'setData', path: '/x', data: new TextEncoder().encode('new'), version: -1 }, now);
+    order(2);
+    order(1);
+    const replies = (s: Sink) => s.out.flatMap((o) => (o.kind === 'reply' ? [o.reply] : []));
+    expect(replies(moved).map((r) => [r.xid, r.err])).toEqual([[1, 0]]);
+    expect(replies(old).map((r) => [r.xid, r.err])).toEqual([[1, 0], [2, Code.SESSIONMOVED]]);
+    expect(old.closedWith).toMatch(/moved to another server/);
+    expect(moved.closedWith).toBeUndefined();
+    for (const s of [s1, s2]) expect(new TextDecoder().decode(s.machine.tree.tree.getNode('/x')?.data ?? new Uint8Array())).toBe('new');
   });
 });
