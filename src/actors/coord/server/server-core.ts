@@ -573,11 +573,13 @@ export class CoordServerCore {
     if (c !== undefined && q !== undefined && mine !== undefined) {
       c.awaiting.delete(mine.seq);
       const result = a.result;
-      const reply: Reply = q.req.op === 'closeSession' ? { xid: q.xid, zxid: a.zxid, err: 0, body: { op: 'empty' } } : result.type === 'error' ? { xid: q.xid, zxid: a.zxid, err: result.err } : { xid: q.xid, zxid: a.zxid, err: 0, body: this.toResponse(q.req, result) };
+      const reply: Reply = q.req.op === 'closeSession' && result.type !== 'error' ? { xid: q.xid, zxid: a.zxid, err: 0, body: { op: 'empty' } } : result.type === 'error' ? { xid: q.xid, zxid: a.zxid, err: result.err } : { xid: q.xid, zxid: a.zxid, err: 0, body: this.toResponse(q.req, result) };
       this.recordLatency(now - q.now);
       this.answer(c, reply, q.now);
       // S7: the session moved to another server; this connection is stale (ZooKeeper closes it the same way).
       if (reply.err === Code.SESSIONMOVED) {
+        // A refused close leaves the session as it was here (pump marked it closing).
+        if (q.req.op === 'closeSession' && c.sessionId !== undefined) this.sessions.reopen(c.sessionId, now);
         this.drop(c, `session 0x${hex(c.sessionId ?? 0n)} moved to another server`);
         return;
       }
