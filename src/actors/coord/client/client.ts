@@ -182,16 +182,13 @@ export class CoordClient {
                 c.onEvent(m.event);
                 return;
               case 'coord.client.closed':
-                if (c.closing || c.sessionId === 0n) {
-                  // Closed by our close(), or before any session existed: try the next server only for the latter.
-                  if (c.closing) {
-                    c.fail('closed by the client', Code.SESSIONEXPIRED);
-                    ctx.stop();
-                    return;
-                  }
-                  c.lost(m.reason);
+                if (c.closing) {
+                  // The server closed the connection after our closeSession.
+                  c.fail('closed by the client', Code.SESSIONEXPIRED);
+                  ctx.stop();
                   return;
                 }
+                // Lost, refused (a server behind our zxid, C6; too many connections) or moved away from (S7): the next server.
                 c.lost(m.reason);
                 return;
               default: {
