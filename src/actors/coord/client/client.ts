@@ -82,6 +82,9 @@ interface ConnectionAttempt {
   readonly server: number;
   readonly startedAt: number;
   established: boolean;
+  /** The last request sent and the last server message taken in (a gap: a message was lost, protocol.ts). */
+  sent: number;
+  received: number;
 }
 
 /** An open session. Create with `CoordClient.connect`. */
@@ -159,6 +162,14 @@ export class CoordClient {
               }
               return;
             }
+            if (m.seq !== undefined) {
+              if (m.seq !== c.conn.received + 1) {
+                // A message of this connection was lost (a cut link): the connection is broken.
+                c.lost(`message ${c.conn.received + 1} from the server was lost`);
+                return;
+              }
+              c.conn.received = m.seq;
+            }
             c.lastHeardAt = ctx.clock.now();
             switch (m.type) {
               case 'coord.client.connected': {
@@ -217,7 +228,7 @@ export class CoordClient {
   private open(index: number): void {
     const server = this.servers[index % this.servers.length] as ActorRef<CoordServerMsg>;
     const id = `${this.baseId}#${++this.attempts}@${index % this.servers.length}`;
-    this.conn = { id, server: index % this.servers.length, startedAt: this.now(), established: false };
+    this.conn = { id, server: index % this.servers.length, startedAt: this.now(), established: false, sent: 0, received: 0 };
     this.lastHeardAt = this.now();
     this.tell(server, { type: 'coord.server.connect', client: this.self, connectionId: id, request: { protocolVersion: 0, lastZxidSeen: this.lastZxid, timeOut: this.options.sessionTimeoutMs, sessionId: this.sessionId, passwd: this.passwd } });
   }
@@ -245,7 +256,7 @@ export class CoordClient {
 
   private sendCurrent(m: CoordServerMsg): void {
     if (this.conn === undefined) return;
-    this.tell(this.servers[this.conn.server] as ActorRef<CoordServerMsg>, m);
+    this.tell(this.servers[this.conn.server] as ActorRef<CoordServerMsg>, m.type === 'coord.server.request' ? { ...m, seq: ++this.conn.sent } : m);
   }
 
   /** The connection is gone: in-flight requests fail with CONNECTIONLOSS and the next server is tried. */

@@ -148,13 +148,21 @@ export class CoordServerCore {
     return id;
   }
 
-  /** The transport lost the connection; the session lives on until it expires (S3). */
+  /**
+   * The transport lost the connection; the session lives on until it expires (S3). Its watches at
+   * this server go with the connection, as ZooKeeper removes a closed connection's watches: the
+   * client re-registers them with setWatches wherever it reconnects (W4), so none left behind here
+   * can fire a second time for one registration (W1).
+   */
   closed(connId: number): void {
     const c = this.connections.get(connId);
     if (!c) return;
     c.closed = true;
     this.connections.delete(connId);
-    if (c.sessionId !== undefined && this.sessionConnection.get(c.sessionId) === connId) this.sessionConnection.delete(c.sessionId);
+    if (c.sessionId !== undefined && this.sessionConnection.get(c.sessionId) === connId) {
+      this.sessionConnection.delete(c.sessionId);
+      this.watches.removeSession(c.sessionId);
+    }
   }
 
   private drop(c: Connection, reason: string): void {
