@@ -5,7 +5,7 @@
  * while the new socket keeps working and the write made through it stands.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { Code } from '../../src/actors/coord/errors.js';
 import { startCoordEnsemble, type CoordEnsembleHandle } from '../../src/actors/coord/node/ensemble.js';
 import { OpCode, type ConnectResponse, type Request } from '../../src/actors/coord/protocol.js';
 import { OPEN_ACL_UNSAFE } from '../../src/actors/coord/tree/acl.js';
-import { freePort } from '../support/zk-peer.js';
+import { consecutiveFreePorts } from '../support/zk-peer.js';
 import { decodeConnectResponse, decodeReply, encodeConnectRequest, encodeRequest, opCodeOf } from '../../src/actors/coord/wire/codec.js';
 
 const root = mkdtempSync(join(tmpdir(), 'troupe-coord-moved-'));
@@ -25,25 +25,6 @@ afterAll(async () => {
   await ens?.close();
   rmSync(root, { recursive: true, force: true });
 });
-
-/** Three consecutive free ports: probe until the two after a free one are free too. */
-async function basePort(): Promise<number> {
-  for (;;) {
-    const p = await freePort();
-    if (p > 65_000) continue;
-    const ok = await Promise.all(
-      [p + 1, p + 2].map(
-        (q) =>
-          new Promise<boolean>((r) => {
-            const s = createServer();
-            s.once('error', () => r(false));
-            s.listen(q, '127.0.0.1', () => s.close(() => r(true)));
-          }),
-      ),
-    );
-    if (ok.every(Boolean)) return p;
-  }
-}
 
 /** One raw connection: frames in, and a promise per awaited frame; `closed` resolves when the server closes it. */
 function open(port: number) {
@@ -99,7 +80,7 @@ function open(port: number) {
 
 describe('SESSIONMOVED over ZooKeeper\'s wire protocol', () => {
   it('a write through the server a session moved away from fails with -118 and that connection closes', async () => {
-    ens = await startCoordEnsemble({ dataDir: root, servers: 3, basePort: await basePort(), zab: { tickMs: 100, syncLimitTicks: 5, initLimitTicks: 10, requestTimeoutMs: 5_000 } });
+    ens = await startCoordEnsemble({ dataDir: root, servers: 3, basePort: await consecutiveFreePorts(3), zab: { tickMs: 100, syncLimitTicks: 5, initLimitTicks: 10, requestTimeoutMs: 5_000 } });
     await ens.ready();
     const [p1, p2] = [ens.servers[0]!.tcp.port, ens.servers[1]!.tcp.port];
     const old = open(p1);

@@ -11,6 +11,8 @@ export interface CoordServerActorOptions {
    * that native and ZooKeeper clients share one tree). Default: a core of its own.
    */
   readonly core?: CoordServerCore;
+  /** Drive the core's tick from this actor (default true; false when something else ticks the core, as the TCP listener does). */
+  readonly tick?: boolean;
 }
 
 /**
@@ -26,7 +28,7 @@ export function coordServerActor(options: CoordServerActorOptions = {}): ActorFa
     const config = options.core?.config ?? coordConfig(options.config);
     const core = options.core ?? new CoordServerCore(config, ctx.clock.now(), (n) => ctx.random.bytes(n), (level, message, fields) => ctx.log[level](message, fields));
     const connections = new Map<string, { readonly id: number; readonly sink: ConnectionSink; expect: number }>();
-    ctx.timers.repeat('tick', Math.max(10, Math.floor(config.tickTimeMs / 4)), { type: 'coord.server.tick' });
+    if (options.tick !== false) ctx.timers.repeat('tick', Math.max(10, Math.floor(config.tickTimeMs / 4)), { type: 'coord.server.tick' });
     return {
       receive(m) {
         const now = ctx.clock.now();
