@@ -40,7 +40,7 @@ export type EnsembleRequest =
   | { readonly kind: 'write'; readonly request: PreparableRequest; readonly sessionId: bigint; readonly authIds: readonly Id[]; readonly address: string; readonly tag?: RequestTag }
   | { readonly kind: 'createSession'; readonly sessionId: bigint; readonly timeoutMs: number; readonly passwd: Uint8Array; readonly tag?: RequestTag }
   | { readonly kind: 'closeSession'; readonly sessionId: bigint; readonly tag?: RequestTag }
-  /** The session's client reconnected through `server`: it owns the session from here on in the order of requests (S7). Never proposed as a change: answered `revalidated`. */
+  /** The session's client reconnected through `server`: it owns the session from here on in the order of requests (S7). It changes no state: prepare refuses it (`revalidated`), so Zab orders it as an error transaction the tree never applies. */
   | { readonly kind: 'revalidate'; readonly sessionId: bigint; readonly server: number };
 
 /** A replicated transaction body. */
