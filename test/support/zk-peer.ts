@@ -36,6 +36,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The first of `n` consecutive free ports (an ensemble's client ports are basePort + i - 1). */
+export async function consecutiveFreePorts(n: number): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    if (p + n > 65_000) continue;
+    const rest = Array.from({ length: n - 1 }, (_, i) => p + 1 + i);
+    const ok = await Promise.all(
+      rest.map(
+        (q) =>
+          new Promise<boolean>((r) => {
+            const s = createServer();
+            s.once('error', () => r(false));
+            s.listen(q, '127.0.0.1', () => s.close(() => r(true)));
+          }),
+      ),
+    );
+    if (ok.every(Boolean)) return p;
+  }
+}
+
 /** Sends a four-letter word and returns the text answer ('' when nothing answered). */
 export function fourLetter(port: number, word: string, timeoutMs = 3000): Promise<string> {
   return new Promise((resolve) => {

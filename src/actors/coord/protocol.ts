@@ -227,13 +227,19 @@ export type CoordServerMsg =
       readonly connectionId: string;
       readonly request: ConnectRequest;
     }
-  | { readonly type: 'coord.server.request'; readonly connectionId: string; readonly xid: number; readonly request: Request }
+  /**
+   * `seq` numbers a connection's requests from 1 (and the server's messages on it likewise): the
+   * actor transport drops messages while a link is cut and delivers later ones after it heals, so a
+   * gap means one was lost and the connection is broken — the receiver closes it, as a TCP
+   * connection would break, and the client reconnects (setWatches re-fires what it missed).
+   */
+  | { readonly type: 'coord.server.request'; readonly connectionId: string; readonly xid: number; readonly request: Request; readonly seq?: number }
   | { readonly type: 'coord.server.disconnect'; readonly connectionId: string }
   | { readonly type: 'coord.server.tick' };
 
 /** To a native client's connection actor (client/). */
 export type CoordClientMsg =
-  | { readonly type: 'coord.client.connected'; readonly connectionId: string; readonly response: ConnectResponse }
-  | { readonly type: 'coord.client.reply'; readonly connectionId: string; readonly reply: Reply }
-  | { readonly type: 'coord.client.event'; readonly connectionId: string; readonly event: WatchEvent }
-  | { readonly type: 'coord.client.closed'; readonly connectionId: string; readonly reason: string };
+  | { readonly type: 'coord.client.connected'; readonly connectionId: string; readonly response: ConnectResponse; readonly seq?: number }
+  | { readonly type: 'coord.client.reply'; readonly connectionId: string; readonly reply: Reply; readonly seq?: number }
+  | { readonly type: 'coord.client.event'; readonly connectionId: string; readonly event: WatchEvent; readonly seq?: number }
+  | { readonly type: 'coord.client.closed'; readonly connectionId: string; readonly reason: string; readonly seq?: number };

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { coordConfig } from '../../../src/actors/coord/config.js';
+import { Code } from '../../../src/actors/coord/errors.js';
 import { EnsembleMachine, type EnsembleRequest } from '../../../src/actors/coord/ensemble/machine.js';
 import { OpCode, type Request } from '../../../src/actors/coord/protocol.js';
 import { CoordServerCore, type ConnectionSink, type EnsembleBackend, type ServerOutput } from '../../../src/actors/coord/server/server-core.js';
@@ -130,5 +131,94 @@ describe('ensemble mode of the server core', () => {
     l.commit();
     expect(b.sink.closedWith).toMatch(/closed/);
     expect(l.core.sessions.isLive(b.sessionId)).toBe(false);
+  });
+});
+
+/** Two servers' cores; the leader (server 1's machine) orders what each submitted when told, and both apply. */
+function twoServers() {
+  const now = 1_000_000;
+  const queue: { request: EnsembleRequest; from: number }[] = [];
+  let n = 0;
+  const server = (id: number) => {
+    const cfg = coordConfig({ tickTimeMs: 2000, serverId: id });
+    const backend: EnsembleBackend = { serverId: id, leading: id === 1, submit: (request) => void queue.push({ request, from: id }), sync: () => Promise.resolve(undefined), touch: () => {} };
+    const core = new CoordServerCore(cfg, now, (k) => new Uint8Array(k).map(() => ++n & 0xff), () => {}, backend);
+    const machine = new EnsembleMachine({ config: cfg, now: () => now, onApplied: (a) => core.applied(a, now) });
+    core.attachMachine(machine.tree, now);
+    return { core, machine };
+  };
+  const [s1, s2] = [server(1), server(2)];
+  const state = { zxid: 0x100000000 };
+  const order = (from: number): void => {
+    for (const q of queue.filter((x) => x.from === from)) {
+      queue.splice(queue.indexOf(q), 1);
+      const p = s1.machine.prepare(q.request, { appliedZxid: state.zxid, pending: [], epoch: 1 });
+      if (!p.ok) continue; // a revalidate is never proposed as a change
+      state.zxid++;
+      s1.machine.apply(p.body, state.zxid);
+      s2.machine.apply(p.body, state.zxid);
+    }
+  };
+  /** A session on server 1 with /x created, then the client moves it to server 2 (the old connection stays open). */
+  const moved = () => {
+    const old = new Sink();
+    const c1 = s1.core.open(old) as number;
+    s1.core.connect(c1, { protocolVersion: 0, lastZxidSeen: 0, timeOut: 4000, sessionId: 0n, passwd: new Uint8Array(16) }, now);
+    order(1);
+    const hello = old.out[0];
+    if (hello?.kind !== 'connected') throw new Error('no connect response');
+    s1.core.request(c1, 1, create('/x'), now);
+    order(1);
+    const fresh = new Sink();
+    const c2 = s2.core.open(fresh) as number;
+    return {
+      old,
+      c1,
+      fresh,
+      c2,
+      sessionId: hello.response.sessionId,
+      move: () => s2.core.connect(c2, { protocolVersion: 0, lastZxidSeen: state.zxid, timeOut: 4000, sessionId: hello.response.sessionId, passwd: hello.response.passwd }, now),
+    };
+  };
+  return { now, s1, s2, order, moved };
+}
+
+const replies = (s: Sink) => s.out.flatMap((o) => (o.kind === 'reply' ? [o.reply] : []));
+
+describe('session owners (S7, SESSIONMOVED)', () => {
+  it('a write still coming through the server a session left fails with SESSIONMOVED and closes that connection', () => {
+    const { now, s1, s2, order, moved } = twoServers();
+    const m = moved();
+    // A write through server 1 is submitted but not yet ordered when the client moves to server 2 and writes there.
+    s1.core.request(m.c1, 2, { op: 'setData', path: '/x', data: new TextEncoder().encode('old'), version: -1 }, now);
+    m.move();
+    s2.core.request(m.c2, 1, { op: 'setData', path: '/x', data: new TextEncoder().encode('new'), version: -1 }, now);
+    order(2);
+    order(1);
+    expect(replies(m.fresh).map((r) => [r.xid, r.err])).toEqual([[1, 0]]);
+    expect(replies(m.old).map((r) => [r.xid, r.err])).toEqual([[1, 0], [2, Code.SESSIONMOVED]]);
+    expect(m.old.closedWith).toMatch(/moved to another server/);
+    expect(m.fresh.closedWith).toBeUndefined();
+    for (const s of [s1, s2]) expect(new TextDecoder().decode(s.machine.tree.tree.getNode('/x')?.data ?? new Uint8Array())).toBe('new');
+  });
+
+  it('a close through the server a session left is refused with SESSIONMOVED; the session and its ephemerals live on', () => {
+    const { now, s1, s2, order, moved } = twoServers();
+    const m = moved();
+    s1.core.request(m.c1, 2, create('/e', 1), now);
+    order(1);
+    m.move();
+    order(2);
+    s1.core.request(m.c1, 3, { op: 'closeSession' }, now);
+    order(1);
+    expect(replies(m.old).map((r) => [r.xid, r.err])).toEqual([[1, 0], [2, 0], [3, Code.SESSIONMOVED]]);
+    expect(m.old.closedWith).toMatch(/moved to another server/);
+    for (const s of [s1, s2]) {
+      expect(s.machine.tree.tree.sessions.has(m.sessionId)).toBe(true);
+      expect(s.machine.tree.tree.getNode('/e')).toBeDefined();
+      expect(s.core.sessions.isLive(m.sessionId)).toBe(true);
+    }
+    s2.core.request(m.c2, 1, { op: 'exists', path: '/e', watch: false }, now);
+    expect(replies(m.fresh).map((r) => [r.xid, r.err])).toEqual([[1, 0]]);
   });
 });

@@ -9,7 +9,7 @@ import { createTestKit } from '../../../src/testkit.js';
 import { CoordClient } from '../../../src/actors/coord/client/client.js';
 import { coordServerActor } from '../../../src/actors/coord/server/server-actor.js';
 import { Code, CoordClientError } from '../../../src/actors/coord/errors.js';
-import { EventType, type WatchEvent } from '../../../src/actors/coord/protocol.js';
+import { EventType, type CoordClientMsg, type WatchEvent } from '../../../src/actors/coord/protocol.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -80,7 +80,7 @@ describe('native client', () => {
     const doomed = await connect(4000);
     await run(doomed.create('/eph', null, { mode: 'ephemeral' }));
     // Silence the doomed client: stop its connection actor (no more pings).
-    const actor = kit.system.actors().find((r) => `${r.node}/${r.id}` === doomed.connectionId);
+    const actor = kit.system.actors().find((r) => r.node === doomed.actor.node && r.id === doomed.actor.id);
     expect(actor).toBeDefined();
     if (actor) kit.system.stop(actor);
     await kit.advance(60_000);
@@ -95,5 +95,27 @@ describe('native client', () => {
     const e = await run(c.getData('/missing')).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(CoordClientError);
     expect((e as CoordClientError).code).toBe(Code.NONODE);
+  });
+
+  it('a lost message breaks the connection: a gap in request numbers closes it at the server, and the client reconnects on a gap from the server', async () => {
+    const { kit, server, run } = setup();
+    // The server side: request 2 arrives without request 1.
+    const inbox: CoordClientMsg[] = [];
+    const me = kit.spawn<CoordClientMsg>(() => ({ receive: (m) => void inbox.push(m) }), { name: 'raw' });
+    kit.system.tell(server, { type: 'coord.server.connect', client: me, connectionId: 'raw', request: { protocolVersion: 0, lastZxidSeen: 0, timeOut: 6000, sessionId: 0n, passwd: new Uint8Array(16) } });
+    await kit.advance(10);
+    kit.system.tell(server, { type: 'coord.server.request', connectionId: 'raw', xid: 7, request: { op: 'exists', path: '/', watch: false }, seq: 2 });
+    await kit.advance(10);
+    expect(inbox.map((m) => m.type)).toEqual(['coord.client.connected', 'coord.client.closed']);
+    expect(inbox[1]).toMatchObject({ reason: expect.stringMatching(/request 1 of the connection was lost/) });
+    // The client side: a server message numbered past the next one means one was lost; the client moves on with its session.
+    const states: string[] = [];
+    const c = await run(CoordClient.connect(kit.system, server, { sessionTimeoutMs: 6000, onState: (x) => void states.push(x) }));
+    const session = c.sessionId;
+    kit.system.tell(c.actor, { type: 'coord.client.event', connectionId: c.connectionId as string, event: { type: EventType.NodeCreated, state: 3, path: '/x' }, seq: 99 });
+    await kit.advance(5000);
+    expect(states).toEqual(['connected', 'disconnected', 'connected']);
+    expect(c.sessionId).toBe(session);
+    expect((await run(c.getChildren('/'))).children).toEqual(['zookeeper']);
   });
 });

@@ -11,6 +11,8 @@ import { CoordServerCore, type EnsembleBackend, type ServerLog } from '../server
 import { zabConfig, type ZabConfig } from '../zab/config.js';
 import type { ServerMsg, SubmitReply, ZabStatus } from '../zab/protocol.js';
 import { zabServer } from '../zab/server.js';
+import type { CoordServerMsg } from '../protocol.js';
+import { coordServerActor } from '../server/server-actor.js';
 import { startCoordServer, type CoordServerHandle } from './tcp-server.js';
 
 /**
@@ -39,6 +41,8 @@ export interface CoordEnsembleServer {
   readonly ref: ActorRef<ServerMsg>;
   readonly core: CoordServerCore;
   readonly tcp: CoordServerHandle;
+  /** The native server actor (`coord<id>`) over the same core, for `CoordClient` (give it every server's, to fail over). */
+  readonly native: ActorRef<CoordServerMsg>;
   readonly dir: string;
   status(): Promise<ZabStatus | undefined>;
   /** Stops this server: its client port and its Zab actor (its disk stays; tests stop a leader with it). */
@@ -184,18 +188,22 @@ export async function startCoordEnsembleServer(o: StartCoordEnsembleServerOption
     node.system.stop(ref);
     throw err;
   }
+  // Native clients reach the same core through an actor; the TCP listener already ticks the core.
+  const native = node.system.spawn(coordServerActor({ core, tick: false }), { name: `coord${id}` });
   let stopped = false;
   return {
     id,
     ref,
     core,
     tcp,
+    native,
     dir: o.dir,
     status: () => node.system.ask<ZabStatus>(ref, { type: 'coord.zab.status' }, { timeoutMs: 2_000 }).catch(() => undefined),
     async stop() {
       if (stopped) return;
       stopped = true;
       await tcp.close();
+      node.system.stop(native);
       node.system.stop(ref);
     },
   };

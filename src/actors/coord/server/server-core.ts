@@ -148,13 +148,21 @@ export class CoordServerCore {
     return id;
   }
 
-  /** The transport lost the connection; the session lives on until it expires (S3). */
+  /**
+   * The transport lost the connection; the session lives on until it expires (S3). Its watches at
+   * this server go with the connection, as ZooKeeper removes a closed connection's watches: the
+   * client re-registers them with setWatches wherever it reconnects (W4), so none left behind here
+   * can fire a second time for one registration (W1).
+   */
   closed(connId: number): void {
     const c = this.connections.get(connId);
     if (!c) return;
     c.closed = true;
     this.connections.delete(connId);
-    if (c.sessionId !== undefined && this.sessionConnection.get(c.sessionId) === connId) this.sessionConnection.delete(c.sessionId);
+    if (c.sessionId !== undefined && this.sessionConnection.get(c.sessionId) === connId) {
+      this.sessionConnection.delete(c.sessionId);
+      this.watches.removeSession(c.sessionId);
+    }
   }
 
   private drop(c: Connection, reason: string): void {
@@ -212,6 +220,11 @@ export class CoordServerCore {
       return this.drop(c, known === undefined || !this.sessions.isLive(req.sessionId) ? `session 0x${hex(req.sessionId)} expired or unknown` : `wrong password for session 0x${hex(req.sessionId)}`);
     }
     this.sessions.touch(req.sessionId, now);
+    // S7: the leader learns that this server owns the session now, ahead of any request the client
+    // sends here (one server's submissions reach the leader in order), so a write still in flight
+    // through the server it left fails with SESSIONMOVED instead of being ordered after these.
+    // The answer is always a refusal (`revalidated`); a lost one leaves the owner to the next epoch.
+    this.backend?.submit({ kind: 'revalidate', sessionId: req.sessionId, server: this.backend.serverId }, () => {});
     this.attach(c, req.sessionId);
     this.send(c, { kind: 'connected', response: { protocolVersion: 0, timeOut: known.timeoutMs, sessionId: req.sessionId, passwd: known.passwd, ...readOnly } });
   }
@@ -568,9 +581,16 @@ export class CoordServerCore {
     if (c !== undefined && q !== undefined && mine !== undefined) {
       c.awaiting.delete(mine.seq);
       const result = a.result;
-      const reply: Reply = q.req.op === 'closeSession' ? { xid: q.xid, zxid: a.zxid, err: 0, body: { op: 'empty' } } : result.type === 'error' ? { xid: q.xid, zxid: a.zxid, err: result.err } : { xid: q.xid, zxid: a.zxid, err: 0, body: this.toResponse(q.req, result) };
+      const reply: Reply = q.req.op === 'closeSession' && result.type !== 'error' ? { xid: q.xid, zxid: a.zxid, err: 0, body: { op: 'empty' } } : result.type === 'error' ? { xid: q.xid, zxid: a.zxid, err: result.err } : { xid: q.xid, zxid: a.zxid, err: 0, body: this.toResponse(q.req, result) };
       this.recordLatency(now - q.now);
       this.answer(c, reply, q.now);
+      // S7: the session moved to another server; this connection is stale (ZooKeeper closes it the same way).
+      if (reply.err === Code.SESSIONMOVED) {
+        // A refused close leaves the session as it was here (pump marked it closing).
+        if (q.req.op === 'closeSession' && c.sessionId !== undefined) this.sessions.reopen(c.sessionId, now);
+        this.drop(c, `session 0x${hex(c.sessionId ?? 0n)} moved to another server`);
+        return;
+      }
     }
     if (txn.type === 'closeSession') {
       this.sessions.remove(txn.sessionId);

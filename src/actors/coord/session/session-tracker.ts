@@ -93,6 +93,14 @@ export class SessionTracker {
     if (s) s.closing = true;
   }
 
+  /** A close that did not happen (refused, S7): the session is live again with a fresh deadline. */
+  reopen(sessionId: bigint, nowMs: number): void {
+    const s = this.sessions.get(sessionId);
+    if (!s) return;
+    s.closing = false;
+    this.move(sessionId, s, this.roundUp(nowMs + s.timeoutMs));
+  }
+
   /** The sessions whose bucket is due at `nowMs`, marked closing (each is returned once). */
   expire(nowMs: number): bigint[] {
     const out: bigint[] = [];

@@ -360,7 +360,7 @@ class ZabServer implements Behavior<ServerMsg> {
     for (const e of pending) if (e.txn.session === session && e.txn.cxid > last) last = e.txn.cxid;
     // Z7: a request behind a later one of its session (it came by another server after the session moved) is refused, never ordered after it.
     if (cxid <= last) return refuse({ code: 'stale_request', message: `session ${session} already ordered request ${last}; ${cxid} is stale` });
-    const prepared = this.sm.prepare(request, { appliedZxid: this.appliedZxid, pending: pending.filter((e) => e.txn.body !== undefined).map((e) => ({ zxid: e.zxid, body: e.txn.body })) });
+    const prepared = this.sm.prepare(request, { appliedZxid: this.appliedZxid, pending: pending.filter((e) => e.txn.body !== undefined).map((e) => ({ zxid: e.zxid, body: e.txn.body })), epoch: this.peer.servingEpoch });
     const txn: ZabTxn = prepared.ok ? { origin, session, cxid, body: prepared.body } : { origin, session, cxid, error: prepared.error };
     const r = this.peer.propose(txn);
     if (r.zxid === undefined) refuse(r.reason === 'queue_full' ? { code: 'queue_full', message: `${this.config.outstandingProposalsMax} proposals outstanding` } : { code: 'not_ready', message: 'not an established leader' });

@@ -10,6 +10,8 @@ export interface PrepareView {
   readonly appliedZxid: Zxid;
   /** Transactions ordered after it and not applied yet, in zxid order: prepare validates against state plus these (ZooKeeper's outstanding changes). */
   readonly pending: ReadonlyArray<{ readonly zxid: Zxid; readonly body: unknown }>;
+  /** The epoch the leader serves: state a machine keeps for the leader alone (session owners) starts afresh in a new one. */
+  readonly epoch?: number;
 }
 
 export type Prepared = { readonly ok: true; readonly body: unknown } | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };

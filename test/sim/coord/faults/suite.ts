@@ -26,12 +26,14 @@ export async function runAndCheck(scenario: string, seed: number, o: RunOptions 
 export function scenarioSuite(scenario: string, seeds: number): void {
   const s = SCENARIOS[scenario];
   describe(`coord ensemble under faults: ${scenario} (${Object.keys(s?.faults ?? {}).join(', ')})`, () => {
-    it.each(simSeeds(Array.from({ length: seeds }, (_, i) => i + 1)))('seed %i: writes linearizable, FIFO per client, nothing committed lost, servers converge', async (seed) => {
+    it.each(simSeeds(Array.from({ length: seeds }, (_, i) => i + 1)))('seed %i: writes linearizable, FIFO per client, nothing committed lost, servers converge, ephemerals only while their session lives, one-time watches before the change', async (seed) => {
       await withSeed(seed, async () => {
         const { result } = await runAndCheck(scenario, seed);
         expect(result.violations).toEqual([]);
         expect(result.checks.a).toBeGreaterThan(0);
         expect(result.checks.c).toBeGreaterThan(0);
+        expect(result.checks.d).toBeGreaterThan(0);
+        expect(result.checks.e).toBeGreaterThan(0);
       }, replayCommand(scenario, seed));
     }, 120_000);
   });

@@ -4,7 +4,7 @@
  * clients on nodes of their own. Probes record, per server life, every transaction applied and
  * every state replaced by a snapshot (checker c).
  */
-import type { ActorRef } from '../../../../src/index.js';
+import type { ActorRef, ActorSystem } from '../../../../src/index.js';
 import { Simulation, SimDisk, simDisks, ssdTiming, type DiskTiming } from '../../../../src/testkit.js';
 import { zabServer } from '../../../../src/actors/coord/zab/server.js';
 import type { ZabConfig } from '../../../../src/actors/coord/zab/config.js';
@@ -58,7 +58,7 @@ export const ensembleConfig: Partial<ZabConfig> = {
 export type LifeEvent =
   | { readonly kind: 'start'; readonly at: number; readonly snapshotZxid: Zxid; readonly logEntries: number; readonly tornBytes: number }
   | { readonly kind: 'restore'; readonly at: number; readonly zxid: Zxid }
-  | { readonly kind: 'apply'; readonly at: number; readonly zxid: Zxid; readonly txn: ZabTxn };
+  | { readonly kind: 'apply'; readonly at: number; readonly zxid: Zxid; readonly txn: ZabTxn; readonly probe?: unknown };
 
 export interface EnsembleOptions {
   readonly seed: number;
@@ -73,18 +73,24 @@ export interface EnsembleOptions {
   readonly replay?: string;
 }
 
-export type Ensemble = ReturnType<typeof ensemble>;
+export type Ensemble = ReturnType<typeof build<ZabStateMachine>>;
 
 /** The ensemble with another replicated state machine than the key-value one (the assembled coordination service's tests). */
-export function ensembleOf<M extends ZabStateMachine>(o: EnsembleOptions, machine: (sim: Simulation) => M) {
-  return build(o, machine);
+export function ensembleOf<M extends ZabStateMachine>(o: EnsembleOptions, machine: (sim: Simulation, id: number) => M, serve?: ServeHook) {
+  return build(o, machine, serve);
 }
+
+/**
+ * Runs on each server node at every (re)start, before its Zab actor: spawns what serves clients
+ * beside Zab (the coordination core) and returns the Zab hooks it needs.
+ */
+export type ServeHook = (sim: Simulation, id: number, system: ActorSystem, zab: ActorRef<ServerMsg>) => { readonly onTouch?: (sessions: readonly string[]) => void; readonly onRole?: (e: { readonly role: ZabStatus['role']; readonly serving: boolean }) => void; readonly probe?: (txn: ZabTxn) => unknown };
 
 export function ensemble(o: EnsembleOptions) {
   return build(o, () => new KvMachine());
 }
 
-function build<M extends ZabStateMachine>(o: EnsembleOptions, newMachine: (sim: Simulation) => M) {
+function build<M extends ZabStateMachine>(o: EnsembleOptions, newMachine: (sim: Simulation, id: number) => M, serve?: ServeHook) {
   const sim = new Simulation({ seed: o.seed, network: { latencyMinMs: 0.2, latencyMaxMs: 2 }, logLimit: 2_000, traceLimit: 20_000, ...(o.replay === undefined ? {} : { replayHint: o.replay }) });
   const config: Partial<ZabConfig> = { ...ensembleConfig, ...o.config };
   const newDisk = simDisks({ random: sim.random, scheduler: sim.scheduler(), timing: o.diskTiming ?? ssdTiming, ...(o.fsyncIsNoop === true ? { fsyncIsNoop: true } : {}), ...(o.unsyncedOnCrash === undefined ? {} : { unsyncedOnCrash: o.unsyncedOnCrash }) });
@@ -102,6 +108,7 @@ function build<M extends ZabStateMachine>(o: EnsembleOptions, newMachine: (sim: 
     sim.addNode(nodeOf(id), (system) => {
       const life: LifeEvent[] = [];
       (lives.get(id) as LifeEvent[][]).push(life);
+      const hooks = serve?.(sim, id, system, refs.get(id) as ActorRef<ServerMsg>) ?? {};
       system.spawn(
         zabServer({
           id,
@@ -110,13 +117,18 @@ function build<M extends ZabStateMachine>(o: EnsembleOptions, newMachine: (sim: 
           dir: 'zab',
           config,
           stateMachine: () => {
-            const m = newMachine(sim);
+            const m = newMachine(sim, id);
             machines.set(id, m);
             return m;
           },
           onRecovered: (e) => void life.push({ kind: 'start', at: sim.now, snapshotZxid: e.snapshotZxid, logEntries: e.logEntries, tornBytes: e.tornBytes }),
-          onApply: (e) => void life.push({ kind: 'apply', at: sim.now, zxid: e.zxid, txn: e.txn }),
+          onApply: (e) => {
+            const probe = hooks.probe?.(e.txn);
+            life.push({ kind: 'apply', at: sim.now, zxid: e.zxid, txn: e.txn, ...(probe === undefined ? {} : { probe }) });
+          },
           onRestore: (e) => void life.push({ kind: 'restore', at: sim.now, zxid: e.zxid }),
+          ...(hooks.onTouch === undefined ? {} : { onTouch: hooks.onTouch }),
+          ...(hooks.onRole === undefined ? {} : { onRole: hooks.onRole }),
         }),
         { name: 'zab', supervision: { strategy: 'stop' } },
       );
