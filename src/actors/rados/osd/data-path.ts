@@ -136,6 +136,8 @@ interface Pg {
   committedAll: Eversion;
   /** Newest version durable here. */
   localCommitted: Eversion;
+  /** Progress from members that arrived before the update itself (a commit can overtake a chain), bounded. */
+  readonly early: Map<string, ReplicaEvent[]>;
 }
 
 let activationSeq = 0;
@@ -185,6 +187,7 @@ export class DataPath {
       queue: [],
       committedAll: log.lastUpdate,
       localCommitted: ZERO_VERSION,
+      early: new Map(),
     };
   }
 
@@ -250,6 +253,7 @@ export class DataPath {
     pg.activation = undefined;
     // Updates of the old interval are abandoned here; activation settles what the members applied, and clients resend.
     pg.inflight.clear();
+    pg.early.clear();
     this.failQueue(pg, 'pg_inactive', 'the acting set changed');
     if (acting[0] === this.h.id && acting.length >= minSize) this.startActivation(pg, prevActing);
   }
@@ -725,14 +729,26 @@ export class DataPath {
     const inf: Inflight = { update: m.update, rs: INITIAL_REPLICA_STATE, waiters: [...m.waiters], applyDue: false, logged: false };
     pg.inflight.set(k, inf);
     this.step(pg, inf, { kind: 'received' });
+    const early = pg.early.get(k);
+    if (early !== undefined) {
+      pg.early.delete(k);
+      for (const ev of early) if (pg.inflight.get(k) === inf) this.step(pg, inf, ev);
+    }
   }
 
   private onRepProgress(m: RepProgress): void {
     const pg = this.pgs.get(pgKey(m.pool, m.ps));
     if (pg === undefined || pg.acting.join() !== m.acting.join()) return;
-    const inf = pg.inflight.get(versionKey(m.version));
-    if (inf === undefined) return;
-    this.step(pg, inf, m.type === 'rados.osd.repApplied' ? { kind: 'peerApplied', osd: m.from } : { kind: 'peerCommitted', osd: m.from });
+    const ev: ReplicaEvent = m.type === 'rados.osd.repApplied' ? { kind: 'peerApplied', osd: m.from } : { kind: 'peerCommitted', osd: m.from };
+    const k = versionKey(m.version);
+    const inf = pg.inflight.get(k);
+    if (inf !== undefined) return this.step(pg, inf, ev);
+    if (compareVersions(m.version, pg.log.head) <= 0) return;
+    // Not here yet: keep it for when the update arrives (bounded by the in-flight window).
+    if (!pg.early.has(k) && pg.early.size >= this.h.cfg.pgInflightMax * 2) return;
+    const list = pg.early.get(k) ?? [];
+    if (list.length < pg.acting.length * 2) list.push(ev);
+    pg.early.set(k, list);
   }
 
   private onRepRefused(m: RepRefused): void {

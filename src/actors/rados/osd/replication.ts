@@ -110,8 +110,9 @@ export function replicaStep(roles: ReplicationRoles, self: number, s: ReplicaSta
         if (roles.mode === 'primary-copy') effects.push({ kind: 'forward', to: others });
       } else {
         st = { ...st, logged: true };
-        effects.push({ kind: 'apply' });
+        // The splay head forwards first, so the tail has the update before the head's "applied" reaches it.
         if (roles.mode === 'splay' && idx === 0 && n > 1) effects.push({ kind: 'forward', to: others });
+        effects.push({ kind: 'apply' });
       }
       break;
     }
