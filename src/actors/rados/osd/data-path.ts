@@ -68,7 +68,7 @@ const actingKey = (acting: readonly number[], mode: ReplicationMode): string => 
 
 /** Where the simulator's checkers watch the data path (test (d) of the issue): every store apply and commit, and every ack and commit sent. */
 export interface DataPathProbe {
-  applied(osd: number, pg: string, version: Eversion, reqid: string): void;
+  applied(osd: number, pg: string, version: Eversion, reqid: string, op: PgLogEntry['op']): void;
   committed(osd: number, pg: string, version: Eversion, reqid: string): void;
   acked(osd: number, pg: string, version: Eversion, reqid: string, acting: readonly number[]): void;
   commitSent(osd: number, pg: string, version: Eversion, reqid: string, acting: readonly number[]): void;
@@ -468,7 +468,7 @@ export class DataPath {
     if (!alreadyLogged) pg.log = appendEntry(pg.log, u.entry);
     pg.log = markApplied(pg.log, u.entry.version);
     if (!alreadyLogged) this.remember(pg, u);
-    this.h.probe?.applied(this.h.id, pgKey(pg.pool, pg.ps), u.entry.version, u.entry.reqid);
+    this.h.probe?.applied(this.h.id, pgKey(pg.pool, pg.ps), u.entry.version, u.entry.reqid, u.entry.op);
     const { pool, ps } = pg;
     const version = u.entry.version;
     const reqid = u.entry.reqid;
@@ -669,7 +669,7 @@ export class DataPath {
     const dup = findReqid(pg.log, req.reqid);
     let update: PgUpdate;
     if (dup !== undefined) {
-      update = { entry: { oid: req.oid, op: 'modify', version, prior, reqid: req.reqid }, txn: [], results: [] };
+      update = { entry: { oid: req.oid, op: 'noop', version, prior, reqid: req.reqid }, txn: [], results: [] };
     } else {
       const s = this.h.store;
       const exists = s.hasCollection(pg.cid) && s.stat(pg.cid, req.oid) !== undefined;

@@ -23,7 +23,8 @@ export interface Eversion {
 
 export const ZERO_VERSION: Eversion = { epoch: 0, v: 0 };
 
-export type PgLogOp = 'modify' | 'delete';
+/** `noop`: a resent request already in the log, replicated again so its answer waits for every replica (§6.3.5.3). */
+export type PgLogOp = 'modify' | 'delete' | 'noop';
 
 export interface PgLogEntry {
   readonly oid: string;

@@ -27,6 +27,7 @@ export interface ProbeEvent {
   readonly version: Eversion;
   readonly reqid: string;
   readonly acting?: readonly number[];
+  readonly op?: string;
 }
 
 export interface DataCellOptions {
@@ -56,7 +57,7 @@ export function dataCell(o: DataCellOptions) {
   const disks = new Map<string, SimDisk>();
   const events: ProbeEvent[] = [];
   const probe: DataPathProbe = {
-    applied: (osd, pg, version, reqid) => events.push({ at: sim.now, kind: 'applied', osd, pg, version, reqid }),
+    applied: (osd, pg, version, reqid, op) => events.push({ at: sim.now, kind: 'applied', osd, pg, version, reqid, op }),
     committed: (osd, pg, version, reqid) => events.push({ at: sim.now, kind: 'committed', osd, pg, version, reqid }),
     acked: (osd, pg, version, reqid, acting) => events.push({ at: sim.now, kind: 'acked', osd, pg, version, reqid, acting }),
     commitSent: (osd, pg, version, reqid, acting) => events.push({ at: sim.now, kind: 'commitSent', osd, pg, version, reqid, acting }),
