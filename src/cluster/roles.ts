@@ -38,11 +38,31 @@ export interface OsdRoleArgs {
   readonly monitors: readonly ActorRef<MonitorMsg>[];
   readonly config?: Partial<OsdConfig>;
   readonly osdmap?: Partial<OsdMapConfig>;
+  /** Absolute directory of the OSD's object store; without it the OSD keeps the map side only. */
+  readonly dir?: string;
+  /** Bytes the OSD's object store may hold. */
+  readonly storeMaxBytes?: number;
+  readonly ioTimeoutMs?: number;
 }
 
-/** A RADOS OSD (map side only: boot, heartbeats, failure reports, map sharing; no data path yet). */
+/** A RADOS OSD: boot, heartbeats, failure reports, map sharing, and with `dir` the object data path on a real disk. */
 export function osdRole(ctx: ActorContext<OsdMsg>, args: OsdRoleArgs): Behavior<OsdMsg> {
-  return radosOsd({ id: args.id, monitors: args.monitors, ...(args.config === undefined ? {} : { config: args.config }), ...(args.osdmap === undefined ? {} : { osdmap: args.osdmap }) })(ctx);
+  const storage =
+    args.dir === undefined
+      ? undefined
+      : {
+          disk: withIoTimeout(new NodeDisk(args.dir), realTimers, args.ioTimeoutMs ?? 30_000),
+          dir: 'store',
+          defer: deferMacrotask,
+          ...(args.storeMaxBytes === undefined ? {} : { config: { storeMaxBytes: args.storeMaxBytes } }),
+        };
+  return radosOsd({
+    id: args.id,
+    monitors: args.monitors,
+    ...(args.config === undefined ? {} : { config: args.config }),
+    ...(args.osdmap === undefined ? {} : { osdmap: args.osdmap }),
+    ...(storage === undefined ? {} : { storage }),
+  })(ctx);
 }
 
 export interface OsdMonitorRoleArgs {
