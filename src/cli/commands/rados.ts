@@ -23,6 +23,7 @@ type RadosFlags = ClientFlags & { pool?: string };
 
 /** The size of each op of `put`/`get` (Ceph `rados` uses 4 MiB ops). */
 const OP_BYTES = 4 * 1024 * 1024;
+const PUT_WINDOW = 4;
 
 class RadosCommandError extends Error {
   constructor(readonly error: ObjectError) {
@@ -106,7 +107,10 @@ function parseBenchMode(v: string): BenchMode {
 }
 
 export const registerRados: Register = (program: Command) => {
-  const rados = program.command('rados').description('RADOS object commands, as Ceph\'s `rados` tool (put, get, append, rm, stat, ls, xattrs, df, bench)');
+  const rados = program
+    .command('rados')
+    .description('RADOS object commands, as Ceph\'s `rados` tool (put, get, append, rm, stat, ls, xattrs, df, bench)')
+    .option('-p, --pool <pool>', 'the pool (before or after the command, as `rados -p POOL put …`)');
   const cmd = (spec: string, description: string): Command => addClientFlags(rados.command(spec).description(description)).option('-p, --pool <pool>', 'the pool');
   const flagsOf = (c: Command): RadosFlags => c.optsWithGlobals<RadosFlags>();
 
@@ -115,13 +119,19 @@ export const registerRados: Register = (program: Command) => {
     await run(o, true, async (_client, io) => {
       const bar = progress(`put ${oid}`, file === '-' ? undefined : statSync(file).size, o.json !== true);
       let offset = 0;
+      // The first op replaces the object; later ones write at their offsets, PUT_WINDOW in flight (as `rados put` with --op-size).
+      const window: Promise<ObjResult<unknown>>[] = [];
       try {
         for await (const piece of chunks(file === '-' ? process.stdin : createReadStream(file, { highWaterMark: OP_BYTES }), OP_BYTES)) {
-          const h = offset === 0 ? io!.writeFull(oid, piece) : io!.write(oid, piece, offset);
-          unwrap(await h.commit);
+          if (offset === 0) unwrap(await io!.writeFull(oid, piece).commit);
+          else {
+            window.push(io!.write(oid, piece, offset).commit);
+            if (window.length >= PUT_WINDOW) unwrap(await window.shift()!);
+          }
           offset += piece.length;
           bar.add(piece.length);
         }
+        for (const w of window.splice(0)) unwrap(await w);
         if (offset === 0) unwrap(await io!.writeFull(oid, new Uint8Array(0)).commit);
       } finally {
         bar.stop();
