@@ -14,6 +14,7 @@ import { simpleCrushText } from '../actors/rados/osdmap/bootstrap.js';
 import { buildCrushMap, printCrushMap, type BucketSpec, type Rule } from '../actors/rados/crush/index.js';
 import { crushMapOf, findPool } from '../actors/rados/osdmap/osd-map.js';
 import type { OsdRoleArgs } from './roles.js';
+import type { ObjectStoreConfig } from '../storage/config.js';
 
 /**
  * The Ceph-style part of the one-node cluster (`troupe up --system ceph`): three monitors on the
@@ -38,8 +39,8 @@ export interface CephPlan {
   readonly osds: number;
   readonly racks: number;
   readonly workers: number;
-  /** Bytes each OSD's object store may hold (default: the store's own, 1 GiB). */
-  readonly storeMaxBytes?: number;
+  /** Each OSD's object store settings (default: the store's own). */
+  readonly storeConfig?: Partial<ObjectStoreConfig>;
 }
 
 export interface CephRoles {
@@ -66,7 +67,7 @@ export async function startCephRoles(node: TroupeNode, dataDir: string, plan: Ce
   const osds: Array<CephRoles['osds'][number]> = [];
   for (let id = 0; id < count; id++) {
     const worker = id % Math.max(1, plan.workers);
-    const args: OsdRoleArgs = { id, monitors, dir: join(dataDir, 'ceph', `osd${id}`), ...(plan.storeMaxBytes === undefined ? {} : { storeMaxBytes: plan.storeMaxBytes }) };
+    const args: OsdRoleArgs = { id, monitors, dir: join(dataDir, 'ceph', `osd${id}`), ...(plan.storeConfig === undefined ? {} : { storeConfig: plan.storeConfig }) };
     const ref = (await node.spawn({ module, export: 'osdRole', args }, { placement: { worker }, name: `osd${id}` })) as ActorRef<OsdMsg>;
     osds.push({ id, rack: `rack${Math.floor(id / hostsPerRack)}`, worker, ref });
   }

@@ -1,6 +1,6 @@
 /**
- * A minimal OSD: the map side only (thesis §6.2.3–6.2.5; digest §3.4–3.6). The data path comes
- * later. An OSD
+ * An OSD (thesis §6.2.3–6.2.5; digest §3.4–3.6). With a store in its options it also serves the
+ * object data path (`data-path.ts`: PGs, replication, PG logs, reads; thesis §6.3). The map side:
  *  - boots: tells the monitors it is up at its address with its epoch, and fetches the
  *    incrementals it lacks (`rados.mon.osdBoot`, then a read since its epoch);
  *  - subscribes to the monitors for new epochs, renewing the subscription through the monitor
@@ -11,8 +11,9 @@
  *  - shares maps lazily (§6.2.5): every ping carries its epoch and the incrementals it believes the
  *    peer lacks; a ping showing an older epoch is answered with the missing incrementals;
  *  - asks to be marked up again when a map has it down while it is alive.
- * No I/O but messages; time, timers and randomness come from the context. Soft state only: a
- * restarted OSD starts with no map and boots again at a new address (a new incarnation).
+ * No I/O but messages and the object store; time, timers and randomness come from the context. A
+ * restarted OSD starts with no map and boots again at a new address (a new incarnation); its PGs
+ * come back from its store.
  */
 import type { ActorContext, ActorFactory, Behavior } from '../../../runtime/behavior.js';
 import type { Defer } from '../../../runtime/env.js';
