@@ -39,6 +39,17 @@ describe('troupe rados against troupe up --system ceph', () => {
     expect((await runCli(['rados', '-p', 'rbd', 'ls', ...flags()])).out).toBe('greeting\n');
     const df = JSON.parse((await runCli(['rados', 'df', '--json', ...flags()])).out) as { pools: { pool: string; objects: number; bytes: number }[] };
     expect(df.pools).toContainEqual(expect.objectContaining({ pool: 'rbd', objects: 1, bytes: 11 }));
+    // /metrics shows the data path: OSD ops, ack and commit latency buckets, pool objects.
+    const url = /dashboard: (http:\/\/[\d.]+:\d+)\//.exec(cluster.banner)?.[1];
+    expect(url).toBeDefined();
+    let metrics = '';
+    for (let i = 0; i < 20 && !/^troupe_ceph_pool_objects\{pool="rbd"\} 1$/m.test(metrics); i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      metrics = await (await fetch(`${url}/metrics`)).text();
+    }
+    expect(metrics).toMatch(/^troupe_ceph_pool_objects\{pool="rbd"\} 1$/m);
+    expect(metrics).toMatch(/^troupe_ceph_osd_ops_total\{osd="osd\.\d",kind="write"\} [1-9]/m);
+    expect(metrics).toMatch(/^troupe_ceph_osd_latency_ms_bucket\{osd="osd\.\d",stage="commit",le="\+Inf"\} [1-9]/m);
 
     const missing = await runCli(['rados', '-p', 'rbd', 'stat', 'nothing', '--json', ...flags()]);
     expect(missing.code).toBe(1);

@@ -159,6 +159,8 @@ export interface PgUpdate {
   readonly entry: PgLogEntry;
   readonly txn: readonly TransactionOp[];
   readonly results: readonly ObjectOpResult[];
+  /** When the first OSD took the client's op (its clock; the acker measures ack and commit latency from it). */
+  readonly startedAtMs?: number;
 }
 
 interface PgAddressed extends EpochTagged {

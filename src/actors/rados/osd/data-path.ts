@@ -74,6 +74,23 @@ export interface DataPathProbe {
   commitSent(osd: number, pg: string, version: Eversion, reqid: string, acting: readonly number[]): void;
 }
 
+/** Upper bounds (ms) of the latency histogram buckets; the last bucket is everything above. */
+export const LATENCY_BUCKETS_MS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000];
+
+/** Running totals of one OSD's data path (the dashboard and `/metrics` read them through `rados.osd.status`). */
+export interface DataPathStats {
+  /** Client ops served here, by kind. */
+  readonly writeOps: number;
+  readonly readOps: number;
+  readonly writeBytes: number;
+  readonly readBytes: number;
+  /** Acks and commits this OSD sent as the acker, with latency histograms (counts per `LATENCY_BUCKETS_MS` bucket, plus one for above), from the first OSD's receipt. */
+  readonly acks: number;
+  readonly commits: number;
+  readonly ackLatencyBuckets: readonly number[];
+  readonly commitLatencyBuckets: readonly number[];
+}
+
 /** Messages the data path sends itself through the OSD's mailbox. */
 export type DataPathSelfMsg =
   | { readonly type: 'rados.osd.localCommitted'; readonly pool: number; readonly ps: number; readonly version: Eversion; readonly reqid: string }
@@ -144,6 +161,9 @@ let activationSeq = 0;
 
 export class DataPath {
   private readonly pgs = new Map<string, Pg>();
+  private readonly counters = { writeOps: 0, readOps: 0, writeBytes: 0, readBytes: 0, acks: 0, commits: 0 };
+  private readonly ackBuckets: number[] = LATENCY_BUCKETS_MS.map(() => 0).concat(0);
+  private readonly commitBuckets: number[] = LATENCY_BUCKETS_MS.map(() => 0).concat(0);
 
   constructor(private readonly h: DataPathHost) {
     this.loadPgs();
@@ -210,6 +230,16 @@ export class DataPath {
       lastUpdate: formatVersion(p.log.lastUpdate),
       objects: this.h.store.hasCollection(p.cid) ? this.h.store.listObjects(p.cid).filter((o) => !o.startsWith(RESERVED_OID_PREFIX)).length : 0,
     }));
+  }
+
+  stats(): DataPathStats {
+    return { ...this.counters, ackLatencyBuckets: [...this.ackBuckets], commitLatencyBuckets: [...this.commitBuckets] };
+  }
+
+  private observe(buckets: number[], ms: number): void {
+    let i = LATENCY_BUCKETS_MS.findIndex((b) => ms <= b);
+    if (i < 0) i = LATENCY_BUCKETS_MS.length;
+    buckets[i] = (buckets[i] ?? 0) + 1;
   }
 
   invariants(): void {
@@ -630,6 +660,8 @@ export class DataPath {
           results.push({ op: 'none' });
       }
     }
+    this.counters.readOps++;
+    for (const r of results) if (r.op === 'read') this.counters.readBytes += r.data.length;
     this.reply(req, 'done', version, results);
   }
 
@@ -669,7 +701,7 @@ export class DataPath {
     const dup = findReqid(pg.log, req.reqid);
     let update: PgUpdate;
     if (dup !== undefined) {
-      update = { entry: { oid: req.oid, op: 'noop', version, prior, reqid: req.reqid }, txn: [], results: [] };
+      update = { entry: { oid: req.oid, op: 'noop', version, prior, reqid: req.reqid }, txn: [], results: [], startedAtMs: this.h.ctx.clock.now() };
     } else {
       const s = this.h.store;
       const exists = s.hasCollection(pg.cid) && s.stat(pg.cid, req.oid) !== undefined;
@@ -682,9 +714,11 @@ export class DataPath {
       if (!r.ok) return this.replyError(req.client, req.tid, r.error);
       const bytes = req.ops.reduce((n, o) => n + ('data' in o ? o.data.length : 0), 0);
       if (s.usedSpaceBytes + bytes > s.config.storeMaxBytes) return this.replyError(req.client, req.tid, objectError('full', `osd.${this.h.id} is full`));
-      update = { entry: { oid: req.oid, op: r.deletes ? 'delete' : 'modify', version, prior, reqid: req.reqid }, txn: r.txn, results: r.results };
+      update = { entry: { oid: req.oid, op: r.deletes ? 'delete' : 'modify', version, prior, reqid: req.reqid }, txn: r.txn, results: r.results, startedAtMs: this.h.ctx.clock.now() };
     }
     this.trim(pg, pg.roles?.acker === this.h.id ? pg.committedAll : pg.localCommitted);
+    this.counters.writeOps++;
+    this.counters.writeBytes += req.ops.reduce((n, o) => n + ('data' in o ? o.data.length : 0), 0);
     const inf: Inflight = { update, rs: INITIAL_REPLICA_STATE, waiters: [{ client: req.client, tid: req.tid }], applyDue: false, logged: false };
     pg.inflight.set(versionKey(version), inf);
     this.step(pg, inf, { kind: 'received' });
@@ -808,10 +842,14 @@ export class DataPath {
         return;
       case 'ackClient':
         this.h.probe?.acked(this.h.id, pgKey(pg.pool, pg.ps), version, inf.update.entry.reqid, pg.acting);
+        this.counters.acks++;
+        if (inf.update.startedAtMs !== undefined) this.observe(this.ackBuckets, this.h.ctx.clock.now() - inf.update.startedAtMs);
         for (const w of inf.waiters) this.reply(w, 'ack', version, inf.update.results);
         return;
       case 'commitClient':
         this.h.probe?.commitSent(this.h.id, pgKey(pg.pool, pg.ps), version, inf.update.entry.reqid, pg.acting);
+        this.counters.commits++;
+        if (inf.update.startedAtMs !== undefined) this.observe(this.commitBuckets, this.h.ctx.clock.now() - inf.update.startedAtMs);
         if (compareVersions(version, pg.committedAll) > 0) pg.committedAll = version;
         for (const w of inf.waiters) this.reply(w, 'commit', version, inf.update.results);
         return;

@@ -23,7 +23,7 @@ import type { ObjectStoreConfig, OpLogConfig } from '../../../storage/config.js'
 import { DEFAULT_DATA_PATH_CONFIG } from '../config.js';
 import type { DataPathConfig } from '../config.js';
 import { DataPath } from './data-path.js';
-import type { DataPathProbe, DataPathSelfMsg } from './data-path.js';
+import type { DataPathProbe, DataPathSelfMsg, DataPathStats } from './data-path.js';
 import type { ActorRef } from '../../../runtime/ref.js';
 import { makeRef, refKey } from '../../../runtime/ref.js';
 import { DEFAULT_OSDMAP_CONFIG } from '../config.js';
@@ -94,6 +94,7 @@ export interface OsdStatus {
   /** PGs this OSD holds (empty without a store). */
   readonly pgs: readonly { pg: string; active: boolean; acting: readonly number[]; lastUpdate: string; objects: number }[];
   readonly usedBytes: number;
+  readonly stats: DataPathStats | undefined;
 }
 
 export interface OsdOptions {
@@ -291,6 +292,7 @@ class Osd {
       boots: this.boots,
       pgs: this.data?.pgStates() ?? [],
       usedBytes: this.store?.usedSpaceBytes ?? 0,
+      stats: this.data?.stats(),
     };
   }
 
