@@ -157,10 +157,9 @@ interface Pg {
   readonly early: Map<string, ReplicaEvent[]>;
 }
 
-let activationSeq = 0;
-
 export class DataPath {
   private readonly pgs = new Map<string, Pg>();
+  private activationSeq = 0;
   private readonly counters = { writeOps: 0, readOps: 0, writeBytes: 0, readBytes: 0, acks: 0, commits: 0 };
   private readonly ackBuckets: number[] = LATENCY_BUCKETS_MS.map(() => 0).concat(0);
   private readonly commitBuckets: number[] = LATENCY_BUCKETS_MS.map(() => 0).concat(0);
@@ -296,7 +295,7 @@ export class DataPath {
 
   private startActivation(pg: Pg, prevActing: readonly number[]): void {
     const map = this.h.map();
-    const id = ++activationSeq;
+    const id = ++this.activationSeq;
     const ask = new Set<number>();
     for (const o of [...pg.acting, ...prevActing]) if (o !== this.h.id && (map.osds[o]?.up ?? false)) ask.add(o);
     // Members must answer; prior members that are up too (they may hold newer updates or serve reads).
@@ -318,6 +317,9 @@ export class DataPath {
   }
 
   private onPgQuery(m: PgQuery): void {
+    // A query from an interval this OSD's newer map has replaced is stale: its sender will learn.
+    const mine = pgMapping(this.h.map(), m.pool, m.ps);
+    if (m.epoch < this.h.map().epoch && mine !== undefined && mine.acting.join() !== m.acting.join()) return;
     const pg = this.pg(m.pool, m.ps);
     // A newer interval is activating: stop serving reads of this PG until it activates us (thesis §6.3.3).
     pg.active = false;
