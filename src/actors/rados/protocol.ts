@@ -201,6 +201,14 @@ export interface PgQuery extends PgAddressed {
   readonly since: Eversion;
 }
 
+/** A whole PG's contents and log: the fallback when a member's log diverged or the updates it lacks are gone from memory. */
+export interface PgFull {
+  readonly objects: readonly { readonly oid: string; readonly data: Uint8Array; readonly attrs: readonly (readonly [string, Uint8Array])[] }[];
+  readonly entries: readonly PgLogEntry[];
+  readonly lastUpdate: Eversion;
+  readonly tail: Eversion;
+}
+
 export interface PgInfo extends PgAddressed {
   readonly type: 'rados.osd.pgInfo';
   readonly activation: number;
@@ -210,6 +218,8 @@ export interface PgInfo extends PgAddressed {
   /** Applied updates after `since`, with their data (from the member's recent memory); `complete` says whether all are there. */
   readonly updates: readonly PgUpdate[];
   readonly complete: boolean;
+  /** When ahead of the querier and unable to give the updates: the whole PG (if it fits the bound). */
+  readonly full?: PgFull;
 }
 
 /** First OSD → member: roll forward with these updates, drop anything logged after them, and go active in this interval. */
@@ -218,6 +228,8 @@ export interface PgActivate extends PgAddressed {
   readonly activation: number;
   readonly updates: readonly PgUpdate[];
   readonly lastUpdate: Eversion;
+  /** Replace the member's copy of the PG with this first (its log diverged or is too far behind). */
+  readonly full?: PgFull;
 }
 
 export interface PgActivated extends PgAddressed {

@@ -26,6 +26,7 @@ import type {
   OsdPgListRequest,
   PgActivate,
   PgActivated,
+  PgFull,
   PgInfo,
   PgQuery,
   PgUpdate,
@@ -329,7 +330,8 @@ export class DataPath {
     const hasSince = behind || versionEq(m.since, ZERO_VERSION) || pg.log.entries.some((e) => versionEq(e.version, m.since)) || versionEq(pg.log.tail, m.since);
     const updates = behind ? [] : pg.recent.filter((u) => compareVersions(u.entry.version, m.since) > 0 && compareVersions(u.entry.version, lu) <= 0);
     const complete = behind || (updates.length > 0 && versionEq(updates[0]!.entry.prior, m.since) && versionEq(updates[updates.length - 1]!.entry.version, lu));
-    const info: PgInfo = { type: 'rados.osd.pgInfo', epoch: this.h.map().epoch, from: this.h.id, pool: m.pool, ps: m.ps, acting: m.acting, activation: m.activation, lastUpdate: lu, hasSince, updates, complete };
+    const full = !behind && (!hasSince || !complete) ? this.buildFull(pg) : undefined;
+    const info: PgInfo = { type: 'rados.osd.pgInfo', epoch: this.h.map().epoch, from: this.h.id, pool: m.pool, ps: m.ps, acting: m.acting, activation: m.activation, lastUpdate: lu, hasSince, updates, complete, ...(full === undefined ? {} : { full }) };
     this.h.sendOsd(m.from, info);
   }
 
@@ -356,33 +358,40 @@ export class DataPath {
     // Roll this OSD forward with the updates the most advanced member applied (D9).
     const rb = rollBackUnapplied(pg.log);
     if (rb.dropped.length > 0) this.persistLogDrop(pg, rb.log, rb.dropped);
-    if (best !== undefined) {
-      if (!best.hasSince || !best.complete) return stuck(`osd.${best.from} is ahead (${formatVersion(best.lastUpdate)}) and cannot supply the updates after ${formatVersion(pg.log.lastUpdate)}`);
+    if (best !== undefined && (!best.hasSince || !best.complete)) {
+      // This OSD diverged from, or fell too far behind, the most advanced member: take its whole copy.
+      if (best.full === undefined || !this.installFull(pg, best.full)) return stuck(`osd.${best.from} is ahead (${formatVersion(best.lastUpdate)}) and cannot supply the updates after ${formatVersion(pg.log.lastUpdate)}`);
+    } else if (best !== undefined) {
       for (const u of best.updates) {
         if (!versionEq(u.entry.prior, pg.log.head)) return stuck(`update ${formatVersion(u.entry.version)} does not follow ${formatVersion(pg.log.head)}`);
         if (!this.applyUpdate(pg, u, false)) return stuck('the store refused a roll-forward');
       }
     }
     // Each acting member must be on this OSD's history, with the updates it lacks in this OSD's memory.
-    const plan = new Map<number, PgUpdate[]>();
+    const plan = new Map<number, { updates: PgUpdate[]; full?: PgFull }>();
     for (const o of pg.acting) {
       if (o === this.h.id) continue;
       const info = a.infos.get(o);
       if (info === undefined) return stuck(`member osd.${o} did not answer`);
       const lu = info.lastUpdate;
       const known = versionEq(lu, pg.log.lastUpdate) || pg.log.entries.some((e) => versionEq(e.version, lu)) || (versionEq(lu, pg.log.tail) && compareVersions(lu, ZERO_VERSION) >= 0);
-      if (!known) return stuck(`osd.${o}'s last_update ${formatVersion(lu)} is not on this OSD's log`);
       const need = pg.recent.filter((u) => compareVersions(u.entry.version, lu) > 0);
       const missing = pg.log.entries.filter((e) => compareVersions(e.version, lu) > 0).length;
-      if (need.length !== missing) return stuck(`osd.${o} lacks ${missing} updates and ${need.length} are in memory`);
-      plan.set(o, need);
+      if (known && need.length === missing) {
+        plan.set(o, { updates: need });
+        continue;
+      }
+      // Diverged, or behind by more than memory holds: send the whole PG (within the bound).
+      const full = this.buildFull(pg);
+      if (full === undefined) return stuck(`osd.${o} (at ${formatVersion(lu)}) needs the whole PG, which exceeds the copy bound`);
+      plan.set(o, { updates: [], full });
     }
     a.phase = 'activate';
     a.waiting.clear();
     const epoch = this.h.map().epoch;
-    for (const [o, updates] of plan) {
+    for (const [o, { updates, full }] of plan) {
       a.waiting.add(o);
-      const msg: PgActivate = { type: 'rados.osd.pgActivate', epoch, from: this.h.id, pool: pg.pool, ps: pg.ps, acting: pg.acting, activation: a.id, updates, lastUpdate: pg.log.lastUpdate };
+      const msg: PgActivate = { type: 'rados.osd.pgActivate', epoch, from: this.h.id, pool: pg.pool, ps: pg.ps, acting: pg.acting, activation: a.id, updates, lastUpdate: pg.log.lastUpdate, ...(full === undefined ? {} : { full }) };
       this.h.sendOsd(o, msg);
     }
     a.waiting.add(this.h.id);
@@ -421,6 +430,7 @@ export class DataPath {
     if (m.epoch < this.h.map().epoch && mine !== undefined && mine.acting.join() !== m.acting.join()) return refuse('stale interval');
     if (m.epoch > this.h.map().epoch) this.h.fetchMap();
     pg.inflight.clear();
+    if (m.full !== undefined && !this.installFull(pg, m.full)) return refuse('could not install the whole PG');
     const rb = rollBackUnapplied(pg.log);
     if (rb.dropped.length > 0) this.persistLogDrop(pg, rb.log, rb.dropped);
     for (const u of m.updates) {
@@ -464,6 +474,51 @@ export class DataPath {
       { op: 'createCollection', cid: pg.cid },
       { op: 'touch', cid: pg.cid, oid: PG_LOG_OID },
     ];
+  }
+
+  /** The whole PG as this OSD holds it, or undefined when it exceeds the bound (one op's data, one transaction's ops). */
+  private buildFull(pg: Pg): PgFull | undefined {
+    const s = this.h.store;
+    const objects: { oid: string; data: Uint8Array; attrs: (readonly [string, Uint8Array])[] }[] = [];
+    let bytes = 0;
+    let ops = pg.log.entries.length + 4;
+    if (s.hasCollection(pg.cid)) {
+      for (const oid of s.listObjects(pg.cid)) {
+        if (oid.startsWith(RESERVED_OID_PREFIX)) continue;
+        const data = s.read(pg.cid, oid);
+        const attrs = [...s.getAttrs(pg.cid, oid)];
+        bytes += data.length + attrs.reduce((n, [, v]) => n + v.length, 0);
+        ops += 3 + attrs.length;
+        objects.push({ oid, data, attrs });
+      }
+    }
+    if (bytes > this.h.cfg.opDataBytesMax || ops * 2 > s.config.transactionMaxOps) return undefined;
+    return { objects, entries: pg.log.entries, lastUpdate: pg.log.lastUpdate, tail: pg.log.tail };
+  }
+
+  /** Replaces this OSD's copy of the PG (objects and log) with `full`, in one transaction. */
+  private installFull(pg: Pg, full: PgFull): boolean {
+    const s = this.h.store;
+    const ops: TransactionOp[] = [...this.ensureCollection(pg)];
+    if (s.hasCollection(pg.cid)) for (const oid of s.listObjects(pg.cid)) ops.push({ op: 'remove', cid: pg.cid, oid });
+    for (const o of full.objects) {
+      ops.push({ op: 'touch', cid: pg.cid, oid: o.oid });
+      if (o.data.length > 0) ops.push({ op: 'write', cid: pg.cid, oid: o.oid, offsetBytes: 0, data: o.data });
+      for (const [name, value] of o.attrs) ops.push({ op: 'setAttr', cid: pg.cid, oid: o.oid, name, value });
+    }
+    if (s.hasCollection(pg.cid)) ops.push({ op: 'touch', cid: pg.cid, oid: PG_LOG_OID });
+    for (const e of full.entries) ops.push(this.logEntryOp(pg, e));
+    ops.push({ op: 'setAttr', cid: pg.cid, oid: PG_LOG_OID, name: LAST_UPDATE_ATTR, value: encode(full.lastUpdate) });
+    ops.push({ op: 'setAttr', cid: pg.cid, oid: PG_LOG_OID, name: TAIL_ATTR, value: encode(full.tail) });
+    const r = s.applyNow({ ops });
+    if (!r.ok) {
+      this.h.ctx.log.error('osd: could not install a whole PG', { osd: this.h.id, pg: pgKey(pg.pool, pg.ps), error: String(r.error) });
+      return false;
+    }
+    pg.log = restoreLog(full.entries, full.lastUpdate, full.tail);
+    pg.recent = [];
+    this.h.ctx.log.info('osd: replaced a PG with a member\'s whole copy', { osd: this.h.id, pg: pgKey(pg.pool, pg.ps), lastUpdate: formatVersion(full.lastUpdate) });
+    return true;
   }
 
   private persistLogDrop(pg: Pg, log: PgLog, dropped: readonly PgLogEntry[]): void {

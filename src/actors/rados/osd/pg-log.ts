@@ -50,8 +50,13 @@ export function emptyPgLog(): PgLog {
   return { entries: [], head: ZERO_VERSION, lastUpdate: ZERO_VERSION, lastComplete: ZERO_VERSION, tail: ZERO_VERSION };
 }
 
+/**
+ * Epoch first, then v (Ceph's eversion order). Along one history both grow, so the order is the
+ * history's; between two histories that diverged, the one from the later interval is newer — the
+ * earlier interval's extra entries were never acknowledged (an ack needs every member's apply).
+ */
 export function compareVersions(a: Eversion, b: Eversion): number {
-  return a.v !== b.v ? a.v - b.v : a.epoch - b.epoch;
+  return a.epoch !== b.epoch ? a.epoch - b.epoch : a.v - b.v;
 }
 
 export function versionEq(a: Eversion, b: Eversion): boolean {
@@ -59,7 +64,7 @@ export function versionEq(a: Eversion, b: Eversion): boolean {
 }
 
 export function versionKey(x: Eversion): string {
-  return `${String(x.v).padStart(12, '0')}.${String(x.epoch).padStart(10, '0')}`;
+  return `${String(x.epoch).padStart(10, '0')}.${String(x.v).padStart(12, '0')}`;
 }
 
 export function formatVersion(x: Eversion): string {
