@@ -81,6 +81,9 @@ export interface RateFields {
   /** The per-thread egress cap the case ran under (`TroupeNodeOptions.egressBytesPerSecMax`), and why. */
   readonly egressBytesPerSecMax?: number;
   readonly conditions?: string;
+  /** Latency percentiles of the case's operations, ms. */
+  readonly latencyP50Ms?: number;
+  readonly latencyP99Ms?: number;
 }
 
 export interface RateMeasurement extends RateFields {

@@ -12,8 +12,9 @@ import { registerNode } from './commands/node.js';
 import { registerTrace } from './commands/trace.js';
 import { registerCeph } from './commands/ceph.js';
 import { registerZk } from './commands/zk.js';
+import { registerRados } from './commands/rados.js';
 
-const program = buildProgram([registerUp, registerNode, registerStatus, registerFs, registerAdmin, registerTrace, registerCrush, registerCeph, registerZk]);
+const program = buildProgram([registerUp, registerNode, registerStatus, registerFs, registerAdmin, registerTrace, registerCrush, registerCeph, registerRados, registerZk]);
 
 try {
   await program.parseAsync(process.argv);

@@ -14,12 +14,13 @@ import { simpleCrushText } from '../actors/rados/osdmap/bootstrap.js';
 import { buildCrushMap, printCrushMap, type BucketSpec, type Rule } from '../actors/rados/crush/index.js';
 import { crushMapOf, findPool } from '../actors/rados/osdmap/osd-map.js';
 import type { OsdRoleArgs } from './roles.js';
+import type { ObjectStoreConfig } from '../storage/config.js';
 
 /**
  * The Ceph-style part of the one-node cluster (`troupe up --system ceph`): three monitors on the
  * main thread, each logging the OSD map's Paxos state under `<data-dir>/ceph/mon<rank>`, and N
- * OSDs on worker threads (map side only: boot, heartbeats, failure reports; no object data path
- * yet). A new cluster gets a CRUSH hierarchy of one host per OSD spread over racks and the default
+ * OSDs on worker threads, each with an object store under `<data-dir>/ceph/osd<id>` (the data path:
+ * replication, PG logs, ack/commit). A new cluster gets a CRUSH hierarchy of one host per OSD spread over racks and the default
  * pool `rbd`; a restarted one recovers its maps from the monitors' logs.
  */
 export const MONITORS = 3;
@@ -38,6 +39,8 @@ export interface CephPlan {
   readonly osds: number;
   readonly racks: number;
   readonly workers: number;
+  /** Each OSD's object store settings (default: the store's own). */
+  readonly storeConfig?: Partial<ObjectStoreConfig>;
 }
 
 export interface CephRoles {
@@ -64,7 +67,7 @@ export async function startCephRoles(node: TroupeNode, dataDir: string, plan: Ce
   const osds: Array<CephRoles['osds'][number]> = [];
   for (let id = 0; id < count; id++) {
     const worker = id % Math.max(1, plan.workers);
-    const args: OsdRoleArgs = { id, monitors };
+    const args: OsdRoleArgs = { id, monitors, dir: join(dataDir, 'ceph', `osd${id}`), ...(plan.storeConfig === undefined ? {} : { storeConfig: plan.storeConfig }) };
     const ref = (await node.spawn({ module, export: 'osdRole', args }, { placement: { worker }, name: `osd${id}` })) as ActorRef<OsdMsg>;
     osds.push({ id, rack: `rack${Math.floor(id / hostsPerRack)}`, worker, ref });
   }
@@ -166,7 +169,7 @@ export async function startSpecCephRoles(
   }
   const module = new URL('./roles.js', import.meta.url).href;
   for (const [i, o] of mine.entries()) {
-    const args: OsdRoleArgs = { id: o.id, monitors };
+    const args: OsdRoleArgs = { id: o.id, monitors, dir: join(dataDir, 'ceph', `osd${o.id}`) };
     await node.spawn({ module, export: 'osdRole', args }, { placement: { worker: i % Math.max(1, workers) }, name: `osd${o.id}` });
   }
 }

@@ -11,6 +11,7 @@ import { startDashboard, type Dashboard } from '../web/server.js';
 import { coordSourcesOf } from '../web/coord-watch.js';
 import { openDataDir, type DataDir } from './data-dir.js';
 import { startCephRoles, type CephRoles } from './ceph-cluster.js';
+import type { ObjectStoreConfig } from '../storage/config.js';
 import { startCoordEnsemble, type CoordEnsembleHandle } from '../actors/coord/node/ensemble.js';
 import { ADMIN_ACTOR, adminActor, type ManagedServer } from './admin.js';
 import { chunkserverDir, masterRef, replicaRef, shadowRef, startChunkservers, startMasterRoles, type ChunkserverPlan, type MasterLayout } from './start-roles.js';
@@ -55,7 +56,7 @@ export interface LocalClusterOptions {
   /** Run the GFS roles (default true; `troupe up --system ceph` turns them off). */
   readonly gfs?: boolean;
   /** Also run a Ceph-style cluster (monitors and OSDs; `ceph-cluster.ts`) in this process. */
-  readonly ceph?: { readonly osds: number; readonly racks?: number };
+  readonly ceph?: { readonly osds: number; readonly racks?: number; readonly storeConfig?: Partial<ObjectStoreConfig> };
   /** Also run the coordination service: a 3-server Zab ensemble with ZooKeeper client ports (`startCoordEnsemble`; data in `<dataDir>/coord/zk<i>`). */
   readonly coord?: { readonly servers?: number; readonly basePort?: number };
 }
@@ -114,7 +115,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     const managed = await startChunkservers(node, plans, layout, config);
     node.system.spawn(adminActor(node, managed), { name: ADMIN_ACTOR, reentrant: true });
     const chunkservers = plans.map((p) => ({ id: p.id, rack: p.rack, worker: p.worker, ref: (managed.get(p.id) as ManagedServer).ref as ActorRef<unknown> }));
-    const ceph = o.ceph === undefined ? undefined : await startCephRoles(node, dataDir, { osds: o.ceph.osds, racks: o.ceph.racks ?? racks, workers });
+    const ceph = o.ceph === undefined ? undefined : await startCephRoles(node, dataDir, { osds: o.ceph.osds, racks: o.ceph.racks ?? racks, workers, ...(o.ceph.storeConfig === undefined ? {} : { storeConfig: o.ceph.storeConfig }) });
     coord = o.coord === undefined ? undefined : await startCoordEnsemble({ dataDir, node, host: o.host ?? '127.0.0.1', ...(o.coord.servers === undefined ? {} : { servers: o.coord.servers }), ...(o.coord.basePort === undefined ? {} : { basePort: o.coord.basePort }) });
     const address = node.address ?? { host: o.host ?? '127.0.0.1', port: o.port ?? 7070 };
     const webPort = o.webPort ?? 7080;

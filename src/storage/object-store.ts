@@ -123,8 +123,25 @@ export class ObjectStore {
     return handle;
   }
 
+  /**
+   * `submit` for callers that must know at once whether the transaction applied (the RADOS OSD
+   * orders its PG updates by it): applies synchronously and returns the commit promise, or the
+   * error that left the store unchanged.
+   */
+  applyNow(txn: Transaction): { readonly ok: true; readonly committed: Promise<void> } | { readonly ok: false; readonly error: unknown } {
+    const r = this.applyInner(txn);
+    if (r.ok) r.committed.catch(() => undefined);
+    return r;
+  }
+
   private submitInner(txn: Transaction): TransactionHandle {
-    const fail = (err: unknown): TransactionHandle => ({ applied: Promise.reject(err), committed: Promise.reject(err) });
+    const r = this.applyInner(txn);
+    if (!r.ok) return { applied: Promise.reject(r.error), committed: Promise.reject(r.error) };
+    return { applied: Promise.resolve(), committed: r.committed };
+  }
+
+  private applyInner(txn: Transaction): { readonly ok: true; readonly committed: Promise<void> } | { readonly ok: false; readonly error: unknown } {
+    const fail = (error: unknown): { ok: false; error: unknown } => ({ ok: false, error });
     if (this.failure !== undefined) return fail(new StorageError('closed', `the object store is unusable after a log failure: ${String(this.failure)}`));
     if (txn.ops.length === 0) return fail(new StorageError('invalid_transaction', 'empty transaction'));
     if (txn.ops.length > this.config.transactionMaxOps) return fail(new StorageError('invalid_transaction', `${txn.ops.length} operations exceed transactionMaxOps ${this.config.transactionMaxOps}`));
@@ -154,7 +171,7 @@ export class ObjectStore {
     if (this.config.checkpointEveryLogBytes > 0 && this.logBytesSinceCheckpoint >= this.config.checkpointEveryLogBytes && this.checkpointing === undefined) {
       this.checkpoint().catch(() => undefined);
     }
-    return { applied: Promise.resolve(), committed };
+    return { ok: true, committed };
   }
 
   /**

@@ -4,13 +4,29 @@ import { MonitorClient } from '../actors/rados/monitor/client.js';
 import type { MonitorMsg, MonitorRole } from '../actors/rados/monitor/protocol.js';
 import { cephStatus, osdLocations, type CephStatus } from '../actors/rados/mon/cluster-status.js';
 import { OSD_WEIGHT_FULL, type OsdMap } from '../actors/rados/osdmap/osd-map.js';
+import { refOfAddr, type OsdMsg, type OsdStatus } from '../actors/rados/osd/osd.js';
+import type { DataPathStats } from '../actors/rados/osd/data-path.js';
 
 /** The Ceph-style cluster in the dashboard snapshot: monitors (quorum, leader, epoch) and OSDs (up/in, rack, weight). */
 export interface CephSnapshot {
   readonly status: CephStatus | null;
   readonly error: string | null;
   readonly monitors: ReadonlyArray<{ readonly rank: number; readonly name: string; readonly role: MonitorRole | 'unreachable'; readonly lastCommitted: number | null; readonly electionEpoch: number | null }>;
-  readonly osds: ReadonlyArray<{ readonly id: number; readonly up: boolean; readonly in: boolean; readonly host: string | null; readonly rack: string | null; readonly weight: number }>;
+  readonly osds: ReadonlyArray<{
+    readonly id: number;
+    readonly up: boolean;
+    readonly in: boolean;
+    readonly host: string | null;
+    readonly rack: string | null;
+    readonly weight: number;
+    /** From the OSD itself (null when it did not answer): PGs held and active, store bytes, data-path totals. */
+    readonly pgs?: number | null;
+    readonly pgsActive?: number | null;
+    readonly usedBytes?: number | null;
+    readonly stats?: DataPathStats | null;
+  }>;
+  /** Objects per pool, counted at each PG's first OSD. */
+  readonly poolObjects?: Readonly<Record<string, number>>;
 }
 
 /** One poll of the monitors: each one's status, and the committed map from any of them (under a lease). */
@@ -27,10 +43,41 @@ export async function pollCeph(system: ActorSystem, monitors: readonly ActorRef<
   if (!read.ok || read.value.state === undefined) return { status: null, error: read.ok ? 'no map' : `${read.error.code}: ${read.error.message}`, monitors: monitorRows, osds: [] };
   const map = read.value.state;
   const where = osdLocations(map);
+  const statuses = await Promise.all(
+    map.osds.map(async (o) => {
+      const ref = o.up ? refOfAddr<OsdMsg>(o.addr) : undefined;
+      if (ref === undefined) return undefined;
+      return system.ask<OsdStatus>(ref, { type: 'rados.osd.status' }, { timeoutMs }).catch(() => undefined);
+    }),
+  );
+  const poolObjects: Record<string, number> = {};
+  for (const st of statuses) {
+    for (const pg of st?.pgs ?? []) {
+      if (pg.acting[0] !== st?.osd || !pg.active) continue;
+      const poolId = Number(pg.pg.split('.')[0]);
+      const name = map.pools.find((p) => p.id === poolId)?.name;
+      if (name !== undefined) poolObjects[name] = (poolObjects[name] ?? 0) + pg.objects;
+    }
+  }
   return {
     status: cephStatus(map, mons),
     error: null,
     monitors: monitorRows,
-    osds: map.osds.map((o) => ({ id: o.id, up: o.up, in: o.in, host: where.get(o.id)?.host ?? null, rack: where.get(o.id)?.rack ?? null, weight: o.weight / OSD_WEIGHT_FULL })),
+    osds: map.osds.map((o, i) => {
+      const st = statuses[i];
+      return {
+        id: o.id,
+        up: o.up,
+        in: o.in,
+        host: where.get(o.id)?.host ?? null,
+        rack: where.get(o.id)?.rack ?? null,
+        weight: o.weight / OSD_WEIGHT_FULL,
+        pgs: st === undefined ? null : st.pgs.length,
+        pgsActive: st === undefined ? null : st.pgs.filter((p) => p.active).length,
+        usedBytes: st === undefined ? null : st.usedBytes,
+        stats: st?.stats ?? null,
+      };
+    }),
+    poolObjects,
   };
 }

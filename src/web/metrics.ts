@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CephSnapshot } from './ceph-watch.js';
+import { LATENCY_BUCKETS_MS } from '../actors/rados/osd/data-path.js';
 import { MNTR_GAUGES, type CoordSnapshot } from './coord-watch.js';
 import type { ChunkserverStats, ClusterStatus } from '../actors/gfs/protocol.js';
 import type { ActorSystem } from '../runtime/system.js';
@@ -64,6 +65,12 @@ export class ClusterMetrics {
   private readonly cephMonCommitted = new Gauge({ name: 'troupe_ceph_mon_last_committed', help: 'Last committed map version at each monitor that answered', labelNames: ['mon'], registers: [this.registry] });
   private readonly cephPgs = new Gauge({ name: 'troupe_ceph_pgs', help: 'PGs by state (derived from the map)', labelNames: ['state'], registers: [this.registry] });
   private readonly cephPools = new Gauge({ name: 'troupe_ceph_pools', help: 'Pools in the map', registers: [this.registry] });
+  private readonly osdOps = new Gauge({ name: 'troupe_ceph_osd_ops_total', help: 'Client ops an OSD served (running total), by kind (read, write)', labelNames: ['osd', 'kind'], registers: [this.registry] });
+  private readonly osdBytes = new Gauge({ name: 'troupe_ceph_osd_bytes_total', help: 'Client bytes an OSD served (running total), by kind (read, write)', labelNames: ['osd', 'kind'], registers: [this.registry] });
+  private readonly osdLatency = new Gauge({ name: 'troupe_ceph_osd_latency_ms_bucket', help: 'Acks and commits an OSD sent with latency at most le ms (cumulative, from the first OSD taking the op), by stage (ack, commit)', labelNames: ['osd', 'stage', 'le'], registers: [this.registry] });
+  private readonly osdUsed = new Gauge({ name: 'troupe_ceph_osd_used_bytes', help: 'Bytes of object data and attributes in an OSD store', labelNames: ['osd'], registers: [this.registry] });
+  private readonly osdPgs = new Gauge({ name: 'troupe_ceph_osd_pgs', help: 'PGs an OSD holds, by state (active, inactive)', labelNames: ['osd', 'state'], registers: [this.registry] });
+  private readonly poolObjects = new Gauge({ name: 'troupe_ceph_pool_objects', help: 'Objects in a pool (counted at each PG\'s first OSD)', labelNames: ['pool'], registers: [this.registry] });
   private readonly zkGauges = new Map(Object.entries(MNTR_GAUGES).map(([key, help]) => [key, new Gauge({ name: `troupe_zk_${key}`, help, labelNames: ['server'], registers: [this.registry] })]));
   private readonly zkUp = new Gauge({ name: 'troupe_zk_server_up', help: '1 if the coordination server answered the last status poll (mntr), else 0', labelNames: ['server'], registers: [this.registry] });
   private readonly zkRole = new Gauge({ name: 'troupe_zk_server_role', help: '1 for the role the coordination server reported (leader, follower, observer, standalone)', labelNames: ['server', 'role'], registers: [this.registry] });
@@ -113,6 +120,28 @@ export class ClusterMetrics {
     this.cephPools.set(s.pools);
     this.cephPgs.reset();
     for (const [state, n] of Object.entries(s.pgs.byState)) this.cephPgs.set({ state }, n);
+    for (const o of c.osds) {
+      const osd = `osd.${o.id}`;
+      if (o.usedBytes !== undefined && o.usedBytes !== null) this.osdUsed.set({ osd }, o.usedBytes);
+      if (o.pgs !== undefined && o.pgs !== null && o.pgsActive !== undefined && o.pgsActive !== null) {
+        this.osdPgs.set({ osd, state: 'active' }, o.pgsActive);
+        this.osdPgs.set({ osd, state: 'inactive' }, o.pgs - o.pgsActive);
+      }
+      const st = o.stats;
+      if (st === undefined || st === null) continue;
+      this.osdOps.set({ osd, kind: 'write' }, st.writeOps);
+      this.osdOps.set({ osd, kind: 'read' }, st.readOps);
+      this.osdBytes.set({ osd, kind: 'write' }, st.writeBytes);
+      this.osdBytes.set({ osd, kind: 'read' }, st.readBytes);
+      for (const [stage, buckets] of [['ack', st.ackLatencyBuckets], ['commit', st.commitLatencyBuckets]] as const) {
+        let cum = 0;
+        buckets.forEach((n, i) => {
+          cum += n;
+          this.osdLatency.set({ osd, stage, le: i < LATENCY_BUCKETS_MS.length ? String(LATENCY_BUCKETS_MS[i]) : '+Inf' }, cum);
+        });
+      }
+    }
+    for (const [pool, n] of Object.entries(c.poolObjects ?? {})) this.poolObjects.set({ pool }, n);
   }
 
   /** The coordination servers' mntr values; a server that did not answer keeps no stale values. */

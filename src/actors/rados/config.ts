@@ -65,3 +65,53 @@ export const DEFAULT_OSDMAP_CONFIG: OsdMapConfig = {
 export function osdMapConfig(overrides: Partial<OsdMapConfig> = {}): OsdMapConfig {
   return { ...DEFAULT_OSDMAP_CONFIG, ...overrides };
 }
+
+/**
+ * The object data path: OSD limits and timers, with Ceph's option of the same purpose named where
+ * the thesis is silent.
+ */
+export interface DataPathConfig {
+  /** Longest object name (Ceph `osd_max_object_name_len`, 2,048). */
+  readonly objectNameBytesMax: number;
+  /** Longest xattr name (Ceph's on-disk backends: 255). */
+  readonly xattrNameBytesMax: number;
+  /** Largest xattr value (Ceph `osd_max_attr_size` is unbounded; 64 KiB here). */
+  readonly xattrValueBytesMax: number;
+  /** Largest object (Ceph `osd_max_object_size`, 128 MiB; 1 GiB here so a 256 MiB object fits). */
+  readonly objectSizeBytesMax: number;
+  /** Largest data in one op (Ceph `osd_max_write_size`, 90 MB; 8 MiB here: one op is one store transaction). */
+  readonly opDataBytesMax: number;
+  /** Ops in one compound operation at most. */
+  readonly compoundOpsMax: number;
+  /** PG log entries kept beyond those not yet durable everywhere (Ceph `osd_min_pg_log_entries`, 250). */
+  readonly pgLogEntriesMax: number;
+  /** Updates of one PG in flight at once at its first OSD; more wait in the PG's queue. */
+  readonly pgInflightMax: number;
+  /** Ops waiting for one PG (inactive, or behind an in-flight update of their object); more get `busy`. */
+  readonly pgQueueMax: number;
+  /** Recent updates (with their data) each OSD keeps per PG, to bring the other members forward when the acting set changes. */
+  readonly pgRecentUpdatesMax: number;
+  /**
+   * Read lease H (thesis §6.3.3): the read-serving OSD serves reads only while it has heard from
+   * every other member of the acting set within H. Must stay below the heartbeat grace, so a deposed
+   * OSD stops serving before a new interval can take writes.
+   */
+  readonly readLeaseMs: number;
+  /** How long the first OSD waits for the members' answers while activating a PG before trying again. */
+  readonly activateTimeoutMs: number;
+}
+
+export const DEFAULT_DATA_PATH_CONFIG: DataPathConfig = {
+  objectNameBytesMax: 2_048,
+  xattrNameBytesMax: 255,
+  xattrValueBytesMax: 64 * 1024,
+  objectSizeBytesMax: 1024 * 1024 * 1024,
+  opDataBytesMax: 8 * 1024 * 1024,
+  compoundOpsMax: 64,
+  pgLogEntriesMax: 250,
+  pgInflightMax: 64,
+  pgQueueMax: 1_024,
+  pgRecentUpdatesMax: 128,
+  readLeaseMs: 10_000,
+  activateTimeoutMs: 3_000,
+};

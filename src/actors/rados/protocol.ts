@@ -90,3 +90,153 @@ export interface OsdPing extends EpochTagged {
 }
 
 export type RadosMapMsg = OsdFailureReport | OsdMapUpdate | OsdPing;
+
+// ---------------------------------------------------------------------------------------------
+// The object data path (thesis §6.3; README.md "Data path"). Every message carries the sender's
+// epoch (R9) and, between OSDs, the acting set the sender believes in, so a member with another
+// view of the PG refuses it.
+
+import type { ActorRef } from '../../runtime/ref.js';
+import type { TransactionOp } from '../../storage/object-store.js';
+import type { ObjectError } from './errors.js';
+import type { ObjectOp, ObjectOpResult } from './osd/object-ops.js';
+import type { Eversion, PgLogEntry } from './osd/pg-log.js';
+
+/** Client → the PG's first OSD (mutations) or read-serving OSD (reads). */
+export interface OsdOpRequest extends EpochTagged {
+  readonly type: 'rados.osd.op';
+  readonly client: ActorRef<ClientReply>;
+  /** The client's id for this attempt's replies (a resend keeps `reqid` and gets a new tid). */
+  readonly tid: number;
+  /** `client:serial`, the same on every resend (thesis §6.3.5.3). */
+  readonly reqid: string;
+  readonly pool: number;
+  readonly oid: string;
+  readonly ops: readonly ObjectOp[];
+}
+
+/** Client → the read-serving OSD of one PG: object names after `after`, at most `max`. */
+export interface OsdPgListRequest extends EpochTagged {
+  readonly type: 'rados.osd.pgList';
+  readonly client: ActorRef<ClientReply>;
+  readonly tid: number;
+  readonly pool: number;
+  readonly ps: number;
+  readonly after: string;
+  readonly max: number;
+}
+
+/** OSD → client. A mutation gets `ack` then `commit` (or one `error`); a read or list gets `done`. */
+export type ClientReply =
+  | {
+      readonly type: 'rados.client.reply';
+      readonly epoch: number;
+      readonly tid: number;
+      readonly stage: 'ack' | 'commit' | 'done';
+      readonly version: Eversion;
+      readonly results: readonly ObjectOpResult[];
+      /** For list replies. */
+      readonly oids?: readonly string[];
+      readonly more?: boolean;
+    }
+  | {
+      readonly type: 'rados.client.error';
+      readonly epoch: number;
+      readonly tid: number;
+      readonly error: ObjectError;
+      /** The OSD's newer map, when the client is behind (lazy sharing, §6.2.5). */
+      readonly bundle?: MapBundle;
+    };
+
+/** Where a PG update's acker answers the client (chain and splay ack from the tail). */
+export interface ClientWaiter {
+  readonly client: ActorRef<ClientReply>;
+  readonly tid: number;
+}
+
+/** One update of a PG as replicated: its log entry and the store operations to apply. */
+export interface PgUpdate {
+  readonly entry: PgLogEntry;
+  readonly txn: readonly TransactionOp[];
+  readonly results: readonly ObjectOpResult[];
+  /** When the first OSD took the client's op (its clock; the acker measures ack and commit latency from it). */
+  readonly startedAtMs?: number;
+}
+
+interface PgAddressed extends EpochTagged {
+  readonly from: number;
+  readonly pool: number;
+  readonly ps: number;
+  /** The acting set the sender believes in. */
+  readonly acting: readonly number[];
+}
+
+/** Head → replicas (and along the chain): apply (or, at the delayed OSD, log) this update. */
+export interface RepOp extends PgAddressed {
+  readonly type: 'rados.osd.repOp';
+  readonly update: PgUpdate;
+  readonly waiters: readonly ClientWaiter[];
+  /** Entries at or before this are durable everywhere and may be trimmed. */
+  readonly trimTo: Eversion;
+}
+
+/** Replica → acker: applied in memory / durable on disk. */
+export interface RepProgress extends PgAddressed {
+  readonly type: 'rados.osd.repApplied' | 'rados.osd.repCommitted';
+  readonly version: Eversion;
+}
+
+/** A member refusing an update: another view of the PG, or a hole in its log. */
+export interface RepRefused extends PgAddressed {
+  readonly type: 'rados.osd.repRefused';
+  readonly version: Eversion;
+  readonly reason: string;
+}
+
+/** The first OSD, activating a PG in a new interval, asks each member and prior member for its log state. */
+export interface PgQuery extends PgAddressed {
+  readonly type: 'rados.osd.pgQuery';
+  readonly activation: number;
+  /** The querier's last_update: answer with the updates after it that you applied. */
+  readonly since: Eversion;
+}
+
+/** A whole PG's contents and log: the fallback when a member's log diverged or the updates it lacks are gone from memory. */
+export interface PgFull {
+  readonly objects: readonly { readonly oid: string; readonly data: Uint8Array; readonly attrs: readonly (readonly [string, Uint8Array])[] }[];
+  readonly entries: readonly PgLogEntry[];
+  readonly lastUpdate: Eversion;
+  readonly tail: Eversion;
+}
+
+export interface PgInfo extends PgAddressed {
+  readonly type: 'rados.osd.pgInfo';
+  readonly activation: number;
+  readonly lastUpdate: Eversion;
+  /** Whether the member's log holds the querier's `since` (false: divergent or too far behind). */
+  readonly hasSince: boolean;
+  /** Applied updates after `since`, with their data (from the member's recent memory); `complete` says whether all are there. */
+  readonly updates: readonly PgUpdate[];
+  readonly complete: boolean;
+  /** When ahead of the querier and unable to give the updates: the whole PG (if it fits the bound). */
+  readonly full?: PgFull;
+}
+
+/** First OSD → member: roll forward with these updates, drop anything logged after them, and go active in this interval. */
+export interface PgActivate extends PgAddressed {
+  readonly type: 'rados.osd.pgActivate';
+  readonly activation: number;
+  readonly updates: readonly PgUpdate[];
+  readonly lastUpdate: Eversion;
+  /** Replace the member's copy of the PG with this first (its log diverged or is too far behind). */
+  readonly full?: PgFull;
+}
+
+export interface PgActivated extends PgAddressed {
+  readonly type: 'rados.osd.pgActivated';
+  readonly activation: number;
+  readonly ok: boolean;
+  readonly reason?: string;
+}
+
+export type OsdDataMsg = OsdOpRequest | OsdPgListRequest | RepOp | RepProgress | RepRefused | PgQuery | PgInfo | PgActivate | PgActivated;

@@ -10,5 +10,6 @@ export const suites: Record<string, () => Promise<BenchSuite>> = {
   'gfs-data': async () => (await import('./gfs-data.js')).default,
   sim: async () => (await import('./sim.js')).default,
   'rados-mon': async () => (await import('./rados-mon.js')).default,
+  rados: async () => (await import('./rados.js')).default,
   coord: async () => (await import('./coord.js')).default,
 };

@@ -85,7 +85,7 @@ export const registerUp: Register = (program: Command) => {
           ? []
           : [
               `  ceph monitors mon0 mon1 mon2            node ${cluster.node.node}, main thread (Paxos logs in ${data.dir}/ceph/mon0..2); osdmap epoch ${ceph.map.epoch}${ceph.created ? ', new map' : ', recovered'}`,
-              ...ceph.osds.map((x) => `  osd.${String(x.id).padEnd(3)}      ${x.rack.padEnd(6)}        worker thread ${x.worker} (map side only: no object data path yet)`),
+              ...ceph.osds.map((x) => `  osd.${String(x.id).padEnd(3)}      ${x.rack.padEnd(6)}        worker thread ${x.worker} (object store in ${data.dir}/ceph/osd${x.id})`),
             ]),
         ...(coord === undefined ? [] : [`  coord servers ${coord.servers.map((s) => `zk${s.id}`).join(' ')}               node ${cluster.node.node}, main thread (Zab logs and snapshots in ${data.dir}/coord/zk1..${coord.servers.length})`, `  zookeeper connect string: ${coord.connectString}`]),
         `  logs: ${data.dir}/logs (level ${level}; \`./troupe trace <request-id>\` follows one request through them)`,

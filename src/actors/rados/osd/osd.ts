@@ -1,6 +1,6 @@
 /**
- * A minimal OSD: the map side only (thesis §6.2.3–6.2.5; digest §3.4–3.6). The data path comes
- * later. An OSD
+ * An OSD (thesis §6.2.3–6.2.5; digest §3.4–3.6). With a store in its options it also serves the
+ * object data path (`data-path.ts`: PGs, replication, PG logs, reads; thesis §6.3). The map side:
  *  - boots: tells the monitors it is up at its address with its epoch, and fetches the
  *    incrementals it lacks (`rados.mon.osdBoot`, then a read since its epoch);
  *  - subscribes to the monitors for new epochs, renewing the subscription through the monitor
@@ -11,10 +11,19 @@
  *  - shares maps lazily (§6.2.5): every ping carries its epoch and the incrementals it believes the
  *    peer lacks; a ping showing an older epoch is answered with the missing incrementals;
  *  - asks to be marked up again when a map has it down while it is alive.
- * No I/O but messages; time, timers and randomness come from the context. Soft state only: a
- * restarted OSD starts with no map and boots again at a new address (a new incarnation).
+ * No I/O but messages and the object store; time, timers and randomness come from the context. A
+ * restarted OSD starts with no map and boots again at a new address (a new incarnation); its PGs
+ * come back from its store.
  */
 import type { ActorContext, ActorFactory, Behavior } from '../../../runtime/behavior.js';
+import type { Defer } from '../../../runtime/env.js';
+import type { Disk } from '../../../storage/disk.js';
+import { ObjectStore } from '../../../storage/object-store.js';
+import type { ObjectStoreConfig, OpLogConfig } from '../../../storage/config.js';
+import { DEFAULT_DATA_PATH_CONFIG } from '../config.js';
+import type { DataPathConfig } from '../config.js';
+import { DataPath } from './data-path.js';
+import type { DataPathProbe, DataPathSelfMsg, DataPathStats } from './data-path.js';
 import type { ActorRef } from '../../../runtime/ref.js';
 import { makeRef, refKey } from '../../../runtime/ref.js';
 import { DEFAULT_OSDMAP_CONFIG } from '../config.js';
@@ -29,7 +38,7 @@ import { appendHistory, applyBundle, mapBundleFor, recentHistory } from '../osdm
 import { poolMappings } from '../osdmap/mapping.js';
 import { applyIncremental, emptyOsdMap, validateOsdMap } from '../osdmap/osd-map.js';
 import type { OsdMap, OsdMapIncremental } from '../osdmap/osd-map.js';
-import type { MapBundle, OsdFailureReport, OsdPing } from '../protocol.js';
+import type { MapBundle, OsdDataMsg, OsdFailureReport, OsdPing } from '../protocol.js';
 
 export interface OsdConfig {
   /** Mean time between heartbeats to one peer (thesis §6.2.3: every 2 s). */
@@ -70,7 +79,7 @@ export type OsdControlMsg =
   /** → `OsdStatus`. */
   | { readonly type: 'rados.osd.status' };
 
-export type OsdMsg = OsdPing | MonitorPush<OsdMap, OsdMapIncremental> | OsdControlMsg;
+export type OsdMsg = OsdPing | MonitorPush<OsdMap, OsdMapIncremental> | OsdControlMsg | OsdDataMsg | DataPathSelfMsg;
 
 export interface OsdStatus {
   readonly osd: number;
@@ -82,6 +91,10 @@ export interface OsdStatus {
   /** Peers it currently finds failed. */
   readonly failed: readonly number[];
   readonly boots: number;
+  /** PGs this OSD holds (empty without a store). */
+  readonly pgs: readonly { pg: string; active: boolean; acting: readonly number[]; lastUpdate: string; objects: number }[];
+  readonly usedBytes: number;
+  readonly stats: DataPathStats | undefined;
 }
 
 export interface OsdOptions {
@@ -89,6 +102,17 @@ export interface OsdOptions {
   readonly monitors: readonly ActorRef<MonitorMsg>[];
   readonly config?: Partial<OsdConfig>;
   readonly osdmap?: Partial<OsdMapConfig>;
+  /** The object store's disk and directory; without it the OSD keeps the map side only (no data path). */
+  readonly storage?: {
+    readonly disk: Disk;
+    readonly dir: string;
+    readonly defer?: Defer;
+    readonly config?: Partial<ObjectStoreConfig>;
+    readonly logConfig?: Partial<OpLogConfig>;
+  };
+  readonly dataPath?: Partial<DataPathConfig>;
+  /** Test hook: every apply, commit, ack and commit-to-client of the data path. */
+  readonly probe?: DataPathProbe;
 }
 
 /** An OSD's address in the map: its actor ref and an incarnation nonce (`id@node#nonce`). */
@@ -132,6 +156,9 @@ class Osd {
   private reportInFlight = false;
   private boots = 0;
   private subscribedTo = -1;
+  private store: ObjectStore | undefined;
+  private data: DataPath | undefined;
+  private readonly heardMs = new Map<number, number>();
 
   constructor(
     private readonly ctx: ActorContext<OsdMsg>,
@@ -153,17 +180,78 @@ class Osd {
 
   behavior(): Behavior<OsdMsg> {
     return {
-      preStart: () => {
+      preStart: async () => {
+        if (this.o.storage !== undefined) await this.openStore(this.o.storage);
         this.ctx.timers.repeat('tick', this.cfg.tickMs, { type: 'rados.osd.tick' });
         this.onTick();
       },
+      postStop: async () => {
+        await this.store?.close();
+      },
       receive: (m) => this.receive(m),
+      invariants: () => this.data?.invariants(),
     };
+  }
+
+  private async openStore(st: NonNullable<OsdOptions['storage']>): Promise<void> {
+    const store = await ObjectStore.open(st.disk, {
+      dir: st.dir,
+      ...(st.config === undefined ? {} : { config: st.config }),
+      ...(st.logConfig === undefined ? {} : { logConfig: st.logConfig }),
+      ...(st.defer === undefined ? {} : { defer: st.defer }),
+    });
+    this.store = store;
+    const cfg = { ...DEFAULT_DATA_PATH_CONFIG, ...this.o.dataPath };
+    this.data = new DataPath({
+      id: this.o.id,
+      ctx: this.ctx as unknown as ActorContext<never>,
+      store,
+      cfg,
+      probe: this.o.probe,
+      map: () => this.map,
+      bundleFor: (epoch) => mapBundleFor(this.history, this.map, epoch, this.mapCfg.incrementalsPerMessageMax),
+      fetchMap: () => this.fetch(),
+      sendOsd: (osd, msg) => {
+        const addr = this.map.osds[osd]?.addr;
+        const to = addr === undefined ? undefined : refOfAddr<OsdMsg>(addr);
+        if (to !== undefined) this.ctx.tell(to, msg);
+      },
+      sendSelf: (msg) => this.ctx.tell(this.ctx.self, msg),
+      lastHeardMs: (osd) => this.heardMs.get(osd),
+    });
   }
 
   private receive(m: OsdMsg): unknown {
     if (typeof m !== 'object' || m === null) return undefined;
     switch (m.type) {
+      case 'rados.osd.op':
+      case 'rados.osd.pgList':
+        if (this.data === undefined) {
+          this.ctx.tell(m.client, { type: 'rados.client.error', epoch: this.map.epoch, tid: m.tid, error: { code: 'pg_inactive', message: `osd.${this.o.id} has no object store` } });
+          return undefined;
+        }
+        this.data.receive(m);
+        return undefined;
+      case 'rados.osd.repOp':
+      case 'rados.osd.repApplied':
+      case 'rados.osd.repCommitted':
+      case 'rados.osd.repRefused':
+      case 'rados.osd.pgQuery':
+      case 'rados.osd.pgInfo':
+      case 'rados.osd.pgActivate':
+      case 'rados.osd.pgActivated':
+        if (typeof m.from === 'number') this.heardMs.set(m.from, this.ctx.clock.now());
+        this.data?.receive(m);
+        return undefined;
+      case 'rados.osd.localCommitted':
+        this.data?.onLocalCommitted(m);
+        return undefined;
+      case 'rados.osd.activationCommitted':
+        this.data?.onActivationCommitted(m);
+        return undefined;
+      case 'rados.osd.activateRetry':
+        this.data?.onActivateRetry(m);
+        return undefined;
       case 'rados.osd.tick':
         this.onTick();
         return undefined;
@@ -202,6 +290,9 @@ class Osd {
       peers: [...this.peers.keys()].sort((a, b) => a - b),
       failed: [...this.peers].filter(([, p]) => p.failed).map(([id]) => id),
       boots: this.boots,
+      pgs: this.data?.pgStates() ?? [],
+      usedBytes: this.store?.usedSpaceBytes ?? 0,
+      stats: this.data?.stats(),
     };
   }
 
@@ -253,11 +344,13 @@ class Osd {
 
   private setMap(map: OsdMap, history: OsdMapIncremental[]): void {
     if (map.epoch <= this.map.epoch) return;
+    const prev = this.map;
     this.map = map;
     this.history = history;
     this.batcher.onMap(map);
     this.updatePeers();
     this.checkSelf();
+    this.data?.onMap(prev);
   }
 
   /** PG peers: the other OSDs of every PG whose CRUSH placement includes this one and that the map has up. */
@@ -380,6 +473,7 @@ class Osd {
     if (m.share !== undefined) this.onBundle(m.share);
     // Still behind the sender after its share (it did not know this OSD's epoch well enough): ask a monitor.
     if (m.epoch > this.map.epoch) this.fetch();
+    this.heardMs.set(m.from, now);
     const p = this.peers.get(m.from);
     if (p !== undefined) {
       p.lastHeardMs = now;
