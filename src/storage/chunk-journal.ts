@@ -13,10 +13,14 @@ import { StorageError, assert } from './errors.js';
  * durable with one fdatasync: a round. Rounds are written one at a time, each only after the
  * previous round's fsync returned.
  *
- * Each frame names the first JSN of its round. Recovery uses it to tell a torn tail from damage:
- * after the first bad frame, a valid frame of a LATER round proves the bad one's round was synced
- * (acknowledged) before that round was written, so the damage is `corrupt_log`; valid frames of the
- * same round only (or none) mean the crash cut that round short, and it was never acknowledged.
+ * Each frame names the byte offset where its round starts in the file. Recovery uses it to tell a
+ * torn tail from damage: after the first bad frame, a valid frame whose round starts AFTER the bad
+ * frame proves the bad one's round was synced (acknowledged) before that round was written, so the
+ * damage is `corrupt_log`; valid frames of the same round only (or none) mean the crash cut that
+ * round short, and it was never acknowledged.
+ *
+ * JSNs increase strictly but may skip: a round the disk refused for lack of space (`no_space`) is
+ * cut off the file again and its records fail; their numbers are not reused.
  *
  * The journal does not apply records; the chunk store does (`ChunkStore`), and it tells the journal
  * when records up to a JSN are reflected in the chunk files (`removeFilesThrough`).
@@ -24,7 +28,7 @@ import { StorageError, assert } from './errors.js';
 
 const journalPrefix = 'journal-';
 const frameMagic = 0x4a435254; // "TRCJ" little-endian
-/** magic, payload length, JSN hi/lo, round's first JSN hi/lo, CRC32C over the header's first 24 bytes and the payload. */
+/** magic, payload length, JSN hi/lo, round's start offset hi/lo, CRC32C over the header's first 24 bytes and the payload. */
 export const journalFrameHeaderBytes = 28;
 
 export type JournalRecord =
@@ -88,7 +92,7 @@ function getU64(v: DataView, at: number): number {
   return v.getUint32(at, true) * 0x1_0000_0000 + v.getUint32(at + 4, true);
 }
 
-/** Encodes one frame; the round's first JSN is filled in by `stampRound` when its round is cut. */
+/** Encodes one frame; its round's start offset and its CRC are filled in by `stampRound` when its round is cut. */
 export function encodeJournalFrame(jsn: number, r: JournalRecord): Uint8Array {
   const payload = recordPayloadBytes(r);
   const out = new Uint8Array(journalFrameHeaderBytes + payload);
@@ -124,10 +128,10 @@ export function encodeJournalFrame(jsn: number, r: JournalRecord): Uint8Array {
   return out;
 }
 
-/** Sets the frame's round (first JSN of the round it is written in) and its CRC. */
-function stampRound(frame: Uint8Array, roundFirstJsn: number): void {
+/** Sets the frame's round (the file offset where the round it is written in starts) and its CRC. */
+function stampRound(frame: Uint8Array, roundStartBytes: number): void {
   const v = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  setU64(v, 16, roundFirstJsn);
+  setU64(v, 16, roundStartBytes);
   const crc = crc32c(frame.subarray(journalFrameHeaderBytes), crc32c(frame.subarray(0, 24)));
   v.setUint32(24, crc, true);
 }
@@ -167,7 +171,7 @@ function decodePayload(p: Uint8Array): JournalRecord | undefined {
 
 interface Frame {
   readonly jsn: number;
-  readonly roundFirstJsn: number;
+  readonly roundStartBytes: number;
   readonly record: JournalRecord;
   readonly endBytes: number;
 }
@@ -183,25 +187,26 @@ function frameAt(data: Uint8Array, view: DataView, at: number): Frame | undefine
   if (crc !== view.getUint32(at + 24, true)) return undefined;
   const record = decodePayload(data.subarray(at + journalFrameHeaderBytes, end));
   if (record === undefined) return undefined;
-  return { jsn: getU64(view, at + 8), roundFirstJsn: getU64(view, at + 16), record, endBytes: end };
+  return { jsn: getU64(view, at + 8), roundStartBytes: getU64(view, at + 16), record, endBytes: end };
 }
 
 /**
- * Decodes one journal file. Stops at the first bad frame (or one whose JSN breaks the sequence);
- * `laterRound` is true when a valid frame of a later round follows it (so the bad frame was synced).
+ * Decodes one journal file. Stops at the first bad frame (or one whose JSN or round breaks the
+ * order); `laterRound` is true when a valid frame of a round starting after it follows (so the bad
+ * frame's round was synced before that one was written).
  */
 export function decodeJournal(data: Uint8Array, firstJsn: number): { records: { jsn: number; record: JournalRecord }[]; validBytes: number; laterRound: boolean } {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const records: { jsn: number; record: JournalRecord }[] = [];
   let at = 0;
   let next = firstJsn;
-  let lastRound = firstJsn;
+  let lastRound = 0;
   for (;;) {
     const f = frameAt(data, view, at);
-    if (f === undefined || f.jsn !== next || f.roundFirstJsn > f.jsn || f.roundFirstJsn < lastRound) break;
+    if (f === undefined || f.jsn < next || f.roundStartBytes > at || f.roundStartBytes < lastRound) break;
     records.push({ jsn: f.jsn, record: f.record });
-    lastRound = f.roundFirstJsn;
-    next++;
+    lastRound = f.roundStartBytes;
+    next = f.jsn + 1;
     at = f.endBytes;
   }
   if (at >= data.length) return { records, validBytes: at, laterRound: false };
@@ -212,7 +217,7 @@ export function decodeJournal(data: Uint8Array, firstJsn: number): { records: { 
     const hit = data.indexOf(b0, scan);
     if (hit < 0) break;
     const f = frameAt(data, view, hit);
-    if (f !== undefined && f.roundFirstJsn > next) return { records, validBytes: at, laterRound: true };
+    if (f !== undefined && f.roundStartBytes > at && f.roundStartBytes <= hit && f.jsn >= next) return { records, validBytes: at, laterRound: true };
     scan = hit + 1;
   }
   return { records, validBytes: at, laterRound: false };
@@ -234,6 +239,8 @@ export interface ChunkJournalConfig {
 interface Pending {
   readonly jsn: number;
   readonly frame: Uint8Array;
+  /** Called when the record was refused for lack of space: it will never be durable. */
+  readonly onLost: ((err: StorageError) => void) | undefined;
 }
 
 /**
@@ -291,8 +298,8 @@ export class ChunkJournal {
     for (let i = 0; i < firsts.length; i++) {
       const first = firsts[i]!;
       const path = joinPath(dir, journalFileName(first));
-      if (expected !== undefined && first !== expected) {
-        throw new StorageError('corrupt_log', `chunk journal ${path} starts at JSN ${first} but the previous file ended at ${expected - 1}: acknowledged mutations may be lost; re-clone this server's chunks`, { path });
+      if (expected !== undefined && first < expected) {
+        throw new StorageError('corrupt_log', `chunk journal ${path} starts at JSN ${first} but the previous file holds JSN ${expected - 1}: the journal files are out of order; re-clone this server's chunks`, { path });
       }
       const data = await readWholeFile(disk, path, maxFileBytes);
       const got = decodeJournal(data, first);
@@ -301,7 +308,7 @@ export class ChunkJournal {
         throw new StorageError('corrupt_log', `chunk journal ${path} is damaged at byte ${got.validBytes} of ${data.length}, in a record that was acknowledged durable: mutations may be lost; re-clone this server's chunks`, { path });
       }
       records.push(...got.records);
-      expected = first + got.records.length;
+      expected = got.records.length === 0 ? first : got.records[got.records.length - 1]!.jsn + 1;
     }
     return { files: firsts.map(journalFileName), records };
   }
@@ -350,17 +357,17 @@ export class ChunkJournal {
   }
 
   /** Queues a record (its frame encoded now: the caller may reuse `data` afterwards); returns its JSN. `admitted`: the bytes `admit` reserved for it. */
-  add(record: JournalRecord, admitted: number): number {
+  add(record: JournalRecord, admitted: number, onLost?: (err: StorageError) => void): number {
     if (this.failure !== undefined) throw this.closedError();
     const jsn = ++this.lastAssigned;
     const frame = encodeJournalFrame(jsn, record);
     this.pendingBytes += frame.length - admitted;
-    this.pending.push({ jsn, frame });
+    this.pending.push({ jsn, frame, onLost });
     this.kick();
     return jsn;
   }
 
-  /** Resolves once every record up to `jsn` is durable. */
+  /** Resolves once every record up to `jsn` is durable; rejects with `no_space` when record `jsn` was refused for lack of space. */
   waitDurable(jsn: number): Promise<void> {
     if (jsn <= this.durable) return Promise.resolve();
     if (this.failure !== undefined) return Promise.reject(this.closedError());
@@ -424,22 +431,10 @@ export class ChunkJournal {
           bytes += size;
           count++;
         }
-        try {
-          await this.makeRoom(bytes);
-        } catch (err) {
-          this.poison(err);
-          break;
-        }
         const batch = this.pending.splice(0, count);
-        const roundFirst = batch[0]!.jsn;
-        for (const p of batch) stampRound(p.frame, roundFirst);
-        try {
-          await Promise.all(batch.map((p) => this.file.append(p.frame)));
-          await this.file.fsync();
-        } catch (err) {
-          this.poison(err);
-          break;
-        }
+        const written = await this.writeRound(batch, bytes);
+        if (written === 'poisoned') break;
+        if (written === 'no_space') continue;
         this.files[this.files.length - 1]!.bytes += bytes;
         this.pendingBytes -= bytes;
         this.durable = batch[batch.length - 1]!.jsn;
@@ -453,12 +448,64 @@ export class ChunkJournal {
   }
 
   /**
+   * Writes and fsyncs one round. A full disk (`no_space`) is not fatal: the round is cut off the
+   * file again (a file's size shrinks without new space), the journal is checkpointed and trimmed
+   * to free its own space, and the round is tried once more; if the disk is still full its records
+   * fail with `no_space` (their owners learn it through `onLost`) and later rounds go on. Any other
+   * failure poisons the journal (the bytes on disk are unknown; reopen to recover).
+   */
+  private async writeRound(batch: Pending[], bytes: number): Promise<'ok' | 'no_space' | 'poisoned'> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.makeRoom(bytes, attempt > 0);
+        const roundStart = this.files[this.files.length - 1]!.bytes;
+        for (const p of batch) stampRound(p.frame, roundStart);
+        await Promise.all(batch.map((p) => this.file.append(p.frame)));
+        await this.file.fsync();
+        return 'ok';
+      } catch (err) {
+        if (!(err instanceof StorageError && err.code === 'no_space')) {
+          this.poison(err, batch);
+          return 'poisoned';
+        }
+        try {
+          await this.file.truncate(this.files[this.files.length - 1]!.bytes);
+        } catch (cutErr) {
+          this.poison(cutErr, batch);
+          return 'poisoned';
+        }
+        if (attempt === 0 && this.fileBytes > 0) continue;
+        this.failRound(batch, bytes, err);
+        return 'no_space';
+      }
+    }
+  }
+
+  private failRound(batch: Pending[], bytes: number, err: StorageError): void {
+    this.pendingBytes -= bytes;
+    const jsns = new Set(batch.map((p) => p.jsn));
+    for (const p of batch) p.onLost?.(err);
+    let keep = 0;
+    for (const w of this.durableWaiters) {
+      if (jsns.has(w.jsn)) w.reject(err);
+      else this.durableWaiters[keep++] = w;
+    }
+    this.durableWaiters.length = keep;
+    // The numbers of the failed records are skipped: waiting for them is answered above, and
+    // records before them are durable.
+    this.durable = Math.max(this.durable, batch[batch.length - 1]!.jsn);
+    this.wakeDurable();
+    this.wakeAdmitted();
+  }
+
+  /**
    * Before a round of `bytes`: switch to a new file when the current one is full, and when the files
    * would pass `bytesMax`, checkpoint and remove the old files first (backpressure: the round waits).
+   * `trim`: the disk is full; switch files and checkpoint now, to free the journal's own space.
    */
-  private async makeRoom(bytes: number): Promise<void> {
+  private async makeRoom(bytes: number, trim: boolean): Promise<void> {
     const current = this.files[this.files.length - 1]!;
-    if (current.bytes > 0 && current.bytes + bytes > this.config.segmentBytes) {
+    if (current.bytes > 0 && (trim || current.bytes + bytes > this.config.segmentBytes)) {
       const firstJsn = this.durable + 1;
       const next = await this.disk.open(joinPath(this.dir, journalFileName(firstJsn)), { create: true });
       await next.truncate(0);
@@ -471,8 +518,10 @@ export class ChunkJournal {
       this.background = this.checkpoint(through).then(() => this.removeFilesThrough(through));
       this.background.catch(() => undefined);
     }
-    if (this.fileBytes + bytes > this.config.bytesMax) {
-      if (this.background !== undefined) await this.background;
+    if (trim || this.fileBytes + bytes > this.config.bytesMax) {
+      const background = this.background;
+      this.background = undefined;
+      if (background !== undefined) await background;
       if (this.fileBytes + bytes > this.config.bytesMax) {
         const through = this.durable;
         await this.checkpoint(through);
@@ -493,10 +542,11 @@ export class ChunkJournal {
     this.durableWaiters.length = keep;
   }
 
-  private poison(err: unknown): void {
+  private poison(err: unknown, batch: Pending[] = []): void {
     const e = err instanceof StorageError ? err : new StorageError('io_error', `chunk journal write failed: ${String(err)}`, { cause: err });
     this.failure = e;
     this.pending.splice(0);
+    for (const p of batch) p.onLost?.(e);
     for (const w of this.durableWaiters.splice(0)) w.reject(e);
     for (const w of this.admitWaiters.splice(0)) w.reject(e);
   }

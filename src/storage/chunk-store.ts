@@ -109,6 +109,11 @@ interface ChunkState {
   lastJsn: number;
   /** JSN the checksum file on disk reflects: journal records up to it are in the chunk's files. */
   checkpointJsn: number;
+  /**
+   * A journal record of this chunk was refused (a full disk): its state is not all in the journal,
+   * so the next sync makes it durable in the chunk's own files instead.
+   */
+  journalGap: boolean;
 }
 
 /** Journal room reserved by `admit` for one operation; a record uses it, the rest is given back. */
@@ -286,6 +291,7 @@ export class ChunkStore {
       deleted: false,
       lastJsn: 0,
       checkpointJsn: 0,
+      journalGap: false,
     };
     const journal = this.journal;
     if (journal === undefined) {
@@ -388,7 +394,31 @@ export class ChunkStore {
     const journal = this.journal;
     if (journal === undefined) return this.locked(s, () => this.syncLocked(s));
     const jsn = await this.locked(s, () => Promise.resolve(s.lastJsn));
-    await journal.waitDurable(jsn);
+    await this.durableFor(s, jsn);
+  }
+
+  /**
+   * Waits until the chunk's state up to record `jsn` is durable: its journal round was fsynced, or,
+   * when a record of the chunk was refused for lack of space, by fsyncing the chunk's data and
+   * writing its checksum slot (which needs no new space once the checksum file exists).
+   */
+  private async durableFor(s: ChunkState, jsn: number): Promise<void> {
+    const journal = this.journal;
+    assert(journal !== undefined, 'the store has a journal');
+    try {
+      await journal.waitDurable(jsn);
+    } catch (err) {
+      if (!(isStorageError(err, 'no_space') && s.journalGap)) throw err;
+    }
+    if (!s.journalGap) return;
+    await this.locked(s, async () => {
+      if (!s.journalGap) return;
+      const through = s.lastJsn;
+      s.dirty = true;
+      await this.syncLocked(s);
+      s.checkpointJsn = through;
+      s.journalGap = false;
+    });
   }
 
   /** Sets the chunk's version durably (the master bumps it when granting a lease). */
@@ -405,7 +435,7 @@ export class ChunkStore {
         return Promise.resolve(this.journalAdd(s, this.stateRecord(s), admission));
       }).finally(() => this.giveBack(admission));
       try {
-        await journal.waitDurable(jsn);
+        await this.durableFor(s, jsn);
       } catch (err) {
         if (s.version === version) s.version = previous;
         throw err;
@@ -449,7 +479,7 @@ export class ChunkStore {
         }
         return s.lastJsn;
       }).finally(() => this.giveBack(admission));
-      await journal.waitDurable(jsn);
+      await this.durableFor(s, jsn);
       return;
     }
     return this.locked(s, async () => {
@@ -491,7 +521,11 @@ export class ChunkStore {
       }).finally(() => this.giveBack(admission));
       // Until the record is durable a crash must find the chunk's checksum file, or the replay of its
       // earlier records would bring back part of a deleted chunk.
-      const removal = journal.waitDurable(jsn).then(async () => {
+      // On a full disk (the record refused) the files go anyway: they free space, and a crash can at
+      // worst bring back a part of the chunk, which reads as damaged and the master collects.
+      const removal = journal.waitDurable(jsn).catch((err: unknown) => {
+        if (!isStorageError(err, 'no_space')) throw err;
+      }).then(async () => {
         await this.disk.remove(this.crcPath(handle)).catch(ignoreNotFound);
         await this.disk.remove(this.dataPath(handle), { durable: false }).catch(ignoreNotFound);
       });
@@ -560,6 +594,7 @@ export class ChunkStore {
         deleted: false,
         lastJsn: 0,
         checkpointJsn: 0,
+        journalGap: false,
       };
       this.chunks.set(handle, s);
       const maxCrcBytes = 2 * checksumSlotBytes(this.config.chunkSizeBytes, this.config.blockSizeBytes);
@@ -676,6 +711,7 @@ export class ChunkStore {
         deleted: false,
         lastJsn: 0,
         checkpointJsn: 0,
+        journalGap: false,
       };
       this.chunks.set(r.handle, s);
     }
@@ -716,17 +752,19 @@ export class ChunkStore {
    * in flight, whose files must be gone before the journal that records them is removed.
    */
   private async checkpointNow(): Promise<void> {
-    const due = [...this.chunks.values()].filter((s) => !s.checksumFileCorrupt && (s.lastJsn > s.checkpointJsn || s.unsynced));
+    const due = [...this.chunks.values()].filter((s) => !s.checksumFileCorrupt && (s.lastJsn > s.checkpointJsn || s.unsynced || s.journalGap));
     const width = Math.max(1, this.config.checkpointParallelChunks);
     for (let i = 0; i < due.length; i += width) {
       await Promise.all(
         due.slice(i, i + width).map((s) =>
           this.locked(s, async () => {
             const jsn = s.lastJsn;
-            if (jsn <= s.checkpointJsn && !s.unsynced) return;
+            if (jsn <= s.checkpointJsn && !s.unsynced && !s.journalGap) return;
+            const gap = s.journalGap;
             s.dirty = true;
             await this.syncLocked(s);
             s.checkpointJsn = jsn;
+            if (gap) s.journalGap = false;
           }).catch((err: unknown) => {
             if (!(s.deleted && isStorageError(err, 'not_found'))) throw err;
           }),
@@ -761,7 +799,9 @@ export class ChunkStore {
   private journalAdd(s: ChunkState, record: JournalRecord, admission: Admission): number {
     const journal = this.journal;
     assert(journal !== undefined, 'the store has a journal');
-    const jsn = journal.add(record, admission.bytes);
+    const jsn = journal.add(record, admission.bytes, () => {
+      s.journalGap = true;
+    });
     admission.bytes = 0;
     s.lastJsn = jsn;
     return jsn;

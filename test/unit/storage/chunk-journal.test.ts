@@ -211,6 +211,52 @@ describe('chunk journal: recovery', () => {
     await again.close();
   });
 
+  it('a full disk does not stop the journal: a refused round fails only its own mutations or is made durable in the chunk files, and writes go on once space is back', async () => {
+    const disk = new SimDisk({ random: seededRandom(18) });
+    const store = await openStore(disk);
+    const r = seededRandom(19);
+    const model = new Map<string, Uint8Array>();
+    for (const h of ['a', 'b']) {
+      await store.create(h, 1);
+      const first = r.bytes(B);
+      await store.append(h, first);
+      await store.sync(h);
+      model.set(h, first);
+    }
+    disk.setCapacityBytes(disk.usedSpaceBytes);
+    const outcomes = await Promise.allSettled(['a', 'b'].map(async (h) => {
+      const more = r.bytes(B);
+      await store.append(h, more);
+      await store.sync(h);
+      return more;
+    }));
+    for (const o of outcomes) if (o.status === 'rejected') expect(isStorageError(o.reason, 'no_space')).toBe(true);
+    disk.setCapacityBytes(Number.MAX_SAFE_INTEGER);
+    const lastly = r.bytes(B);
+    ['a', 'b'].forEach((h, i) => {
+      const o = outcomes[i]!;
+      const m = model.get(h)!;
+      const grown = new Uint8Array(m.length + B + (o.status === 'fulfilled' ? B : 0));
+      grown.set(m);
+      if (o.status === 'fulfilled') grown.set(o.value, m.length);
+      model.set(h, grown);
+    });
+    for (const h of ['a', 'b']) {
+      const m = model.get(h)!;
+      // A failed append leaves its bytes in place (GFS: a failed mutation's region is undefined); write over the same end.
+      await store.write(h, m.length - B, lastly);
+      m.set(lastly, m.length - B);
+      await store.sync(h);
+    }
+    const again = await openStore(disk.crash());
+    for (const h of ['a', 'b']) {
+      const m = model.get(h)!;
+      expect(again.info(h).sizeBytes).toBe(m.length);
+      expect(await again.read(h, 0, m.length)).toEqual(m);
+    }
+    await again.close();
+  });
+
   it('a failed journal fsync fails the sync with io_error and poisons the journal; reopening recovers what was acknowledged', async () => {
     const disk = new SimDisk({ random: seededRandom(15) });
     const store = await openStore(disk);

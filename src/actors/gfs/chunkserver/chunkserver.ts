@@ -199,7 +199,7 @@ class Chunkserver {
     const store = await ChunkStore.open(this.opts.disk, {
       dir: this.opts.dir,
       clock: this.ctx.clock,
-      config: { chunkSizeBytes: this.cfg.chunkSizeBytes },
+      config: { chunkSizeBytes: this.cfg.chunkSizeBytes, journalSegmentBytes: this.cfg.chunkJournalSegmentBytes, journalBytesMax: this.cfg.chunkJournalBytesMax },
       onCorruption: (c) => this.corruptionFound(c),
     });
     this.storeOrUndefined = store;
