@@ -226,8 +226,8 @@ export class ChunkStore {
   private journal: ChunkJournal | undefined;
   /** Checkpoints run one at a time. */
   private checkpointChain: Promise<void> = Promise.resolve();
-  /** Deletions whose record is being made durable before their files go; a checkpoint waits for them. */
-  private readonly deletions = new Set<Promise<void>>();
+  /** Deletions whose record is being made durable before their files go, by the delete record's JSN; a checkpoint waits for those its journal files hold. */
+  private readonly deletions = new Map<Promise<void>, number>();
 
   private constructor(
     private readonly disk: Disk,
@@ -244,7 +244,13 @@ export class ChunkStore {
   /** Loads every chunk's checksums from `dir`, cutting data files back to their synced size. */
   static async open(disk: Disk, options: ChunkStoreOptions): Promise<ChunkStore> {
     const store = new ChunkStore(disk, options);
-    await store.load();
+    try {
+      await store.load();
+    } catch (err) {
+      // Release the files opened so far; the caller may retry (a journal replay on a full disk fails with `no_space`).
+      await store.close().catch(() => undefined);
+      throw err;
+    }
     return store;
   }
 
@@ -529,7 +535,7 @@ export class ChunkStore {
         await this.disk.remove(this.crcPath(handle)).catch(ignoreNotFound);
         await this.disk.remove(this.dataPath(handle), { durable: false }).catch(ignoreNotFound);
       });
-      this.deletions.add(removal);
+      this.deletions.set(removal, jsn);
       try {
         await removal;
       } finally {
@@ -738,8 +744,8 @@ export class ChunkStore {
   }
 
   /** Serializes checkpoints; resolves when every record up to the journal's `through` is in the chunk files. */
-  private checkpoint(_through: number): Promise<void> {
-    const run = this.checkpointChain.then(() => this.checkpointNow());
+  private checkpoint(through: number): Promise<void> {
+    const run = this.checkpointChain.then(() => this.checkpointNow(through));
     this.checkpointChain = run.catch(() => undefined);
     return run;
   }
@@ -748,10 +754,12 @@ export class ChunkStore {
    * Makes every chunk with journal records past its checkpoint durable in its own files: data
    * fsync, then a checksum slot naming the last record it reflects (so a replay skips the records
    * it holds). Each chunk under its lock, so the slot matches bytes already written; a state newer
-   * than the journal's durable point is fine (its data is fsynced first). Then waits for deletions
-   * in flight, whose files must be gone before the journal that records them is removed.
+   * than the journal's durable point is fine (its data is fsynced first). Then waits for the
+   * deletions recorded up to `through` (durable records: their files are being removed), whose
+   * files must be gone before the journal that records them is; later ones wait for a round, which
+   * may be waiting for this checkpoint.
    */
-  private async checkpointNow(): Promise<void> {
+  private async checkpointNow(through = Number.MAX_SAFE_INTEGER): Promise<void> {
     const due = [...this.chunks.values()].filter((s) => !s.checksumFileCorrupt && (s.lastJsn > s.checkpointJsn || s.unsynced || s.journalGap));
     const width = Math.max(1, this.config.checkpointParallelChunks);
     for (let i = 0; i < due.length; i += width) {
@@ -771,7 +779,7 @@ export class ChunkStore {
         ),
       );
     }
-    await Promise.all([...this.deletions]);
+    await Promise.all([...this.deletions].filter(([, jsn]) => jsn <= through).map(([removal]) => removal.catch(() => undefined)));
   }
 
   /** Reserves journal room for a mutation of `length` bytes at `offset` (with the journal), runs `fn`, and gives back what its record did not use. */
