@@ -42,7 +42,14 @@ export type JournalRecord =
       readonly firstBlock: number;
       /** Checksums of blocks firstBlock, firstBlock+1, … after the write. */
       readonly crcs: Uint32Array;
-      readonly data: Uint8Array;
+      /** Bytes the write covers. */
+      readonly lengthBytes: number;
+      /**
+       * The bytes written, or undefined when they are not in the journal: a large write's data is
+       * fdatasynced in the chunk's data file before the round holding this record is written (as
+       * BlueStore writes large data in place and logs only its metadata).
+       */
+      readonly data: Uint8Array | undefined;
     }
   | {
       /** The chunk's version and size (create, version bump, truncate), with the checksum of its last block. */
@@ -55,6 +62,8 @@ export type JournalRecord =
   | { readonly kind: 'delete'; readonly handle: string };
 
 const kindCode = { write: 1, state: 2, delete: 3 } as const;
+/** Microtask hops the writer waits before cutting a round, so mutations issued in the same turn join it (as the op log's writer). */
+const gatherMicrotaskHops = 8;
 
 export function journalFileName(firstJsn: number): string {
   return `${journalPrefix}${firstJsn.toString().padStart(16, '0')}`;
@@ -70,7 +79,7 @@ function recordPayloadBytes(r: JournalRecord): number {
   const base = 2 + r.handle.length;
   switch (r.kind) {
     case 'write':
-      return base + 8 + 8 + 8 + 4 + 4 + 4 * r.crcs.length + r.data.length;
+      return base + 8 + 8 + 8 + 4 + 4 + 4 + 1 + 4 * r.crcs.length + (r.data?.length ?? 0);
     case 'state':
       return base + 8 + 8 + 4;
     case 'delete':
@@ -113,9 +122,11 @@ export function encodeJournalFrame(jsn: number, r: JournalRecord): Uint8Array {
       setU64(v, at + 16, r.sizeAfterBytes);
       v.setUint32(at + 24, r.firstBlock, true);
       v.setUint32(at + 28, r.crcs.length, true);
-      at += 32;
+      v.setUint32(at + 32, r.lengthBytes, true);
+      v.setUint8(at + 36, r.data === undefined ? 0 : 1);
+      at += 37;
       for (let i = 0; i < r.crcs.length; i++, at += 4) v.setUint32(at, r.crcs[i]!, true);
-      out.set(r.data, at);
+      if (r.data !== undefined) out.set(r.data, at);
       break;
     case 'state':
       setU64(v, at, r.version);
@@ -147,17 +158,20 @@ function decodePayload(p: Uint8Array): JournalRecord | undefined {
   let at = 2 + handleLength;
   switch (kind) {
     case kindCode.write: {
-      if (at + 32 > p.length) return undefined;
+      if (at + 37 > p.length) return undefined;
       const version = getU64(v, at);
       const offsetBytes = getU64(v, at + 8);
       const sizeAfterBytes = getU64(v, at + 16);
       const firstBlock = v.getUint32(at + 24, true);
       const count = v.getUint32(at + 28, true);
-      at += 32;
-      if (at + 4 * count > p.length) return undefined;
+      const lengthBytes = v.getUint32(at + 32, true);
+      const inline = v.getUint8(at + 36);
+      at += 37;
+      if (at + 4 * count > p.length || inline > 1) return undefined;
       const crcs = new Uint32Array(count);
       for (let i = 0; i < count; i++, at += 4) crcs[i] = v.getUint32(at, true);
-      return { kind: 'write', handle, version, offsetBytes, sizeAfterBytes, firstBlock, crcs, data: p.subarray(at) };
+      if (inline === 1 ? p.length - at !== lengthBytes : p.length !== at) return undefined;
+      return { kind: 'write', handle, version, offsetBytes, sizeAfterBytes, firstBlock, crcs, lengthBytes, data: inline === 1 ? p.subarray(at) : undefined };
     }
     case kindCode.state:
       if (at + 20 !== p.length) return undefined;
@@ -241,6 +255,8 @@ interface Pending {
   readonly frame: Uint8Array;
   /** Called when the record was refused for lack of space: it will never be durable. */
   readonly onLost: ((err: StorageError) => void) | undefined;
+  /** Must complete before the record's round is written (the data fsync of a record without data); keyed so a round runs each once. */
+  readonly before: { readonly key: unknown; readonly run: () => Promise<void> } | undefined;
 }
 
 /**
@@ -357,12 +373,12 @@ export class ChunkJournal {
   }
 
   /** Queues a record (its frame encoded now: the caller may reuse `data` afterwards); returns its JSN. `admitted`: the bytes `admit` reserved for it. */
-  add(record: JournalRecord, admitted: number, onLost?: (err: StorageError) => void): number {
+  add(record: JournalRecord, admitted: number, onLost?: (err: StorageError) => void, before?: { readonly key: unknown; readonly run: () => Promise<void> }): number {
     if (this.failure !== undefined) throw this.closedError();
     const jsn = ++this.lastAssigned;
     const frame = encodeJournalFrame(jsn, record);
     this.pendingBytes += frame.length - admitted;
-    this.pending.push({ jsn, frame, onLost });
+    this.pending.push({ jsn, frame, onLost, before });
     this.kick();
     return jsn;
   }
@@ -421,7 +437,7 @@ export class ChunkJournal {
     try {
       while (this.failure === undefined) {
         // Let records added in this turn join the round (callers often add right after a round).
-        for (let i = 0; i < 4; i++) await Promise.resolve();
+        for (let i = 0; i < gatherMicrotaskHops; i++) await Promise.resolve();
         if (this.pending.length === 0) break;
         let count = 0;
         let bytes = 0;
@@ -458,6 +474,10 @@ export class ChunkJournal {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.makeRoom(bytes, attempt > 0);
+        // Data the records point to (not carry) first: each distinct data file fdatasynced once, all at once.
+        const before = new Map<unknown, () => Promise<void>>();
+        for (const p of batch) if (p.before !== undefined) before.set(p.before.key, p.before.run);
+        if (before.size > 0) await Promise.all([...before.values()].map((run) => run()));
         const roundStart = this.files[this.files.length - 1]!.bytes;
         for (const p of batch) stampRound(p.frame, roundStart);
         await Promise.all(batch.map((p) => this.file.append(p.frame)));

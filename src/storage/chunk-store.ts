@@ -627,19 +627,20 @@ export class ChunkStore {
       // In place only in a file of exactly this store's slot size (a store reopened with another chunk size rewrites it whole).
       if (decoded.slots !== undefined && fileBytes === maxCrcBytes) s.slots = { ...decoded.slots, file: undefined };
       const dataPath = this.dataPath(handle);
-      if (present.has(`${handle}${dataSuffix}`)) {
-        const f = await this.disk.open(dataPath);
-        if (f.sizeBytes() > s.sizeBytes) {
-          // Written after the last sync: never promised durable, and not covered by checksums.
-          await f.truncate(s.sizeBytes);
-          await f.fsync();
-        }
-        s.file = f;
-      }
+      if (present.has(`${handle}${dataSuffix}`)) s.file = await this.disk.open(dataPath);
     }
     // Journal replay comes before the orphan sweep: a chunk written but never checkpointed has a
     // data file and journal records, and no checksum file yet.
     const replayed = await this.replayJournal();
+    for (const s of this.chunks.values()) {
+      if (s.file !== undefined && s.file.sizeBytes() > s.sizeBytes && !s.checksumFileCorrupt) {
+        // Written after the last sync (and after the journal's last record of the chunk): never
+        // promised durable, and not covered by checksums. Cut only after the replay: a large write's
+        // record points into the data file past the checkpointed size.
+        await s.file.truncate(s.sizeBytes);
+        await s.file.fsync();
+      }
+    }
     for (const name of names) {
       if (!name.endsWith(dataSuffix)) continue;
       const handle = name.slice(0, -dataSuffix.length);
@@ -674,9 +675,28 @@ export class ChunkStore {
     const { files, records } = await ChunkJournal.read(this.disk, this.dir, maxFileBytes);
     let last = 0;
     for (const s of this.chunks.values()) last = Math.max(last, s.checkpointJsn);
-    for (const { jsn, record } of records) {
+    // A write whose data is not in the journal was fdatasynced in the data file: an older record's
+    // inline data must not be written over it. So each inline write is replayed only where no later
+    // in-place write of the same handle covers it (nor at all when a later record deletes the handle).
+    const inlineRanges = new Map<number, Array<readonly [number, number]>>();
+    const inPlaceLater = new Map<string, Array<readonly [number, number]>>();
+    const deletedLater = new Set<string>();
+    for (let i = records.length - 1; i >= 0; i--) {
+      const r = records[i]!.record;
+      if (r.kind === 'delete') deletedLater.add(r.handle);
+      if (r.kind !== 'write') continue;
+      const covered = inPlaceLater.get(r.handle) ?? [];
+      if (r.data === undefined) {
+        covered.push([r.offsetBytes, r.offsetBytes + r.lengthBytes]);
+        inPlaceLater.set(r.handle, covered);
+      } else {
+        inlineRanges.set(i, deletedLater.has(r.handle) ? [] : subtractRanges([r.offsetBytes, r.offsetBytes + r.lengthBytes], covered));
+      }
+    }
+    for (let i = 0; i < records.length; i++) {
+      const { jsn, record } = records[i]!;
       last = Math.max(last, jsn);
-      await this.applyRecord(jsn, record);
+      await this.applyRecord(jsn, record, inlineRanges.get(i));
     }
     if (files.length > 0) {
       await this.checkpointNow();
@@ -685,22 +705,22 @@ export class ChunkStore {
     return { nextJsn: last + 1 };
   }
 
-  private async applyRecord(jsn: number, r: JournalRecord): Promise<void> {
+  private async applyRecord(jsn: number, r: JournalRecord, inlineRanges?: ReadonlyArray<readonly [number, number]>): Promise<void> {
     const B = this.config.blockSizeBytes;
     let s = this.chunks.get(r.handle);
     if (r.kind === 'delete') {
       if (s === undefined || jsn <= s.checkpointJsn) return;
       this.chunks.delete(r.handle);
       await s.file?.close();
+      // The data file stays for now: a later incarnation of the handle may have written into it
+      // (records without data point there); the orphan sweep after the replay removes it otherwise.
       await this.disk.remove(this.crcPath(r.handle)).catch(ignoreNotFound);
-      await this.disk.remove(this.dataPath(r.handle), { durable: false }).catch(ignoreNotFound);
       return;
     }
     if (s === undefined) {
       if (!handlePattern.test(r.handle)) throw new StorageError('corrupt_log', `chunk journal record ${jsn} names an invalid chunk handle`);
-      // A chunk created after the last checkpoint: its data file (if any) holds nothing the journal
-      // does not, so it starts empty.
-      await this.disk.remove(this.dataPath(r.handle), { durable: false }).catch(ignoreNotFound);
+      // A chunk created after the last checkpoint. Its data file (if any) is its own: records of it
+      // cover every byte up to its size, inline or fdatasynced there before they were written.
       s = {
         handle: r.handle,
         version: r.version,
@@ -723,11 +743,15 @@ export class ChunkStore {
     }
     if (jsn <= s.checkpointJsn || s.checksumFileCorrupt) return;
     if (r.kind === 'write') {
-      if (r.sizeAfterBytes > this.config.chunkSizeBytes || r.offsetBytes + r.data.length > r.sizeAfterBytes || Math.ceil(r.sizeAfterBytes / B) < r.firstBlock + r.crcs.length) {
+      if (r.sizeAfterBytes > this.config.chunkSizeBytes || r.offsetBytes + r.lengthBytes > r.sizeAfterBytes || Math.ceil(r.sizeAfterBytes / B) < r.firstBlock + r.crcs.length) {
         throw new StorageError('corrupt_log', `chunk journal record ${jsn} (chunk ${r.handle}) does not fit this store's chunk size ${this.config.chunkSizeBytes} and block size ${B}`);
       }
       const file = await this.fileOf(s);
-      if (r.data.length > 0) await file.write(r.offsetBytes, r.data);
+      if (r.data !== undefined) {
+        for (const [from, to] of inlineRanges ?? [[r.offsetBytes, r.offsetBytes + r.lengthBytes] as const]) {
+          if (to > from) await file.write(from, r.data.subarray(from - r.offsetBytes, to - r.offsetBytes));
+        }
+      }
       this.ensureCrcCapacity(s, r.firstBlock + r.crcs.length);
       s.crcs.set(r.crcs, r.firstBlock);
       s.sizeBytes = r.sizeAfterBytes;
@@ -803,16 +827,32 @@ export class ChunkStore {
     admission.bytes = 0;
   }
 
-  /** Queues a journal record about `s`; returns its JSN. */
-  private journalAdd(s: ChunkState, record: JournalRecord, admission: Admission): number {
+  /** Queues a journal record about `s`; returns its JSN. `before`: what its round must do first (the data fsync of a record without data). */
+  private journalAdd(s: ChunkState, record: JournalRecord, admission: Admission, before?: { readonly key: unknown; readonly run: () => Promise<void> }): number {
     const journal = this.journal;
     assert(journal !== undefined, 'the store has a journal');
-    const jsn = journal.add(record, admission.bytes, () => {
-      s.journalGap = true;
-    });
+    const jsn = journal.add(
+      record,
+      admission.bytes,
+      () => {
+        s.journalGap = true;
+      },
+      before,
+    );
     admission.bytes = 0;
     s.lastJsn = jsn;
     return jsn;
+  }
+
+  /** Fdatasyncs a chunk's data file before a round whose records point into it. A chunk deleted meanwhile needs nothing: its delete record follows. */
+  private async fsyncData(s: ChunkState): Promise<void> {
+    const file = s.file;
+    if (s.deleted || file === undefined) return;
+    try {
+      await file.fsync();
+    } catch (err) {
+      if (!s.deleted) throw err;
+    }
   }
 
   private stateRecord(s: ChunkState): JournalRecord {
@@ -844,7 +884,10 @@ export class ChunkStore {
     const finish = async (pending: Promise<void>): Promise<void> => {
       await this.finishWrite(s, pending, newSize, firstBlock, saved);
       // The record carries the data and the checksums the write left; durable with its round.
-      if (admission !== undefined) this.journalAdd(s, { kind: 'write', handle: s.handle, version: s.version, offsetBytes: offset, sizeAfterBytes: newSize, firstBlock, crcs: s.crcs.slice(firstBlock, lastBlock + 1), data }, admission);
+      if (admission === undefined) return;
+      const inline = data.length <= this.config.journalInlineMaxBytes;
+      const record: JournalRecord = { kind: 'write', handle: s.handle, version: s.version, offsetBytes: offset, sizeAfterBytes: newSize, firstBlock, crcs: s.crcs.slice(firstBlock, lastBlock + 1), lengthBytes: data.length, data: inline ? data : undefined };
+      this.journalAdd(s, record, admission, inline ? undefined : { key: s, run: () => this.fsyncData(s) });
     };
 
     if (offset === oldSize && offset % B !== 0) {
@@ -1039,7 +1082,9 @@ export class ChunkStore {
     // before that the chunk does not survive a crash anyway. Once the two-slot checksum file exists,
     // syncs rename nothing, so a data file created later (a chunk created empty, then written) is
     // created durably.
-    if (s.file === undefined) s.file = await this.disk.open(this.dataPath(s.handle), { create: true, durable: s.slots !== undefined });
+    // With the journal, a large write's data is made durable in the data file before its record: the
+    // file's name must be durable too.
+    if (s.file === undefined) s.file = await this.disk.open(this.dataPath(s.handle), { create: true, durable: s.slots !== undefined || this.journal !== undefined });
     return s.file;
   }
 
@@ -1105,6 +1150,23 @@ function checkRange(offset: number, length: number): void {
 
 function ignoreNotFound(err: unknown): void {
   if (!isStorageError(err, 'not_found')) throw err;
+}
+
+/** The parts of [from, to) that none of `covered` overlaps. */
+function subtractRanges(range: readonly [number, number], covered: ReadonlyArray<readonly [number, number]>): Array<readonly [number, number]> {
+  let parts: Array<readonly [number, number]> = [range];
+  for (const [a, b] of covered) {
+    const next: Array<readonly [number, number]> = [];
+    for (const [x, y] of parts) {
+      if (b <= x || a >= y) next.push([x, y]);
+      else {
+        if (a > x) next.push([x, a]);
+        if (b < y) next.push([b, y]);
+      }
+    }
+    parts = next;
+  }
+  return parts;
 }
 
 function hex(n: number): string {
