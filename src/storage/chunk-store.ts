@@ -885,7 +885,7 @@ export class ChunkStore {
       await this.finishWrite(s, pending, newSize, firstBlock, saved);
       // The record carries the data and the checksums the write left; durable with its round.
       if (admission === undefined) return;
-      const inline = data.length <= this.config.journalInlineMaxBytes;
+      const inline = data.length < this.config.journalInlineBelowBytes;
       const record: JournalRecord = { kind: 'write', handle: s.handle, version: s.version, offsetBytes: offset, sizeAfterBytes: newSize, firstBlock, crcs: s.crcs.slice(firstBlock, lastBlock + 1), lengthBytes: data.length, data: inline ? data : undefined };
       this.journalAdd(s, record, admission, inline ? undefined : { key: s, run: () => this.fsyncData(s) });
     };

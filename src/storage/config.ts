@@ -35,12 +35,12 @@ export interface ChunkStoreConfig {
   /** Mutations waiting for journal room at most; more fail with `backlog_full`. */
   readonly journalAdmitWaitersMax: number;
   /**
-   * Writes of at most this many bytes carry their data in the journal (one flush for many small
-   * mutations); larger ones are fdatasynced in the chunk's data file before the round holding their
+   * Writes smaller than this carry their data in the journal (one flush for many small
+   * mutations); the others are fdatasynced in the chunk's data file before the round holding their
    * record, which then carries only their checksums and size (BlueStore writes small data deferred
    * through its log and large data in place: `bluestore_prefer_deferred_size`, 64 KiB for HDDs).
    */
-  readonly journalInlineMaxBytes: number;
+  readonly journalInlineBelowBytes: number;
   /** Chunks checkpointed at once (data fsync and checksum slot) when journal files are trimmed. */
   readonly checkpointParallelChunks: number;
 }
@@ -56,7 +56,7 @@ export const chunkStoreConfigDefault: ChunkStoreConfig = {
   journalRoundBytesMax: 16 * 1024 * 1024,
   journalPendingBytesMax: 64 * 1024 * 1024,
   journalAdmitWaitersMax: 4096,
-  journalInlineMaxBytes: 64 * 1024,
+  journalInlineBelowBytes: 64 * 1024,
   checkpointParallelChunks: 16,
 };
 

@@ -413,7 +413,7 @@ describe('chunk journal: crash at every point of a round, a checkpoint and a tri
 
   for (const seed of testSeeds([3, 4])) {
     it(`on the sim disk, seed ${seed}, writes over B/2 bytes not in the journal (their data fdatasynced in place before their round): the same holds`, async () => {
-      const { points, violations } = await journalCrashAtEveryPoint(simKind, seed, 60, false, { ...journalConfig, journalInlineMaxBytes: B / 2 });
+      const { points, violations } = await journalCrashAtEveryPoint(simKind, seed, 60, false, { ...journalConfig, journalInlineBelowBytes: B / 2 });
       expect(points).toBeGreaterThan(30);
       expect(violations, `STORAGE_SEED=${seed}`).toEqual([]);
     });
@@ -422,7 +422,7 @@ describe('chunk journal: crash at every point of a round, a checkpoint and a tri
   it('mutation check: with fsync a no-op, the same check reports acknowledged mutations lost', async () => {
     const { violations } = await journalCrashAtEveryPoint(simKind, 1, 60, true);
     expect(violations.length).toBeGreaterThan(0);
-    const large = await journalCrashAtEveryPoint(simKind, 1, 60, true, { ...journalConfig, journalInlineMaxBytes: B / 2 });
+    const large = await journalCrashAtEveryPoint(simKind, 1, 60, true, { ...journalConfig, journalInlineBelowBytes: B / 2 });
     expect(large.violations.length).toBeGreaterThan(0);
   });
 });
