@@ -117,7 +117,14 @@ export function fig3Testbed(o: Fig3Options): Fig3Testbed {
   }
   // The master sits on the chunkservers' switch with a NIC of its own (its traffic is small).
   fig3Network(sim, clientNames, [...servers, 'master']);
-  return { sim, clients, servers, chunkSizeBytes, run: (p) => sim.result(p, { maxSteps: 500_000_000 }) };
+  const run = <T>(p: Promise<T>): Promise<T> => sim.result(p, { maxSteps: 500_000_000 });
+  // The chunkservers register with their first heartbeat, once their stores are open (a journal
+  // file created and fsynced): give them 100 ms of virtual time before the workload starts.
+  const started = new Promise<void>((resolve) => sim.after(100, resolve));
+  return { sim, clients, servers, chunkSizeBytes, run: async (p) => {
+    await sim.result(started, { maxSteps: 500_000_000 });
+    return run(p);
+  } };
 }
 
 export interface Fig3Result {

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * Where a GFS write's time goes, stage by stage (a diagnostic, not a bench case):
- * `node dist/bench/gfs-stages.js [--writes N] [--clients K] [--slice KiB] [--no-storage] [--only-16]`, optionally
- * under `--cpu-prof` (a profile per thread).
+ * `node dist/bench/gfs-stages.js [--writes N] [--clients K] [--slice KiB] [--no-storage] [--only-16] [--no-journal]`,
+ * optionally under `--cpu-prof` (a profile per thread). `--no-journal`: chunk stores without their
+ * write-ahead journal (each sync fsyncs the chunk's data and checksum files), for a before/after.
  *
  * 1. Storage alone, on a temp folder of the real disk: 1 MiB writes to a `ChunkStore`, each
  *    followed by `sync`, with every disk call timed (write, data fsync, checksum-file work).
@@ -27,6 +28,7 @@ import { startLocalCluster, MASTER_REF, SHADOW_REF } from '../cluster/local-clus
 import { GfsClient } from '../actors/gfs/client/client.js';
 import type { ClusterStatus, MasterMsg } from '../actors/gfs/protocol.js';
 import type { GfsResult } from '../actors/gfs/errors.js';
+import { defaultGfsConfig } from '../actors/gfs/config.js';
 
 const MIB = 1024 * 1024;
 
@@ -56,7 +58,7 @@ function timedDisk(inner: Disk, t: Timings): Disk {
       t.add(what, performance.now() - started);
     }
   };
-  const kind = (path: string): string => (path.endsWith('.chunk') ? 'data' : path.endsWith('.tmp') ? 'crc-tmp' : 'crc');
+  const kind = (path: string): string => (path.endsWith('.chunk') ? 'data' : path.endsWith('.tmp') ? 'crc-tmp' : path.includes('/journal-') ? 'journal' : 'crc');
   const wrap = (f: DiskFile): DiskFile => ({
     path: f.path,
     sizeBytes: () => f.sizeBytes(),
@@ -78,11 +80,14 @@ function timedDisk(inner: Disk, t: Timings): Disk {
   };
 }
 
+const journal = !process.argv.includes('--no-journal');
+const journalConfig = journal ? { journalSegmentBytes: defaultGfsConfig.chunkJournalSegmentBytes, journalBytesMax: defaultGfsConfig.chunkJournalBytesMax } : { journalSegmentBytes: 0 };
+
 async function storageStages(writes: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-stages-'));
   const t = new Timings();
   try {
-    const store = await ChunkStore.open(timedDisk(new NodeDisk(dir), t), { dir: 'c', clock: realClock, config: { chunkSizeBytes: 64 * MIB } });
+    const store = await ChunkStore.open(timedDisk(new NodeDisk(dir), t), { dir: 'c', clock: realClock, config: { chunkSizeBytes: 64 * MIB, ...journalConfig } });
     await store.create('a', 1);
     const data = new Uint8Array(MIB).fill(7);
     const started = performance.now();
@@ -96,7 +101,7 @@ async function storageStages(writes: number): Promise<void> {
     }
     const ms = performance.now() - started;
     await store.close();
-    t.print(`storage: ${writes} x 1 MiB write + sync: ${((writes * MIB) / (ms / 1000) / 1e6).toFixed(0)} MB/s`);
+    t.print(`storage (${journal ? 'journal' : 'no journal'}): ${writes} x 1 MiB write + sync: ${((writes * MIB) / (ms / 1000) / 1e6).toFixed(0)} MB/s`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -105,7 +110,7 @@ async function storageStages(writes: number): Promise<void> {
 async function clusterStages(writesPerClient: number, clients: number, sliceBytes: number | undefined, writeBytes = MIB): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-stages-cluster-'));
   const t = new Timings();
-  const cluster = await startLocalCluster({ dataDir: dir, chunkservers: 4, workers: 2, port: 0, webPort: false, chunkSizeBytes: 64 * MIB, log: { stderrLevel: false } });
+  const cluster = await startLocalCluster({ dataDir: dir, chunkservers: 4, workers: 2, port: 0, webPort: false, chunkSizeBytes: 64 * MIB, log: { stderrLevel: false }, config: { chunkJournalSegmentBytes: journalConfig.journalSegmentBytes } });
   try {
     const sys = cluster.node.system;
     for (let i = 0; ; i++) {
@@ -151,7 +156,7 @@ async function clusterStages(writesPerClient: number, clients: number, sliceByte
       }),
     );
     const ms = performance.now() - started;
-    t.print(`cluster: ${clients} client(s) x ${writesPerClient} x ${writeBytes / MIB} MiB 3-replica writes: ${((clients * writesPerClient * writeBytes) / (ms / 1000) / 1e6).toFixed(0)} MB/s`);
+    t.print(`cluster (${journal ? 'journal' : 'no journal'}): ${clients} client(s) x ${writesPerClient} x ${writeBytes / MIB} MiB 3-replica writes: ${((clients * writesPerClient * writeBytes) / (ms / 1000) / 1e6).toFixed(0)} MB/s`);
     if (clients === 1) {
       // Verified reads back, 4 MiB at a time (as the read-verified bench case).
       t.by.clear();

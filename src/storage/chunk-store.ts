@@ -4,6 +4,7 @@ import { joinPath, readWholeFile, writeFileAtomically } from './disk.js';
 import { crc32c } from './crc32c.js';
 import { chunkStoreConfigDefault, withDefaults, type ChunkStoreConfig } from './config.js';
 import { StorageError, assert, isStorageError } from './errors.js';
+import { ChunkJournal, journalFrameHeaderBytes, type JournalRecord } from './chunk-journal.js';
 
 /**
  * The chunkserver's chunk store (patent ¶122–128).
@@ -69,12 +70,16 @@ const dataSuffix = '.chunk';
 const crcSuffix = '.crc';
 const crcMagic = 0x53435254; // "TRCS"
 const crcFormat = 1;
-/** The two-slot format: each slot is a format-1 copy plus a sequence number. */
-const crcSlotFormat = 2;
+/** The two-slot format before the journal: each slot is a format-1 copy plus a sequence number (still read). */
+const crcSlotFormatV2 = 2;
+/** The two-slot format with the journal: format 2 plus the JSN of the last journal record the slot reflects. */
+const crcSlotFormat = 3;
 /** magic, format, version hi/lo, size hi/lo, block size, block count: 8 × u32. */
 const crcHeaderBytes = 32;
-/** A slot's header: the format-1 header and a sequence number hi/lo. */
-const crcSlotHeaderBytes = 40;
+/** A format-2 slot's header: the format-1 header and a sequence number hi/lo. */
+const crcSlotHeaderBytesV2 = 40;
+/** A format-3 slot's header: the format-2 header and the applied JSN hi/lo. */
+const crcSlotHeaderBytes = 48;
 const handlePattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 interface ChunkState {
@@ -100,13 +105,27 @@ interface ChunkState {
   readonly reportedBlocks: Set<number>;
   tail: Promise<void>;
   deleted: boolean;
+  /** JSN of the last journal record about this chunk (0: none). */
+  lastJsn: number;
+  /** JSN the checksum file on disk reflects: journal records up to it are in the chunk's files. */
+  checkpointJsn: number;
+  /**
+   * A journal record of this chunk was refused (a full disk): its state is not all in the journal,
+   * so the next sync makes it durable in the chunk's own files instead.
+   */
+  journalGap: boolean;
+}
+
+/** Journal room reserved by `admit` for one operation; a record uses it, the rest is given back. */
+interface Admission {
+  bytes: number;
 }
 
 /**
  * The checksum record both formats share: magic, format, version, size, block size, block count,
  * a sequence number in the two-slot format only, one CRC per block, and a CRC over all of it.
  */
-function encodeChecksumRecord(seq: number | undefined, version: number, sizeBytes: number, blockSizeBytes: number, crcs: Uint32Array): Uint8Array {
+function encodeChecksumRecord(seq: number | undefined, version: number, sizeBytes: number, blockSizeBytes: number, crcs: Uint32Array, appliedJsn = 0): Uint8Array {
   const header = seq === undefined ? crcHeaderBytes : crcSlotHeaderBytes;
   const blocks = Math.ceil(sizeBytes / blockSizeBytes);
   const out = new Uint8Array(header + blocks * 4 + 4);
@@ -122,6 +141,8 @@ function encodeChecksumRecord(seq: number | undefined, version: number, sizeByte
   if (seq !== undefined) {
     v.setUint32(32, Math.floor(seq / 0x1_0000_0000), true);
     v.setUint32(36, seq >>> 0, true);
+    v.setUint32(40, Math.floor(appliedJsn / 0x1_0000_0000), true);
+    v.setUint32(44, appliedJsn >>> 0, true);
   }
   for (let i = 0; i < blocks; i++) v.setUint32(header + i * 4, crcs[i]!, true);
   v.setUint32(out.length - 4, crc32c(out.subarray(0, out.length - 4)), true);
@@ -132,12 +153,14 @@ function encodeChecksumRecord(seq: number | undefined, version: number, sizeByte
  * Decodes one record (see `encodeChecksumRecord`). `slot`: the two-slot format, whose record may
  * be followed by unused bytes of its slot; the one-copy format fills its file exactly.
  */
-function decodeChecksumRecord(bytes: Uint8Array, blockSizeBytes: number, slot: boolean): { seq: number; version: number; sizeBytes: number; crcs: Uint32Array } | { problem: string } {
-  const header = slot ? crcSlotHeaderBytes : crcHeaderBytes;
-  if (bytes.length < header + 4) return { problem: `only ${bytes.length} bytes` };
+function decodeChecksumRecord(bytes: Uint8Array, blockSizeBytes: number, slot: boolean): { seq: number; appliedJsn: number; version: number; sizeBytes: number; crcs: Uint32Array } | { problem: string } {
+  if (bytes.length < crcHeaderBytes + 4) return { problem: `only ${bytes.length} bytes` };
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (v.getUint32(0, true) !== crcMagic) return { problem: 'bad magic' };
-  if (v.getUint32(4, true) !== (slot ? crcSlotFormat : crcFormat)) return { problem: `unknown format ${v.getUint32(4, true)}` };
+  const format = v.getUint32(4, true);
+  if (slot ? format !== crcSlotFormat && format !== crcSlotFormatV2 : format !== crcFormat) return { problem: `unknown format ${format}` };
+  const header = !slot ? crcHeaderBytes : format === crcSlotFormat ? crcSlotHeaderBytes : crcSlotHeaderBytesV2;
+  if (bytes.length < header + 4) return { problem: `only ${bytes.length} bytes` };
   const blocks = v.getUint32(28, true);
   const end = header + blocks * 4;
   if (slot ? end + 4 > bytes.length : end + 4 !== bytes.length) return { problem: 'block count does not match the length' };
@@ -147,9 +170,10 @@ function decodeChecksumRecord(bytes: Uint8Array, blockSizeBytes: number, slot: b
   const sizeBytes = v.getUint32(16, true) * 0x1_0000_0000 + v.getUint32(20, true);
   if (blocks !== Math.ceil(sizeBytes / blockSizeBytes)) return { problem: 'block count does not match size' };
   const seq = slot ? v.getUint32(32, true) * 0x1_0000_0000 + v.getUint32(36, true) : 0;
+  const appliedJsn = slot && format === crcSlotFormat ? v.getUint32(40, true) * 0x1_0000_0000 + v.getUint32(44, true) : 0;
   const crcs = new Uint32Array(Math.max(16, blocks));
   for (let i = 0; i < blocks; i++) crcs[i] = v.getUint32(header + i * 4, true);
-  return { seq, version, sizeBytes, crcs };
+  return { seq, appliedJsn, version, sizeBytes, crcs };
 }
 
 /** A checksum file in the older one-copy format (still read by `open`; syncs write two slots). */
@@ -163,26 +187,26 @@ export function checksumSlotBytes(chunkSizeBytes: number, blockSizeBytes: number
 }
 
 /** One slot: the chunk's version, size and checksums, a sequence number, and a CRC over all of it. Its length depends on the size; the slot in the file is `checksumSlotBytes` long. */
-export function encodeChecksumSlot(seq: number, version: number, sizeBytes: number, blockSizeBytes: number, crcs: Uint32Array): Uint8Array {
-  return encodeChecksumRecord(seq, version, sizeBytes, blockSizeBytes, crcs);
+export function encodeChecksumSlot(seq: number, version: number, sizeBytes: number, blockSizeBytes: number, crcs: Uint32Array, appliedJsn = 0): Uint8Array {
+  return encodeChecksumRecord(seq, version, sizeBytes, blockSizeBytes, crcs, appliedJsn);
 }
 
 /**
  * Decodes a checksum file: the two-slot format (the valid slot with the higher sequence number; a
  * torn or damaged slot is ignored while the other is valid), or the older one-copy format.
  */
-export function decodeChecksumFileAny(file: Uint8Array, blockSizeBytes: number): { version: number; sizeBytes: number; crcs: Uint32Array; slots?: { next: 0 | 1; seq: number } } | { problem: string } {
+export function decodeChecksumFileAny(file: Uint8Array, blockSizeBytes: number): { version: number; sizeBytes: number; crcs: Uint32Array; appliedJsn: number; slots?: { next: 0 | 1; seq: number } } | { problem: string } {
   const one = decodeChecksumFile(file, blockSizeBytes);
-  if (!('problem' in one)) return one;
+  if (!('problem' in one)) return { ...one, appliedJsn: 0 };
   if (file.length === 0 || file.length % 2 !== 0) return one;
   const half = file.length / 2;
   const a = decodeChecksumRecord(file.subarray(0, half), blockSizeBytes, true);
   const b = decodeChecksumRecord(file.subarray(half), blockSizeBytes, true);
   if ('problem' in a && 'problem' in b) return { problem: `neither slot is valid (${a.problem}; ${b.problem})` };
   const newest = 'problem' in a ? 1 : 'problem' in b ? 0 : a.seq >= b.seq ? 0 : 1;
-  const got = (newest === 0 ? a : b) as { seq: number; version: number; sizeBytes: number; crcs: Uint32Array };
+  const got = (newest === 0 ? a : b) as { seq: number; appliedJsn: number; version: number; sizeBytes: number; crcs: Uint32Array };
   // The next sync overwrites the other slot, never the newest valid one.
-  return { version: got.version, sizeBytes: got.sizeBytes, crcs: got.crcs, slots: { next: newest === 0 ? 1 : 0, seq: got.seq } };
+  return { version: got.version, sizeBytes: got.sizeBytes, crcs: got.crcs, appliedJsn: got.appliedJsn, slots: { next: newest === 0 ? 1 : 0, seq: got.seq } };
 }
 
 export function decodeChecksumFile(file: Uint8Array, blockSizeBytes: number): { version: number; sizeBytes: number; crcs: Uint32Array } | { problem: string } {
@@ -198,6 +222,12 @@ export class ChunkStore {
   private scrubScratch: Uint8Array | undefined;
   private readonly listeners = new Set<(c: ChunkCorruption) => void>();
   private readonly clock: Clock;
+  /** The write-ahead journal; undefined when `journalSegmentBytes` is 0. */
+  private journal: ChunkJournal | undefined;
+  /** Checkpoints run one at a time. */
+  private checkpointChain: Promise<void> = Promise.resolve();
+  /** Deletions whose record is being made durable before their files go, by the delete record's JSN; a checkpoint waits for those its journal files hold. */
+  private readonly deletions = new Map<Promise<void>, number>();
 
   private constructor(
     private readonly disk: Disk,
@@ -214,7 +244,13 @@ export class ChunkStore {
   /** Loads every chunk's checksums from `dir`, cutting data files back to their synced size. */
   static async open(disk: Disk, options: ChunkStoreOptions): Promise<ChunkStore> {
     const store = new ChunkStore(disk, options);
-    await store.load();
+    try {
+      await store.load();
+    } catch (err) {
+      // Release the files opened so far; the caller may retry (a journal replay on a full disk fails with `no_space`).
+      await store.close().catch(() => undefined);
+      throw err;
+    }
     return store;
   }
 
@@ -259,9 +295,25 @@ export class ChunkStore {
       reportedBlocks: new Set(),
       tail: Promise.resolve(),
       deleted: false,
+      lastJsn: 0,
+      checkpointJsn: 0,
+      journalGap: false,
     };
+    const journal = this.journal;
+    if (journal === undefined) {
+      this.chunks.set(handle, s);
+      await Promise.resolve();
+      return;
+    }
+    // The chunk's creation is a journal record like any mutation: durable with the next round.
+    const admission = { bytes: journalFrameHeaderBytes + 64 };
+    await journal.admit(admission.bytes);
+    if (this.chunks.has(handle)) {
+      journal.release(admission.bytes);
+      throw new StorageError('already_exists', `chunk ${handle} already exists`);
+    }
     this.chunks.set(handle, s);
-    await Promise.resolve();
+    this.journalAdd(s, { kind: 'state', handle, version, sizeBytes: 0, lastBlockCrc: 0 }, admission);
   }
 
   /**
@@ -274,20 +326,22 @@ export class ChunkStore {
     if (offsetBytes + data.length > this.config.chunkSizeBytes) {
       throw new Error(`write of ${data.length} bytes at ${offsetBytes} runs past the ${this.config.chunkSizeBytes}-byte chunk ${handle}`);
     }
-    return this.locked(s, () => this.writeLocked(s, offsetBytes, data, options?.expectVersion));
+    return this.admitted(s, offsetBytes, data.length, (admission) => this.locked(s, () => this.writeLocked(s, offsetBytes, data, options?.expectVersion, admission)));
   }
 
   /** Appends `data`; returns the offset it landed at. */
   append(handle: ChunkHandle, data: Uint8Array, options?: { readonly expectVersion?: number }): Promise<number> {
     const s = this.state(handle);
-    return this.locked(s, async () => {
-      const offset = s.sizeBytes;
-      if (offset + data.length > this.config.chunkSizeBytes) {
-        throw new Error(`append of ${data.length} bytes at ${offset} runs past the ${this.config.chunkSizeBytes}-byte chunk ${handle}`);
-      }
-      await this.writeLocked(s, offset, data, options?.expectVersion);
-      return offset;
-    });
+    return this.admitted(s, s.sizeBytes, data.length, (admission) =>
+      this.locked(s, async () => {
+        const offset = s.sizeBytes;
+        if (offset + data.length > this.config.chunkSizeBytes) {
+          throw new Error(`append of ${data.length} bytes at ${offset} runs past the ${this.config.chunkSizeBytes}-byte chunk ${handle}`);
+        }
+        await this.writeLocked(s, offset, data, options?.expectVersion, admission);
+        return offset;
+      }),
+    );
   }
 
   /**
@@ -336,15 +390,64 @@ export class ChunkStore {
     });
   }
 
-  /** Makes the chunk's data, size, checksums and version durable. */
-  sync(handle: ChunkHandle): Promise<void> {
+  /**
+   * Makes the chunk's data, size, checksums and version durable: with the journal, once the journal
+   * round holding its last record has been fsynced (many chunks share one round); without it, by
+   * fsyncing the data file and then the checksum file. Covers every operation called before it.
+   */
+  async sync(handle: ChunkHandle): Promise<void> {
     const s = this.state(handle);
-    return this.locked(s, () => this.syncLocked(s));
+    const journal = this.journal;
+    if (journal === undefined) return this.locked(s, () => this.syncLocked(s));
+    const jsn = await this.locked(s, () => Promise.resolve(s.lastJsn));
+    await this.durableFor(s, jsn);
+  }
+
+  /**
+   * Waits until the chunk's state up to record `jsn` is durable: its journal round was fsynced, or,
+   * when a record of the chunk was refused for lack of space, by fsyncing the chunk's data and
+   * writing its checksum slot (which needs no new space once the checksum file exists).
+   */
+  private async durableFor(s: ChunkState, jsn: number): Promise<void> {
+    const journal = this.journal;
+    assert(journal !== undefined, 'the store has a journal');
+    try {
+      await journal.waitDurable(jsn);
+    } catch (err) {
+      if (!(isStorageError(err, 'no_space') && s.journalGap)) throw err;
+    }
+    if (!s.journalGap) return;
+    await this.locked(s, async () => {
+      if (!s.journalGap) return;
+      const through = s.lastJsn;
+      s.dirty = true;
+      await this.syncLocked(s);
+      s.checkpointJsn = through;
+      s.journalGap = false;
+    });
   }
 
   /** Sets the chunk's version durably (the master bumps it when granting a lease). */
-  setVersion(handle: ChunkHandle, version: number): Promise<void> {
+  async setVersion(handle: ChunkHandle, version: number): Promise<void> {
     const s = this.state(handle);
+    const journal = this.journal;
+    if (journal !== undefined) {
+      const admission = { bytes: journalFrameHeaderBytes + 64 };
+      await journal.admit(admission.bytes);
+      let previous = 0;
+      const jsn = await this.locked(s, () => {
+        previous = s.version;
+        s.version = version;
+        return Promise.resolve(this.journalAdd(s, this.stateRecord(s), admission));
+      }).finally(() => this.giveBack(admission));
+      try {
+        await this.durableFor(s, jsn);
+      } catch (err) {
+        if (s.version === version) s.version = previous;
+        throw err;
+      }
+      return;
+    }
     return this.locked(s, async () => {
       // The new version counts only once it is durable: a replica whose bump failed (a full disk)
       // must keep reporting the old version, or it would pass for up to date while it is left out
@@ -367,28 +470,79 @@ export class ChunkStore {
    * new checksum cannot hide corruption (¶127). The data file keeps the bytes past the new size
    * until the next `open` cuts it back; nothing reads them. Growing a chunk this way is refused.
    */
-  truncate(handle: ChunkHandle, sizeBytes: number): Promise<void> {
+  async truncate(handle: ChunkHandle, sizeBytes: number): Promise<void> {
     const s = this.state(handle);
     checkRange(sizeBytes, 0);
+    const journal = this.journal;
+    if (journal !== undefined) {
+      const admission = { bytes: journalFrameHeaderBytes + 64 };
+      await journal.admit(admission.bytes);
+      const jsn = await this.locked(s, async () => {
+        if (sizeBytes > s.sizeBytes) throw new Error(`truncate of chunk ${handle} to ${sizeBytes} bytes would grow it (it has ${s.sizeBytes})`);
+        if (sizeBytes < s.sizeBytes) {
+          await this.cutLocked(s, sizeBytes);
+          return this.journalAdd(s, this.stateRecord(s), admission);
+        }
+        return s.lastJsn;
+      }).finally(() => this.giveBack(admission));
+      await this.durableFor(s, jsn);
+      return;
+    }
     return this.locked(s, async () => {
       if (sizeBytes > s.sizeBytes) throw new Error(`truncate of chunk ${handle} to ${sizeBytes} bytes would grow it (it has ${s.sizeBytes})`);
       if (sizeBytes === s.sizeBytes) return this.syncLocked(s);
-      const B = this.config.blockSizeBytes;
-      const block = Math.floor(sizeBytes / B);
-      const start = block * B;
-      if (sizeBytes > start) {
-        const kept = await this.readRange(s, start, Math.min(s.sizeBytes, start + B) - start, true, 'write');
-        s.crcs[block] = crc32c(kept.subarray(0, sizeBytes - start));
-      }
-      s.sizeBytes = sizeBytes;
-      s.dirty = true;
+      await this.cutLocked(s, sizeBytes);
       await this.syncLocked(s);
     });
   }
 
-  /** Removes the chunk and its files. */
-  delete(handle: ChunkHandle): Promise<void> {
+  /** Sets the size to `sizeBytes` (smaller), re-checksumming the kept part of the new last block after verifying it (¶127). */
+  private async cutLocked(s: ChunkState, sizeBytes: number): Promise<void> {
+    const B = this.config.blockSizeBytes;
+    const block = Math.floor(sizeBytes / B);
+    const start = block * B;
+    if (sizeBytes > start) {
+      const kept = await this.readRange(s, start, Math.min(s.sizeBytes, start + B) - start, true, 'write');
+      s.crcs[block] = crc32c(kept.subarray(0, sizeBytes - start));
+    }
+    s.sizeBytes = sizeBytes;
+    s.dirty = true;
+  }
+
+  /** Removes the chunk and its files. With the journal, the removal is recorded durably before the files go. */
+  async delete(handle: ChunkHandle): Promise<void> {
     const s = this.state(handle);
+    const journal = this.journal;
+    if (journal !== undefined) {
+      const admission = { bytes: journalFrameHeaderBytes + 80 };
+      await journal.admit(admission.bytes);
+      const jsn = await this.locked(s, async () => {
+        s.deleted = true;
+        this.chunks.delete(handle);
+        await s.file?.close();
+        s.file = undefined;
+        await s.slots?.file?.close();
+        s.slots = undefined;
+        return this.journalAdd(s, { kind: 'delete', handle }, admission);
+      }).finally(() => this.giveBack(admission));
+      // Until the record is durable a crash must find the chunk's checksum file, or the replay of its
+      // earlier records would bring back part of a deleted chunk.
+      // On a full disk (the record refused) the files go anyway: they free space, and a crash can at
+      // worst bring back a part of the chunk, which reads as damaged and the master collects.
+      const removal = journal.waitDurable(jsn).catch((err: unknown) => {
+        if (!isStorageError(err, 'no_space')) throw err;
+      }).then(async () => {
+        await this.disk.remove(this.crcPath(handle)).catch(ignoreNotFound);
+        await this.disk.remove(this.dataPath(handle), { durable: false }).catch(ignoreNotFound);
+      });
+      this.deletions.set(removal, jsn);
+      try {
+        await removal;
+      } finally {
+        this.deletions.delete(removal);
+      }
+      return;
+    }
     return this.locked(s, async () => {
       s.deleted = true;
       this.chunks.delete(handle);
@@ -403,8 +557,10 @@ export class ChunkStore {
     });
   }
 
-  /** Closes every data file (does not sync). */
+  /** Closes every data file (does not sync; with the journal, waits for queued records to be durable). */
   async close(): Promise<void> {
+    await this.journal?.close();
+    await this.checkpointChain;
     for (const s of this.chunks.values()) {
       await this.locked(s, async () => {
         await s.file?.close();
@@ -442,6 +598,9 @@ export class ChunkStore {
         reportedBlocks: new Set(),
         tail: Promise.resolve(),
         deleted: false,
+        lastJsn: 0,
+        checkpointJsn: 0,
+        journalGap: false,
       };
       this.chunks.set(handle, s);
       const maxCrcBytes = 2 * checksumSlotBytes(this.config.chunkSizeBytes, this.config.blockSizeBytes);
@@ -463,17 +622,23 @@ export class ChunkStore {
       s.version = decoded.version;
       s.sizeBytes = decoded.sizeBytes;
       s.crcs = decoded.crcs;
+      s.lastJsn = decoded.appliedJsn;
+      s.checkpointJsn = decoded.appliedJsn;
       // In place only in a file of exactly this store's slot size (a store reopened with another chunk size rewrites it whole).
       if (decoded.slots !== undefined && fileBytes === maxCrcBytes) s.slots = { ...decoded.slots, file: undefined };
       const dataPath = this.dataPath(handle);
-      if (present.has(`${handle}${dataSuffix}`)) {
-        const f = await this.disk.open(dataPath);
-        if (f.sizeBytes() > s.sizeBytes) {
-          // Written after the last sync: never promised durable, and not covered by checksums.
-          await f.truncate(s.sizeBytes);
-          await f.fsync();
-        }
-        s.file = f;
+      if (present.has(`${handle}${dataSuffix}`)) s.file = await this.disk.open(dataPath);
+    }
+    // Journal replay comes before the orphan sweep: a chunk written but never checkpointed has a
+    // data file and journal records, and no checksum file yet.
+    const replayed = await this.replayJournal();
+    for (const s of this.chunks.values()) {
+      if (s.file !== undefined && s.file.sizeBytes() > s.sizeBytes && !s.checksumFileCorrupt) {
+        // Written after the last sync (and after the journal's last record of the chunk): never
+        // promised durable, and not covered by checksums. Cut only after the replay: a large write's
+        // record points into the data file past the checkpointed size.
+        await s.file.truncate(s.sizeBytes);
+        await s.file.fsync();
       }
     }
     for (const name of names) {
@@ -481,9 +646,221 @@ export class ChunkStore {
       const handle = name.slice(0, -dataSuffix.length);
       if (!this.chunks.has(handle)) await this.disk.remove(joinPath(this.dir, name)).catch(ignoreNotFound);
     }
+    if (this.config.journalSegmentBytes > 0) {
+      this.journal = await ChunkJournal.create(
+        this.disk,
+        this.dir,
+        {
+          segmentBytes: this.config.journalSegmentBytes,
+          bytesMax: this.config.journalBytesMax,
+          roundBytesMax: this.config.journalRoundBytesMax,
+          pendingBytesMax: this.config.journalPendingBytesMax,
+          admitWaitersMax: this.config.journalAdmitWaitersMax,
+        },
+        replayed.nextJsn,
+        (through) => this.checkpoint(through),
+      );
+    }
   }
 
-  private async writeLocked(s: ChunkState, offset: number, data: Uint8Array, expectVersion: number | undefined): Promise<void> {
+  /**
+   * Re-applies the journal's records past each chunk's checkpoint (its checksum file's applied JSN),
+   * in JSN order, then checkpoints every chunk it touched and removes the journal files. Applying a
+   * record twice gives the same state, so a crash during this is recovered by doing it again. A
+   * store opened without a journal still replays one left by an earlier run (nothing acknowledged
+   * is dropped), and then runs without.
+   */
+  private async replayJournal(): Promise<{ nextJsn: number }> {
+    const maxFileBytes = this.config.journalSegmentBytes + this.config.journalBytesMax + 2 * this.config.chunkSizeBytes + 16 * 1024 * 1024;
+    const { files, records } = await ChunkJournal.read(this.disk, this.dir, maxFileBytes);
+    let last = 0;
+    for (const s of this.chunks.values()) last = Math.max(last, s.checkpointJsn);
+    // A write whose data is not in the journal was fdatasynced in the data file: an older record's
+    // inline data must not be written over it. So each inline write is replayed only where no later
+    // in-place write of the same handle covers it (nor at all when a later record deletes the handle).
+    const inlineRanges = new Map<number, Array<readonly [number, number]>>();
+    const inPlaceLater = new Map<string, Array<readonly [number, number]>>();
+    const deletedLater = new Set<string>();
+    for (let i = records.length - 1; i >= 0; i--) {
+      const r = records[i]!.record;
+      if (r.kind === 'delete') deletedLater.add(r.handle);
+      if (r.kind !== 'write') continue;
+      const covered = inPlaceLater.get(r.handle) ?? [];
+      if (r.data === undefined) {
+        covered.push([r.offsetBytes, r.offsetBytes + r.lengthBytes]);
+        inPlaceLater.set(r.handle, covered);
+      } else {
+        inlineRanges.set(i, deletedLater.has(r.handle) ? [] : subtractRanges([r.offsetBytes, r.offsetBytes + r.lengthBytes], covered));
+      }
+    }
+    for (let i = 0; i < records.length; i++) {
+      const { jsn, record } = records[i]!;
+      last = Math.max(last, jsn);
+      await this.applyRecord(jsn, record, inlineRanges.get(i));
+    }
+    if (files.length > 0) {
+      await this.checkpointNow();
+      for (const name of files) await this.disk.remove(joinPath(this.dir, name)).catch(ignoreNotFound);
+    }
+    return { nextJsn: last + 1 };
+  }
+
+  private async applyRecord(jsn: number, r: JournalRecord, inlineRanges?: ReadonlyArray<readonly [number, number]>): Promise<void> {
+    const B = this.config.blockSizeBytes;
+    let s = this.chunks.get(r.handle);
+    if (r.kind === 'delete') {
+      if (s === undefined || jsn <= s.checkpointJsn) return;
+      this.chunks.delete(r.handle);
+      await s.file?.close();
+      // The data file stays for now: a later incarnation of the handle may have written into it
+      // (records without data point there); the orphan sweep after the replay removes it otherwise.
+      await this.disk.remove(this.crcPath(r.handle)).catch(ignoreNotFound);
+      return;
+    }
+    if (s === undefined) {
+      if (!handlePattern.test(r.handle)) throw new StorageError('corrupt_log', `chunk journal record ${jsn} names an invalid chunk handle`);
+      // A chunk created after the last checkpoint. Its data file (if any) is its own: records of it
+      // cover every byte up to its size, inline or fdatasynced there before they were written.
+      s = {
+        handle: r.handle,
+        version: r.version,
+        sizeBytes: 0,
+        crcs: new Uint32Array(16),
+        file: undefined,
+        lastAccessMs: this.clock.now(),
+        dirty: true,
+        unsynced: false,
+        checksumFileCorrupt: false,
+        slots: undefined,
+        reportedBlocks: new Set(),
+        tail: Promise.resolve(),
+        deleted: false,
+        lastJsn: 0,
+        checkpointJsn: 0,
+        journalGap: false,
+      };
+      this.chunks.set(r.handle, s);
+    }
+    if (jsn <= s.checkpointJsn || s.checksumFileCorrupt) return;
+    if (r.kind === 'write') {
+      if (r.sizeAfterBytes > this.config.chunkSizeBytes || r.offsetBytes + r.lengthBytes > r.sizeAfterBytes || Math.ceil(r.sizeAfterBytes / B) < r.firstBlock + r.crcs.length) {
+        throw new StorageError('corrupt_log', `chunk journal record ${jsn} (chunk ${r.handle}) does not fit this store's chunk size ${this.config.chunkSizeBytes} and block size ${B}`);
+      }
+      const file = await this.fileOf(s);
+      if (r.data !== undefined) {
+        for (const [from, to] of inlineRanges ?? [[r.offsetBytes, r.offsetBytes + r.lengthBytes] as const]) {
+          if (to > from) await file.write(from, r.data.subarray(from - r.offsetBytes, to - r.offsetBytes));
+        }
+      }
+      this.ensureCrcCapacity(s, r.firstBlock + r.crcs.length);
+      s.crcs.set(r.crcs, r.firstBlock);
+      s.sizeBytes = r.sizeAfterBytes;
+      s.unsynced = true;
+    } else {
+      if (r.sizeBytes > this.config.chunkSizeBytes) throw new StorageError('corrupt_log', `chunk journal record ${jsn} (chunk ${r.handle}) is larger than this store's chunk size`);
+      this.ensureCrcCapacity(s, Math.ceil(r.sizeBytes / B));
+      if (r.sizeBytes % B !== 0) s.crcs[Math.floor(r.sizeBytes / B)] = r.lastBlockCrc;
+      s.sizeBytes = r.sizeBytes;
+    }
+    s.version = r.version;
+    s.lastJsn = jsn;
+    s.dirty = true;
+  }
+
+  /** Serializes checkpoints; resolves when every record up to the journal's `through` is in the chunk files. */
+  private checkpoint(through: number): Promise<void> {
+    const run = this.checkpointChain.then(() => this.checkpointNow(through));
+    this.checkpointChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Makes every chunk with journal records past its checkpoint durable in its own files: data
+   * fsync, then a checksum slot naming the last record it reflects (so a replay skips the records
+   * it holds). Each chunk under its lock, so the slot matches bytes already written; a state newer
+   * than the journal's durable point is fine (its data is fsynced first). Then waits for the
+   * deletions recorded up to `through` (durable records: their files are being removed), whose
+   * files must be gone before the journal that records them is; later ones wait for a round, which
+   * may be waiting for this checkpoint.
+   */
+  private async checkpointNow(through = Number.MAX_SAFE_INTEGER): Promise<void> {
+    const due = [...this.chunks.values()].filter((s) => !s.checksumFileCorrupt && (s.lastJsn > s.checkpointJsn || s.unsynced || s.journalGap));
+    const width = Math.max(1, this.config.checkpointParallelChunks);
+    for (let i = 0; i < due.length; i += width) {
+      await Promise.all(
+        due.slice(i, i + width).map((s) =>
+          this.locked(s, async () => {
+            const jsn = s.lastJsn;
+            if (jsn <= s.checkpointJsn && !s.unsynced && !s.journalGap) return;
+            const gap = s.journalGap;
+            s.dirty = true;
+            await this.syncLocked(s);
+            s.checkpointJsn = jsn;
+            if (gap) s.journalGap = false;
+          }).catch((err: unknown) => {
+            if (!(s.deleted && isStorageError(err, 'not_found'))) throw err;
+          }),
+        ),
+      );
+    }
+    await Promise.all([...this.deletions].filter(([, jsn]) => jsn <= through).map(([removal]) => removal.catch(() => undefined)));
+  }
+
+  /** Reserves journal room for a mutation of `length` bytes at `offset` (with the journal), runs `fn`, and gives back what its record did not use. */
+  private async admitted<T>(s: ChunkState, offset: number, length: number, fn: (admission: Admission | undefined) => Promise<T>): Promise<T> {
+    const journal = this.journal;
+    if (journal === undefined) return fn(undefined);
+    const B = this.config.blockSizeBytes;
+    // The gap a write past the end fills is counted at the size seen now (a write queued before it may change it).
+    const bytes = Math.max(length, offset + length - s.sizeBytes);
+    const admission = { bytes: journalFrameHeaderBytes + 128 + 4 * (Math.ceil(bytes / B) + 1) + bytes };
+    await journal.admit(admission.bytes);
+    try {
+      return await fn(admission);
+    } finally {
+      this.giveBack(admission);
+    }
+  }
+
+  private giveBack(admission: Admission): void {
+    if (admission.bytes > 0) this.journal?.release(admission.bytes);
+    admission.bytes = 0;
+  }
+
+  /** Queues a journal record about `s`; returns its JSN. `before`: what its round must do first (the data fsync of a record without data). */
+  private journalAdd(s: ChunkState, record: JournalRecord, admission: Admission, before?: { readonly key: unknown; readonly run: () => Promise<void> }): number {
+    const journal = this.journal;
+    assert(journal !== undefined, 'the store has a journal');
+    const jsn = journal.add(
+      record,
+      admission.bytes,
+      () => {
+        s.journalGap = true;
+      },
+      before,
+    );
+    admission.bytes = 0;
+    s.lastJsn = jsn;
+    return jsn;
+  }
+
+  /** Fdatasyncs a chunk's data file before a round whose records point into it. A chunk deleted meanwhile needs nothing: its delete record follows. */
+  private async fsyncData(s: ChunkState): Promise<void> {
+    const file = s.file;
+    if (s.deleted || file === undefined) return;
+    try {
+      await file.fsync();
+    } catch (err) {
+      if (!s.deleted) throw err;
+    }
+  }
+
+  private stateRecord(s: ChunkState): JournalRecord {
+    const B = this.config.blockSizeBytes;
+    return { kind: 'state', handle: s.handle, version: s.version, sizeBytes: s.sizeBytes, lastBlockCrc: s.sizeBytes % B === 0 ? 0 : s.crcs[Math.floor(s.sizeBytes / B)]! };
+  }
+
+  private async writeLocked(s: ChunkState, offset: number, data: Uint8Array, expectVersion: number | undefined, admission?: Admission): Promise<void> {
     checkVersion(s, expectVersion);
     if (s.checksumFileCorrupt) throw corruptChecksumFile(s);
     if (data.length === 0) return;
@@ -492,7 +869,7 @@ export class ChunkStore {
       // A write past the end: fill the gap with zeros so every block has data and a checksum.
       const filled = new Uint8Array(offset - s.sizeBytes + data.length);
       filled.set(data, offset - s.sizeBytes);
-      return this.writeLocked(s, s.sizeBytes, filled, undefined);
+      return this.writeLocked(s, s.sizeBytes, filled, undefined, admission);
     }
     const B = this.config.blockSizeBytes;
     const end = offset + data.length;
@@ -504,7 +881,14 @@ export class ChunkStore {
     const file = await this.fileOf(s);
     // The checksums this write replaces, put back if the write fails (ENOSPC writes nothing).
     const saved = s.crcs.slice(firstBlock, lastBlock + 1);
-    const finish = (pending: Promise<void>): Promise<void> => this.finishWrite(s, pending, newSize, firstBlock, saved);
+    const finish = async (pending: Promise<void>): Promise<void> => {
+      await this.finishWrite(s, pending, newSize, firstBlock, saved);
+      // The record carries the data and the checksums the write left; durable with its round.
+      if (admission === undefined) return;
+      const inline = data.length < this.config.journalInlineBelowBytes;
+      const record: JournalRecord = { kind: 'write', handle: s.handle, version: s.version, offsetBytes: offset, sizeAfterBytes: newSize, firstBlock, crcs: s.crcs.slice(firstBlock, lastBlock + 1), lengthBytes: data.length, data: inline ? data : undefined };
+      this.journalAdd(s, record, admission, inline ? undefined : { key: s, run: () => this.fsyncData(s) });
+    };
 
     if (offset === oldSize && offset % B !== 0) {
       // Append into a partial last block: extend its checksum incrementally (patent ¶126).
@@ -656,7 +1040,7 @@ export class ChunkStore {
     const slotBytes = checksumSlotBytes(this.config.chunkSizeBytes, this.config.blockSizeBytes);
     const data = new Uint8Array(2 * slotBytes);
     const seq = (s.slots?.seq ?? 0) + 1;
-    data.set(encodeChecksumSlot(seq, s.version, s.sizeBytes, this.config.blockSizeBytes, s.crcs), 0);
+    data.set(encodeChecksumSlot(seq, s.version, s.sizeBytes, this.config.blockSizeBytes, s.crcs, s.lastJsn), 0);
     s.dirty = false;
     try {
       await s.slots?.file?.close();
@@ -675,7 +1059,7 @@ export class ChunkStore {
     assert(slots !== undefined, 'the two-slot checksum file exists');
     const slotBytes = checksumSlotBytes(this.config.chunkSizeBytes, this.config.blockSizeBytes);
     const seq = slots.seq + 1;
-    const data = encodeChecksumSlot(seq, s.version, s.sizeBytes, this.config.blockSizeBytes, s.crcs);
+    const data = encodeChecksumSlot(seq, s.version, s.sizeBytes, this.config.blockSizeBytes, s.crcs, s.lastJsn);
     assert(data.length <= slotBytes, 'a slot holds every block of a full chunk');
     s.dirty = false;
     try {
@@ -698,7 +1082,9 @@ export class ChunkStore {
     // before that the chunk does not survive a crash anyway. Once the two-slot checksum file exists,
     // syncs rename nothing, so a data file created later (a chunk created empty, then written) is
     // created durably.
-    if (s.file === undefined) s.file = await this.disk.open(this.dataPath(s.handle), { create: true, durable: s.slots !== undefined });
+    // With the journal, a large write's data is made durable in the data file before its record: the
+    // file's name must be durable too.
+    if (s.file === undefined) s.file = await this.disk.open(this.dataPath(s.handle), { create: true, durable: s.slots !== undefined || this.journal !== undefined });
     return s.file;
   }
 
@@ -764,6 +1150,23 @@ function checkRange(offset: number, length: number): void {
 
 function ignoreNotFound(err: unknown): void {
   if (!isStorageError(err, 'not_found')) throw err;
+}
+
+/** The parts of [from, to) that none of `covered` overlaps. */
+function subtractRanges(range: readonly [number, number], covered: ReadonlyArray<readonly [number, number]>): Array<readonly [number, number]> {
+  let parts: Array<readonly [number, number]> = [range];
+  for (const [a, b] of covered) {
+    const next: Array<readonly [number, number]> = [];
+    for (const [x, y] of parts) {
+      if (b <= x || a >= y) next.push([x, y]);
+      else {
+        if (a > x) next.push([x, a]);
+        if (b < y) next.push([b, y]);
+      }
+    }
+    parts = next;
+  }
+  return parts;
 }
 
 function hex(n: number): string {

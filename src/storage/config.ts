@@ -20,6 +20,29 @@ export interface ChunkStoreConfig {
   readonly readAheadSegments: number;
   /** Most chunks one store holds; creation beyond it fails with `no_space`. */
   readonly chunksMax: number;
+  /**
+   * The write-ahead journal (storage README, "Chunk journal"): a journal file is closed and a new
+   * one started once it holds this many bytes. 0: no journal (each `sync` fsyncs the chunk's data
+   * and checksum files). BlueStore's idea (thesis digest §3.7): many mutations, one device flush.
+   */
+  readonly journalSegmentBytes: number;
+  /** Bytes of journal files on disk at most (more by one record only when a record alone is larger); a round that would pass it waits for a checkpoint. */
+  readonly journalBytesMax: number;
+  /** Bytes written by one journal round (one fsync) at most, unless one record is larger. */
+  readonly journalRoundBytesMax: number;
+  /** Bytes of journal records admitted and not yet durable at most; later mutations wait for rounds to complete. */
+  readonly journalPendingBytesMax: number;
+  /** Mutations waiting for journal room at most; more fail with `backlog_full`. */
+  readonly journalAdmitWaitersMax: number;
+  /**
+   * Writes smaller than this carry their data in the journal (one flush for many small
+   * mutations); the others are fdatasynced in the chunk's data file before the round holding their
+   * record, which then carries only their checksums and size (BlueStore writes small data deferred
+   * through its log and large data in place: `bluestore_prefer_deferred_size`, 64 KiB for HDDs).
+   */
+  readonly journalInlineBelowBytes: number;
+  /** Chunks checkpointed at once (data fsync and checksum slot) when journal files are trimmed. */
+  readonly checkpointParallelChunks: number;
 }
 
 export const chunkStoreConfigDefault: ChunkStoreConfig = {
@@ -28,6 +51,19 @@ export const chunkStoreConfigDefault: ChunkStoreConfig = {
   readSegmentBytes: 1024 * 1024,
   readAheadSegments: 2,
   chunksMax: 1_000_000,
+  journalSegmentBytes: 0,
+  journalBytesMax: 96 * 1024 * 1024,
+  journalRoundBytesMax: 16 * 1024 * 1024,
+  journalPendingBytesMax: 64 * 1024 * 1024,
+  journalAdmitWaitersMax: 4096,
+  journalInlineBelowBytes: 64 * 1024,
+  checkpointParallelChunks: 16,
+};
+
+/** Journal settings a GFS chunkserver uses (one journal per chunkserver; see `ChunkStoreConfig`). */
+export const chunkJournalDefault: Pick<ChunkStoreConfig, 'journalSegmentBytes' | 'journalBytesMax'> = {
+  journalSegmentBytes: 32 * 1024 * 1024,
+  journalBytesMax: 96 * 1024 * 1024,
 };
 
 export interface ScrubberConfig {

@@ -90,6 +90,15 @@ export interface GfsConfig {
   readonly scrubIdleAfterMs: number;
   /** The scrubber's pause after a full pass over the idle chunks, or when none is idle. */
   readonly scrubRestMs: number;
+  /**
+   * The chunkserver's write-ahead journal (storage README, "Chunk journal"): a mutation is durable
+   * once its record is in the journal, and one fsync per round covers every chunk's mutations of
+   * that round (C10). A journal file is closed at this size and the chunk files are checkpointed;
+   * 0 turns the journal off (each chunk's data and checksum files are fsynced per sync round).
+   */
+  readonly chunkJournalSegmentBytes: number;
+  /** Journal files on disk at most, per chunkserver; past it mutations wait for a checkpoint. */
+  readonly chunkJournalBytesMax: number;
 }
 
 export const defaultGfsConfig: GfsConfig = {
@@ -127,4 +136,6 @@ export const defaultGfsConfig: GfsConfig = {
   scrubBandwidthBytesPerSecMax: 16 * 1024 * 1024,
   scrubIdleAfterMs: 60_000,
   scrubRestMs: 10_000,
+  chunkJournalSegmentBytes: 64 * 1024 * 1024,
+  chunkJournalBytesMax: 192 * 1024 * 1024,
 };

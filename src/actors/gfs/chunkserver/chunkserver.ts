@@ -78,6 +78,9 @@ const keyPattern = /^[0-9a-f]{16}$/;
 const HANDLE_MAX = (1n << 64n) - 1n;
 /** Mutations of one chunk that wait for a sync round before it starts even though more are queued in its lane (group commit). */
 const SYNC_BATCH_MAX = 64;
+/** Attempts to open the chunk store while its journal replay finds the disk full, and the pause between them. */
+const STORE_OPEN_ATTEMPTS_MAX = 120;
+const STORE_OPEN_RETRY_MS = 1_000;
 /** Slice size the push buffer's slice-count bound assumes (clients may pipeline in slices this small). */
 const PIPELINE_SLICE_BYTES = 64 * 1024;
 /** Longest push chain accepted (a chain names the replicas still to reach). */
@@ -196,12 +199,7 @@ class Chunkserver {
 
   /** Opens the chunk store: chunks, versions and checksums come back as last synced (crash recovery). */
   private async start(): Promise<void> {
-    const store = await ChunkStore.open(this.opts.disk, {
-      dir: this.opts.dir,
-      clock: this.ctx.clock,
-      config: { chunkSizeBytes: this.cfg.chunkSizeBytes },
-      onCorruption: (c) => this.corruptionFound(c),
-    });
+    const store = await this.openStore();
     this.storeOrUndefined = store;
     this.scrubber = new Scrubber(store, this.ctx.clock, this.ctx.env.timers, {
       scrubBandwidthBytesPerSec: this.cfg.scrubBandwidthBytesPerSecMax,
@@ -212,6 +210,29 @@ class Chunkserver {
     this.scrubber.start();
     this.ctx.timers.repeat('heartbeat', this.cfg.heartbeatIntervalMs, { type: 'gfs.chunkserver.tick', task: 'heartbeat' }, 0);
     this.ctx.log.info('chunkserver ready', { server: this.opts.id, chunks: store.list().length });
+  }
+
+  /**
+   * Opens the chunk store, replaying its journal. The replay writes the chunk data the journal holds
+   * back into the chunk files, which needs disk space: on a full disk it fails with `no_space`, and
+   * is retried (a replay can be redone from the start) every `STORE_OPEN_RETRY_MS`, at most
+   * `STORE_OPEN_ATTEMPTS_MAX` times, while space is freed; then the error stands.
+   */
+  private async openStore(): Promise<ChunkStore> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ChunkStore.open(this.opts.disk, {
+          dir: this.opts.dir,
+          clock: this.ctx.clock,
+          config: { chunkSizeBytes: this.cfg.chunkSizeBytes, journalSegmentBytes: this.cfg.chunkJournalSegmentBytes, journalBytesMax: this.cfg.chunkJournalBytesMax },
+          onCorruption: (c) => this.corruptionFound(c),
+        });
+      } catch (err) {
+        if (!isStorageError(err, 'no_space') || attempt >= STORE_OPEN_ATTEMPTS_MAX) throw err;
+        this.ctx.log.warn('chunk store: the disk is full while replaying the journal; retrying', { server: this.opts.id, attempt, error: errorText(err) });
+        await new Promise<void>((resolve) => this.ctx.env.timers.after(STORE_OPEN_RETRY_MS, resolve));
+      }
+    }
   }
 
   private async stop(): Promise<void> {
