@@ -244,7 +244,7 @@ async function zooKeeperEnsemble(): Promise<Ensemble> {
       writeFileSync(join(home, 'zoo.cfg'), cfg);
       const child = spawn(
         'java',
-        ['-Xms512m', '-Xmx512m', '-XX:+UseG1GC', `-Dzookeeper.log.dir=${home}`, '-Dzookeeper.root.logger=WARN,CONSOLE', '-cp', `${home}:${ZK_JAR}`, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', join(home, 'zoo.cfg')],
+        ['-Xms1g', '-Xmx1g', '-XX:+UseG1GC', `-Dzookeeper.log.dir=${home}`, '-Dzookeeper.root.logger=WARN,CONSOLE', '-cp', `${home}:${ZK_JAR}`, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', join(home, 'zoo.cfg')],
         { stdio: 'ignore' },
       );
       child.on('error', () => undefined);
