@@ -277,11 +277,9 @@ export class ChunkStore {
    * the first write, the checksum file with the first `sync`. A chunk never synced does not survive
    * a crash (the master then sees it missing from the chunk report and re-replicates).
    */
-  async create(handle: ChunkHandle, version: number): Promise<void> {
-    if (!handlePattern.test(handle)) throw new Error(`invalid chunk handle "${handle}"`);
-    if (this.chunks.has(handle)) throw new StorageError('already_exists', `chunk ${handle} already exists`);
-    if (this.chunks.size >= this.config.chunksMax) throw new StorageError('no_space', `this store already holds chunksMax = ${this.config.chunksMax} chunks`);
-    const s: ChunkState = {
+  /** A new, empty chunk's state (not yet on disk: dirty until its first sync). */
+  private newChunk(handle: ChunkHandle, version: number): ChunkState {
+    return {
       handle,
       version,
       sizeBytes: 0,
@@ -299,6 +297,13 @@ export class ChunkStore {
       checkpointJsn: 0,
       journalGap: false,
     };
+  }
+
+  async create(handle: ChunkHandle, version: number): Promise<void> {
+    if (!handlePattern.test(handle)) throw new Error(`invalid chunk handle "${handle}"`);
+    if (this.chunks.has(handle)) throw new StorageError('already_exists', `chunk ${handle} already exists`);
+    if (this.chunks.size >= this.config.chunksMax) throw new StorageError('no_space', `this store already holds chunksMax = ${this.config.chunksMax} chunks`);
+    const s = this.newChunk(handle, version);
     const journal = this.journal;
     if (journal === undefined) {
       this.chunks.set(handle, s);
@@ -721,24 +726,7 @@ export class ChunkStore {
       if (!handlePattern.test(r.handle)) throw new StorageError('corrupt_log', `chunk journal record ${jsn} names an invalid chunk handle`);
       // A chunk created after the last checkpoint. Its data file (if any) is its own: records of it
       // cover every byte up to its size, inline or fdatasynced there before they were written.
-      s = {
-        handle: r.handle,
-        version: r.version,
-        sizeBytes: 0,
-        crcs: new Uint32Array(16),
-        file: undefined,
-        lastAccessMs: this.clock.now(),
-        dirty: true,
-        unsynced: false,
-        checksumFileCorrupt: false,
-        slots: undefined,
-        reportedBlocks: new Set(),
-        tail: Promise.resolve(),
-        deleted: false,
-        lastJsn: 0,
-        checkpointJsn: 0,
-        journalGap: false,
-      };
+      s = this.newChunk(r.handle, r.version);
       this.chunks.set(r.handle, s);
     }
     if (jsn <= s.checkpointJsn || s.checksumFileCorrupt) return;

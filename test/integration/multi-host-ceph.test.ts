@@ -7,13 +7,14 @@
  * keep a quorum, its OSDs are marked down by their peers' failure reports in a new epoch) and
  * started again on its data directory (it rejoins the quorum and its OSDs boot back up).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CephStatus, OsdTreeRow } from '../../src/actors/rados/mon/cluster-status.js';
-import { cliPath, runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
+import { startSpecHost, stopSpecHost } from '../support/spec-host.js';
 import { createNetnsLab, type NetnsLab } from '../support/netns.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'troupe-multihost-ceph-'));
@@ -22,43 +23,8 @@ const names = ['h1', 'h2', 'h3'] as const;
 let lab: NetnsLab | undefined;
 const hosts = new Map<string, ChildProcess>();
 
-function startHost(name: string): Promise<ChildProcess> {
-  const netns = lab?.namespaces[names.indexOf(name as (typeof names)[number])];
-  const args = [cliPath, 'node', '--config', specFile, '--name', name];
-  const child = netns !== undefined ? spawn('ip', ['netns', 'exec', netns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const guard = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`host ${name} did not start within 30 s:\n${out}`));
-    }, 30_000);
-    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Ctrl-C to stop')) {
-        clearTimeout(guard);
-        resolve(child);
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      reject(new Error(`host ${name} exited with ${code}:\n${out}`));
-    });
-  });
-}
-
-function stopHost(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.removeAllListeners('exit');
-    child.once('exit', (code) => {
-      clearTimeout(kill);
-      resolve(code);
-    });
-    child.kill('SIGINT');
-  });
-}
+const startHost = (name: string): Promise<ChildProcess> => startSpecHost(specFile, name, lab?.namespaces[names.indexOf(name as (typeof names)[number])]);
+const stopHost = stopSpecHost;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

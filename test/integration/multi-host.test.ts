@@ -4,13 +4,14 @@
  * where the kernel allows (CI runs as root), else as three processes on loopback ports, which the
  * test says. A client on the driver host writes and reads a file through the spec.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/runtime/random.js';
-import { cliPath, runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
+import { startSpecHost, stopSpecHost } from '../support/spec-host.js';
 import { createNetnsLab, type NetnsLab } from '../support/netns.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'troupe-multihost-'));
@@ -18,42 +19,8 @@ const specFile = join(dir, 'cluster.json');
 let lab: NetnsLab | undefined;
 const hosts: ChildProcess[] = [];
 
-function startHost(name: string, netns: string | undefined): Promise<ChildProcess> {
-  const args = [cliPath, 'node', '--config', specFile, '--name', name];
-  const child = netns !== undefined ? spawn('ip', ['netns', 'exec', netns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const guard = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`host ${name} did not start within 30 s:\n${out}`));
-    }, 30_000);
-    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Ctrl-C to stop')) {
-        clearTimeout(guard);
-        resolve(child);
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      reject(new Error(`host ${name} exited with ${code}:\n${out}`));
-    });
-  });
-}
-
-function stopHost(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.removeAllListeners('exit');
-    child.once('exit', (code) => {
-      clearTimeout(kill);
-      resolve(code);
-    });
-    child.kill('SIGINT');
-  });
-}
+const startHost = (name: string, netns: string | undefined): Promise<ChildProcess> => startSpecHost(specFile, name, netns);
+const stopHost = stopSpecHost;
 
 beforeAll(async () => {
   try {
