@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCoordEnsemble, type CoordEnsembleHandle } from '../../src/actors/coord/node/ensemble.js';
+import { ensureDebianPackages, installHint } from '../support/debian.js';
 import { consecutiveFreePorts } from '../support/zk-peer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'troupe-coord-curator-'));
@@ -29,15 +30,6 @@ const JARS = ['curator-recipes', 'curator-framework', 'curator-client', 'zookeep
 const hasCompiler = (): boolean => /jdk\.compiler/.test(spawnSync('java', ['--list-modules'], { encoding: 'utf8' }).stdout ?? '');
 const installed = (): boolean => JARS.every((j) => existsSync(j)) && hasCompiler();
 
-/** Installs Debian's Curator packages and a JDK when missing and we may (root); returns whether they are there. */
-function ensureCurator(): boolean {
-  if (installed()) return true;
-  if (process.getuid?.() !== 0) return false;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
-  spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...PACKAGES], { stdio: 'ignore', env });
-  return installed();
-}
 
 function runCurator(connectString: string): Promise<{ code: number | null; out: string; err: string }> {
   const child = spawn('java', ['-cp', JARS.join(':'), join(import.meta.dirname, '../fixtures/zk/CuratorSession.java'), connectString], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -56,7 +48,7 @@ function runCurator(connectString: string): Promise<{ code: number | null; out: 
 
 describe('Apache Curator against a Troupe coordination ensemble', () => {
   it('runs a scripted session: a refused versioned write, a watch, ephemerals, and the mutex, leader latch and counter recipes', async () => {
-    expect(ensureCurator(), `Curator is not installed: run \`apt-get install -y ${PACKAGES.join(' ')}\` (as root; .ci/run does this in CI)`).toBe(true);
+    expect(ensureDebianPackages(installed, PACKAGES), installHint('Curator', PACKAGES)).toBe(true);
     ens = await startCoordEnsemble({ dataDir: root, servers: 3, basePort: await consecutiveFreePorts(3), log: () => {} });
     await ens.ready();
     const r = await runCurator(ens.connectString);

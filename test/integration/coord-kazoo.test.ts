@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCoordEnsemble, type CoordEnsembleHandle } from '../../src/actors/coord/node/ensemble.js';
+import { ensureDebianPackages, installHint } from '../support/debian.js';
 import { consecutiveFreePorts } from '../support/zk-peer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'troupe-coord-kazoo-'));
@@ -27,15 +28,7 @@ afterAll(async () => {
 const PYTHON = '/usr/bin/python3';
 const hasKazoo = (): boolean => spawnSync(PYTHON, ['-c', 'import kazoo'], { stdio: 'ignore' }).status === 0;
 
-/** Installs Debian's python3-kazoo when it is missing and we may (root); returns whether it is there. */
-function ensureKazoo(): boolean {
-  if (hasKazoo()) return true;
-  if (process.getuid?.() !== 0) return false;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
-  spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'python3', 'python3-kazoo'], { stdio: 'ignore', env });
-  return hasKazoo();
-}
+const KAZOO_PACKAGES = ['python3', 'python3-kazoo'];
 
 function runKazoo(connectString: string): Promise<{ code: number | null; out: string; err: string }> {
   const child = spawn(PYTHON, [join(import.meta.dirname, '../fixtures/zk/kazoo-session.py'), connectString], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -54,7 +47,7 @@ function runKazoo(connectString: string): Promise<{ code: number | null; out: st
 
 describe('kazoo against a Troupe coordination ensemble', () => {
   it('runs a scripted session: errors, a watch, ephemerals, transactions and the lock recipe behave as ZooKeeper specifies', async () => {
-    expect(ensureKazoo(), 'kazoo is not installed: run `apt-get install -y python3-kazoo` (as root; .ci/run does this in CI)').toBe(true);
+    expect(ensureDebianPackages(hasKazoo, KAZOO_PACKAGES), installHint('kazoo', KAZOO_PACKAGES)).toBe(true);
     ens = await startCoordEnsemble({ dataDir: root, servers: 3, basePort: await consecutiveFreePorts(3), log: () => {} });
     await ens.ready();
     const r = await runKazoo(ens.connectString);

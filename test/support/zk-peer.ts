@@ -4,11 +4,12 @@
  * When the package is missing and we run as root (CI), it is installed with apt-get first;
  * otherwise the test fails and says how to install it (it never skips).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureDebianPackages } from './debian.js';
 
 export const ZK_JAR = '/usr/share/java/zookeeper.jar';
 export const ZK_CLI = '/usr/share/zookeeper/bin/zkCli.sh';
@@ -16,12 +17,7 @@ export const INSTALL_HINT = 'ZooKeeper 3.8 is not installed: run `apt-get instal
 
 /** Installs Debian's zookeeper package when it is missing and we may (root); returns whether it is there. */
 export function ensureZooKeeperInstalled(): boolean {
-  if (existsSync(ZK_JAR) && existsSync(ZK_CLI)) return true;
-  if (process.getuid?.() !== 0) return false;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
-  spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'zookeeper'], { stdio: 'ignore', env });
-  return existsSync(ZK_JAR) && existsSync(ZK_CLI);
+  return ensureDebianPackages(() => existsSync(ZK_JAR) && existsSync(ZK_CLI), ['zookeeper']);
 }
 
 export async function freePort(): Promise<number> {
