@@ -135,7 +135,6 @@ async function open(o: {
   });
   // The request a command runs as (GfsClient.request): its id goes on every message it sends.
   const requests = asyncContext<RequestScope>();
-  const masters = new Set(o.masters.map((m) => `${m.id}@${m.node}`));
   let unreachable: ConnectError | undefined;
   const reaching = (err: unknown): ConnectError | undefined => {
     if (isTroupeError(err, 'auth_failed')) return new ConnectError(`the cluster at ${where} refused our credentials — use the secret file of its data directory, or TROUPE_SECRET (${err.message})`);
@@ -145,7 +144,7 @@ async function open(o: {
   const send = <R>(to: Parameters<typeof node.system.ask>[0], msg: unknown, opts?: { timeoutMs?: number }): Promise<R> => {
     const rid = requests.current()?.rid;
     const traced = rid !== undefined && msg !== null && typeof msg === 'object' && !('rid' in msg) ? { ...msg, rid } : msg;
-    const toMaster = masters.has(`${to.id}@${to.node}`);
+    const toMaster = o.masters.some((m) => m.id === to.id && m.node === to.node);
     return node.system.ask<R>(to, traced, opts).then(
       (r) => {
         if (toMaster) unreachable = undefined;

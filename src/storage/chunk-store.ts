@@ -515,6 +515,16 @@ export class ChunkStore {
   }
 
   /** Removes the chunk and its files. With the journal, the removal is recorded durably before the files go. */
+  /** Drops a deleted chunk from the store's state and closes its files (inside its lane). */
+  private async forget(s: ChunkState): Promise<void> {
+    s.deleted = true;
+    this.chunks.delete(s.handle);
+    await s.file?.close();
+    s.file = undefined;
+    await s.slots?.file?.close();
+    s.slots = undefined;
+  }
+
   async delete(handle: ChunkHandle): Promise<void> {
     const s = this.state(handle);
     const journal = this.journal;
@@ -522,12 +532,7 @@ export class ChunkStore {
       const admission = { bytes: journalFrameHeaderBytes + 80 };
       await journal.admit(admission.bytes);
       const jsn = await this.locked(s, async () => {
-        s.deleted = true;
-        this.chunks.delete(handle);
-        await s.file?.close();
-        s.file = undefined;
-        await s.slots?.file?.close();
-        s.slots = undefined;
+        await this.forget(s);
         return this.journalAdd(s, { kind: 'delete', handle }, admission);
       }).finally(() => this.giveBack(admission));
       // Until the record is durable a crash must find the chunk's checksum file, or the replay of its
@@ -549,12 +554,7 @@ export class ChunkStore {
       return;
     }
     return this.locked(s, async () => {
-      s.deleted = true;
-      this.chunks.delete(handle);
-      await s.file?.close();
-      s.file = undefined;
-      await s.slots?.file?.close();
-      s.slots = undefined;
+      await this.forget(s);
       // Checksums first: a data file without a checksum file is an orphan that `open` removes, so
       // its removal need not be durable (a crash that brings it back costs a removal at open).
       await this.disk.remove(this.crcPath(handle)).catch(ignoreNotFound);
