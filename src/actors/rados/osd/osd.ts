@@ -5,7 +5,7 @@
  *    incrementals it lacks (`rados.mon.osdBoot`, then a read since its epoch);
  *  - subscribes to the monitors for new epochs, renewing the subscription through the monitor
  *    client, which tries another monitor when one does not answer (§6.2.4);
- *  - heartbeats the peers it shares PGs with at semi-random intervals around
+ *  - heartbeats the peers it shares PGs with (at least `heartbeatPeersMin`, topped up by id) at semi-random intervals around
  *    `heartbeatIntervalMs` (thesis: every 2 s), and reports peers not heard from for
  *    `heartbeatGraceMs` through a batched, throttled `FailureReportBatcher`;
  *  - shares maps lazily (§6.2.5): every ping carries its epoch and the incrementals it believes the
@@ -47,6 +47,12 @@ export interface OsdConfig {
   readonly heartbeatJitter: number;
   /** A peer not heard from for this long is reported failed (Ceph's `osd_heartbeat_grace`, 20 s). */
   readonly heartbeatGraceMs: number;
+  /**
+   * Heartbeat at least this many peers (Ceph's `osd_heartbeat_min_peers`, 10): when the OSDs it
+   * shares PGs with are fewer — a cluster with no pools yet, or a small one — the next up OSDs by
+   * id (wrapping) are added, so every up OSD is watched by someone and a failed one is reported.
+   */
+  readonly heartbeatPeersMin: number;
   /** The OSD's timer period: heartbeats, failure checks and reports are due on these ticks. */
   readonly tickMs: number;
   /** Renew the monitor subscription (and fetch what it missed) this often; below the monitors' subscription TTL. */
@@ -63,6 +69,7 @@ export const DEFAULT_OSD_CONFIG: OsdConfig = {
   heartbeatIntervalMs: 2_000,
   heartbeatJitter: 0.5,
   heartbeatGraceMs: 20_000,
+  heartbeatPeersMin: 10,
   tickMs: 250,
   subscribeRenewMs: 5_000,
   bootRetryMs: 3_000,
@@ -353,7 +360,10 @@ class Osd {
     this.data?.onMap(prev);
   }
 
-  /** PG peers: the other OSDs of every PG whose CRUSH placement includes this one and that the map has up. */
+  /**
+   * Heartbeat peers: the other OSDs of every PG whose CRUSH placement includes this one and that
+   * the map has up, topped up to `heartbeatPeersMin` with the next up OSDs by id.
+   */
   private updatePeers(): void {
     const now = this.ctx.clock.now();
     const want = new Set<number>();
@@ -362,6 +372,11 @@ class Osd {
         if (!m.raw.includes(this.o.id)) continue;
         for (const osd of m.raw) if (osd !== this.o.id && (this.map.osds[osd]?.up ?? false)) want.add(osd);
       }
+    }
+    const n = this.map.osds.length;
+    for (let k = 1; k < n && want.size < this.cfg.heartbeatPeersMin; k++) {
+      const id = (this.o.id + k) % n;
+      if (this.map.osds[id]?.up ?? false) want.add(id);
     }
     for (const id of [...this.peers.keys()]) {
       if (!want.has(id)) {

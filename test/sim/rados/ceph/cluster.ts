@@ -24,6 +24,8 @@ export interface CephCellOptions {
   readonly seed: number;
   readonly monitors?: number;
   readonly osds?: number;
+  /** Create the pool `rbd` at start (default true); without it no OSD shares a PG with another. */
+  readonly pool?: boolean;
 }
 
 export const monNode = (rank: number): string => `mon${rank}`;
@@ -91,8 +93,10 @@ export function cephCell(o: CephCellOptions) {
     const crush = simpleCrushText({ osds: nOsd, osdsPerHost: 1, hostsPerRack: 2 }, 'host');
     const c = await sim.result(client.submit({ type: 'rados.mon.setCrush', crush }));
     if (!c.ok) throw new Error(`setCrush: ${JSON.stringify(c)}`);
-    const p = await sim.result(client.submit({ type: 'rados.mon.poolCreate', name: 'rbd', pgNum: 32, size: Math.min(3, nOsd) }));
-    if (!p.ok) throw new Error(`poolCreate: ${JSON.stringify(p)}`);
+    if (o.pool ?? true) {
+      const p = await sim.result(client.submit({ type: 'rados.mon.poolCreate', name: 'rbd', pgNum: 32, size: Math.min(3, nOsd) }));
+      if (!p.ok) throw new Error(`poolCreate: ${JSON.stringify(p)}`);
+    }
     return (await until('every OSD up', (m) => m.osds.length === nOsd && m.osds.every((x) => x.up && x.in), 60_000)).map;
   }
 

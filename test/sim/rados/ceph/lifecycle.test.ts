@@ -46,6 +46,19 @@ describe('Ceph-style cluster in the simulator', () => {
     });
   });
 
+  it('with no pool (no PG peers), OSDs still heartbeat neighbours by id, so a killed OSD is marked down', async () => {
+    await withSeed(17, async () => {
+      const c = cephCell({ seed: 17, osds: 5, pool: false });
+      const m = await c.start();
+      expect(m.pools).toEqual([]);
+      await c.sim.run({ forMs: 3_000 });
+      for (let id = 0; id < 5; id++) expect((await c.osdStatus(id))?.peers).toEqual([0, 1, 2, 3, 4].filter((p) => p !== id));
+      c.sim.crash(osdNode(3));
+      const down = await c.until('osd.3 marked down', (x) => x.osds[3]?.up === false, GRACE + 10_000);
+      expect(down.map.osds.filter((o) => o.up).map((o) => o.id)).toEqual([0, 1, 2, 4]);
+    });
+  });
+
   it('one reporter is not enough when failureReportersMin is 2: a partitioned pair does not mark each other down', async () => {
     await withSeed(13, async () => {
       const c = cephCell({ seed: 13 });
