@@ -236,6 +236,13 @@ export class ChunkStore {
     this.config = withDefaults(chunkStoreConfigDefault, options.config);
     assert(this.config.readSegmentBytes % this.config.blockSizeBytes === 0, 'readSegmentBytes is a multiple of blockSizeBytes');
     assert(this.config.chunkSizeBytes % this.config.blockSizeBytes === 0, 'chunkSizeBytes is a multiple of blockSizeBytes');
+    const j = this.config;
+    if (j.journalSegmentBytes > 0 && j.journalBytesMax < j.journalSegmentBytes + 2 * j.journalRoundBytesMax) {
+      // A full journal must still hold the open file plus one round's worth in each of two files, or no checkpoint can free room.
+      throw new RangeError(
+        `chunk journal settings cannot work: journalBytesMax (${j.journalBytesMax}) must be at least journalSegmentBytes (${j.journalSegmentBytes}) + 2 × journalRoundBytesMax (${j.journalRoundBytesMax}) = ${j.journalSegmentBytes + 2 * j.journalRoundBytesMax}; for a GFS chunkserver raise chunkJournalBytesMax or lower chunkJournalSegmentBytes`,
+      );
+    }
     this.dir = options.dir;
     this.clock = options.clock;
     if (options.onCorruption !== undefined) this.listeners.add(options.onCorruption);

@@ -40,6 +40,13 @@ async function journalFiles(disk: Disk): Promise<{ name: string; bytes: number }
 }
 
 describe('chunk journal: group commit and reads', () => {
+  it('settings that cannot work (journal bytes below a segment plus two rounds) are refused at open with a message naming them, before anything is read', async () => {
+    const disk = new CrashPointDisk(new SimDisk({ random: seededRandom(1) }));
+    const bad = { ...journalConfig, journalBytesMax: 8 * B };
+    await expect(openStore(disk, bad)).rejects.toThrow(/journalBytesMax \(2048\) must be at least journalSegmentBytes \(2048\) \+ 2 × journalRoundBytesMax \(1024\) = 4096; for a GFS chunkserver raise chunkJournalBytesMax/);
+    expect(disk.calls.fsync).toBe(0);
+  });
+
   it('one or two journal fsyncs make the mutations of many chunks durable, with no fsync of any chunk or checksum file (BlueStore-style group commit)', async () => {
     const disk = new CrashPointDisk(new SimDisk({ random: seededRandom(1) }));
     const store = await openStore(disk);
