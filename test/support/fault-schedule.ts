@@ -47,3 +47,55 @@ export function drawFaultSchedule<K extends string>(shape: ScheduleShape<K>, dur
   }
   return out.sort((a, b) => a.at - b.at);
 }
+
+/**
+ * The undo side of playing a schedule, the same in every suite: each fault registers what undoes
+ * it after its duration (`later`); `undoAll` runs, once, every undo still pending (at the end of a
+ * run everything is undone at once). Undos may be async (a restart that replays a log); their
+ * promises are kept so the caller can wait for them.
+ */
+export class FaultUndo {
+  private readonly pending = new Map<number, () => void | Promise<void>>();
+  private next = 0;
+  /** Promises of the undos that ran (by their timer or by `undoAll`). */
+  readonly running: Promise<void>[] = [];
+  stopped = false;
+
+  constructor(private readonly after: (ms: number, fn: () => void) => void) {}
+
+  /** Runs `fn` after `ms` of virtual time, unless `undoAll` ran it first. */
+  later(ms: number, fn: () => void | Promise<void>): void {
+    const id = this.next++;
+    this.pending.set(id, fn);
+    this.after(ms, () => this.run(id));
+  }
+
+  /** Marks the schedule stopped and runs every pending undo now; resolves when all that ran are done. */
+  async undoAll(): Promise<void> {
+    this.stopped = true;
+    for (const id of [...this.pending.keys()]) this.run(id);
+    await Promise.all(this.running);
+  }
+
+  private run(id: number): void {
+    const f = this.pending.get(id);
+    if (f === undefined) return;
+    this.pending.delete(id);
+    this.running.push(Promise.resolve(f()));
+  }
+}
+
+/** Applies each event at its time (sleeping in virtual time between them) until the events end or `undo` is stopped. */
+export async function playEvents<E extends { readonly at: number }>(events: readonly E[], undo: FaultUndo, now: () => number, sleep: (ms: number) => Promise<void>, apply: (e: E) => void | Promise<void>): Promise<void> {
+  for (const e of events) {
+    if (undo.stopped) return;
+    if (e.at > now()) await sleep(e.at - now());
+    if (undo.stopped) return;
+    await apply(e);
+  }
+}
+
+/** A zero count for every fault class. */
+export function zeroCounts<K extends string>(classes: readonly K[]): Record<K, number> {
+  return Object.fromEntries(classes.map((c) => [c, 0])) as Record<K, number>;
+}

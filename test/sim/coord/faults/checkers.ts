@@ -35,11 +35,9 @@ import { TreeStateMachine } from '../../../../src/actors/coord/state-machine.js'
 import { nodeKind } from '../../../../src/actors/coord/tree/node-kind.js';
 import type { CoordTxn } from '../../../../src/actors/coord/tree/txn.js';
 import { KEYS, type ClientOp } from './workload.js';
+import { formatViolations as formatSuiteViolations, type Violation as SuiteViolation } from '../../../support/violations.js';
 
-export interface Violation {
-  readonly checker: 'a' | 'b' | 'c' | 'd' | 'e';
-  readonly message: string;
-}
+export type Violation = SuiteViolation<'a' | 'b' | 'c' | 'd' | 'e'>;
 
 export interface CheckResult {
   readonly violations: Violation[];
@@ -408,6 +406,4 @@ export function checkAll(r: RunRecord): CheckResult {
   return { violations: [...a.violations, ...b.violations, ...c.violations, ...q.violations, ...d.violations, ...e.violations], checks: { a: a.checked, b: b.checked, c: c.checked + q.checked, d: d.checked, e: e.checked } };
 }
 
-export function formatViolations(vs: readonly Violation[]): string {
-  return vs.map((v) => `  (${v.checker}) ${v.message}`).join('\n');
-}
+export const formatViolations = (vs: readonly Violation[]): string => formatSuiteViolations(vs);

@@ -4,7 +4,7 @@
  * return to normal.
  */
 import type { Random } from '../../../../src/runtime/random.js';
-import { drawFaultSchedule, type FaultEvent as ScheduledFault } from '../../../support/fault-schedule.js';
+import { FaultUndo, drawFaultSchedule, playEvents, zeroCounts, type FaultEvent as ScheduledFault } from '../../../support/fault-schedule.js';
 import type { Ensemble } from '../zab/ensemble.js';
 
 export const FAULT_CLASSES = ['leader-crash', 'follower-crash', 'torn-restart', 'power-cut', 'isolated-leader', 'partition', 'flapping', 'delay', 'clock-skew'] as const;
@@ -51,24 +51,12 @@ export interface FaultCounts {
  */
 export function playSchedule(e: Ensemble, events: readonly FaultEvent[], random: Random) {
   const { sim } = e;
-  const counts: FaultCounts = { injected: Object.fromEntries(FAULT_CLASSES.map((c) => [c, 0])) as Record<FaultClass, number>, skipped: 0, tornTailsRecovered: 0 };
-  const undo = new Map<number, () => void | Promise<void>>();
-  let nextUndo = 0;
+  const counts: FaultCounts = { injected: zeroCounts(FAULT_CLASSES), skipped: 0, tornTailsRecovered: 0 };
+  const undo = new FaultUndo((ms, fn) => sim.after(ms, fn));
+  const later = (ms: number, fn: () => void | Promise<void>): void => undo.later(ms, fn);
   const down = new Set<number>();
   const all = (): string[] => [...e.ids.map(e.nodeOf), ...e.clientNodes];
   const base = { latencyMinMs: 0.2, latencyMaxMs: 2 };
-  let stopped = false;
-  const pending: Promise<void>[] = [];
-
-  function later(ms: number, fn: () => void | Promise<void>): void {
-    const id = nextUndo++;
-    undo.set(id, fn);
-    sim.after(ms, () => {
-      const f = undo.get(id);
-      undo.delete(id);
-      if (f !== undefined) pending.push(Promise.resolve(f()));
-    });
-  }
 
   function crashFor(id: number, ms: number, tear: boolean): void {
     down.add(id);
@@ -162,7 +150,7 @@ export function playSchedule(e: Ensemble, events: readonly FaultEvent[], random:
         const end = sim.now + ev.durationMs;
         let isCut = false;
         const flip = (): void => {
-          if (stopped || sim.now >= end) {
+          if (undo.stopped || sim.now >= end) {
             if (isCut) sim.heal([node], others);
             return;
           }
@@ -200,22 +188,10 @@ export function playSchedule(e: Ensemble, events: readonly FaultEvent[], random:
     counts.injected[ev.kind]++;
   }
 
-  async function play(): Promise<void> {
-    for (const ev of events) {
-      if (stopped) return;
-      if (ev.at > sim.now) await e.sleep(ev.at - sim.now);
-      if (stopped) return;
-      await apply(ev);
-    }
-  }
+  const play = (): Promise<void> => playEvents(events, undo, () => sim.now, (ms) => e.sleep(ms), apply);
 
   async function stop(): Promise<void> {
-    stopped = true;
-    for (const [id, f] of [...undo]) {
-      undo.delete(id);
-      pending.push(Promise.resolve(f()));
-    }
-    await Promise.all(pending);
+    await undo.undoAll();
     sim.heal();
     for (const id of e.ids) e.restart(id);
     for (const id of e.ids) sim.node(e.nodeOf(id)).skewMs = 0;

@@ -9,6 +9,7 @@ import type { ChunkHandle } from '../../../../src/actors/gfs/protocol.js';
 import type { ChunkImage, RunRecord } from './run.js';
 import { FILE_BYTES_MAX, framed, QUEUE, wordWriter, words, type WriteRecord } from './workload.js';
 import { checkNamespace } from './namespace-check.js';
+import { formatViolations as formatSuiteViolations, violationCollector, type Violation as SuiteViolation } from '../../../support/violations.js';
 
 export type CheckerName = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i';
 
@@ -24,22 +25,8 @@ export const CHECKERS: Record<CheckerName, string> = {
   i: 'with at most one chunkserver down at a time, no record append fails and none waits longer than the bound (sealing, S4)',
 };
 
-export interface Violation {
-  readonly checker: CheckerName;
-  readonly message: string;
-}
-
-const MAX_PER_CHECKER = 5;
-
-function collector(checker: CheckerName) {
-  const out: Violation[] = [];
-  return {
-    out,
-    add(message: string): void {
-      if (out.length < MAX_PER_CHECKER) out.push({ checker, message });
-    },
-  };
-}
+export type Violation = SuiteViolation<CheckerName>;
+const collector = (checker: CheckerName) => violationCollector(checker);
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -297,5 +284,5 @@ export function checkAll(r: RunRecord): CheckResult {
 }
 
 export function formatViolations(vs: readonly Violation[]): string {
-  return vs.map((x) => `  (${x.checker}) ${CHECKERS[x.checker]}: ${x.message}`).join('\n');
+  return formatSuiteViolations(vs, CHECKERS);
 }

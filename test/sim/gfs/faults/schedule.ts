@@ -5,7 +5,7 @@
  * stays until the chunkserver's checksums find it (¶122–128).
  */
 import type { Random } from '../../../../src/runtime/random.js';
-import { drawFaultSchedule, type FaultEvent as ScheduledFault } from '../../../support/fault-schedule.js';
+import { FaultUndo, drawFaultSchedule, playEvents, zeroCounts, type FaultEvent as ScheduledFault } from '../../../support/fault-schedule.js';
 import type { SimDisk } from '../../../../src/testkit.js';
 import type { ChunkLocation, FileInfo } from '../../../../src/actors/gfs/protocol.js';
 import { MASTER, MASTER_NODES, type FaultCell } from './cell.js';
@@ -75,23 +75,12 @@ export function playSchedule(
   hooks: { readonly onMasterCrash?: () => void; readonly onMasterRestart?: () => void; readonly maxServersDown?: number } = {},
 ) {
   const { sim } = cell;
-  const counts: FaultCounts = { injected: Object.fromEntries(FAULT_CLASSES.map((c) => [c, 0])) as Record<FaultClass, number>, skipped: 0 };
-  const undo = new Map<number, () => void>();
-  let nextUndo = 0;
+  const counts: FaultCounts = { injected: zeroCounts(FAULT_CLASSES), skipped: 0 };
+  const undo = new FaultUndo((ms, fn) => sim.after(ms, fn));
+  const later = (ms: number, fn: () => void): void => undo.later(ms, fn);
   const crashed = new Set<string>();
   const all = (): string[] => [...MASTER_NODES, ...cell.servers, ...cell.clientNodes];
   const base = { latencyMinMs: 0.2, latencyMaxMs: 2 };
-  let stopped = false;
-
-  function later(ms: number, fn: () => void): void {
-    const id = nextUndo++;
-    undo.set(id, fn);
-    sim.after(ms, () => {
-      const f = undo.get(id);
-      undo.delete(id);
-      f?.();
-    });
-  }
 
   function crashFor(node: string, ms: number): void {
     crashed.add(node);
@@ -239,22 +228,11 @@ export function playSchedule(
   }
 
   /** Runs the schedule; resolves after the last event is applied (undo timers keep running). */
-  async function play(): Promise<void> {
-    for (const e of events) {
-      if (stopped) return;
-      if (e.at > sim.now) await cell.sleep(e.at - sim.now);
-      if (stopped) return;
-      await apply(e);
-    }
-  }
+  const play = (): Promise<void> => playEvents(events, undo, () => sim.now, cell.sleep, apply);
 
   /** Undoes every fault still in force. */
   function stop(): void {
-    stopped = true;
-    for (const [id, f] of [...undo]) {
-      undo.delete(id);
-      f();
-    }
+    void undo.undoAll();
     sim.heal();
   }
 

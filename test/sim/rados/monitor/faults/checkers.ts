@@ -7,6 +7,7 @@
  */
 import { kvService, type KvInc, type KvState } from '../../../../../src/actors/rados/monitor/kv-service.js';
 import { canonical, type RunRecord } from './run.js';
+import { formatViolations as formatSuiteViolations, violationCollector, type Violation as SuiteViolation } from '../../../../support/violations.js';
 
 export type CheckerName = 'a' | 'b' | 'c' | 'd' | 'e';
 
@@ -18,22 +19,8 @@ export const CHECKERS: Record<CheckerName, string> = {
   e: 'a command submitted with a request id commits in one version at most, however often it is retried (P10)',
 };
 
-export interface Violation {
-  readonly checker: CheckerName;
-  readonly message: string;
-}
-
-const MAX_PER_CHECKER = 5;
-
-function collector(checker: CheckerName) {
-  const out: Violation[] = [];
-  return {
-    out,
-    add(message: string): void {
-      if (out.length < MAX_PER_CHECKER) out.push({ checker, message });
-    },
-  };
-}
+export type Violation = SuiteViolation<CheckerName>;
+const collector = (checker: CheckerName) => violationCollector(checker);
 
 /** The committed value of each version, from the commit probes (first seen). */
 function committedValues(r: RunRecord): Map<number, string> {
@@ -158,6 +145,4 @@ export function checkAll(r: RunRecord): CheckResult {
   };
 }
 
-export function formatViolations(vs: readonly Violation[]): string {
-  return vs.map((x) => `  (${x.checker}) ${x.message}`).join('\n');
-}
+export const formatViolations = (vs: readonly Violation[]): string => formatSuiteViolations(vs);

@@ -4,7 +4,7 @@
  * recovers). Clock skew stays below the monitors' `clockSkewMaxMs` between any two nodes.
  */
 import type { Random } from '../../../../../src/runtime/random.js';
-import { drawFaultSchedule, type FaultEvent as ScheduledFault } from '../../../../support/fault-schedule.js';
+import { FaultUndo, drawFaultSchedule, playEvents, zeroCounts, type FaultEvent as ScheduledFault } from '../../../../support/fault-schedule.js';
 import { monNode, type MonitorCell } from '../cell.js';
 
 export const FAULT_CLASSES = ['mon-crash', 'leader-crash', 'majority-crash', 'total-crash', 'partition', 'minority-cut', 'leader-cut', 'delay', 'loss', 'clock-skew'] as const;
@@ -49,24 +49,13 @@ export interface FaultCounts {
 /** Plays a schedule on a cell; `stop()` undoes every fault still in force. */
 export function playSchedule(cell: MonitorCell, events: readonly FaultEvent[], random: Random) {
   const { sim } = cell;
-  const counts: FaultCounts = { injected: Object.fromEntries(FAULT_CLASSES.map((c) => [c, 0])) as Record<FaultClass, number>, skipped: 0 };
-  const undo = new Map<number, () => void>();
-  let nextUndo = 0;
+  const counts: FaultCounts = { injected: zeroCounts(FAULT_CLASSES), skipped: 0 };
+  const undo = new FaultUndo((ms, fn) => sim.after(ms, fn));
+  const later = (ms: number, fn: () => void): void => undo.later(ms, fn);
   const crashed = new Set<string>();
   const monitors = cell.ranks.map(monNode);
   const all = (): string[] => [...monitors, ...cell.clientNodes];
   const base = { latencyMinMs: 0.2, latencyMaxMs: 2, lossRate: 0 };
-  let stopped = false;
-
-  function later(ms: number, fn: () => void): void {
-    const id = nextUndo++;
-    undo.set(id, fn);
-    sim.after(ms, () => {
-      const f = undo.get(id);
-      undo.delete(id);
-      f?.();
-    });
-  }
 
   function crashFor(node: string, ms: number): void {
     crashed.add(node);
@@ -163,21 +152,10 @@ export function playSchedule(cell: MonitorCell, events: readonly FaultEvent[], r
     counts.injected[e.kind]++;
   }
 
-  async function play(): Promise<void> {
-    for (const e of events) {
-      if (stopped) return;
-      if (e.at > sim.now) await cell.sleep(e.at - sim.now);
-      if (stopped) return;
-      await apply(e);
-    }
-  }
+  const play = (): Promise<void> => playEvents(events, undo, () => sim.now, cell.sleep, apply);
 
   function stop(): void {
-    stopped = true;
-    for (const [id, f] of [...undo]) {
-      undo.delete(id);
-      f();
-    }
+    void undo.undoAll();
     sim.heal();
     sim.network.configureAll({ lossRate: 0 });
   }
