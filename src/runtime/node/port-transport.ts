@@ -5,6 +5,7 @@ import { Ref, type ActorRef } from '../ref.js';
 import type { TransportSink } from '../transport/transport.js';
 import type { RelayTransport } from '../transport/router.js';
 import { isTransferable } from '../transport/ownership.js';
+import type { ChannelControl } from './worker-protocol.js';
 
 /**
  * One end of the data plane between two threads of a process: envelopes cross a `MessagePort` in
@@ -42,6 +43,13 @@ export interface PortTransportOptions {
   readonly peerNode: string;
   readonly transferMinBytes?: number;
   readonly batchMaxEnvelopes?: number;
+  /** Handles channel-brokering messages (`ChannelControl`) arriving on this port. */
+  readonly onChannel?: (c: ChannelControl) => void;
+  /**
+   * Start without reading the port: messages the far side posts wait in the port, unread, until
+   * `start()`. Sending works meanwhile. A direct channel starts this way (see `WorkerTransport`).
+   */
+  readonly paused?: boolean;
 }
 
 /** Control messages on the data port; data batches are plain arrays. */
@@ -49,7 +57,8 @@ type PortControl =
   | { readonly t: 'undeliverable'; readonly rec: Batch; readonly code: RuntimeErrorCode; readonly maybe?: boolean }
   | { readonly t: 'down'; readonly node: string }
   | { readonly t: 'up'; readonly node: string }
-  | { readonly t: 'ack'; readonly batches: number };
+  | { readonly t: 'ack'; readonly batches: number }
+  | ChannelControl;
 
 const KINDS: readonly EnvelopeKind[] = ['tell', 'ask', 'reply', 'fail', 'sys'];
 const KIND_INDEX: Readonly<Record<EnvelopeKind, number>> = { tell: 0, ask: 1, reply: 2, fail: 3, sys: 4 };
@@ -216,6 +225,7 @@ export class PortTransport implements RelayTransport {
   private transfer: ArrayBuffer[] = [];
   private flushQueued = false;
   private dead = false;
+  private started = false;
   /**
    * Posted batches the far side has not acked yet, oldest first: the sender's own arrays (a post
    * copies them), kept whole rather than as envelopes, which `fail` rebuilds only if needed.
@@ -242,7 +252,25 @@ export class PortTransport implements RelayTransport {
   ) {
     this.transferMinBytes = opts.transferMinBytes ?? TRANSFER_MIN_BYTES_DEFAULT;
     this.batchMaxEnvelopes = opts.batchMaxEnvelopes ?? 4096;
-    port.on('message', (m: unknown) => this.receive(m));
+    if (opts.paused !== true) this.start();
+  }
+
+  /** Starts reading the port (once; a transport not made `paused` starts at construction). */
+  start(): void {
+    if (this.started || this.dead) return;
+    this.started = true;
+    this.port.on('message', (m: unknown) => this.receive(m));
+  }
+
+  /**
+   * Posts a channel-brokering message after everything sent so far (the outbox is flushed
+   * first), transferring `transfer`. False if the link is dead (nothing posted).
+   */
+  postChannel(c: ChannelControl, transfer: readonly MessagePort[] = []): boolean {
+    if (this.dead) return false;
+    this.flush();
+    this.port.postMessage(c, transfer as MessagePort[]);
+    return true;
   }
 
   get peerNode(): string {
@@ -403,6 +431,9 @@ export class PortTransport implements RelayTransport {
         break;
       case 'ack':
         this.acked(c.batches);
+        break;
+      case 'chan':
+        this.opts.onChannel?.(c);
         break;
     }
   }
