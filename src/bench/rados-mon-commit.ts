@@ -12,9 +12,12 @@
  *
  * Like for like in concurrency: both sides have `CLIENTS` submitters with one operation outstanding
  * each, and both count an operation done once it is durable. What differs is what the comparison
- * is about: a `map-commit` command also crosses threads (client → leader → peons and back; worker
- * to worker goes through the main thread) and needs a majority of three logs, where an append is
- * local to the log's thread.
+ * is about: a `map-commit` command also crosses threads (client → leader → peons and back; the
+ * monitors talk over direct worker-to-worker channels, the clients through the main thread) and
+ * needs a majority of three logs, where an append is local to the log's thread.
+ * - `map-commit:via-main`: `map-commit` with the pool's direct channels off, every monitor-to-
+ *   monitor message routed through the main thread; reported beside `map-commit` to show what the
+ *   channels bring (no target).
  *
  * Target: map-commit >= 0.3x map-commit:oplog. The leader batches the commands that queue during a
  * round into one version (one Paxos round for many commands: about half the clients, those answered

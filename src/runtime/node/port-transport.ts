@@ -181,6 +181,29 @@ function transferable(u8: Uint8Array, minBytes: number, out: ArrayBuffer[]): voi
   if (!out.includes(buf)) out.push(buf);
 }
 
+/**
+ * A batch of one envelope, as posted: `[acks, head, corr, msg, ...refs]`, the ref table's node and
+ * id pairs inline (one or two refs; `head` indexes them as in a batch). One flat array instead of three nested ones and a count: structured
+ * clone costs per array, and one round trip of a serial ask is two such posts (measured with a
+ * bare worker echoing each shape: ~26.6 µs per round trip flat against ~28 µs nested, the bare
+ * string ping 23.7 µs). The sender keeps the batch in its usual form for failure reports.
+ */
+type Single = [number, number, number, unknown, string, string] | [number, number, number, unknown, string, string, string, string];
+
+function isSingle(m: unknown): m is Single {
+  return Array.isArray(m) && (m.length === 6 || m.length === 8) && typeof m[0] === 'number';
+}
+
+function readSingle(m: Single, deliver: (env: Envelope) => void): void {
+  const head = m[1];
+  const kind = head % 8;
+  const rest = (head - kind) / 8;
+  const to = rest % REF_SPAN;
+  const from = (rest - to) / REF_SPAN;
+  const ref = (i: number): Ref => new Ref(m[4 + 2 * i] as string, m[5 + 2 * i] as string);
+  deliver({ kind: KINDS[kind] as EnvelopeKind, to: ref(to), from: from === 0 ? undefined : ref(from - 1), msg: m[3], corr: m[2] });
+}
+
 function isBatch(m: unknown): m is Batch {
   return Array.isArray(m) && (m.length === 3 || (m.length === 4 && typeof m[3] === 'number')) && Array.isArray(m[0]) && Array.isArray(m[1]);
 }
@@ -354,6 +377,16 @@ export class PortTransport implements RelayTransport {
     this.unacked = 0;
     const transfer = this.transfer;
     this.transfer = [];
+    if (msgs.length === 1 && transfer.length === 0) {
+      const single = [acks, meta[0], meta[1], msgs[0], ...refs] as Single;
+      try {
+        this.port.postMessage(single);
+        this.inflight.push(acks > 0 ? [refs, msgs, meta, acks] : [refs, msgs, meta]);
+        return;
+      } catch {
+        // Not cloneable: reported below, as for a batch.
+      }
+    }
     let posted: ArrayLike<number> = meta;
     if (msgs.length >= TYPED_META_MIN) {
       const typed = typedMeta(meta);
@@ -412,6 +445,12 @@ export class PortTransport implements RelayTransport {
   private receive(m: unknown): void {
     const sink = this.sink;
     if (sink === undefined) return;
+    if (isSingle(m)) {
+      if (m[0] > 0) this.acked(m[0]);
+      readSingle(m, this.deliverFn);
+      if (this.unacked++ === 0) queueMicrotask(this.ackFn);
+      return;
+    }
     if (isBatch(m)) {
       if (m.length === 4) this.acked(m[3]);
       readBatch(m, this.deliverFn);
