@@ -62,6 +62,18 @@ function broker(a: ReturnType<typeof worker>, b: ReturnType<typeof worker>, id: 
   b.parent.postChannel({ t: 'chan', op: 'open', node: a.node, id, port: ch.port2 }, [ch.port2]);
 }
 
+/** Workers 0 and 1; `first` goes from 0 to 1 through the parent (which holds it), then the parent opens channel `id`. */
+async function brokered(first: unknown, id: number) {
+  const s = worker(0);
+  const r = worker(1);
+  open.push(s.w, r.w, s.parent, r.parent);
+  s.w.send(tell(r.node, first));
+  await settle();
+  broker(s, r, id);
+  await settle();
+  return { s, r };
+}
+
 describe('WorkerTransport: direct channels between sibling workers', () => {
   it('delivers what went through the parent before what went on the channel, however late the parent forwards', async () => {
     const s = worker(0);
@@ -96,13 +108,7 @@ describe('WorkerTransport: direct channels between sibling workers', () => {
   });
 
   it('ignores a fence for a channel since replaced', async () => {
-    const s = worker(0);
-    const r = worker(1);
-    open.push(s.w, r.w, s.parent, r.parent);
-    s.w.send(tell(r.node, 'first'));
-    await settle();
-    broker(s, r, 7);
-    await settle();
+    const { s, r } = await brokered('first', 7);
     s.w.send(tell(r.node, 'direct'));
     r.parent.send(s.routed[0]!);
     r.parent.postChannel({ t: 'chan', op: 'fenced', node: s.node, id: 6 });
@@ -114,13 +120,7 @@ describe('WorkerTransport: direct channels between sibling workers', () => {
   });
 
   it('when the parent announces the sibling down: what the channel carried unacked is link_down (maybe delivered), then linkDown once; later sends go to the parent and dial again', async () => {
-    const s = worker(0);
-    const r = worker(1);
-    open.push(s.w, r.w, s.parent, r.parent);
-    s.w.send(tell(r.node, 'brokered'));
-    await settle();
-    broker(s, r, 1);
-    await settle();
+    const { s, r } = await brokered('brokered', 1);
     for (let i = 0; i < 10; i++) s.w.send(tell(r.node, i));
     await settle();
     // r never reads them (no fence reaches it): as if its thread died before.
