@@ -12,9 +12,12 @@
  *
  * Like for like in concurrency: both sides have `CLIENTS` submitters with one operation outstanding
  * each, and both count an operation done once it is durable. What differs is what the comparison
- * is about: a `map-commit` command also crosses threads (client → leader → peons and back; worker
- * to worker goes through the main thread) and needs a majority of three logs, where an append is
- * local to the log's thread.
+ * is about: a `map-commit` command also crosses threads (client → leader → peons and back; the
+ * monitors talk over direct worker-to-worker channels, the clients through the main thread) and
+ * needs a majority of three logs, where an append is local to the log's thread.
+ * - `map-commit:via-main`: `map-commit` with the pool's direct channels off, every monitor-to-
+ *   monitor message routed through the main thread; reported beside `map-commit` to show what the
+ *   channels bring (no target).
  *
  * Target: map-commit >= 0.3x map-commit:oplog. The leader batches the commands that queue during a
  * round into one version (one Paxos round for many commands: about half the clients, those answered
@@ -75,55 +78,58 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** The two cases and their target; the `rados-mon` suite lists them. */
 export function radosMonCommitCases(): { cases: BenchCase[]; targets: RatioTarget[] } {
-  let root = '';
-  let node: TroupeNode | undefined;
-  let leader: ActorRef<MonitorMsg> | undefined;
-  let round = 0;
   let log: OpLog | undefined;
   const encoder = new MessageEncoder({ attachmentMinBytes: Infinity });
   const record = encoder.encode({ t: 'commit', version: 123_456, inc: { epoch: 123_456, set: { k42: 'c12:123456' }, del: [] } satisfies KvInc }).header.slice();
 
   const shape = `${MONITORS} monitors (one per worker thread, each its own log dir on one real disk), ${CLIENTS} clients submitting one command at a time, ${COMMITS} commands per iteration`;
-  const mapCommit: BenchCase = {
-    name: 'map-commit',
-    unit: 'ops',
-    perIteration: COMMITS,
-    shape,
-    setup: async () => {
-      root = mkdtempSync(join(tmpdir(), 'troupe-bench-rados-mon-'));
-      const n = await TroupeNode.start({ node: NODE, workers: MONITORS, system: { logger: () => {} } });
-      node = n;
-      const refs: ActorRef<MonitorMsg>[] = Array.from({ length: MONITORS }, (_, r) => ({ node: `${NODE}/w${r}`, id: `mon${r}` }));
-      const module = new URL('./rados-mon-commit.js', import.meta.url).href;
-      for (let rank = 0; rank < MONITORS; rank++) {
-        const args: KvMonitorRoleArgs = { rank, monitors: refs, dir: join(root, `mon${rank}`) };
-        const ref = await n.spawn<MonitorMsg>({ module, export: 'kvMonitorRole', args }, { placement: { worker: rank }, name: `mon${rank}` });
-        if (ref.node !== refs[rank]!.node || ref.id !== refs[rank]!.id) throw new Error(`monitor ${rank} spawned as ${ref.id}@${ref.node}, expected ${refs[rank]!.id}@${refs[rank]!.node}`);
-      }
-      for (let i = 0; ; i++) {
-        const st = await n.system.ask<MonResult<MonitorStatus>>(refs[0]!, { type: 'rados.mon.status' });
-        if (st.ok && st.value.role === 'leader' && st.value.quorum.length === MONITORS && st.value.readable) break;
-        if (i > 400) throw new Error(`the monitors formed no quorum: ${JSON.stringify(st)}`);
-        await sleep(50);
-      }
-      leader = refs[0];
-    },
-    run: async () => {
-      const sys = node!.system;
-      const to = leader!;
-      const r = round++;
-      await concurrently(CLIENTS, COMMITS, async (i) => {
-        const res = await sys.ask<MonResult<SubmitReply>>(to, { type: 'rados.mon.submit', cmd: { op: 'set', key: `k${i % KEYS}`, value: `c${i % CLIENTS}:${r}:${i}` } }, { timeoutMs: 60_000 });
-        if (!res.ok) throw new Error(`submit failed: ${res.error.code}: ${res.error.message}`);
-      });
-
-    },
-    teardown: async () => {
-      await node?.close();
-      node = undefined;
-      rmSync(root, { recursive: true, force: true });
-    },
+  const commitCase = (name: string, directChannels: boolean, shapeNote: string): BenchCase => {
+    let root = '';
+    let node: TroupeNode | undefined;
+    let leader: ActorRef<MonitorMsg> | undefined;
+    let round = 0;
+    return {
+      name,
+      unit: 'ops',
+      perIteration: COMMITS,
+      shape: shape + shapeNote,
+      setup: async () => {
+        root = mkdtempSync(join(tmpdir(), 'troupe-bench-rados-mon-'));
+        const n = await TroupeNode.start({ node: NODE, workers: { workers: MONITORS, directChannels }, system: { logger: () => {} } });
+        node = n;
+        const refs: ActorRef<MonitorMsg>[] = Array.from({ length: MONITORS }, (_, r) => ({ node: `${NODE}/w${r}`, id: `mon${r}` }));
+        const module = new URL('./rados-mon-commit.js', import.meta.url).href;
+        for (let rank = 0; rank < MONITORS; rank++) {
+          const args: KvMonitorRoleArgs = { rank, monitors: refs, dir: join(root, `mon${rank}`) };
+          const ref = await n.spawn<MonitorMsg>({ module, export: 'kvMonitorRole', args }, { placement: { worker: rank }, name: `mon${rank}` });
+          if (ref.node !== refs[rank]!.node || ref.id !== refs[rank]!.id) throw new Error(`monitor ${rank} spawned as ${ref.id}@${ref.node}, expected ${refs[rank]!.id}@${refs[rank]!.node}`);
+        }
+        for (let i = 0; ; i++) {
+          const st = await n.system.ask<MonResult<MonitorStatus>>(refs[0]!, { type: 'rados.mon.status' });
+          if (st.ok && st.value.role === 'leader' && st.value.quorum.length === MONITORS && st.value.readable) break;
+          if (i > 400) throw new Error(`the monitors formed no quorum: ${JSON.stringify(st)}`);
+          await sleep(50);
+        }
+        leader = refs[0];
+      },
+      run: async () => {
+        const sys = node!.system;
+        const to = leader!;
+        const r = round++;
+        await concurrently(CLIENTS, COMMITS, async (i) => {
+          const res = await sys.ask<MonResult<SubmitReply>>(to, { type: 'rados.mon.submit', cmd: { op: 'set', key: `k${i % KEYS}`, value: `c${i % CLIENTS}:${r}:${i}` } }, { timeoutMs: 60_000 });
+          if (!res.ok) throw new Error(`submit failed: ${res.error.code}: ${res.error.message}`);
+        });
+      },
+      teardown: async () => {
+        await node?.close();
+        node = undefined;
+        rmSync(root, { recursive: true, force: true });
+      },
+    };
   };
+  const mapCommit = commitCase('map-commit', true, '; monitors talk over direct worker-to-worker channels');
+  const viaMain = commitCase('map-commit:via-main', false, '; every monitor-to-monitor message routed through the main thread (direct channels off)');
 
   let oplogRoot = '';
   const oplog: BenchCase = {
@@ -145,5 +151,12 @@ export function radosMonCommitCases(): { cases: BenchCase[]; targets: RatioTarge
     },
   };
 
-  return { cases: [mapCommit, oplog], targets: [{ name: 'map-commit', baseline: 'map-commit:oplog', atLeast: 0.3 }] };
+  return {
+    cases: [mapCommit, oplog, viaMain],
+    targets: [
+      { name: 'map-commit', baseline: 'map-commit:oplog', atLeast: 0.3 },
+      // What the direct channels bring: the same cluster with monitor traffic through the main thread.
+      { name: 'map-commit', baseline: 'map-commit:via-main', atLeast: 0 },
+    ],
+  };
 }

@@ -1,13 +1,14 @@
 /**
  * The entry script of a Troupe worker thread: one ActorSystem with node id `<host>/w<i>`, whose
- * transport is the data port to the parent (every envelope to another node goes through the
- * parent's router), and a comlink control endpoint for spawn / stop / inspect / shutdown.
+ * transport is the data port to the parent (envelopes to the main thread and other hosts go
+ * through the parent's router) plus direct channels to the sibling workers it talks to
+ * (`WorkerTransport`), and a comlink control endpoint for spawn / stop / inspect / shutdown.
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { expose } from 'comlink';
 import type { ActorFactory } from '../behavior.js';
 import { ActorSystem } from '../system.js';
-import { PortTransport } from './port-transport.js';
+import { WorkerTransport } from './worker-transport.js';
 import { EgressLimitedTransport } from '../transport/egress-limit.js';
 import { realClock, realTimers } from './env.js';
 import { loadFactory } from './behavior-loader.js';
@@ -17,7 +18,13 @@ import { FileLog } from './file-log.js';
 
 const boot = workerData as WorkerBoot & { readonly dataPort: MessagePort; readonly controlPort: MessagePort };
 
-const port = new PortTransport(boot.dataPort, { peerNode: boot.hostNode, transferMinBytes: boot.transferMinBytes });
+const port = new WorkerTransport(boot.dataPort, {
+  node: boot.node,
+  hostNode: boot.hostNode,
+  workers: boot.workers,
+  directChannels: boot.directChannels,
+  transferMinBytes: boot.transferMinBytes,
+});
 const transport = boot.egressBytesPerSecMax === undefined ? port : new EgressLimitedTransport(port, { bytesPerSecMax: boot.egressBytesPerSecMax, clock: realClock, timers: realTimers });
 const fileLog = boot.log === undefined ? undefined : new FileLog(boot.node, boot.log);
 const system = new ActorSystem({
@@ -36,7 +43,7 @@ const control: WorkerControl = {
     system.stop(ref);
   },
   async inspect() {
-    return { node: system.node, actors: system.actors().length, heapUsedBytes: process.memoryUsage().heapUsed, pendingAsks: system.pendingAsks };
+    return { node: system.node, actors: system.actors().length, heapUsedBytes: process.memoryUsage().heapUsed, pendingAsks: system.pendingAsks, directChannels: port.channels };
   },
   async shutdown() {
     // The parent terminates the thread after this reply; closing the control port here would lose it.

@@ -8,7 +8,7 @@ import { PortTransport, TRANSFER_MIN_BYTES_DEFAULT } from './port-transport.js';
 import { portEndpoint } from './port-endpoint.js';
 import type { FileLogOptions } from './file-log.js';
 import { withTimeout } from './timeout.js';
-import type { BehaviorSpec, RemoteSpawnOptions, WorkerBoot, WorkerControl, WorkerInspection } from './worker-protocol.js';
+import type { BehaviorSpec, ChannelControl, RemoteSpawnOptions, WorkerBoot, WorkerControl, WorkerInspection } from './worker-protocol.js';
 
 /**
  * The worker-thread scheduler of one process: N worker threads (default: the number of cores),
@@ -19,6 +19,10 @@ import type { BehaviorSpec, RemoteSpawnOptions, WorkerBoot, WorkerControl, Worke
  * rotates; `{ policy: 'least-loaded' }` picks the worker with the fewest actors spawned through
  * this pool and still running. The returned ref is an ordinary ActorRef: `tell`/`ask`/`watch`
  * work on it from any thread or host (location transparency).
+ *
+ * Direct channels: when a worker first sends to an actor on another worker, the pool brokers a
+ * `MessageChannel` between the two (once per pair; `WorkerTransport` has the protocol), and from
+ * then on they talk directly. The pool forgets a pair when either worker exits.
  *
  * Failure: when a worker exits or crashes, its data link fails: envelopes it had not acked, and
  * those not yet posted, are reported undeliverable (`link_down`); the router announces
@@ -45,6 +49,11 @@ export interface WorkerPoolOptions {
   readonly resourceLimits?: ResourceLimits;
   /** Each worker logs to its own files in this directory (`file-log.ts`), flushed at shutdown. */
   readonly log?: FileLogOptions;
+  /**
+   * Workers that talk to each other get a direct channel, brokered once (default true); false
+   * routes every worker-to-worker envelope through the main thread.
+   */
+  readonly directChannels?: boolean;
 }
 
 interface PoolEvents {
@@ -80,6 +89,9 @@ export class WorkerPool {
   private readonly transferMinBytes: number;
   private nextRoundRobin = 0;
   private closing = false;
+  /** Worker pairs with a direct channel, as `i:j` with i < j (at most size × (size − 1) / 2), and the channel's id. */
+  private readonly channels = new Map<string, number>();
+  private nextChannelId = 1;
 
   constructor(
     private readonly router: RoutingTransport,
@@ -116,6 +128,8 @@ export class WorkerPool {
       hostNode: this.hostNode,
       index,
       transferMinBytes: this.transferMinBytes,
+      workers: this.size,
+      directChannels: this.opts.directChannels ?? true,
       ...(this.opts.askTimeoutMs !== undefined ? { askTimeoutMs: this.opts.askTimeoutMs } : {}),
       ...(this.opts.log !== undefined ? { log: this.opts.log } : {}),
       ...(this.opts.egressBytesPerSecMax !== undefined ? { egressBytesPerSecMax: this.opts.egressBytesPerSecMax } : {}),
@@ -127,7 +141,14 @@ export class WorkerPool {
       transferList: [data.port2, ctl.port2],
       ...(this.opts.resourceLimits !== undefined ? { resourceLimits: this.opts.resourceLimits } : {}),
     });
-    const link = new PortTransport(data.port1, { peerNode: node, transferMinBytes: this.transferMinBytes });
+    const link: PortTransport = new PortTransport(data.port1, {
+      peerNode: node,
+      transferMinBytes: this.transferMinBytes,
+      onChannel: (c) => {
+        const current = this.slots[index];
+        if (current !== undefined && current.link === link) this.broker(current, c);
+      },
+    });
     const control = wrap<WorkerControl>(portEndpoint(ctl.port1));
     const slot: Slot = { index, node, worker, control, link, alive: true, actors: new Set() };
     this.slots[index] = slot;
@@ -139,6 +160,7 @@ export class WorkerPool {
     worker.on('exit', (code) => {
       if (this.slots[index] !== slot) return;
       slot.alive = false;
+      this.forgetChannels(index);
       ctl.port1.close();
       link.fail();
       if (!this.closing) this.events.emit('worker-exit', { index, node, code, ...(startError !== undefined ? { error: startError } : {}) });
@@ -153,6 +175,43 @@ export class WorkerPool {
     const slot = this.slotAt(index);
     if (slot.alive) throw new Error(`worker ${slot.node} is still running`);
     await this.startWorker(index);
+    // Siblings refused a channel to the dead thread; this one may be dialed again.
+    for (const other of this.slots) if (other !== undefined && other.index !== index && other.alive) other.link.postChannel({ t: 'chan', op: 'reset', node: slot.node });
+  }
+
+  /**
+   * A channel request from worker `from`: `dial` makes the pair's channel (once) and sends each
+   * worker its end; `fence` is passed on to the other worker as `fenced`, behind every envelope
+   * of `from` routed there before it (`postChannel` flushes first).
+   */
+  private broker(from: Slot, c: ChannelControl): void {
+    if (c.op !== 'dial' && c.op !== 'fence') return;
+    const to = this.slots.find((s) => s !== undefined && s.node === c.node);
+    const live = from.alive && this.slots[from.index] === from && to !== undefined && to.alive && to !== from;
+    const key = to === undefined ? '' : `${Math.min(from.index, to.index)}:${Math.max(from.index, to.index)}`;
+    if (c.op === 'fence') {
+      // A fence for a pair forgotten since (either side exited) is stale: its channel is gone.
+      if (live && this.channels.get(key) === c.id) to.link.postChannel({ t: 'chan', op: 'fenced', node: from.node, id: c.id });
+      return;
+    }
+    if (!live) {
+      from.link.postChannel({ t: 'chan', op: 'refuse', node: c.node });
+      return;
+    }
+    if (this.channels.has(key)) return; // both dialed at once: the ends are on their way
+    const { port1, port2 } = new MessageChannel();
+    const id = this.nextChannelId++;
+    this.channels.set(key, id);
+    from.link.postChannel({ t: 'chan', op: 'open', node: to.node, id, port: port1 }, [port1]);
+    to.link.postChannel({ t: 'chan', op: 'open', node: from.node, id, port: port2 }, [port2]);
+  }
+
+  /** Worker `index` exited: its channels died with it. */
+  private forgetChannels(index: number): void {
+    for (const key of this.channels.keys()) {
+      const [a, b] = key.split(':').map(Number);
+      if (a === index || b === index) this.channels.delete(key);
+    }
   }
 
   /** Chooses the worker for a placement. */

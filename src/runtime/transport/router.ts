@@ -33,8 +33,8 @@ export function hostOfNode(node: string): string {
 /**
  * The transport of a process that hosts worker threads: routes each envelope by destination node
  * to a worker link (exact node id) or to the default route (TCP to other hosts), and forwards what
- * arrives on one link but is addressed elsewhere (worker → worker, worker → remote host, remote
- * host → worker). Each sender/receiver pair has exactly one path and every hop is FIFO, so
+ * arrives on one link but is addressed elsewhere (worker → worker until the two have a direct
+ * channel, worker → remote host, remote host → worker). Each sender/receiver pair has exactly one path and every hop is FIFO, so
  * per-pair order holds end to end (thesis §3.3).
  *
  * Failure notices follow the envelope back: an envelope from a worker that cannot be forwarded is
