@@ -222,14 +222,19 @@ export class DataPath {
   }
 
   /** PG states for status and metrics. */
-  pgStates(): { pg: string; active: boolean; acting: readonly number[]; lastUpdate: string; objects: number }[] {
-    return [...this.pgs.values()].map((p) => ({
-      pg: pgKey(p.pool, p.ps),
-      active: p.active,
-      acting: p.acting,
-      lastUpdate: formatVersion(p.log.lastUpdate),
-      objects: this.h.store.hasCollection(p.cid) ? this.h.store.listObjects(p.cid).filter((o) => !o.startsWith(RESERVED_OID_PREFIX)).length : 0,
-    }));
+  pgStates(): { pg: string; active: boolean; acting: readonly number[]; lastUpdate: string; objects: number; bytes: number }[] {
+    const s = this.h.store;
+    return [...this.pgs.values()].map((p) => {
+      const oids = s.hasCollection(p.cid) ? s.listObjects(p.cid).filter((o) => !o.startsWith(RESERVED_OID_PREFIX)) : [];
+      return {
+        pg: pgKey(p.pool, p.ps),
+        active: p.active,
+        acting: p.acting,
+        lastUpdate: formatVersion(p.log.lastUpdate),
+        objects: oids.length,
+        bytes: oids.reduce((n, o) => n + (s.stat(p.cid, o)?.sizeBytes ?? 0), 0),
+      };
+    });
   }
 
   stats(): DataPathStats {

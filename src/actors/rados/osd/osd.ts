@@ -92,7 +92,7 @@ export interface OsdStatus {
   readonly failed: readonly number[];
   readonly boots: number;
   /** PGs this OSD holds (empty without a store). */
-  readonly pgs: readonly { pg: string; active: boolean; acting: readonly number[]; lastUpdate: string; objects: number }[];
+  readonly pgs: readonly { pg: string; active: boolean; acting: readonly number[]; lastUpdate: string; objects: number; bytes: number }[];
   readonly usedBytes: number;
   readonly stats: DataPathStats | undefined;
 }
