@@ -233,6 +233,7 @@ class Osd {
         this.data.receive(m);
         return undefined;
       case 'rados.osd.repOp':
+      case 'rados.osd.repData':
       case 'rados.osd.repApplied':
       case 'rados.osd.repCommitted':
       case 'rados.osd.repRefused':
