@@ -343,6 +343,8 @@ export class DataPath {
     const pg = this.pg(m.pool, m.ps);
     // A newer interval is activating: stop serving reads of this PG until it activates us (thesis §6.3.3).
     pg.active = false;
+    // Pieces of updates not yet applied here will not be: activation sends what a member lacks whole (D12).
+    this.pieces.dropPrefix(`${pgKey(m.pool, m.ps)}/`);
     if (m.epoch > this.h.map().epoch) this.h.fetchMap();
     const lu = pg.log.lastUpdate;
     const behind = compareVersions(lu, m.since) <= 0;
