@@ -9,7 +9,10 @@
  * every replica). One pool per (mode, replicas); a client on a node of its own writes `--writes`
  * objects one at a time and the figure is the mean time from the write to its ack.
  *
- * Run: `npm run build && node dist/bench/rados-fig68.js [--writes N] [--hop-ms X] [--gbps G] [--seed S]`.
+ * `--slice-kib K` (default 64) sends updates of more than K KiB to replicas in K KiB pieces that
+ * OSDs forward as they arrive (README D12); `--slice-kib 0` sends whole updates (store-and-forward).
+ *
+ * Run: `npm run build && node dist/bench/rados-fig68.js [--writes N] [--hop-ms X] [--gbps G] [--seed S] [--slice-kib K]`.
  */
 import { RadosClient } from '../actors/rados/client/client.js';
 import { MonitorClient } from '../actors/rados/monitor/client.js';
@@ -31,6 +34,8 @@ export interface Fig68Options {
   readonly sizes: readonly number[];
   readonly replicas: readonly number[];
   readonly modes: readonly ReplicationMode[];
+  /** Pipelined replication: updates with more data are sent to replicas in pieces of this size (0: whole, store-and-forward; README D12). */
+  readonly sliceBytes: number;
 }
 
 export interface Fig68Point {
@@ -55,7 +60,7 @@ export async function fig68(o: Fig68Options): Promise<Fig68Point[]> {
   for (let id = 0; id < nOsd; id++) {
     const disk = new SimDisk({ random: sim.random.fork(`osd${id}`) });
     sim.addNode(`osd${id}`, (system) => {
-      system.spawn(radosOsd({ id, monitors: monRefs, storage: { disk, dir: 'osd', config: { checkpointEveryLogBytes: 0 } }, dataPath: { readLeaseMs: 4_000 } }), { name: 'osd' });
+      system.spawn(radosOsd({ id, monitors: monRefs, storage: { disk, dir: 'osd', config: { checkpointEveryLogBytes: 0 } }, dataPath: { readLeaseMs: 4_000, repSliceBytes: o.sliceBytes } }), { name: 'osd' });
     });
   }
   const admin = sim.addNode('admin', () => {});
@@ -112,15 +117,15 @@ function arg(name: string, def: number): number {
 }
 
 if (process.argv[1]?.endsWith('rados-fig68.js') === true) {
-  const o: Fig68Options = { writes: arg('writes', 20), hopMs: arg('hop-ms', 0.1), gbps: arg('gbps', 1), seed: arg('seed', 1), sizes: [4 * 1024, 1024 * 1024], replicas: [1, 2, 3, 4, 5, 6], modes: ['primary-copy', 'chain', 'splay'] };
+  const o: Fig68Options = { writes: arg('writes', 20), hopMs: arg('hop-ms', 0.1), gbps: arg('gbps', 1), seed: arg('seed', 1), sizes: [4 * 1024, 1024 * 1024], replicas: [1, 2, 3, 4, 5, 6], modes: ['primary-copy', 'chain', 'splay'], sliceBytes: arg('slice-kib', 64) * 1024 };
   const points = await fig68(o);
   for (const size of o.sizes) {
-    process.stdout.write(`\nwrite size ${size / 1024} KiB: mean ack latency, ms (virtual time; hop ${o.hopMs} ms, ${o.gbps} Gbit/s NICs, ${o.writes} writes)\n`);
+    process.stdout.write(`\nwrite size ${size / 1024} KiB: mean ack latency, ms (virtual time; hop ${o.hopMs} ms, ${o.gbps} Gbit/s NICs, ${o.writes} writes, ${o.sliceBytes === 0 ? 'whole updates' : `${o.sliceBytes / 1024} KiB pieces`})\n`);
     process.stdout.write(`| replicas | ${o.modes.join(' | ')} | ${o.modes.map((m) => `${m} ÷ 1×`).join(' | ')} |\n|---|${o.modes.map(() => '---|').join('')}${o.modes.map(() => '---|').join('')}\n`);
     for (const r of o.replicas) {
       const row = o.modes.map((m) => points.find((p) => p.mode === m && p.replicas === r && p.sizeBytes === size)!.ackMs);
       const base = o.modes.map((m) => points.find((p) => p.mode === m && p.replicas === 1 && p.sizeBytes === size)!.ackMs);
-      process.stdout.write(`| ${r} | ${row.map((x) => x.toFixed(3)).join(' | ')} | ${row.map((x, i) => (x / base[i]!).toFixed(2)).join(' | ')} |\n`);
+      process.stdout.write(`| ${r} | ${row.map((x) => x.toFixed(3)).join(' | ')} | ${row.map((x, i) => (x / base[i]!).toFixed(2)).join(' | ')} | per replica (Fig. 6.10): ${row.map((x) => (x / r).toFixed(2)).join(' / ')} |\n`);
     }
   }
   process.exit(0);

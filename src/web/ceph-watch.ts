@@ -5,7 +5,7 @@ import type { MonitorMsg, MonitorRole } from '../actors/rados/monitor/protocol.j
 import { cephStatus, osdLocations, type CephStatus } from '../actors/rados/mon/cluster-status.js';
 import { OSD_WEIGHT_FULL, type OsdMap } from '../actors/rados/osdmap/osd-map.js';
 import { refOfAddr, type OsdMsg, type OsdStatus } from '../actors/rados/osd/osd.js';
-import type { DataPathStats } from '../actors/rados/osd/data-path.js';
+import { LATENCY_BUCKETS_MS, type DataPathStats } from '../actors/rados/osd/data-path.js';
 
 /** The Ceph-style cluster in the dashboard snapshot: monitors (quorum, leader, epoch) and OSDs (up/in, rack, weight). */
 export interface CephSnapshot {
@@ -27,6 +27,23 @@ export interface CephSnapshot {
   }>;
   /** Objects per pool, counted at each PG's first OSD. */
   readonly poolObjects?: Readonly<Record<string, number>>;
+  /** Each pool of the map with its usage, counted at each PG's first OSD (the data-path panel). */
+  readonly pools?: readonly CephPoolUsage[];
+  /** Upper bounds (ms) of the OSDs' latency histogram buckets; the last bucket is everything above. */
+  readonly latencyBucketsMs?: readonly number[];
+  /** PGs by whether their first OSD reports them active (activation done) or not; PGs whose first OSD did not answer are `unreported`. */
+  readonly pgActivity?: { readonly active: number; readonly inactive: number; readonly unreported: number };
+}
+
+export interface CephPoolUsage {
+  readonly id: number;
+  readonly name: string;
+  readonly size: number;
+  readonly pgNum: number;
+  readonly replication: string;
+  readonly objects: number;
+  /** Logical bytes (object sizes), one copy. */
+  readonly bytes: number;
 }
 
 /** One poll of the monitors: each one's status, and the committed map from any of them (under a lease). */
@@ -50,15 +67,9 @@ export async function pollCeph(system: ActorSystem, monitors: readonly ActorRef<
       return system.ask<OsdStatus>(ref, { type: 'rados.osd.status' }, { timeoutMs }).catch(() => undefined);
     }),
   );
+  const usage = poolUsage(map, statuses);
   const poolObjects: Record<string, number> = {};
-  for (const st of statuses) {
-    for (const pg of st?.pgs ?? []) {
-      if (pg.acting[0] !== st?.osd || !pg.active) continue;
-      const poolId = Number(pg.pg.split('.')[0]);
-      const name = map.pools.find((p) => p.id === poolId)?.name;
-      if (name !== undefined) poolObjects[name] = (poolObjects[name] ?? 0) + pg.objects;
-    }
-  }
+  for (const p of usage.pools) poolObjects[p.name] = p.objects;
   return {
     status: cephStatus(map, mons),
     error: null,
@@ -79,5 +90,37 @@ export async function pollCeph(system: ActorSystem, monitors: readonly ActorRef<
       };
     }),
     poolObjects,
+    pools: usage.pools,
+    pgActivity: usage.pgActivity,
+    latencyBucketsMs: LATENCY_BUCKETS_MS,
   };
+}
+
+/**
+ * Pool usage and PG activity from the OSDs' own reports: each PG counted once, at the first OSD of
+ * its acting set (where updates are serialized), and only if that OSD holds it active.
+ */
+export function poolUsage(map: OsdMap, statuses: readonly (OsdStatus | undefined)[]): { pools: CephPoolUsage[]; pgActivity: { active: number; inactive: number; unreported: number } } {
+  const pools = new Map(map.pools.map((p) => [p.id, { id: p.id, name: p.name, size: p.size, pgNum: p.pgNum, replication: p.replication, objects: 0, bytes: 0 }]));
+  const seen = new Set<string>();
+  let active = 0;
+  let inactive = 0;
+  for (const st of statuses) {
+    if (st === undefined) continue;
+    for (const pg of st.pgs) {
+      if (pg.acting[0] !== st.osd || seen.has(pg.pg)) continue;
+      const pool = pools.get(Number(pg.pg.split('.')[0]));
+      if (pool === undefined) continue;
+      seen.add(pg.pg);
+      if (!pg.active) {
+        inactive++;
+        continue;
+      }
+      active++;
+      pool.objects += pg.objects;
+      pool.bytes += pg.bytes;
+    }
+  }
+  const total = map.pools.reduce((n, p) => n + p.pgNum, 0);
+  return { pools: [...pools.values()], pgActivity: { active, inactive, unreported: Math.max(0, total - active - inactive) } };
 }

@@ -71,6 +71,7 @@ export class ClusterMetrics {
   private readonly osdUsed = new Gauge({ name: 'troupe_ceph_osd_used_bytes', help: 'Bytes of object data and attributes in an OSD store', labelNames: ['osd'], registers: [this.registry] });
   private readonly osdPgs = new Gauge({ name: 'troupe_ceph_osd_pgs', help: 'PGs an OSD holds, by state (active, inactive)', labelNames: ['osd', 'state'], registers: [this.registry] });
   private readonly poolObjects = new Gauge({ name: 'troupe_ceph_pool_objects', help: 'Objects in a pool (counted at each PG\'s first OSD)', labelNames: ['pool'], registers: [this.registry] });
+  private readonly poolBytes = new Gauge({ name: 'troupe_ceph_pool_bytes', help: 'Logical bytes in a pool, one copy (counted at each PG\'s first OSD)', labelNames: ['pool'], registers: [this.registry] });
   private readonly zkGauges = new Map(Object.entries(MNTR_GAUGES).map(([key, help]) => [key, new Gauge({ name: `troupe_zk_${key}`, help, labelNames: ['server'], registers: [this.registry] })]));
   private readonly zkUp = new Gauge({ name: 'troupe_zk_server_up', help: '1 if the coordination server answered the last status poll (mntr), else 0', labelNames: ['server'], registers: [this.registry] });
   private readonly zkRole = new Gauge({ name: 'troupe_zk_server_role', help: '1 for the role the coordination server reported (leader, follower, observer, standalone)', labelNames: ['server', 'role'], registers: [this.registry] });
@@ -142,6 +143,7 @@ export class ClusterMetrics {
       }
     }
     for (const [pool, n] of Object.entries(c.poolObjects ?? {})) this.poolObjects.set({ pool }, n);
+    for (const p of c.pools ?? []) this.poolBytes.set({ pool: p.name }, p.bytes);
   }
 
   /** The coordination servers' mntr values; a server that did not answer keeps no stale values. */

@@ -86,6 +86,17 @@ export function dashboardPage(clusterName: string): string {
     <table id="ceph-mons"><thead><tr><th>Monitor</th><th>Role</th><th class="num">Last committed</th><th class="num">Election epoch</th></tr></thead><tbody></tbody></table>
     <table id="ceph-osds" style="margin-top:10px"><thead><tr><th>OSD</th><th>Rack</th><th>Host</th><th>Up</th><th>In</th><th class="num">Weight</th></tr></thead><tbody></tbody></table>
   </section>
+  <section class="panel" id="ceph-data-panel" hidden><h2>Ceph data path<small id="ceph-data-summary"></small></h2>
+    <table id="ceph-data-osds"><thead><tr><th>OSD</th><th>State</th><th class="num">PGs held (active)</th><th class="num">Store used</th><th class="num">Writes</th><th class="num">Written</th><th class="num">Reads</th><th class="num">Read</th><th class="num">Ack p50 / p99</th><th class="num">Commit p50 / p99</th></tr></thead><tbody></tbody></table>
+    <div class="grid2" style="margin:12px 0 0">
+      <div><h2>Ack latency<small>client ops acked (applied on every replica), all OSDs</small></h2><div id="chart-ceph-ack"></div></div>
+      <div><h2>Commit latency<small>client ops committed (durable on every replica), all OSDs</small></h2><div id="chart-ceph-commit"></div></div>
+    </div>
+    <div class="grid2" style="margin:0">
+      <div><h2>PGs by state<small id="ceph-pg-activity"></small></h2><table id="ceph-pg-states"><thead><tr><th>State</th><th class="num">PGs</th></tr></thead><tbody></tbody></table></div>
+      <div><h2>Pools<small>usage counted at each PG's first OSD, one copy</small></h2><table id="ceph-pools"><thead><tr><th>Pool</th><th>Replication</th><th class="num">Size</th><th class="num">PGs</th><th class="num">Objects</th><th class="num">Bytes</th><th class="num">Raw (× size)</th></tr></thead><tbody></tbody></table></div>
+    </div>
+  </section>
   <section class="panel" id="coord-panel" hidden><h2>Coordination service<small id="coord-summary"></small></h2>
     <table id="coord-servers"><thead><tr><th>Server</th><th>Role</th><th class="num">Zxid</th><th class="num">Lag (txns)</th><th class="num">Sessions</th><th class="num">Watches</th><th class="num">Outstanding</th><th class="num">Connections</th><th class="num">Znodes</th></tr></thead><tbody></tbody></table>
   </section>
@@ -255,6 +266,74 @@ export function dashboardPage(clusterName: string): string {
     $('ceph-osds').tBodies[0].innerHTML = c.osds.map(function (o) { return '<tr><td>osd.' + o.id + '</td><td>' + esc(o.rack || '–') + '</td><td>' + esc(o.host || '–') + '</td><td>' + (o.up ? 'up' : '<b>down</b>') + '</td><td>' + (o.in ? 'in' : 'out') + '</td><td class="num">' + o.weight.toFixed(2) + '</td></tr>'; }).join('');
   }
 
+  // ----- Ceph data path: per-OSD ops and bytes, ack and commit latency histograms, PG states, pools -----
+
+  /** The upper bound (ms) of the bucket holding quantile q of a histogram, or '> last' for the overflow bucket. */
+  function histQuantile(counts, bounds, q) {
+    var total = 0; counts.forEach(function (n) { total += n; });
+    if (total === 0) return '–';
+    var need = q * total, cum = 0;
+    for (var i = 0; i < counts.length; i++) {
+      cum += counts[i];
+      if (cum >= need) return i < bounds.length ? '≤ ' + bounds[i] + ' ms' : '> ' + bounds[bounds.length - 1] + ' ms';
+    }
+    return '–';
+  }
+
+  function sumBuckets(osds, key, n) {
+    var out = []; for (var i = 0; i < n; i++) out.push(0);
+    osds.forEach(function (o) { if (o.stats) o.stats[key].forEach(function (c, i) { if (i < n) out[i] += c; }); });
+    return out;
+  }
+
+  function renderLatencyChart(boxId, counts, bounds, label) {
+    var box = $(boxId); box.innerHTML = '';
+    var total = 0, max = 1; counts.forEach(function (n) { total += n; max = Math.max(max, n); });
+    box.setAttribute('data-total', String(total));
+    if (total === 0) { box.innerHTML = '<p class="muted">no ' + esc(label) + ' yet</p>'; return; }
+    var w = 520, h = 150, l = 8, b = 34, t = 16, bw = (w - l * 2) / counts.length;
+    var svg = el('svg', { viewBox: '0 0 ' + w + ' ' + h, width: '100%', role: 'img', 'aria-label': label + ' latency histogram' });
+    counts.forEach(function (n, i) {
+      var x = l + i * bw, bh = (h - t - b) * n / max, lab = i < bounds.length ? '≤' + bounds[i] : '>' + bounds[bounds.length - 1];
+      var g = el('g', { 'data-bucket': i < bounds.length ? String(bounds[i]) : '+Inf', 'data-count': String(n) });
+      g.appendChild(el('rect', { x: x + 2, y: h - b - bh, width: bw - 4, height: Math.max(n > 0 ? 1 : 0, bh), rx: 2, fill: label === 'acks' ? '#2f5fd0' : '#12805c' }));
+      if (n > 0) g.appendChild(el('text', { x: x + bw / 2, y: h - b - bh - 3, 'text-anchor': 'middle' }, String(n)));
+      g.appendChild(el('text', { x: x + bw / 2, y: h - b + 14, 'text-anchor': 'middle' }, lab));
+      svg.appendChild(g);
+    });
+    svg.appendChild(el('text', { x: w / 2, y: h - 4, 'text-anchor': 'middle' }, 'ms (bucket upper bound) · ' + total + ' ' + label));
+    box.appendChild(svg);
+  }
+
+  function renderCephDataPath(s) {
+    var c = s.ceph; var panel = $('ceph-data-panel');
+    if (!c || !c.status) { panel.hidden = true; return; }
+    panel.hidden = false;
+    var bounds = c.latencyBucketsMs || [], n = bounds.length + 1, dash = '<td class="num muted" title="the OSD did not answer">—</td>';
+    var totals = { w: 0, wb: 0, r: 0, rb: 0 };
+    $('ceph-data-osds').tBodies[0].innerHTML = c.osds.map(function (o) {
+      var st = o.stats, state = o.up ? 'up' : 'down';
+      var head = '<tr data-osd="' + o.id + '" data-state="' + state + '"><td><b>osd.' + o.id + '</b></td><td class="state"><span class="badge ' + state + '">' + state + '</span></td>';
+      var pgs = o.pgs === null || o.pgs === undefined ? dash : '<td class="num">' + o.pgs + ' (' + o.pgsActive + ')</td>';
+      var used = o.usedBytes === null || o.usedBytes === undefined ? dash : '<td class="num">' + bytes(o.usedBytes) + '</td>';
+      if (!st) return head + pgs + used + dash + dash + dash + dash + dash + dash + '</tr>';
+      totals.w += st.writeOps; totals.wb += st.writeBytes; totals.r += st.readOps; totals.rb += st.readBytes;
+      return head + pgs + used + '<td class="num" data-col="writes">' + st.writeOps + '</td><td class="num">' + bytes(st.writeBytes) + '</td><td class="num" data-col="reads">' + st.readOps + '</td><td class="num">' + bytes(st.readBytes) + '</td>' +
+        '<td class="num">' + histQuantile(st.ackLatencyBuckets, bounds, 0.5) + ' / ' + histQuantile(st.ackLatencyBuckets, bounds, 0.99) + '</td>' +
+        '<td class="num">' + histQuantile(st.commitLatencyBuckets, bounds, 0.5) + ' / ' + histQuantile(st.commitLatencyBuckets, bounds, 0.99) + '</td></tr>';
+    }).join('');
+    $('ceph-data-summary').textContent = totals.w + ' writes (' + bytes(totals.wb) + '), ' + totals.r + ' reads (' + bytes(totals.rb) + ') served since the OSDs started';
+    renderLatencyChart('chart-ceph-ack', sumBuckets(c.osds, 'ackLatencyBuckets', n), bounds, 'acks');
+    renderLatencyChart('chart-ceph-commit', sumBuckets(c.osds, 'commitLatencyBuckets', n), bounds, 'commits');
+    var byState = c.status.pgs.byState || {};
+    $('ceph-pg-states').tBodies[0].innerHTML = Object.keys(byState).sort().map(function (k) { return '<tr data-pg-state="' + esc(k) + '"><td>' + esc(k) + '</td><td class="num">' + byState[k] + '</td></tr>'; }).join('') || '<tr><td colspan="2" class="muted">no PGs</td></tr>';
+    var a = c.pgActivity;
+    $('ceph-pg-activity').textContent = a ? 'from the map; at their first OSD: ' + a.active + ' active, ' + a.inactive + ' activating or inactive' + (a.unreported > 0 ? ', ' + a.unreported + ' not reported' : '') : 'from the map';
+    $('ceph-pools').tBodies[0].innerHTML = (c.pools || []).map(function (p) {
+      return '<tr data-pool="' + esc(p.name) + '"><td><b>' + esc(p.name) + '</b></td><td>' + esc(p.replication) + '</td><td class="num">' + p.size + '</td><td class="num">' + p.pgNum + '</td><td class="num" data-col="objects">' + p.objects + '</td><td class="num" data-col="bytes" data-bytes="' + p.bytes + '">' + bytes(p.bytes) + '</td><td class="num">' + bytes(p.bytes * p.size) + '</td></tr>';
+    }).join('') || '<tr><td colspan="7" class="muted">no pools</td></tr>';
+  }
+
   function renderCoord(s) {
     var c = s.coord; var panel = $('coord-panel');
     if (!c) { panel.hidden = true; return; }
@@ -268,7 +347,7 @@ export function dashboardPage(clusterName: string): string {
 
   function render(s) {
     lastSnapshot = Date.now();
-    renderCeph(s); renderCoord(s);
+    renderCeph(s); renderCephDataPath(s); renderCoord(s);
     renderHealth(s); renderTotals(s); renderServers(s); renderDiskChart(s); renderBacklogChart(s); renderEvents(s); renderRuntime(s);
     document.body.setAttribute('data-updated', String(s.time));
   }

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { runCli, startClusterProcess, type ClusterProcess } from '../support/cli.js';
 
 // Chunkservers run on worker threads that load `dist/cluster/roles.js` next to the module that
 // spawns them, so the cluster comes from the build (test/global-setup.ts builds it first).
@@ -177,4 +178,63 @@ describe('dashboard and /metrics of the one-node cluster (issue 7, items 4 and 5
     const missing = await fetch(`${c.dashboardUrl}/nope`, { signal: AbortSignal.timeout(10_000) });
     expect(missing.status).toBe(404);
   });
+});
+
+describe('dashboard of a Ceph-style cluster: the data path panels (issue 16, item 6)', () => {
+  let dir: string;
+  let cluster: ClusterProcess | undefined;
+  let browser: Browser | undefined;
+
+  afterAll(async () => {
+    await browser?.close();
+    await cluster?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('shows per-OSD writes and reads, ack and commit latency histograms, PGs by state and pool usage after writes through `troupe rados`', async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does), or set CHROMIUM_PATH.`);
+    dir = await mkdtemp(join(tmpdir(), 'troupe-dashboard-ceph-'));
+    const dataDir = join(dir, 'data');
+    cluster = await startClusterProcess(dataDir, ['--system', 'ceph']);
+    const flags = ['--data-dir', dataDir, '--port', String(cluster.port)];
+    const sizes = [1_000, 20_000, 300_000];
+    for (const [i, size] of sizes.entries()) {
+      const file = join(dir, `obj${i}`);
+      await writeFile(file, new Uint8Array(size).fill(i + 1));
+      const put = await runCli(['rados', '-p', 'rbd', 'put', `obj${i}`, file, ...flags]);
+      expect(put.code, put.err).toBe(0);
+    }
+    const get = await runCli(['rados', '-p', 'rbd', 'get', 'obj1', join(dir, 'back'), ...flags]);
+    expect(get.code, get.err).toBe(0);
+    const url = /dashboard: (http:\/\/[\d.]+:\d+)\//.exec(cluster.banner)?.[1];
+    expect(url).toBeDefined();
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+    await page.goto(`${url}/`, { timeout: 15_000 });
+    await expect.poll(() => page.locator('#ceph-data-panel').isVisible(), { timeout: 15_000, interval: 100 }).toBe(true);
+    // Pool usage: the three objects and their bytes, counted once per PG at its first OSD.
+    const rbd = page.locator('#ceph-pools tbody tr[data-pool="rbd"]');
+    await expect.poll(() => rbd.locator('[data-col="objects"]').textContent(), { timeout: 20_000, interval: 200 }).toBe('3');
+    expect(await rbd.locator('[data-col="bytes"]').getAttribute('data-bytes')).toBe(String(sizes.reduce((a, b) => a + b, 0)));
+    expect(await rbd.textContent()).toContain('primary-copy');
+    // Each put of one op is one write served by its PG's first OSD, acked and committed once.
+    const column = async (col: string): Promise<number> => (await page.locator(`#ceph-data-osds tbody [data-col="${col}"]`).allTextContents()).reduce((a, t) => a + Number(t), 0);
+    expect(await page.locator('#ceph-data-osds tbody tr').count()).toBe(4);
+    await expect.poll(() => column('writes'), { timeout: 10_000, interval: 200 }).toBe(sizes.length);
+    expect(await column('reads')).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('#chart-ceph-ack').getAttribute('data-total')).toBe(String(sizes.length));
+    expect(await page.locator('#chart-ceph-commit').getAttribute('data-total')).toBe(String(sizes.length));
+    // Every bucket of both histograms is drawn, the overflow bucket last.
+    expect(await page.locator('#chart-ceph-ack svg g[data-bucket]').count()).toBe(13);
+    expect(await page.locator('#chart-ceph-commit svg g[data-bucket="+Inf"]').count()).toBe(1);
+    const counted = (await page.locator('#chart-ceph-commit svg g[data-bucket]').evaluateAll((gs) => gs.map((g) => Number(g.getAttribute('data-count'))))).reduce((a, b) => a + b, 0);
+    expect(counted).toBe(sizes.length);
+    expect(await page.locator('#ceph-data-osds tbody').textContent()).toMatch(/≤ \d+ ms \/ ≤ \d+ ms/);
+    // PGs by state: the 64 PGs of rbd, all active and clean, and active at their first OSD.
+    expect(await page.locator('#ceph-pg-states tbody tr[data-pg-state="active+clean"] td.num').textContent()).toBe('64');
+    expect(await page.locator('#ceph-pg-activity').textContent()).toContain('64 active');
+    const shot = join(dir, 'dashboard-ceph.png');
+    await page.screenshot({ path: shot, fullPage: true });
+  }, 180_000);
 });

@@ -68,6 +68,23 @@ describe('troupe rados against troupe up --system ceph', () => {
     expect((await runCli(['rados', '-p', 'rbd', 'put', 'after', file, ...flags()])).code).toBe(0);
   }, 120_000);
 
+  it('a client with a wrong cluster secret gets auth_failed at once and changes nothing (issue 16, bad input)', async () => {
+    const bad = join(dir, 'wrong-secret');
+    writeFileSync(bad, 'not-the-cluster-secret-at-all\n', { mode: 0o600 });
+    const file = join(dir, 'intruder.txt');
+    writeFileSync(file, 'should never land');
+    const put = await runCli(['rados', '-p', 'rbd', 'put', 'intruder', file, '--secret-file', bad, '--json', ...flags()]);
+    expect(put.code).toBe(3);
+    expect(JSON.parse(put.out)).toMatchObject({ ok: false, code: 'auth_failed' });
+    expect(put.err).toMatch(/^troupe: auth_failed: the cluster refused our credentials.*--secret-file/m);
+    const ls = await runCli(['rados', '-p', 'rbd', 'ls', '--secret-file', bad, ...flags()]);
+    expect(ls.code).toBe(3);
+    expect(ls.err).toContain('auth_failed');
+    // With the right secret the cluster answers, and the refused put left nothing behind.
+    const stat = await runCli(['rados', '-p', 'rbd', 'stat', 'intruder', '--json', ...flags()]);
+    expect(JSON.parse(stat.out)).toMatchObject({ ok: false, code: 'not_found' });
+  }, 60_000);
+
   it('a 256 MiB object is written and read back with the same sha256', async () => {
     const big = join(dir, 'big.bin');
     const data = Buffer.alloc(256 * 1024 * 1024);

@@ -99,6 +99,15 @@ export interface DataPathConfig {
   readonly readLeaseMs: number;
   /** How long the first OSD waits for the members' answers while activating a PG before trying again. */
   readonly activateTimeoutMs: number;
+  /**
+   * Pipelined replication (README D12): an update with more write data than this is sent to replicas
+   * as pieces of this size ahead of its header, which chain OSDs pass on as they arrive. 0 = off
+   * (whole updates, store-and-forward): on real worker threads each piece is one more message and
+   * each replica joins the pieces with one more copy, and the 1-replica-per-thread write path is CPU-bound.
+   */
+  readonly repSliceBytes: number;
+  /** Pieces an OSD buffers waiting for their headers, at most (oldest dropped first; their headers are then refused). */
+  readonly repPiecesBufferedBytesMax: number;
 }
 
 export const DEFAULT_DATA_PATH_CONFIG: DataPathConfig = {
@@ -114,4 +123,6 @@ export const DEFAULT_DATA_PATH_CONFIG: DataPathConfig = {
   pgRecentUpdatesMax: 128,
   readLeaseMs: 10_000,
   activateTimeoutMs: 3_000,
+  repSliceBytes: 0,
+  repPiecesBufferedBytesMax: 256 * 1024 * 1024,
 };

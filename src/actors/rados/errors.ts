@@ -62,6 +62,8 @@ export type ObjectErrorCode =
   | 'canceled'
   /** An object name, xattr, offset or size outside the limits, or an op that is not well formed. */
   | 'invalid_argument'
+  /** The cluster refused the client's credentials (not the cluster's secret): nothing was sent to a monitor or OSD. */
+  | 'auth_failed'
   // ---- retried by the client ----
   /** The OSD is not the one the op should go to in its map (its epoch and the newer map come back). */
   | 'misdirected'

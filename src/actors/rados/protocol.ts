@@ -178,6 +178,17 @@ export interface RepOp extends PgAddressed {
   readonly waiters: readonly ClientWaiter[];
   /** Entries at or before this are durable everywhere and may be trimmed. */
   readonly trimTo: Eversion;
+  /** Set when the update's write data travels in `repData` pieces ahead of this header (README D12; `osd/slicing.ts`). */
+  readonly sliced?: { readonly bytes: number; readonly pieces: number; readonly lengths: readonly number[] };
+}
+
+/** A piece of a sliced update's write data, sent ahead of its `repOp` header (README D12). */
+export interface RepData extends PgAddressed {
+  readonly type: 'rados.osd.repData';
+  readonly version: Eversion;
+  readonly index: number;
+  readonly count: number;
+  readonly data: Uint8Array;
 }
 
 /** Replica → acker: applied in memory / durable on disk. */
@@ -239,4 +250,4 @@ export interface PgActivated extends PgAddressed {
   readonly reason?: string;
 }
 
-export type OsdDataMsg = OsdOpRequest | OsdPgListRequest | RepOp | RepProgress | RepRefused | PgQuery | PgInfo | PgActivate | PgActivated;
+export type OsdDataMsg = OsdOpRequest | OsdPgListRequest | RepOp | RepData | RepProgress | RepRefused | PgQuery | PgInfo | PgActivate | PgActivated;

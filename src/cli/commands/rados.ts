@@ -17,7 +17,8 @@ import { runRadosBench, formatBenchLine, formatBenchSummary, type BenchMode } fr
  * rm|stat|ls|setxattr|getxattr|listxattr`, `df`, and `bench`. `-` means stdin for put and append and
  * stdout for get. Data goes between this process and the OSDs; the monitors only give the map.
  * Exit codes: 1 when the cluster refuses (not_found, exists, no_pool, canceled, full,
- * invalid_argument), 3 when it does not answer in time (timeout, interrupted), 2 for bad arguments.
+ * invalid_argument), 3 when it does not answer in time (timeout, interrupted) or refuses our
+ * credentials (auth_failed: a wrong cluster secret), 2 for bad arguments.
  */
 type RadosFlags = ClientFlags & { pool?: string };
 
@@ -32,7 +33,7 @@ class RadosCommandError extends Error {
 }
 
 function exitCodeOf(e: ObjectError): number {
-  return e.code === 'timeout' || e.code === 'interrupted' ? ExitCode.unavailable : ExitCode.failure;
+  return e.code === 'timeout' || e.code === 'interrupted' || e.code === 'auth_failed' ? ExitCode.unavailable : ExitCode.failure;
 }
 
 function unwrap<T>(r: ObjResult<T>): T {
@@ -57,7 +58,9 @@ async function run(flags: RadosFlags, needPool: boolean, fn: (client: RadosClien
   await withCluster(flags, async (conn) => {
     const c = await RadosClient.connect({ system: conn.node.system, monitors: monitorsOf(flags), name: `cli.${conn.node.node}.${process.pid}`, config: flags.timeout === undefined ? {} : { opTimeoutMs: Math.round(flags.timeout * 1000) } });
     if (!c.ok) {
-      process.stderr.write(`troupe: ${c.error.code}: ${c.error.message}\n`);
+      const hint = c.error.code === 'auth_failed' ? '; check --secret-file (default <data-dir>/secret) or TROUPE_SECRET' : '';
+      process.stderr.write(`troupe: ${c.error.code}: ${c.error.message}${hint}\n`);
+      if (flags.json === true) process.stdout.write(`${JSON.stringify({ ok: false, code: c.error.code, message: c.error.message })}\n`);
       process.exitCode = ExitCode.unavailable;
       return;
     }

@@ -144,6 +144,7 @@ export class RadosClient {
     const r = await c.mon.read<OsdMap, OsdMapIncremental>(0);
     if (!r.ok || r.value.share === undefined) {
       c.close();
+      if (!r.ok && r.error.runtimeCode === 'auth_failed') return { ok: false, error: objectError('auth_failed', `the cluster refused our credentials: the secret given is not this cluster's (${r.error.message})`) };
       return { ok: false, error: objectError('timeout', `no monitor answered: ${r.ok ? 'empty map' : r.error.message}`) };
     }
     c.onShare(r.value.share);

@@ -90,6 +90,8 @@ export class MonitorClient {
         last = r;
       } catch (err) {
         last = runtimeFailure(err, rank);
+        // Every monitor shares the one cluster secret: another will refuse it too, and so will a retry.
+        if (!last.ok && last.error.runtimeCode === 'auth_failed') return last;
       }
       this.next = (rank + 1) % n;
     }

@@ -30,6 +30,7 @@ import type {
   PgInfo,
   PgQuery,
   PgUpdate,
+  RepData,
   RepOp,
   RepProgress,
   RepRefused,
@@ -54,6 +55,7 @@ import {
   type PgLog,
   type PgLogEntry,
 } from './pg-log.js';
+import { PieceTable, reassembleUpdate, shouldSlice, sliceUpdate } from './slicing.js';
 import { INITIAL_REPLICA_STATE, replicaStep, replicationRoles, type ReplicaEffect, type ReplicaEvent, type ReplicaState, type ReplicationRoles } from './replication.js';
 
 /** The PG log's own object in each PG collection (a name no client can use). */
@@ -66,6 +68,10 @@ const ENTRY_ATTR_PREFIX = 'e.';
 export const pgCollection = (pool: number, ps: number): string => `pg.${pool}.${ps}`;
 const pgKey = (pool: number, ps: number): string => `${pool}.${ps}`;
 const actingKey = (acting: readonly number[], mode: ReplicationMode): string => `${mode}:${acting.join(',')}`;
+/** A sliced update's pieces: by PG (the prefix dropped on a new interval), version and the sender's acting set. */
+const pieceKey = (pool: number, ps: number, version: Eversion, acting: readonly number[]): string => `${pgKey(pool, ps)}/${versionKey(version)}/${acting.join(',')}`;
+/** A piece that is a view of a larger buffer is copied, so a message between threads carries the piece, not the whole buffer. */
+const ownBytes = (b: Uint8Array): Uint8Array => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice());
 
 /** Where the simulator's checkers watch the data path (test (d) of the issue): every store apply and commit, and every ack and commit sent. */
 export interface DataPathProbe {
@@ -123,6 +129,8 @@ interface Inflight {
   applyDue: boolean;
   /** The entry is in this OSD's log (logged alone, or with the data). */
   logged: boolean;
+  /** OSDs this OSD already passed the update's pieces on to as they arrived (a chain's next OSD; D12). */
+  readonly piecesSentTo?: ReadonlySet<number>;
 }
 
 interface Activation {
@@ -165,7 +173,11 @@ export class DataPath {
   private readonly ackBuckets: number[] = LATENCY_BUCKETS_MS.map(() => 0).concat(0);
   private readonly commitBuckets: number[] = LATENCY_BUCKETS_MS.map(() => 0).concat(0);
 
+  /** Pieces of sliced updates waiting for their headers (D11, D12). */
+  private readonly pieces: PieceTable;
+
   constructor(private readonly h: DataPathHost) {
+    this.pieces = new PieceTable(h.cfg.repPiecesBufferedBytesMax, h.cfg.pgInflightMax * 16);
     this.loadPgs();
   }
 
@@ -222,14 +234,19 @@ export class DataPath {
   }
 
   /** PG states for status and metrics. */
-  pgStates(): { pg: string; active: boolean; acting: readonly number[]; lastUpdate: string; objects: number }[] {
-    return [...this.pgs.values()].map((p) => ({
-      pg: pgKey(p.pool, p.ps),
-      active: p.active,
-      acting: p.acting,
-      lastUpdate: formatVersion(p.log.lastUpdate),
-      objects: this.h.store.hasCollection(p.cid) ? this.h.store.listObjects(p.cid).filter((o) => !o.startsWith(RESERVED_OID_PREFIX)).length : 0,
-    }));
+  pgStates(): { pg: string; active: boolean; acting: readonly number[]; lastUpdate: string; objects: number; bytes: number }[] {
+    const s = this.h.store;
+    return [...this.pgs.values()].map((p) => {
+      const oids = s.hasCollection(p.cid) ? s.listObjects(p.cid).filter((o) => !o.startsWith(RESERVED_OID_PREFIX)) : [];
+      return {
+        pg: pgKey(p.pool, p.ps),
+        active: p.active,
+        acting: p.acting,
+        lastUpdate: formatVersion(p.log.lastUpdate),
+        objects: oids.length,
+        bytes: oids.reduce((n, o) => n + (s.stat(p.cid, o)?.sizeBytes ?? 0), 0),
+      };
+    });
   }
 
   stats(): DataPathStats {
@@ -243,6 +260,7 @@ export class DataPath {
   }
 
   invariants(): void {
+    this.pieces.invariants();
     for (const pg of this.pgs.values()) {
       checkPgLog(pg.log);
       if (pg.inflight.size > this.h.cfg.pgInflightMax * 4 + 16) throw new Error(`pg ${pgKey(pg.pool, pg.ps)}: ${pg.inflight.size} updates in flight`);
@@ -284,6 +302,7 @@ export class DataPath {
     // Updates of the old interval are abandoned here; activation settles what the members applied, and clients resend.
     pg.inflight.clear();
     pg.early.clear();
+    this.pieces.dropPrefix(`${pgKey(pg.pool, pg.ps)}/`);
     this.failQueue(pg, 'pg_inactive', 'the acting set changed');
     if (acting[0] === this.h.id && acting.length >= minSize) this.startActivation(pg, prevActing);
   }
@@ -324,6 +343,8 @@ export class DataPath {
     const pg = this.pg(m.pool, m.ps);
     // A newer interval is activating: stop serving reads of this PG until it activates us (thesis §6.3.3).
     pg.active = false;
+    // Pieces of updates not yet applied here will not be: activation sends what a member lacks whole (D12).
+    this.pieces.dropPrefix(`${pgKey(m.pool, m.ps)}/`);
     if (m.epoch > this.h.map().epoch) this.h.fetchMap();
     const lu = pg.log.lastUpdate;
     const behind = compareVersions(lu, m.since) <= 0;
@@ -593,6 +614,9 @@ export class DataPath {
       case 'rados.osd.repOp':
         this.onRepOp(m);
         return;
+      case 'rados.osd.repData':
+        this.onRepData(m);
+        return;
       case 'rados.osd.repApplied':
       case 'rados.osd.repCommitted':
         this.onRepProgress(m);
@@ -812,12 +836,20 @@ export class DataPath {
       this.h.sendOsd(m.from, msg);
     };
     if (m.epoch > this.h.map().epoch) this.h.fetchMap();
+    // A sliced update's pieces came ahead of it on the same link (per-link FIFO), so they are all here unless some were lost or dropped (D12).
+    const pieces = m.sliced === undefined ? undefined : this.pieces.take(pieceKey(m.pool, m.ps, m.update.entry.version, m.acting));
     if (!pg.active || pg.acting.join() !== m.acting.join()) return refuse(`osd.${this.h.id} is not active in that interval of the PG`);
     const k = versionKey(m.update.entry.version);
     if (pg.inflight.has(k) || compareVersions(m.update.entry.version, pg.log.head) <= 0) return;
     if (!versionEq(m.update.entry.prior, pg.log.head)) return refuse(`update ${formatVersion(m.update.entry.version)} follows ${formatVersion(m.update.entry.prior)}, this log's head is ${formatVersion(pg.log.head)}`);
+    let update = m.update;
+    if (m.sliced !== undefined) {
+      const whole = pieces === undefined ? undefined : reassembleUpdate(m.update, m.sliced, pieces.pieces);
+      if (whole === undefined) return refuse(`update ${formatVersion(m.update.entry.version)}: its data pieces are missing or do not fit its header`);
+      update = whole;
+    }
     this.trim(pg, m.trimTo);
-    const inf: Inflight = { update: m.update, rs: INITIAL_REPLICA_STATE, waiters: [...m.waiters], applyDue: false, logged: false };
+    const inf: Inflight = { update, rs: INITIAL_REPLICA_STATE, waiters: [...m.waiters], applyDue: false, logged: false, ...(pieces === undefined ? {} : { piecesSentTo: pieces.forwardedTo }) };
     pg.inflight.set(k, inf);
     this.step(pg, inf, { kind: 'received' });
     const early = pg.early.get(k);
@@ -825,6 +857,24 @@ export class DataPath {
       pg.early.delete(k);
       for (const ev of early) if (pg.inflight.get(k) === inf) this.step(pg, inf, ev);
     }
+  }
+
+  /**
+   * A piece of a sliced update (D12): kept until its header comes, and under chain passed on to the
+   * next OSD at once, so the data flows down the chain while each OSD still applies and forwards
+   * the header only after its predecessor did (the ack still needs every replica applied, D5).
+   */
+  private onRepData(m: RepData): void {
+    const pg = this.pgs.get(pgKey(m.pool, m.ps));
+    // Not active in that interval: the header will be refused, and the first OSD re-activates.
+    if (pg === undefined || !pg.active || pg.acting.join() !== m.acting.join()) return;
+    const key = pieceKey(m.pool, m.ps, m.version, m.acting);
+    if (!this.pieces.add(key, m.index, m.count, m.data)) return;
+    if (pg.mode !== 'chain') return;
+    const next = pg.acting[pg.acting.indexOf(this.h.id) + 1];
+    if (next === undefined || pg.acting.indexOf(this.h.id) < 0) return;
+    this.pieces.markForwarded(key, next);
+    this.h.sendOsd(next, { ...m, epoch: this.h.map().epoch, from: this.h.id });
   }
 
   private onRepProgress(m: RepProgress): void {
@@ -888,7 +938,19 @@ export class DataPath {
         return;
       case 'forward': {
         const trimTo = roles.acker === this.h.id ? pg.committedAll : pg.localCommitted;
-        for (const to of e.to) this.h.sendOsd(to, { ...base, type: 'rados.osd.repOp', update: inf.update, waiters: inf.waiters, trimTo });
+        if (!shouldSlice(inf.update, this.h.cfg.repSliceBytes)) {
+          for (const to of e.to) this.h.sendOsd(to, { ...base, type: 'rados.osd.repOp', update: inf.update, waiters: inf.waiters, trimTo });
+          return;
+        }
+        // Pipelined (D12): the pieces first, interleaved so that every replica's copy advances together
+        // (a chain's middle OSD already passed them on as they came), then the header.
+        const sliced = sliceUpdate(inf.update, this.h.cfg.repSliceBytes);
+        const targets = e.to.filter((to) => inf.piecesSentTo?.has(to) !== true);
+        sliced.pieces.forEach((piece, index) => {
+          const data = ownBytes(piece);
+          for (const to of targets) this.h.sendOsd(to, { ...base, type: 'rados.osd.repData', version, index, count: sliced.pieces.length, data });
+        });
+        for (const to of e.to) this.h.sendOsd(to, { ...base, type: 'rados.osd.repOp', update: sliced.header, waiters: inf.waiters, trimTo, sliced: sliced.info });
         return;
       }
       case 'sendApplied':

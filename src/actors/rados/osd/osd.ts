@@ -99,7 +99,7 @@ export interface OsdStatus {
   readonly failed: readonly number[];
   readonly boots: number;
   /** PGs this OSD holds (empty without a store). */
-  readonly pgs: readonly { pg: string; active: boolean; acting: readonly number[]; lastUpdate: string; objects: number }[];
+  readonly pgs: readonly { pg: string; active: boolean; acting: readonly number[]; lastUpdate: string; objects: number; bytes: number }[];
   readonly usedBytes: number;
   readonly stats: DataPathStats | undefined;
 }
@@ -240,6 +240,7 @@ class Osd {
         this.data.receive(m);
         return undefined;
       case 'rados.osd.repOp':
+      case 'rados.osd.repData':
       case 'rados.osd.repApplied':
       case 'rados.osd.repCommitted':
       case 'rados.osd.repRefused':

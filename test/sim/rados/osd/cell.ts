@@ -10,7 +10,7 @@ import { DiskMonitorStore } from '../../../../src/actors/rados/monitor/store.js'
 import { MonitorClient } from '../../../../src/actors/rados/monitor/client.js';
 import type { MonitorMsg } from '../../../../src/actors/rados/monitor/protocol.js';
 import { osdMonitor } from '../../../../src/actors/rados/mon/osd-monitor.js';
-import { radosOsd, type OsdMsg, type OsdStatus } from '../../../../src/actors/rados/osd/osd.js';
+import { radosOsd, type OsdConfig, type OsdMsg, type OsdStatus } from '../../../../src/actors/rados/osd/osd.js';
 import type { OsdMap, ReplicationMode } from '../../../../src/actors/rados/osdmap/osd-map.js';
 import { simpleCrushText } from '../../../../src/actors/rados/osdmap/bootstrap.js';
 import type { DataPathConfig } from '../../../../src/actors/rados/config.js';
@@ -39,6 +39,8 @@ export interface DataCellOptions {
   readonly clients?: number;
   readonly dataPath?: Partial<DataPathConfig>;
   readonly client?: Partial<RadosClientConfig>;
+  /** OSD settings over the simulator's (e.g. a short map history). */
+  readonly osd?: Partial<OsdConfig>;
   /** Marks down OSDs out after this long (default: never within a test, so PGs do not remap to empty OSDs). */
   readonly downOutIntervalMs?: number;
 }
@@ -78,7 +80,7 @@ export function dataCell(o: DataCellOptions) {
         radosOsd({
           id,
           monitors: monRefs,
-          config: simOsdConfig,
+          config: { ...simOsdConfig, ...o.osd },
           osdmap,
           storage: { disk: disks.get(node) as SimDisk, dir: 'osd', config: { checkpointEveryLogBytes: 0 } },
           dataPath: { ...simDataPathConfig, ...o.dataPath },

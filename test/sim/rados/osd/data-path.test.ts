@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { withSeed } from '../../../../src/testkit.js';
+import { objectMapping } from '../../../../src/actors/rados/osdmap/mapping.js';
 import { POOL, dataCell } from './cell.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -104,6 +105,46 @@ describe('RADOS data path in the simulator', () => {
       expect(await code(io.operate('a', [{ op: 'writeFull', data: enc('no') }, { op: 'rmxattr', name: 'missing' }]))).toBe('not_found');
       const r = await c.sim.result(io.read('a'));
       expect(r.ok && dec(r.value)).toBe('kept');
+    });
+  });
+
+  it('a client whose epoch is far behind the incrementals the OSDs keep gets the full map from the OSD it reaches, and its write lands on the new primary (issue 16, bad input; thesis §6.2.5)', async () => {
+    await withSeed(25, async () => {
+      const HISTORY = 4;
+      const c = dataCell({ seed: 25, osds: 5, size: 3, clients: 1, osd: { historyMax: HISTORY } });
+      const [client] = await c.start();
+      const io = client!.pool(POOL);
+      expect((await c.sim.result(io.writeFull('far', enc('before')).commit)).ok).toBe(true);
+      const behind = client!.epoch;
+      const start = await c.map();
+      const poolId = start.pools.find((p) => p.name === POOL)!.id;
+      const old = objectMapping(start, poolId, 'far')!;
+      // From here on the client hears nothing from the monitors: only an OSD can bring its map forward.
+      c.sim.partition(['client0'], ['mon0', 'mon1', 'mon2']);
+      // The object's primary is marked out (its PG gets a new first OSD), then more epochs pass than the OSDs keep incrementals for.
+      expect((await c.sim.result(c.mon.submit({ type: 'rados.mon.osdMarkOut', osds: [old.primary] }))).ok).toBe(true);
+      for (let i = 0; i < HISTORY + 3; i++) expect((await c.sim.result(c.mon.submit({ type: 'rados.mon.poolCreate', name: `filler${i}`, pgNum: 1, size: 2, minSize: 1 }))).ok).toBe(true);
+      const latest = await c.map();
+      expect(latest.epoch - behind).toBeGreaterThan(HISTORY + 1);
+      const moved = objectMapping(latest, poolId, 'far')!;
+      expect(moved.primary).not.toBe(old.primary);
+      // Every OSD has the latest map before the client acts (lazy sharing among OSDs, thesis §6.2.5).
+      for (let i = 0; ; i++) {
+        const epochs = await Promise.all([0, 1, 2, 3, 4].map(async (id) => (await c.osdStatus(id))?.epoch));
+        if (epochs.every((e) => e === latest.epoch)) break;
+        expect(i, `OSD epochs ${epochs.join(',')}`).toBeLessThan(100);
+        await c.sim.run({ forMs: 200 });
+      }
+      expect(client!.epoch).toBe(behind);
+      const w = await c.sim.result(io.writeFull('far', enc('after')).commit);
+      expect(w.ok ? 'ok' : w.error.code).toBe('ok');
+      // The old primary answered `misdirected` with a full map (its history holds HISTORY incrementals, fewer than the gap), so the client jumped to the latest epoch without a monitor.
+      expect(client!.epoch).toBeGreaterThanOrEqual(latest.epoch);
+      const acked = c.events.filter((e) => e.kind === 'acked' && e.pg === `${poolId}.${moved.pg.ps}`);
+      expect(acked.at(-1)?.osd).toBe(moved.primary);
+      c.sim.heal();
+      const r = await c.sim.result(io.read('far'));
+      expect(r.ok && dec(r.value)).toBe('after');
     });
   });
 });

@@ -19,6 +19,8 @@ export interface RunOptions {
   readonly fault: Fault;
   readonly osds?: number;
   readonly clients?: number;
+  /** Pipelined replication with pieces of this many bytes (README D12; default off). */
+  readonly sliceBytes?: number;
 }
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -29,7 +31,7 @@ const OP_TIMEOUT_MS = 40_000;
 
 export async function runDataPathFaults(o: RunOptions): Promise<{ violations: string[]; stats: string }> {
   const nOsd = o.osds ?? 5;
-  const c = dataCell({ seed: o.seed, osds: nOsd, replication: o.replication, size: 3, pgNum: 8, clients: (o.clients ?? 3) + 1, client: { opTimeoutMs: OP_TIMEOUT_MS, resendAfterMs: 2_000 } });
+  const c = dataCell({ seed: o.seed, osds: nOsd, replication: o.replication, size: 3, pgNum: 8, clients: (o.clients ?? 3) + 1, client: { opTimeoutMs: OP_TIMEOUT_MS, resendAfterMs: 2_000 }, ...(o.sliceBytes === undefined ? {} : { dataPath: { repSliceBytes: o.sliceBytes } }) });
   const clients = await c.start();
   const final = clients.pop() as RadosClient;
   const history = new History<RegInput, RegOutput>();
