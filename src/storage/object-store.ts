@@ -234,6 +234,19 @@ export class ObjectStore {
     return new Map([...this.object(cid, oid).attrs].map(([k, v]) => [k, v.slice()]));
   }
 
+  /**
+   * Fault injection: flips bit `bit` of an object's bytes outside any transaction, as media
+   * corruption changes data under a store (the simulator's bit flips in stored objects; RADOS deep
+   * scrub must find it). Nothing is logged: reads, checkpoints and scrubs see the flipped bit.
+   */
+  corruptObjectBit(cid: CollectionId, oid: ObjectId, bit: number): void {
+    const o = this.object(cid, oid);
+    if (!Number.isSafeInteger(bit) || bit < 0 || bit >= o.data.length * 8) throw new RangeError(`bit ${bit} is outside object ${oid} (${o.data.length} bytes)`);
+    const data = o.data.slice();
+    data[bit >>> 3] = (data[bit >>> 3] as number) ^ (1 << (bit & 7));
+    this.collection(cid).objects.set(oid, { data, attrs: o.attrs });
+  }
+
   /** Bytes of object data and attribute values held. */
   get usedSpaceBytes(): number {
     return this.usedBytes;

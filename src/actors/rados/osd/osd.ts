@@ -122,6 +122,8 @@ export interface OsdOptions {
   readonly pgStats?: Partial<PgStatsConfig>;
   /** Test hook: every apply, commit, ack and commit-to-client of the data path. */
   readonly probe?: DataPathProbe;
+  /** Test hook: the object store once opened (fault injection and inspection of the replicas). */
+  readonly onStoreOpened?: (store: ObjectStore) => void;
 }
 
 /** An OSD's address in the map: its actor ref and an incarnation nonce (`id@node#nonce`). */
@@ -219,6 +221,7 @@ class Osd {
       ...(st.defer === undefined ? {} : { defer: st.defer }),
     });
     this.store = store;
+    this.o.onStoreOpened?.(store);
     const cfg = { ...DEFAULT_DATA_PATH_CONFIG, ...this.o.dataPath };
     this.data = new DataPath({
       id: this.o.id,

@@ -51,6 +51,8 @@ export interface ScrubberHost {
 }
 
 interface PgScrubState {
+  /** When this OSD first saw the PG: scheduled scrubs count from here until the first one (0 stamps = never scrubbed). */
+  readonly firstSeenMs: number;
   lastScrubMs: number;
   lastDeepScrubMs: number;
   /** Not before this (after an abandoned scrub). */
@@ -148,9 +150,8 @@ export class Scrubber {
     const k = key(pool, ps);
     let st = this.pgs.get(k);
     if (st === undefined) {
-      // A PG first seen now counts as scrubbed now: scrubs are spread from when each PG appeared (Ceph stamps new PGs the same way).
-      const now = this.h.now();
-      st = { lastScrubMs: now, lastDeepScrubMs: now, nextTryMs: 0, requested: undefined, inconsistent: [] };
+      // Scheduled scrubs count from when each PG appeared here, so a new cluster does not scrub everything at once.
+      st = { firstSeenMs: this.h.now(), lastScrubMs: 0, lastDeepScrubMs: 0, nextTryMs: 0, requested: undefined, inconsistent: [] };
       this.pgs.set(k, st);
     }
     return st;
@@ -225,8 +226,10 @@ export class Scrubber {
         }
         if (now < st.nextTryMs) continue;
         const { deepScrubIntervalMs: deepMs, scrubIntervalMs: lightMs } = this.h.cfg;
-        if (deepMs > 0 && now - st.lastDeepScrubMs >= deepMs) due.push({ pool: pool.id, ps, deep: true, repair: false, order: st.lastDeepScrubMs });
-        else if (lightMs > 0 && now - st.lastScrubMs >= lightMs) due.push({ pool: pool.id, ps, deep: false, repair: false, order: st.lastScrubMs });
+        const lastDeep = Math.max(st.lastDeepScrubMs, st.firstSeenMs);
+        const lastLight = Math.max(st.lastScrubMs, st.firstSeenMs);
+        if (deepMs > 0 && now - lastDeep >= deepMs) due.push({ pool: pool.id, ps, deep: true, repair: false, order: lastDeep });
+        else if (lightMs > 0 && now - lastLight >= lightMs) due.push({ pool: pool.id, ps, deep: false, repair: false, order: lastLight });
       }
     }
     due.sort((a, b) => a.order - b.order);
