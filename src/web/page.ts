@@ -86,6 +86,8 @@ export function dashboardPage(clusterName: string): string {
     <table id="ceph-mons"><thead><tr><th>Monitor</th><th>Role</th><th class="num">Last committed</th><th class="num">Election epoch</th></tr></thead><tbody></tbody></table>
     <table id="ceph-osds" style="margin-top:10px"><thead><tr><th>OSD</th><th>Rack</th><th>Host</th><th>Up</th><th>In</th><th class="num">Weight</th></tr></thead><tbody></tbody></table>
   </section>
+  <section class="panel" id="ceph-pgs-panel" hidden><h2>PG states over time<small>as the primaries report them, up to the last 5 minutes</small></h2><div id="chart-ceph-pgs"></div>
+    <p id="ceph-recovery" class="muted"></p></section>
   <section class="panel" id="coord-panel" hidden><h2>Coordination service<small id="coord-summary"></small></h2>
     <table id="coord-servers"><thead><tr><th>Server</th><th>Role</th><th class="num">Zxid</th><th class="num">Lag (txns)</th><th class="num">Sessions</th><th class="num">Watches</th><th class="num">Outstanding</th><th class="num">Connections</th><th class="num">Znodes</th></tr></thead><tbody></tbody></table>
   </section>
@@ -255,6 +257,38 @@ export function dashboardPage(clusterName: string): string {
     $('ceph-osds').tBodies[0].innerHTML = c.osds.map(function (o) { return '<tr><td>osd.' + o.id + '</td><td>' + esc(o.rack || '–') + '</td><td>' + esc(o.host || '–') + '</td><td>' + (o.up ? 'up' : '<b>down</b>') + '</td><td>' + (o.in ? 'in' : 'out') + '</td><td class="num">' + o.weight.toFixed(2) + '</td></tr>'; }).join('');
   }
 
+  // PG states over time and recovery progress (from the PG statistics the primaries report; ceph-watch.ts).
+  function renderCephPgs(s) {
+    var c = s.ceph; var panel = $('ceph-pgs-panel');
+    if (!c || !c.pgHistory || c.pgHistory.length === 0) { panel.hidden = true; return; }
+    panel.hidden = false;
+    var box = $('chart-ceph-pgs'); box.innerHTML = '';
+    var hist = c.pgHistory, w = 520, h = 150, l = 36, r = 8, t = 8, b = 20;
+    var svg = el('svg', { viewBox: '0 0 ' + w + ' ' + h, width: '100%', role: 'img', 'aria-label': 'PG states over time' });
+    var now = s.time, first = hist[0].time, span = Math.min(300000, Math.max(60000, now - first)), t0 = now - span;
+    var max = 1; hist.forEach(function (p) { max = Math.max(max, p.clean + p.degraded + p.inactive); });
+    var X = function (tm) { return l + (w - l - r) * Math.max(0, tm - t0) / span; };
+    var Y = function (v) { return t + (h - t - b) * (1 - v / max); };
+    [0, 0.5, 1].forEach(function (f) {
+      var v = Math.round(max * f);
+      svg.appendChild(el('line', { x1: l, x2: w - r, y1: Y(v), y2: Y(v), stroke: '#e3e7ee' }));
+      svg.appendChild(el('text', { x: l - 6, y: Y(v) + 4, 'text-anchor': 'end' }, String(v)));
+    });
+    var series = [['clean', '#1f8a4c'], ['degraded', '#b25e09'], ['inactive', '#c0262d'], ['inconsistent', '#8a54d6']];
+    series.forEach(function (sr) {
+      var pts = hist.filter(function (p) { return p.time >= t0; }).map(function (p) { return X(p.time).toFixed(1) + ',' + Y(p[sr[0]]).toFixed(1); });
+      if (pts.length > 0) svg.appendChild(el('polyline', { points: pts.join(' '), fill: 'none', stroke: sr[1], 'stroke-width': 2, 'stroke-linejoin': 'round' }));
+    });
+    series.forEach(function (sr, i) { svg.appendChild(el('text', { x: l + 8 + i * 110, y: h - 4, fill: sr[1] }, sr[0])); });
+    box.appendChild(svg);
+    var rec = c.recovery, ps = c.pgStats, parts = [];
+    if (rec && rec.objectsToRecover > 0) parts.push('recovery: ' + rec.objectsToRecover + ' objects (' + bytes(rec.bytesToRecover) + ') left' + (rec.objectsPerSec > 0 ? ', ' + rec.objectsPerSec.toFixed(1) + ' objects/s (' + bytes(rec.bytesPerSec) + '/s)' : ''));
+    else parts.push('nothing to recover');
+    if (ps && ps.inconsistentPgs > 0) parts.push(ps.inconsistentPgs + ' PGs inconsistent (' + ps.inconsistentObjects + ' objects): run troupe ceph pg repair');
+    if (ps && c.status && ps.reported < c.status.pgs.total) parts.push((c.status.pgs.total - ps.reported) + ' PGs not reported yet');
+    $('ceph-recovery').textContent = parts.join(' · ');
+  }
+
   function renderCoord(s) {
     var c = s.coord; var panel = $('coord-panel');
     if (!c) { panel.hidden = true; return; }
@@ -268,7 +302,7 @@ export function dashboardPage(clusterName: string): string {
 
   function render(s) {
     lastSnapshot = Date.now();
-    renderCeph(s); renderCoord(s);
+    renderCeph(s); renderCephPgs(s); renderCoord(s);
     renderHealth(s); renderTotals(s); renderServers(s); renderDiskChart(s); renderBacklogChart(s); renderEvents(s); renderRuntime(s);
     document.body.setAttribute('data-updated', String(s.time));
   }
