@@ -207,6 +207,21 @@ async function submit(client: MonitorClient, cmd: OsdMonCommand): Promise<{ epoc
   return { epoch: unwrap(r).version, changed: true };
 }
 
+/**
+ * Ceph's word order for one command: `ceph pg PGID query` becomes `ceph pg query PGID`, which the
+ * command parser can route (a subcommand cannot follow an operand). Everything else is unchanged.
+ */
+export function cephArgv(argv: readonly string[]): string[] {
+  const out = [...argv];
+  const at = out.findIndex((a, i) => a === 'ceph' && out[i + 1] === 'pg');
+  const id = out[at + 2];
+  if (at >= 0 && id !== undefined && parsePgid(id) !== undefined && out[at + 3] === 'query') {
+    out[at + 2] = 'query';
+    out[at + 3] = id;
+  }
+  return out;
+}
+
 export const registerCeph: Register = (program: Command) => {
   const ceph = program.command('ceph').description('Ceph-style cluster admin (status, health detail, pg stat/dump/query/scrub/deep-scrub/repair, osd tree/dump/out/in/down/reweight/map, osd pool create/ls/rm/set, mon stat)');
   const cmd = (parent: Command, spec: string, description: string): Command => addClientFlags(parent.command(spec).description(description)).option('--mon <rank>', 'send to this monitor only (no retry at another)', parseRank);
@@ -289,23 +304,16 @@ export const registerCeph: Register = (program: Command) => {
       });
     });
   }
-  // `pg PGID query`, spelled as Ceph spells it: a first word that is not a subcommand is a PG id.
-  addClientFlags(pg.argument('[pgid]').argument('[verb]'))
-    .option('--mon <rank>', 'send to this monitor only (no retry at another)', parseRank)
-    .action(async (pgidArg: string | undefined, verb: string | undefined, o: CephFlags) => {
-      if (pgidArg === undefined || verb !== 'query') {
-        process.stderr.write(`troupe: usage: troupe ceph pg stat | dump | PGID query | scrub PGID | deep-scrub PGID | repair PGID${pgidArg === undefined ? '' : ` (got '${[pgidArg, verb].filter((x) => x !== undefined).join(' ')}')`}\n`);
-        process.exitCode = ExitCode.usage;
-        return;
-      }
-      const pgid = arg(parsePgidArg, pgidArg);
-      if (pgid === undefined) return;
-      await run(o, async (client, _all, conn) => {
-        const r = await askPrimary(conn, await readMap(client), pgid, 'query');
-        // Ceph prints `pg query` as JSON whatever the format flag says; so does this.
-        process.stdout.write(`${JSON.stringify({ pgid, osd: r.osd, epoch: r.epoch, ...r.query }, null, o.json === true ? undefined : 2)}\n`);
-      });
+  // `pg PGID query` as Ceph spells it: main.ts rewrites it to this (`cephArgv`).
+  cmd(pg, 'query <pgid>', 'the PG as its primary sees it: state, versions, scrub state and inconsistent objects (JSON, as `ceph pg PGID query`)').action(async (pgidArg: string, o: CephFlags) => {
+    const pgid = arg(parsePgidArg, pgidArg);
+    if (pgid === undefined) return;
+    await run(o, async (client, _all, conn) => {
+      const r = await askPrimary(conn, await readMap(client), pgid, 'query');
+      // Ceph prints `pg query` as JSON whatever the format flag says; so does this (indented unless --json).
+      process.stdout.write(`${JSON.stringify({ pgid, osd: r.osd, epoch: r.epoch, ...r.query }, null, o.json === true ? undefined : 2)}\n`);
     });
+  });
 
   const health = ceph.command('health').description('cluster health');
   cmd(health, 'detail', 'each health problem with the PGs and OSDs behind it: inactive, degraded, undersized, stuck and inconsistent PGs').action(async (o: CephFlags) => {

@@ -105,7 +105,7 @@ describe('status and health detail with reports (G5)', () => {
     const fresh = healthDetail(down, mons, [stat(degradedPg!.pgid, 'active+undersized+degraded', { acting, stateSinceMs: 190_000 })], 200_000, 60_000);
     expect(fresh.checks.find((c) => c.code === 'PG_DEGRADED')!.detail.find((l) => l.startsWith(`pg ${degradedPg!.pgid} `))).toMatch(/ is active\+undersized\+degraded, acting/);
     const stale = healthDetail(map, mons, [{ ...stat(pg(3), 'stale+active+clean'), stateSinceMs: 1 }], 100_000, 60_000);
-    expect(stale.checks.find((c) => c.code === 'PG_AVAILABILITY')).toMatchObject({ severity: 'HEALTH_ERR', summary: 'Reduced data availability: 1 pgs stale' });
+    expect(stale.checks.find((c) => c.code === 'PG_AVAILABILITY')).toMatchObject({ severity: 'HEALTH_WARN', summary: 'Reduced data availability: 1 pgs stale' });
     expect(healthDetail(map, mons, [], 0, 60_000)).toEqual({ health: 'HEALTH_OK', checks: [] });
   });
 });

@@ -103,7 +103,9 @@ export function cephStatus(map: OsdMap, mons: readonly MonSummary[], reported: r
   const unclean = rows.filter((r) => !hasFlag(r.state, 'active') || !hasFlag(r.state, 'clean') || hasFlag(r.state, 'stale')).length;
   if (unclean > 0) checks.push(`${unclean} pgs not active+clean`);
   if (inconsistent.length > 0) checks.push(`${inconsistent.length} pgs inconsistent (${inconsistentObjects} objects)`);
-  const health: Health = quorum.length === 0 || inactive > 0 || inconsistent.length > 0 ? 'HEALTH_ERR' : checks.length > 0 ? 'HEALTH_WARN' : 'HEALTH_OK';
+  if (inactive > 0) checks.push(`${inactive} pgs inactive or stale`);
+  // As Ceph grades them: reduced availability (inactive, stale PGs) is a warning; possible data damage (inconsistent PGs) and no quorum are errors.
+  const health: Health = quorum.length === 0 || inconsistent.length > 0 ? 'HEALTH_ERR' : checks.length > 0 ? 'HEALTH_WARN' : 'HEALTH_OK';
   return {
     health,
     checks,
@@ -157,7 +159,7 @@ export function healthDetail(map: OsdMap, mons: readonly MonSummary[], reported:
   if (inactive.length > 0) {
     const stale = inactive.filter((r) => hasFlag(r.state, 'stale')).length;
     const parts = [`${inactive.length - stale} pgs inactive`, `${stale} pgs stale`].filter((p) => !p.startsWith('0 '));
-    checks.push({ code: 'PG_AVAILABILITY', severity: 'HEALTH_ERR', summary: `Reduced data availability: ${parts.join(', ')}`, detail: inactive.map((r) => line(r, hasFlag(r.state, 'stale') ? 'stale' : 'inactive')) });
+    checks.push({ code: 'PG_AVAILABILITY', severity: 'HEALTH_WARN', summary: `Reduced data availability: ${parts.join(', ')}`, detail: inactive.map((r) => line(r, hasFlag(r.state, 'stale') ? 'stale' : 'inactive')) });
   }
   const degraded = rows.filter((r) => !inactive.includes(r) && (hasFlag(r.state, 'degraded') || hasFlag(r.state, 'undersized')));
   if (degraded.length > 0) {
