@@ -253,15 +253,7 @@ export class DataPath {
       else flags.push(n >= pool.minSize ? 'peering' : 'peered');
       if (n < pool.size) flags.push('undersized', 'degraded');
       else if (p.active) flags.push('clean');
-      let objects = 0;
-      let bytes = 0;
-      if (s.hasCollection(p.cid)) {
-        for (const oid of s.listObjects(p.cid)) {
-          if (oid.startsWith(RESERVED_OID_PREFIX)) continue;
-          objects++;
-          bytes += s.stat(p.cid, oid)?.sizeBytes ?? 0;
-        }
-      }
+      const { objects, bytes } = s.hasCollection(p.cid) ? s.collectionUsage(p.cid, (oid) => oid.startsWith(RESERVED_OID_PREFIX)) : { objects: 0, bytes: 0 };
       const les = s.hasCollection(p.cid) && s.stat(p.cid, PG_LOG_OID) !== undefined ? s.getAttr(p.cid, PG_LOG_OID, LES_ATTR) : undefined;
       out.push({
         pgid: formatPgid(p.pool, p.ps),
