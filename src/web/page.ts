@@ -209,13 +209,14 @@ export function dashboardPage(clusterName: string): string {
     box.appendChild(svg);
   }
 
-  function renderBacklogChart(s) {
-    var box = $('chart-backlog'); box.innerHTML = '';
-    var hist = s.history || []; var w = 520, h = 150, l = 36, r = 8, t = 8, b = 20;
-    var svg = el('svg', { viewBox: '0 0 ' + w + ' ' + h, width: '100%', role: 'img', 'aria-label': 'replication backlog over time' });
+  // A line chart of samples over time ({ time, key: value … }), window growing with the history from 1 to 5 minutes.
+  function timeChart(boxId, label, hist, now, series, legend) {
+    var box = $(boxId); box.innerHTML = '';
+    var w = 520, h = 150, l = 36, r = 8, t = 8, b = 20;
+    var svg = el('svg', { viewBox: '0 0 ' + w + ' ' + h, width: '100%', role: 'img', 'aria-label': label });
     // The window grows with the history, from 1 to 5 minutes, so a young cluster's chart is not a sliver at the right edge.
-    var now = s.time, first = hist.length > 0 ? hist[0].time : now, span = Math.min(300000, Math.max(60000, now - first)), t0 = now - span;
-    var max = 1; hist.forEach(function (p) { max = Math.max(max, p.underReplicated, p.clonesInFlight, p.missing); });
+    var first = hist.length > 0 ? hist[0].time : now, span = Math.min(300000, Math.max(60000, now - first)), t0 = now - span;
+    var max = 1; hist.forEach(function (p) { series.forEach(function (sr) { max = Math.max(max, p[sr[0]]); }); });
     var X = function (tm) { return l + (w - l - r) * Math.max(0, tm - t0) / span; };
     var Y = function (v) { return t + (h - t - b) * (1 - v / max); };
     [0, 0.5, 1].forEach(function (f) {
@@ -227,12 +228,16 @@ export function dashboardPage(clusterName: string): string {
       var ago = Math.round(span * k / 5000), lab = k === 0 ? 'now' : (ago >= 60 && ago % 60 === 0 ? '-' + (ago / 60) + 'm' : '-' + ago + 's');
       svg.appendChild(el('text', { x: l + (w - l - r) * i / 5, y: h - 4, 'text-anchor': i === 0 ? 'start' : (i === 5 ? 'end' : 'middle') }, lab));
     });
-    var line = function (key, color) {
-      var pts = hist.filter(function (p) { return p.time >= t0; }).map(function (p) { return X(p.time).toFixed(1) + ',' + Y(p[key]).toFixed(1); });
-      if (pts.length > 0) svg.appendChild(el('polyline', { points: pts.join(' '), fill: 'none', stroke: color, 'stroke-width': 2, 'stroke-linejoin': 'round' }));
-    };
-    line('missing', '#c0262d'); line('clonesInFlight', '#8a54d6'); line('underReplicated', '#b25e09');
+    series.forEach(function (sr) {
+      var pts = hist.filter(function (p) { return p.time >= t0; }).map(function (p) { return X(p.time).toFixed(1) + ',' + Y(p[sr[0]]).toFixed(1); });
+      if (pts.length > 0) svg.appendChild(el('polyline', { points: pts.join(' '), fill: 'none', stroke: sr[1], 'stroke-width': 2, 'stroke-linejoin': 'round' }));
+    });
+    if (legend) series.forEach(function (sr, i) { svg.appendChild(el('text', { x: l + 8 + i * 100, y: t + 12, fill: sr[1] }, sr[0])); });
     box.appendChild(svg);
+  }
+
+  function renderBacklogChart(s) {
+    timeChart('chart-backlog', 'replication backlog over time', s.history || [], s.time, [['missing', '#c0262d'], ['clonesInFlight', '#8a54d6'], ['underReplicated', '#b25e09']], false);
   }
 
   function renderEvents(s) {
@@ -262,25 +267,7 @@ export function dashboardPage(clusterName: string): string {
     var c = s.ceph; var panel = $('ceph-pgs-panel');
     if (!c || !c.pgHistory || c.pgHistory.length === 0) { panel.hidden = true; return; }
     panel.hidden = false;
-    var box = $('chart-ceph-pgs'); box.innerHTML = '';
-    var hist = c.pgHistory, w = 520, h = 150, l = 36, r = 8, t = 8, b = 20;
-    var svg = el('svg', { viewBox: '0 0 ' + w + ' ' + h, width: '100%', role: 'img', 'aria-label': 'PG states over time' });
-    var now = s.time, first = hist[0].time, span = Math.min(300000, Math.max(60000, now - first)), t0 = now - span;
-    var max = 1; hist.forEach(function (p) { max = Math.max(max, p.clean + p.degraded + p.inactive); });
-    var X = function (tm) { return l + (w - l - r) * Math.max(0, tm - t0) / span; };
-    var Y = function (v) { return t + (h - t - b) * (1 - v / max); };
-    [0, 0.5, 1].forEach(function (f) {
-      var v = Math.round(max * f);
-      svg.appendChild(el('line', { x1: l, x2: w - r, y1: Y(v), y2: Y(v), stroke: '#e3e7ee' }));
-      svg.appendChild(el('text', { x: l - 6, y: Y(v) + 4, 'text-anchor': 'end' }, String(v)));
-    });
-    var series = [['clean', '#1f8a4c'], ['degraded', '#b25e09'], ['inactive', '#c0262d'], ['inconsistent', '#8a54d6']];
-    series.forEach(function (sr) {
-      var pts = hist.filter(function (p) { return p.time >= t0; }).map(function (p) { return X(p.time).toFixed(1) + ',' + Y(p[sr[0]]).toFixed(1); });
-      if (pts.length > 0) svg.appendChild(el('polyline', { points: pts.join(' '), fill: 'none', stroke: sr[1], 'stroke-width': 2, 'stroke-linejoin': 'round' }));
-    });
-    series.forEach(function (sr, i) { svg.appendChild(el('text', { x: l + 8 + i * 110, y: h - 4, fill: sr[1] }, sr[0])); });
-    box.appendChild(svg);
+    timeChart('chart-ceph-pgs', 'PG states over time', c.pgHistory, s.time, [['clean', '#1f8a4c'], ['degraded', '#b25e09'], ['inactive', '#c0262d'], ['inconsistent', '#8a54d6']], true);
     var rec = c.recovery, ps = c.pgStats, parts = [];
     if (rec && rec.objectsToRecover > 0) parts.push('recovery: ' + rec.objectsToRecover + ' objects (' + bytes(rec.bytesToRecover) + ') left' + (rec.objectsPerSec > 0 ? ', ' + rec.objectsPerSec.toFixed(1) + ' objects/s (' + bytes(rec.bytesPerSec) + '/s)' : ''));
     else parts.push('nothing to recover');

@@ -232,11 +232,7 @@ class Osd {
       map: () => this.map,
       bundleFor: (epoch) => mapBundleFor(this.history, this.map, epoch, this.mapCfg.incrementalsPerMessageMax),
       fetchMap: () => this.fetch(),
-      sendOsd: (osd, msg) => {
-        const addr = this.map.osds[osd]?.addr;
-        const to = addr === undefined ? undefined : refOfAddr<OsdMsg>(addr);
-        if (to !== undefined) this.ctx.tell(to, msg);
-      },
+      sendOsd: (osd, msg) => this.sendOsd(osd, msg),
       sendSelf: (msg) => this.ctx.tell(this.ctx.self, msg),
       lastHeardMs: (osd) => this.heardMs.get(osd),
       scrubBlocks: (pool, ps, oid) => this.scrubber?.blocks(pool, ps, oid) ?? false,
@@ -250,14 +246,17 @@ class Osd {
       map: () => this.map,
       view: (pool, ps) => data.scrubView(pool, ps),
       released: (pool, ps) => data.scrubReleased(pool, ps),
-      sendOsd: (osd, msg) => {
-        const addr = this.map.osds[osd]?.addr;
-        const to = addr === undefined ? undefined : refOfAddr<OsdMsg>(addr);
-        if (to !== undefined) this.ctx.tell(to, msg);
-      },
+      sendOsd: (osd, msg) => this.sendOsd(osd, msg),
       continueSoon: () => this.ctx.tell(this.ctx.self, { type: 'rados.osd.scrubContinue' }),
       warn: (message, fields) => this.ctx.log.warn(message, fields),
     });
+  }
+
+  /** To another OSD at the address the map has for it (dropped when the map has none). */
+  private sendOsd(osd: number, msg: OsdMsg): void {
+    const addr = this.map.osds[osd]?.addr;
+    const to = addr === undefined ? undefined : refOfAddr<OsdMsg>(addr);
+    if (to !== undefined) this.ctx.tell(to, msg);
   }
 
   /** The PGs this OSD is primary of, with the scrubber's flags and each state's start time. */
