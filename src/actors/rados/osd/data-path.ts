@@ -277,6 +277,7 @@ export class DataPath {
         inconsistentObjects: 0,
       });
     }
+    // `nowMs` is for the peering version, which stamps when each state began; this one leaves that to the reporter.
     void nowMs;
     return out;
   }
