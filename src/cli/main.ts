@@ -10,14 +10,14 @@ import { registerStatus } from './commands/status.js';
 import { registerAdmin } from './commands/admin.js';
 import { registerNode } from './commands/node.js';
 import { registerTrace } from './commands/trace.js';
-import { registerCeph } from './commands/ceph.js';
+import { cephArgv, registerCeph } from './commands/ceph.js';
 import { registerZk } from './commands/zk.js';
 import { registerRados } from './commands/rados.js';
 
 const program = buildProgram([registerUp, registerNode, registerStatus, registerFs, registerAdmin, registerTrace, registerCrush, registerCeph, registerRados, registerZk]);
 
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(cephArgv(process.argv));
 } catch (err) {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;

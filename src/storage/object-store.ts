@@ -211,6 +211,18 @@ export class ObjectStore {
     return [...this.collection(cid).objects.keys()].sort();
   }
 
+  /** Objects and data bytes of a collection, leaving out objects `skip` names (no sorting: cheap enough to poll). */
+  collectionUsage(cid: CollectionId, skip: (oid: ObjectId) => boolean = () => false): { readonly objects: number; readonly bytes: number } {
+    let objects = 0;
+    let bytes = 0;
+    for (const [oid, o] of this.collection(cid).objects) {
+      if (skip(oid)) continue;
+      objects++;
+      bytes += o.data.length;
+    }
+    return { objects, bytes };
+  }
+
   collectionAttr(cid: CollectionId, name: string): Uint8Array | undefined {
     return this.collection(cid).attrs.get(name)?.slice();
   }
@@ -232,6 +244,19 @@ export class ObjectStore {
 
   getAttrs(cid: CollectionId, oid: ObjectId): Map<string, Uint8Array> {
     return new Map([...this.object(cid, oid).attrs].map(([k, v]) => [k, v.slice()]));
+  }
+
+  /**
+   * Fault injection: flips bit `bit` of an object's bytes outside any transaction, as media
+   * corruption changes data under a store (the simulator's bit flips in stored objects; RADOS deep
+   * scrub must find it). Nothing is logged: reads, checkpoints and scrubs see the flipped bit.
+   */
+  corruptObjectBit(cid: CollectionId, oid: ObjectId, bit: number): void {
+    const o = this.object(cid, oid);
+    if (!Number.isSafeInteger(bit) || bit < 0 || bit >= o.data.length * 8) throw new RangeError(`bit ${bit} is outside object ${oid} (${o.data.length} bytes)`);
+    const data = o.data.slice();
+    data[bit >>> 3] = (data[bit >>> 3] as number) ^ (1 << (bit & 7));
+    this.collection(cid).objects.set(oid, { data, attrs: o.attrs });
   }
 
   /** Bytes of object data and attribute values held. */

@@ -2,10 +2,12 @@ import type { ActorRef } from '../runtime/ref.js';
 import type { ActorSystem } from '../runtime/system.js';
 import { MonitorClient } from '../actors/rados/monitor/client.js';
 import type { MonitorMsg, MonitorRole } from '../actors/rados/monitor/protocol.js';
-import { cephStatus, osdLocations, type CephStatus } from '../actors/rados/mon/cluster-status.js';
+import { cephStatus, osdLocations, pgRows, type CephStatus } from '../actors/rados/mon/cluster-status.js';
 import { OSD_WEIGHT_FULL, type OsdMap } from '../actors/rados/osdmap/osd-map.js';
 import { refOfAddr, type OsdMsg, type OsdStatus } from '../actors/rados/osd/osd.js';
 import { LATENCY_BUCKETS_MS, type DataPathStats } from '../actors/rados/osd/data-path.js';
+import type { ScrubCounters } from '../actors/rados/osd/scrubber.js';
+import type { PgStatsGet, PgStatsView } from '../actors/rados/protocol.js';
 
 /** The Ceph-style cluster in the dashboard snapshot: monitors (quorum, leader, epoch) and OSDs (up/in, rack, weight). */
 export interface CephSnapshot {
@@ -24,6 +26,7 @@ export interface CephSnapshot {
     readonly pgsActive?: number | null;
     readonly usedBytes?: number | null;
     readonly stats?: DataPathStats | null;
+    readonly scrub?: ScrubCounters | null;
   }>;
   /** Objects per pool, counted at each PG's first OSD. */
   readonly poolObjects?: Readonly<Record<string, number>>;
@@ -33,6 +36,11 @@ export interface CephSnapshot {
   readonly latencyBucketsMs?: readonly number[];
   /** PGs by whether their first OSD reports them active (activation done) or not; PGs whose first OSD did not answer are `unreported`. */
   readonly pgActivity?: { readonly active: number; readonly inactive: number; readonly unreported: number };
+  /** From the PG statistics the primaries report (undefined when no monitor answered for them). */
+  readonly pgStats?: CephPgSummary;
+  /** PG states and recovery over time (filled by the dashboard's `CephPgHistory`). */
+  readonly pgHistory?: readonly CephPgSample[];
+  readonly recovery?: CephRecovery;
 }
 
 export interface CephPoolUsage {
@@ -46,8 +54,107 @@ export interface CephPoolUsage {
   readonly bytes: number;
 }
 
-/** One poll of the monitors: each one's status, and the committed map from any of them (under a lease). */
-export async function pollCeph(system: ActorSystem, monitors: readonly ActorRef<MonitorMsg>[], timeoutMs: number): Promise<CephSnapshot> {
+/** The reported PG statistics summed over the cluster. */
+export interface CephPgSummary {
+  /** PGs with a report (the others' states come from the map). */
+  readonly reported: number;
+  readonly objects: number;
+  readonly bytes: number;
+  /** Object copies missing from the acting sets, objects missing at a primary, objects on OSDs that should not hold them. */
+  readonly degradedObjects: number;
+  readonly missingObjects: number;
+  readonly misplacedObjects: number;
+  /** Bytes those objects hold, estimated from each PG's average object size. */
+  readonly bytesToRecover: number;
+  readonly inconsistentPgs: number;
+  readonly inconsistentObjects: number;
+}
+
+/** One point of the PG-state chart: PGs per state group, and what recovery has left. */
+export interface CephPgSample {
+  readonly time: number;
+  readonly clean: number;
+  /** Active but not clean (degraded, undersized, recovering, remapped …). */
+  readonly degraded: number;
+  /** Not active, or stale. */
+  readonly inactive: number;
+  readonly inconsistent: number;
+  readonly objectsToRecover: number;
+  readonly bytesToRecover: number;
+}
+
+/** Recovery progress: what is left and how fast it shrinks (over the last `RATE_WINDOW_MS` of samples). */
+export interface CephRecovery {
+  readonly objectsToRecover: number;
+  readonly bytesToRecover: number;
+  /** Objects and bytes per second recovered lately (0 when nothing shrank). */
+  readonly objectsPerSec: number;
+  readonly bytesPerSec: number;
+}
+
+const PG_HISTORY_MAX = 300;
+const RATE_WINDOW_MS = 10_000;
+
+const flagsOf = (state: string): string[] => state.split('+');
+
+/** Sums the reported stats (and counts state groups over every PG of the map, reported or derived). */
+export function summarizePgStats(map: OsdMap, view: PgStatsView): { summary: CephPgSummary; groups: Omit<CephPgSample, 'time' | 'objectsToRecover' | 'bytesToRecover'> } {
+  const rows = pgRows(map, view.stats);
+  let objects = 0, bytes = 0, degraded = 0, missing = 0, misplaced = 0, toRecover = 0, inconsistentObjects = 0;
+  const groups = { clean: 0, degraded: 0, inactive: 0, inconsistent: 0 };
+  for (const r of rows) {
+    const f = flagsOf(r.state);
+    if (f.includes('stale') || !f.includes('active')) groups.inactive++;
+    else if (f.includes('clean')) groups.clean++;
+    else groups.degraded++;
+    if (f.includes('inconsistent')) groups.inconsistent++;
+    const st = r.stat;
+    if (st === undefined) continue;
+    objects += st.objects;
+    bytes += st.bytes;
+    degraded += st.degradedObjects;
+    missing += st.missingObjects;
+    misplaced += st.misplacedObjects;
+    inconsistentObjects += st.inconsistentObjects;
+    if (st.objects > 0) toRecover += Math.round(((st.degradedObjects + st.missingObjects + st.misplacedObjects) * st.bytes) / st.objects);
+  }
+  return {
+    summary: { reported: rows.filter((r) => r.stat !== undefined).length, objects, bytes, degradedObjects: degraded, missingObjects: missing, misplacedObjects: misplaced, bytesToRecover: toRecover, inconsistentPgs: groups.inconsistent, inconsistentObjects },
+    groups,
+  };
+}
+
+/** The dashboard's bounded history of PG states and recovery (one sample per poll, the last `PG_HISTORY_MAX`). */
+export class CephPgHistory {
+  private readonly samples: CephPgSample[] = [];
+
+  /** Adds the snapshot's point and returns the snapshot with the history and recovery progress. */
+  add(time: number, snap: CephSnapshot, groups: Omit<CephPgSample, 'time' | 'objectsToRecover' | 'bytesToRecover'> | undefined): CephSnapshot {
+    const p = snap.pgStats;
+    if (p === undefined || groups === undefined) return { ...snap, pgHistory: [...this.samples] };
+    const objectsToRecover = p.degradedObjects + p.missingObjects + p.misplacedObjects;
+    this.samples.push({ time, ...groups, objectsToRecover, bytesToRecover: p.bytesToRecover });
+    if (this.samples.length > PG_HISTORY_MAX) this.samples.splice(0, this.samples.length - PG_HISTORY_MAX);
+    const old = this.samples.find((x) => x.time >= time - RATE_WINDOW_MS) ?? this.samples[0];
+    const secs = old === undefined ? 0 : (time - old.time) / 1000;
+    const rate = (a: number, b: number): number => (secs > 0 && a > b ? (a - b) / secs : 0);
+    const recovery: CephRecovery = { objectsToRecover, bytesToRecover: p.bytesToRecover, objectsPerSec: rate(old?.objectsToRecover ?? 0, objectsToRecover), bytesPerSec: rate(old?.bytesToRecover ?? 0, p.bytesToRecover) };
+    return { ...snap, pgHistory: [...this.samples], recovery };
+  }
+}
+
+/** The reported PG statistics from the first monitor that answers (each monitor gets every report). */
+async function pollPgStats(system: ActorSystem, monitors: readonly ActorRef<MonitorMsg>[], timeoutMs: number): Promise<PgStatsView | undefined> {
+  for (const m of monitors) {
+    const msg: PgStatsGet = { type: 'rados.mon.pgStatsGet' };
+    const v = await system.ask<PgStatsView>(m as unknown as ActorRef<PgStatsGet>, msg, { timeoutMs }).catch(() => undefined);
+    if (v !== undefined && Array.isArray(v.stats)) return v;
+  }
+  return undefined;
+}
+
+/** One poll of the monitors: each one's status, the committed map from any of them (under a lease), and the reported PG statistics. */
+export async function pollCeph(system: ActorSystem, monitors: readonly ActorRef<MonitorMsg>[], timeoutMs: number): Promise<CephSnapshot & { readonly pgGroups?: Omit<CephPgSample, 'time' | 'objectsToRecover' | 'bytesToRecover'> }> {
   const client = new MonitorClient({ ask: (to, msg, o) => system.ask(to, msg, o), monitors, timeoutMs, attemptsMax: monitors.length });
   const mons = await Promise.all(
     monitors.map(async (_, rank) => {
@@ -68,10 +175,12 @@ export async function pollCeph(system: ActorSystem, monitors: readonly ActorRef<
     }),
   );
   const usage = poolUsage(map, statuses);
+  const pgView = await pollPgStats(system, monitors, timeoutMs);
+  const pg = pgView === undefined ? undefined : summarizePgStats(map, pgView);
   const poolObjects: Record<string, number> = {};
   for (const p of usage.pools) poolObjects[p.name] = p.objects;
   return {
-    status: cephStatus(map, mons),
+    status: cephStatus(map, mons, pgView?.stats ?? []),
     error: null,
     monitors: monitorRows,
     osds: map.osds.map((o, i) => {
@@ -87,12 +196,14 @@ export async function pollCeph(system: ActorSystem, monitors: readonly ActorRef<
         pgsActive: st === undefined ? null : st.pgs.filter((p) => p.active).length,
         usedBytes: st === undefined ? null : st.usedBytes,
         stats: st?.stats ?? null,
+        scrub: st?.scrub ?? null,
       };
     }),
     poolObjects,
     pools: usage.pools,
     pgActivity: usage.pgActivity,
     latencyBucketsMs: LATENCY_BUCKETS_MS,
+    ...(pg === undefined ? {} : { pgStats: pg.summary, pgGroups: pg.groups }),
   };
 }
 

@@ -63,13 +63,21 @@ export class ClusterMetrics {
   private readonly cephOsds = new Gauge({ name: 'troupe_ceph_osds', help: 'OSDs in the map, by state (up, down, in, out)', labelNames: ['state'], registers: [this.registry] });
   private readonly cephQuorum = new Gauge({ name: 'troupe_ceph_mon_quorum_size', help: 'Monitors in the quorum (0: none)', registers: [this.registry] });
   private readonly cephMonCommitted = new Gauge({ name: 'troupe_ceph_mon_last_committed', help: 'Last committed map version at each monitor that answered', labelNames: ['mon'], registers: [this.registry] });
-  private readonly cephPgs = new Gauge({ name: 'troupe_ceph_pgs', help: 'PGs by state (derived from the map)', labelNames: ['state'], registers: [this.registry] });
+  private readonly cephPgs = new Gauge({ name: 'troupe_ceph_pgs', help: 'PGs by state (as their primaries report them; from the map for PGs not reported yet)', labelNames: ['state'], registers: [this.registry] });
   private readonly cephPools = new Gauge({ name: 'troupe_ceph_pools', help: 'Pools in the map', registers: [this.registry] });
   private readonly osdOps = new Gauge({ name: 'troupe_ceph_osd_ops_total', help: 'Client ops an OSD served (running total), by kind (read, write)', labelNames: ['osd', 'kind'], registers: [this.registry] });
   private readonly osdBytes = new Gauge({ name: 'troupe_ceph_osd_bytes_total', help: 'Client bytes an OSD served (running total), by kind (read, write)', labelNames: ['osd', 'kind'], registers: [this.registry] });
   private readonly osdLatency = new Gauge({ name: 'troupe_ceph_osd_latency_ms_bucket', help: 'Acks and commits an OSD sent with latency at most le ms (cumulative, from the first OSD taking the op), by stage (ack, commit)', labelNames: ['osd', 'stage', 'le'], registers: [this.registry] });
   private readonly osdUsed = new Gauge({ name: 'troupe_ceph_osd_used_bytes', help: 'Bytes of object data and attributes in an OSD store', labelNames: ['osd'], registers: [this.registry] });
   private readonly osdPgs = new Gauge({ name: 'troupe_ceph_osd_pgs', help: 'PGs an OSD holds, by state (active, inactive)', labelNames: ['osd', 'state'], registers: [this.registry] });
+  private readonly pgObjects = new Gauge({ name: 'troupe_ceph_pg_objects', help: 'Objects recovery has left, from the primaries\' PG reports, by kind (degraded copies, missing, misplaced)', labelNames: ['kind'], registers: [this.registry] });
+  private readonly recoveryBytes = new Gauge({ name: 'troupe_ceph_recovery_bytes_remaining', help: 'Bytes of the objects recovery has left (estimated from each PG\'s average object size)', registers: [this.registry] });
+  private readonly recoveryRate = new Gauge({ name: 'troupe_ceph_recovery_objects_per_second', help: 'Objects recovered per second over the last 10 s of polls', registers: [this.registry] });
+  private readonly pgsInconsistent = new Gauge({ name: 'troupe_ceph_pgs_inconsistent', help: 'PGs whose last scrub found inconsistent objects', registers: [this.registry] });
+  private readonly scrubs = new Gauge({ name: 'troupe_ceph_osd_scrubs_total', help: 'Scrubs an OSD completed as primary (running total), by depth (light, deep)', labelNames: ['osd', 'depth'], registers: [this.registry] });
+  private readonly scrubErrors = new Gauge({ name: 'troupe_ceph_osd_scrub_errors_total', help: 'Bad copies an OSD\'s scrubs found (running total, one per member and object)', labelNames: ['osd'], registers: [this.registry] });
+  private readonly scrubRepaired = new Gauge({ name: 'troupe_ceph_osd_scrub_repaired_objects_total', help: 'Objects an OSD\'s scrubs repaired (running total)', labelNames: ['osd'], registers: [this.registry] });
+  private readonly scrubAborted = new Gauge({ name: 'troupe_ceph_osd_scrubs_aborted_total', help: 'Scrubs an OSD abandoned (interval change, timeout; running total)', labelNames: ['osd'], registers: [this.registry] });
   private readonly poolObjects = new Gauge({ name: 'troupe_ceph_pool_objects', help: 'Objects in a pool (counted at each PG\'s first OSD)', labelNames: ['pool'], registers: [this.registry] });
   private readonly poolBytes = new Gauge({ name: 'troupe_ceph_pool_bytes', help: 'Logical bytes in a pool, one copy (counted at each PG\'s first OSD)', labelNames: ['pool'], registers: [this.registry] });
   private readonly zkGauges = new Map(Object.entries(MNTR_GAUGES).map(([key, help]) => [key, new Gauge({ name: `troupe_zk_${key}`, help, labelNames: ['server'], registers: [this.registry] })]));
@@ -105,6 +113,29 @@ export class ClusterMetrics {
     };
   }
 
+  /** Recovery left and scrub totals, from the PG reports and the OSDs' scrub counters. */
+  private observeCephPgsAndScrubs(c: CephSnapshot): void {
+    const p = c.pgStats;
+    if (p !== undefined) {
+      this.pgObjects.set({ kind: 'degraded' }, p.degradedObjects);
+      this.pgObjects.set({ kind: 'missing' }, p.missingObjects);
+      this.pgObjects.set({ kind: 'misplaced' }, p.misplacedObjects);
+      this.recoveryBytes.set(p.bytesToRecover);
+      this.pgsInconsistent.set(p.inconsistentPgs);
+    }
+    if (c.recovery !== undefined) this.recoveryRate.set(c.recovery.objectsPerSec);
+    for (const o of c.osds) {
+      const sc = o.scrub;
+      if (sc === undefined || sc === null) continue;
+      const osd = `osd.${o.id}`;
+      this.scrubs.set({ osd, depth: 'light' }, sc.scrubsCompleted - sc.deepScrubsCompleted);
+      this.scrubs.set({ osd, depth: 'deep' }, sc.deepScrubsCompleted);
+      this.scrubErrors.set({ osd }, sc.errorsFound);
+      this.scrubRepaired.set({ osd }, sc.objectsRepaired);
+      this.scrubAborted.set({ osd }, sc.scrubsAborted);
+    }
+  }
+
   observeCeph(c: CephSnapshot): void {
     for (const m of c.monitors) if (m.lastCommitted !== null) this.cephMonCommitted.set({ mon: m.name }, m.lastCommitted);
     const s = c.status;
@@ -121,6 +152,7 @@ export class ClusterMetrics {
     this.cephPools.set(s.pools);
     this.cephPgs.reset();
     for (const [state, n] of Object.entries(s.pgs.byState)) this.cephPgs.set({ state }, n);
+    this.observeCephPgsAndScrubs(c);
     for (const o of c.osds) {
       const osd = `osd.${o.id}`;
       if (o.usedBytes !== undefined && o.usedBytes !== null) this.osdUsed.set({ osd }, o.usedBytes);

@@ -97,6 +97,8 @@ export function dashboardPage(clusterName: string): string {
       <div><h2>Pools<small>usage counted at each PG's first OSD, one copy</small></h2><table id="ceph-pools"><thead><tr><th>Pool</th><th>Replication</th><th class="num">Size</th><th class="num">PGs</th><th class="num">Objects</th><th class="num">Bytes</th><th class="num">Raw (× size)</th></tr></thead><tbody></tbody></table></div>
     </div>
   </section>
+  <section class="panel" id="ceph-pgs-panel" hidden><h2>PG states over time<small>as the primaries report them, up to the last 5 minutes</small></h2><div id="chart-ceph-pgs"></div>
+    <p id="ceph-recovery" class="muted"></p></section>
   <section class="panel" id="coord-panel" hidden><h2>Coordination service<small id="coord-summary"></small></h2>
     <table id="coord-servers"><thead><tr><th>Server</th><th>Role</th><th class="num">Zxid</th><th class="num">Lag (txns)</th><th class="num">Sessions</th><th class="num">Watches</th><th class="num">Outstanding</th><th class="num">Connections</th><th class="num">Znodes</th></tr></thead><tbody></tbody></table>
   </section>
@@ -218,13 +220,14 @@ export function dashboardPage(clusterName: string): string {
     box.appendChild(svg);
   }
 
-  function renderBacklogChart(s) {
-    var box = $('chart-backlog'); box.innerHTML = '';
-    var hist = s.history || []; var w = 520, h = 150, l = 36, r = 8, t = 8, b = 20;
-    var svg = el('svg', { viewBox: '0 0 ' + w + ' ' + h, width: '100%', role: 'img', 'aria-label': 'replication backlog over time' });
+  // A line chart of samples over time ({ time, key: value … }), window growing with the history from 1 to 5 minutes.
+  function timeChart(boxId, label, hist, now, series, legend) {
+    var box = $(boxId); box.innerHTML = '';
+    var w = 520, h = 150, l = 36, r = 8, t = 8, b = 20;
+    var svg = el('svg', { viewBox: '0 0 ' + w + ' ' + h, width: '100%', role: 'img', 'aria-label': label });
     // The window grows with the history, from 1 to 5 minutes, so a young cluster's chart is not a sliver at the right edge.
-    var now = s.time, first = hist.length > 0 ? hist[0].time : now, span = Math.min(300000, Math.max(60000, now - first)), t0 = now - span;
-    var max = 1; hist.forEach(function (p) { max = Math.max(max, p.underReplicated, p.clonesInFlight, p.missing); });
+    var first = hist.length > 0 ? hist[0].time : now, span = Math.min(300000, Math.max(60000, now - first)), t0 = now - span;
+    var max = 1; hist.forEach(function (p) { series.forEach(function (sr) { max = Math.max(max, p[sr[0]]); }); });
     var X = function (tm) { return l + (w - l - r) * Math.max(0, tm - t0) / span; };
     var Y = function (v) { return t + (h - t - b) * (1 - v / max); };
     [0, 0.5, 1].forEach(function (f) {
@@ -236,12 +239,16 @@ export function dashboardPage(clusterName: string): string {
       var ago = Math.round(span * k / 5000), lab = k === 0 ? 'now' : (ago >= 60 && ago % 60 === 0 ? '-' + (ago / 60) + 'm' : '-' + ago + 's');
       svg.appendChild(el('text', { x: l + (w - l - r) * i / 5, y: h - 4, 'text-anchor': i === 0 ? 'start' : (i === 5 ? 'end' : 'middle') }, lab));
     });
-    var line = function (key, color) {
-      var pts = hist.filter(function (p) { return p.time >= t0; }).map(function (p) { return X(p.time).toFixed(1) + ',' + Y(p[key]).toFixed(1); });
-      if (pts.length > 0) svg.appendChild(el('polyline', { points: pts.join(' '), fill: 'none', stroke: color, 'stroke-width': 2, 'stroke-linejoin': 'round' }));
-    };
-    line('missing', '#c0262d'); line('clonesInFlight', '#8a54d6'); line('underReplicated', '#b25e09');
+    series.forEach(function (sr) {
+      var pts = hist.filter(function (p) { return p.time >= t0; }).map(function (p) { return X(p.time).toFixed(1) + ',' + Y(p[sr[0]]).toFixed(1); });
+      if (pts.length > 0) svg.appendChild(el('polyline', { points: pts.join(' '), fill: 'none', stroke: sr[1], 'stroke-width': 2, 'stroke-linejoin': 'round' }));
+    });
+    if (legend) series.forEach(function (sr, i) { svg.appendChild(el('text', { x: l + 8 + i * 100, y: t + 12, fill: sr[1] }, sr[0])); });
     box.appendChild(svg);
+  }
+
+  function renderBacklogChart(s) {
+    timeChart('chart-backlog', 'replication backlog over time', s.history || [], s.time, [['missing', '#c0262d'], ['clonesInFlight', '#8a54d6'], ['underReplicated', '#b25e09']], false);
   }
 
   function renderEvents(s) {
@@ -334,6 +341,20 @@ export function dashboardPage(clusterName: string): string {
     }).join('') || '<tr><td colspan="7" class="muted">no pools</td></tr>';
   }
 
+  // PG states over time and recovery progress (from the PG statistics the primaries report; ceph-watch.ts).
+  function renderCephPgs(s) {
+    var c = s.ceph; var panel = $('ceph-pgs-panel');
+    if (!c || !c.pgHistory || c.pgHistory.length === 0) { panel.hidden = true; return; }
+    panel.hidden = false;
+    timeChart('chart-ceph-pgs', 'PG states over time', c.pgHistory, s.time, [['clean', '#1f8a4c'], ['degraded', '#b25e09'], ['inactive', '#c0262d'], ['inconsistent', '#8a54d6']], true);
+    var rec = c.recovery, ps = c.pgStats, parts = [];
+    if (rec && rec.objectsToRecover > 0) parts.push('recovery: ' + rec.objectsToRecover + ' objects (' + bytes(rec.bytesToRecover) + ') left' + (rec.objectsPerSec > 0 ? ', ' + rec.objectsPerSec.toFixed(1) + ' objects/s (' + bytes(rec.bytesPerSec) + '/s)' : ''));
+    else parts.push('nothing to recover');
+    if (ps && ps.inconsistentPgs > 0) parts.push(ps.inconsistentPgs + ' PGs inconsistent (' + ps.inconsistentObjects + ' objects): run troupe ceph pg repair');
+    if (ps && c.status && ps.reported < c.status.pgs.total) parts.push((c.status.pgs.total - ps.reported) + ' PGs not reported yet');
+    $('ceph-recovery').textContent = parts.join(' · ');
+  }
+
   function renderCoord(s) {
     var c = s.coord; var panel = $('coord-panel');
     if (!c) { panel.hidden = true; return; }
@@ -347,7 +368,7 @@ export function dashboardPage(clusterName: string): string {
 
   function render(s) {
     lastSnapshot = Date.now();
-    renderCeph(s); renderCephDataPath(s); renderCoord(s);
+    renderCeph(s); renderCephDataPath(s); renderCephPgs(s); renderCoord(s);
     renderHealth(s); renderTotals(s); renderServers(s); renderDiskChart(s); renderBacklogChart(s); renderEvents(s); renderRuntime(s);
     document.body.setAttribute('data-updated', String(s.time));
   }

@@ -9,7 +9,7 @@ import type { WorkerInspection } from '../runtime/node/worker-protocol.js';
 import { ClusterWatch, type BacklogSample, type DashboardEvent } from './cluster-watch.js';
 import type { ClusterMetrics, MailboxSample } from './metrics.js';
 import { dashboardPage } from './page.js';
-import { pollCeph, type CephSnapshot } from './ceph-watch.js';
+import { CephPgHistory, pollCeph, type CephSnapshot } from './ceph-watch.js';
 import type { MonitorMsg } from '../actors/rados/monitor/protocol.js';
 import { pollCoord, type CoordSnapshot, type CoordStatusSource } from './coord-watch.js';
 
@@ -94,6 +94,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   let workers: WorkerInspection[] = [];
   let traffic: Record<string, ChunkserverStats> = {};
   let ceph: CephSnapshot | null = null;
+  const cephPgHistory = new CephPgHistory();
   let coord: CoordSnapshot | null = null;
   let closed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -141,7 +142,9 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
 
   const pollCephCluster = async (): Promise<void> => {
     if (o.cephMonitors === undefined || o.cephMonitors.length === 0) return;
-    ceph = await pollCeph(o.system, o.cephMonitors, pollTimeoutMs).catch((err: unknown) => ({ status: null, error: String(err), monitors: [], osds: [] }));
+    const polled = await pollCeph(o.system, o.cephMonitors, pollTimeoutMs).catch((err: unknown) => ({ status: null, error: String(err), monitors: [], osds: [] }) as Awaited<ReturnType<typeof pollCeph>>);
+    const { pgGroups, ...snap } = polled;
+    ceph = cephPgHistory.add(Date.now(), snap, pgGroups);
     o.metrics.observeCeph(ceph);
   };
 

@@ -47,7 +47,8 @@ describe('troupe up --system ceph', () => {
   it('starts 3 monitors and 4 OSDs on 2 racks with pool rbd; osd out 1 shows in status with a new epoch', async () => {
     cluster = await startClusterProcess(dataDir, ['--system', 'ceph']);
     expect(cluster.banner).toContain('osd.3');
-    expect(await eventually(async () => (await status()).osds.up === 4, 60, 500)).toBe(true);
+    // Every OSD up, then every PG reported active+clean by its primary.
+    expect(await eventually(async () => { const x = await status(); return x.osds.up === 4 && x.pgs.byState['active+clean'] === 64; }, 60, 500)).toBe(true);
     const before = await status();
     expect(before).toMatchObject({ health: 'HEALTH_OK', monitors: { quorum: [0, 1, 2], leader: 0 }, osds: { total: 4, up: 4, in: 4 }, pools: 1, pgs: { total: 64, byState: { 'active+clean': 64 } } });
 
@@ -56,7 +57,7 @@ describe('troupe up --system ceph', () => {
     expect(url).toBeDefined();
     let metrics = '';
     // The dashboard polls once a second: wait for a poll after the status above.
-    expect(await eventually(async () => new RegExp(`^troupe_ceph_osdmap_epoch ${before.epoch}$`, 'm').test((metrics = await (await fetch(`${url}/metrics`)).text())), 20, 500)).toBe(true);
+    expect(await eventually(async () => new RegExp(`^troupe_ceph_osdmap_epoch ${before.epoch}$`, 'm').test((metrics = await (await fetch(`${url}/metrics`)).text())) && /^troupe_ceph_pgs\{state="active\+clean"\} 64$/m.test(metrics), 20, 500)).toBe(true);
     expect(metrics).toMatch(/^troupe_ceph_mon_quorum_size 3$/m);
     expect(metrics).toMatch(/^troupe_ceph_pgs\{state="active\+clean"\} 64$/m);
     const snap = (await (await fetch(`${url}/api/status`)).json()) as { ceph: { monitors: { role: string }[]; osds: { id: number; rack: string; up: boolean }[] } };

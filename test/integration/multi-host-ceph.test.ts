@@ -82,7 +82,8 @@ describe('a multi-host Ceph-style cluster from a spec file', () => {
   let stopped = '';
 
   it('the three monitors form a quorum with a leader, and every OSD is up and in', async () => {
-    const s = await statusUntil((x) => x.monitors.quorum.length === 3 && x.osds.up === 6 && x.osds.in === 6 && x.pools === 1, 60);
+    // Health waits for the primaries' PG reports to show every PG active+clean.
+    const s = await statusUntil((x) => x.monitors.quorum.length === 3 && x.osds.up === 6 && x.osds.in === 6 && x.pools === 1 && x.health === 'HEALTH_OK', 60);
     expect(s?.monitors).toMatchObject({ count: 3, quorum: [0, 1, 2], down: [] });
     expect(s?.monitors.leader).toBeTypeOf('number');
     expect(s?.osds).toEqual({ total: 6, up: 6, in: 6 });
@@ -115,7 +116,7 @@ describe('a multi-host Ceph-style cluster from a spec file', () => {
 
   it('started again on its data directory, the host rejoins the quorum and its OSDs come back up', async () => {
     hosts.set(stopped, await startHost(stopped));
-    const s = await statusUntil((x) => x.monitors.quorum.length === 3 && x.osds.up === 6, 60);
+    const s = await statusUntil((x) => x.monitors.quorum.length === 3 && x.osds.up === 6 && x.health === 'HEALTH_OK', 60);
     expect(s?.monitors).toMatchObject({ count: 3, quorum: [0, 1, 2], down: [] });
     expect(s?.osds).toEqual({ total: 6, up: 6, in: 6 });
     expect(s?.health).toBe('HEALTH_OK');

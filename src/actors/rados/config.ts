@@ -126,3 +126,71 @@ export const DEFAULT_DATA_PATH_CONFIG: DataPathConfig = {
   repSliceBytes: 0,
   repPiecesBufferedBytesMax: 256 * 1024 * 1024,
 };
+
+/**
+ * PG statistics (README "PG statistics"): OSDs report the PGs they are primary of to the monitors,
+ * which keep the latest report per PG as soft state (Ceph's MPGStats, kept by its manager).
+ */
+export interface PgStatsConfig {
+  /** An OSD reports at least this often (Ceph `osd_mon_report_interval`, 5 s). */
+  readonly reportIntervalMs: number;
+  /** A state change is reported at once, but no sooner than this after the previous report. */
+  readonly reportMinIntervalMs: number;
+  /** A PG whose primary has not reported for this long is shown `stale` (Ceph `mon_osd_report_timeout` is 900 s; the PG goes stale after a few missed reports). */
+  readonly staleAfterMs: number;
+  /** A report older than this is dropped: the map-derived state is shown again. */
+  readonly expireAfterMs: number;
+  /** PGs a monitor keeps reports for at most. */
+  readonly trackedMax: number;
+  /** A PG in a state without `clean` for longer than this is `stuck` in `health detail` (Ceph `mon_pg_stuck_threshold`, 60 s). */
+  readonly stuckThresholdMs: number;
+}
+
+export const DEFAULT_PG_STATS_CONFIG: PgStatsConfig = {
+  reportIntervalMs: 5_000,
+  reportMinIntervalMs: 500,
+  staleAfterMs: 30_000,
+  expireAfterMs: 600_000,
+  trackedMax: 65_536,
+  stuckThresholdMs: 60_000,
+};
+
+/** Scrubbing (README "Scrubbing"; post-thesis, Ceph's `osd_scrub_*` options). */
+export interface ScrubConfig {
+  /** Light scrub of each PG at least this often (Ceph `osd_scrub_min_interval`, 1 day); 0 = never on a schedule. */
+  readonly scrubIntervalMs: number;
+  /** Deep scrub of each PG at least this often (Ceph `osd_deep_scrub_interval`, 1 week); 0 = never on a schedule. */
+  readonly deepScrubIntervalMs: number;
+  /** Scrubs this OSD runs as primary at once (Ceph `osd_max_scrubs`, 1). */
+  readonly concurrentMax: number;
+  /** Objects per chunk: writes to a chunk's names wait while it is compared (Ceph `osd_scrub_chunk_max`, 25). */
+  readonly chunkObjectsMax: number;
+  /** Bytes a member reads for one deep chunk at most (the chunk ends early past it). */
+  readonly chunkBytesMax: number;
+  /** A chunk not finished within this is abandoned, its writes released, and the scrub tried again later. */
+  readonly chunkTimeoutMs: number;
+  /** After an abandoned scrub, the PG waits this long before the next try. */
+  readonly retryAfterMs: number;
+  /** Repair inconsistencies as soon as a scrub finds them (Ceph `osd_scrub_auto_repair`, false). */
+  readonly autoRepair: boolean;
+  /** Inconsistent objects remembered per PG for `pg query` and repair. */
+  readonly inconsistentKeptMax: number;
+  /** Scrub map requests a member holds while it catches up with the primary's version. */
+  readonly pendingRequestsMax: number;
+  /** On-demand scrubs queued per OSD. */
+  readonly queuedMax: number;
+}
+
+export const DEFAULT_SCRUB_CONFIG: ScrubConfig = {
+  scrubIntervalMs: 24 * 3600_000,
+  deepScrubIntervalMs: 7 * 24 * 3600_000,
+  concurrentMax: 1,
+  chunkObjectsMax: 25,
+  chunkBytesMax: 32 * 1024 * 1024,
+  chunkTimeoutMs: 10_000,
+  retryAfterMs: 30_000,
+  autoRepair: false,
+  inconsistentKeptMax: 1_000,
+  pendingRequestsMax: 256,
+  queuedMax: 1_024,
+};

@@ -251,3 +251,119 @@ export interface PgActivated extends PgAddressed {
 }
 
 export type OsdDataMsg = OsdOpRequest | OsdPgListRequest | RepOp | RepData | RepProgress | RepRefused | PgQuery | PgInfo | PgActivate | PgActivated;
+
+// ---------------------------------------------------------------------------------------------
+// PG statistics and scrubbing (README.md "PG statistics" and "Scrubbing"; post-thesis, as Ceph).
+
+import type { PgStat } from './osd/pg-stats.js';
+import type { ObjectInconsistency, ScrubMap } from './osd/scrub.js';
+
+/**
+ * OSD → every monitor (tell): the PGs this OSD is primary of, as it sees them now (Ceph's
+ * MPGStats). Soft state at the monitor, never proposed through Paxos; resent periodically.
+ */
+export interface PgStatsReport extends EpochTagged {
+  readonly type: 'rados.mon.pgStats';
+  readonly osd: number;
+  readonly stats: readonly PgStat[];
+}
+
+/** Admin → a monitor (ask) → `PgStatsView`: the latest report per PG, with stale ones marked. */
+export interface PgStatsGet {
+  readonly type: 'rados.mon.pgStatsGet';
+}
+
+/** A monitor's view of the reported PG statistics. */
+export interface PgStatsView {
+  /** The monitor's clock when it answered. */
+  readonly nowMs: number;
+  /** One per PG that has a report young enough to keep; `state` gains `stale` when its primary stopped reporting. */
+  readonly stats: readonly (PgStat & { readonly reportedAtMs: number; readonly reporter: number })[];
+}
+
+export type PgStatsMonMsg = PgStatsReport | PgStatsGet;
+
+/** Primary → each other acting member: describe the PG's objects with names in (after, upto] once you applied `version`. */
+export interface ScrubMapRequest extends PgAddressed {
+  readonly type: 'rados.osd.scrubMapRequest';
+  readonly scrub: number;
+  readonly chunk: number;
+  readonly after: string;
+  /** Undefined: to the end of the PG. */
+  readonly upto?: string;
+  readonly deep: boolean;
+  /** The primary's log head when the range stopped taking writes: every update of the range is at or before it. */
+  readonly version: Eversion;
+}
+
+export interface ScrubMapReply extends PgAddressed {
+  readonly type: 'rados.osd.scrubMapReply';
+  readonly scrub: number;
+  readonly chunk: number;
+  /** Undefined with `error` when the member cannot answer (not active in that interval). */
+  readonly map?: ScrubMap;
+  readonly error?: string;
+}
+
+/** Primary → the member holding the authoritative copy: send me your copy of these objects. */
+export interface ScrubPull extends PgAddressed {
+  readonly type: 'rados.osd.scrubPull';
+  readonly scrub: number;
+  readonly chunk: number;
+  readonly oids: readonly string[];
+}
+
+/** An object's whole copy for repair: data and every attribute (or its absence). */
+export interface ScrubCopy {
+  readonly oid: string;
+  readonly data?: Uint8Array;
+  readonly attrs?: readonly (readonly [string, Uint8Array])[];
+}
+
+export interface ScrubPulled extends PgAddressed {
+  readonly type: 'rados.osd.scrubPulled';
+  readonly scrub: number;
+  readonly chunk: number;
+  readonly copies: readonly ScrubCopy[];
+}
+
+/** Primary → a member with bad copies: replace them with these (one store transaction). */
+export interface ScrubPush extends PgAddressed {
+  readonly type: 'rados.osd.scrubPush';
+  readonly scrub: number;
+  readonly chunk: number;
+  readonly copies: readonly ScrubCopy[];
+}
+
+export interface ScrubPushed extends PgAddressed {
+  readonly type: 'rados.osd.scrubPushed';
+  readonly scrub: number;
+  readonly chunk: number;
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+export type OsdScrubMsg = ScrubMapRequest | ScrubMapReply | ScrubPull | ScrubPulled | ScrubPush | ScrubPushed;
+
+/** Admin → a PG's primary (ask) → `PgCommandReply`: scrub, deep-scrub or repair now, or describe the PG (`ceph pg <pgid> query`). */
+export interface PgCommand {
+  readonly type: 'rados.osd.pgCommand';
+  readonly pgid: string;
+  readonly command: 'scrub' | 'deep-scrub' | 'repair' | 'query';
+}
+
+export type PgCommandReply =
+  | { readonly ok: true; readonly osd: number; readonly epoch: number; readonly message: string; readonly query?: PgQueryResult }
+  | { readonly ok: false; readonly osd: number; readonly epoch: number; readonly code: 'unknown_pg' | 'not_primary' | 'pg_inactive' | 'busy'; readonly message: string };
+
+/** What `ceph pg <pgid> query` shows: the PG's stat and its scrubber's state. */
+export interface PgQueryResult {
+  readonly stat: PgStat;
+  readonly scrub: {
+    readonly state: 'idle' | 'queued' | 'scrubbing';
+    readonly deep: boolean;
+    readonly repair: boolean;
+    readonly errors: number;
+    readonly inconsistent: readonly ObjectInconsistency[];
+  };
+}

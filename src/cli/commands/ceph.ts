@@ -8,8 +8,12 @@ import type { ClusterConnection } from '../../cluster/connect.js';
 import { MonitorClient } from '../../actors/rados/monitor/client.js';
 import type { MonError, MonResult } from '../../actors/rados/monitor/errors.js';
 import type { MonitorMsg } from '../../actors/rados/monitor/protocol.js';
-import { cephStatus, osdTree, type MonSummary } from '../../actors/rados/mon/cluster-status.js';
-import { describeObjectMapping, objectMapping } from '../../actors/rados/osdmap/mapping.js';
+import { cephStatus, healthDetail, osdTree, pgRows, type MonSummary, type PgRow } from '../../actors/rados/mon/cluster-status.js';
+import { DEFAULT_PG_STATS_CONFIG } from '../../actors/rados/config.js';
+import { refOfAddr, type OsdMsg } from '../../actors/rados/osd/osd.js';
+import { formatPgid, parsePgid } from '../../actors/rados/osd/pg-stats.js';
+import type { PgCommand, PgCommandReply, PgStatsGet, PgStatsView } from '../../actors/rados/protocol.js';
+import { describeObjectMapping, objectMapping, pgMapping } from '../../actors/rados/osdmap/mapping.js';
 import { OSD_WEIGHT_FULL, findPool, type OsdMap, type ReplicationMode } from '../../actors/rados/osdmap/osd-map.js';
 import type { OsdMonCommand } from '../../actors/rados/protocol.js';
 import { ExitCode, type Register } from '../program.js';
@@ -109,11 +113,11 @@ async function monSummaries(client: MonitorClient, flags: CephFlags): Promise<Mo
 }
 
 /** Runs a `ceph` command: connection, monitor client, and the exit codes of its errors. */
-async function run(flags: CephFlags, fn: (client: MonitorClient, allMons: MonitorClient) => Promise<void>): Promise<void> {
+async function run(flags: CephFlags, fn: (client: MonitorClient, allMons: MonitorClient, conn: ClusterConnection) => Promise<void>): Promise<void> {
   await withCluster(flags, async (conn) => {
     try {
       const ask = <R>(to: ActorRef<MonitorMsg>, msg: MonitorMsg, o: { timeoutMs?: number }): Promise<R> => conn.node.system.ask<R>(to, msg, o);
-      await fn(clientFor(conn, flags), adminMonitorClient(ask, monitorsOf(flags), 2_000));
+      await fn(clientFor(conn, flags), adminMonitorClient(ask, monitorsOf(flags), 2_000), conn);
     } catch (err) {
       if (!(err instanceof CephCommandError)) throw err;
       process.stderr.write(`troupe: ${err.message}\n`);
@@ -138,6 +142,64 @@ function out(flags: CephFlags, value: unknown, text: () => string): void {
   process.stdout.write(flags.json === true ? `${JSON.stringify(value)}\n` : text());
 }
 
+/** The PG statistics the OSDs reported, from the first monitor that answers (each gets every report). */
+async function readPgStats(conn: ClusterConnection, flags: CephFlags): Promise<PgStatsView> {
+  const all = monitorsOf(flags);
+  const mons = flags.mon === undefined ? all : all.filter((_, r) => r === flags.mon);
+  let last = 'no monitor answered';
+  for (const m of mons) {
+    try {
+      const msg: PgStatsGet = { type: 'rados.mon.pgStatsGet' };
+      return await conn.node.system.ask<PgStatsView>(m as unknown as ActorRef<PgStatsGet>, msg, { timeoutMs: 2_000 });
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+  }
+  throw new CephCommandError({ code: 'unavailable', message: `no monitor answered for PG statistics (${last})` }, ExitCode.unavailable);
+}
+
+function parsePgidArg(v: string): string {
+  const id = parsePgid(v);
+  if (id === undefined) throw new InvalidArgumentError(`a PG id is POOL.SEED with the seed in hex (e.g. 1.1f), got '${v}'`);
+  return formatPgid(id.pool, id.ps);
+}
+
+/** Sends a PG command to the PG's primary OSD (as Ceph's monitors forward `pg scrub` to it). */
+async function askPrimary(conn: ClusterConnection, map: OsdMap, pgid: string, command: PgCommand['command']): Promise<Extract<PgCommandReply, { ok: true }>> {
+  const id = parsePgid(pgid) as { pool: number; ps: number };
+  const pool = map.pools.find((p) => p.id === id.pool);
+  if (pool === undefined || id.ps >= pool.pgNum) throw new CephCommandError({ code: 'rejected', serviceCode: 'unknown_pg', message: `pg ${pgid} does not exist at epoch ${map.epoch}` }, ExitCode.failure);
+  const primary = pgMapping(map, pool.id, id.ps)?.primary ?? -1;
+  const ref = primary < 0 ? undefined : refOfAddr<OsdMsg>(map.osds[primary]?.addr ?? '');
+  if (ref === undefined) throw new CephCommandError({ code: 'unavailable', serviceCode: 'pg_inactive', message: `pg ${pgid} has no primary up at epoch ${map.epoch}` }, ExitCode.unavailable);
+  let r: PgCommandReply;
+  try {
+    r = await conn.node.system.ask<PgCommandReply>(ref, { type: 'rados.osd.pgCommand', pgid, command }, { timeoutMs: 5_000 });
+  } catch (err) {
+    throw new CephCommandError({ code: 'unavailable', message: `osd.${primary} did not answer: ${err instanceof Error ? err.message : String(err)}` }, ExitCode.unavailable);
+  }
+  if (!r.ok) throw new CephCommandError({ code: 'rejected', serviceCode: r.code, message: r.message }, r.code === 'unknown_pg' || r.code === 'not_primary' ? ExitCode.failure : ExitCode.unavailable);
+  return r;
+}
+
+const stamp = (ms: number): string => (ms > 0 ? new Date(ms).toISOString() : '-');
+
+function bytesText(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}
+
+/** One `pg dump` row as JSON: the shown state, where it came from, and the primary's report. */
+function dumpRow(r: PgRow): Record<string, unknown> {
+  return { pgid: r.pgid, state: r.state, source: r.stat === undefined ? 'map' : 'reported', up: r.up, acting: r.acting, primary: r.primary, ...(r.stat === undefined ? {} : { stat: r.stat }) };
+}
+
 async function submit(client: MonitorClient, cmd: OsdMonCommand): Promise<{ epoch: number; changed: boolean }> {
   const r = await client.submit(cmd, once());
   // no_change: the map already says so; report the current epoch, as `ceph osd out` does for an OSD already out.
@@ -145,14 +207,30 @@ async function submit(client: MonitorClient, cmd: OsdMonCommand): Promise<{ epoc
   return { epoch: unwrap(r).version, changed: true };
 }
 
+/**
+ * Ceph's word order for one command: `ceph pg PGID query` becomes `ceph pg query PGID`, which the
+ * command parser can route (a subcommand cannot follow an operand). Everything else is unchanged.
+ */
+export function cephArgv(argv: readonly string[]): string[] {
+  const out = [...argv];
+  const at = out.findIndex((a, i) => a === 'ceph' && out[i + 1] === 'pg');
+  const id = out[at + 2];
+  if (at >= 0 && id !== undefined && parsePgid(id) !== undefined && out[at + 3] === 'query') {
+    out[at + 2] = 'query';
+    out[at + 3] = id;
+  }
+  return out;
+}
+
 export const registerCeph: Register = (program: Command) => {
-  const ceph = program.command('ceph').description('Ceph-style cluster admin (status, osd tree/dump/out/in/down/reweight/map, osd pool create/ls/rm/set, mon stat)');
+  const ceph = program.command('ceph').description('Ceph-style cluster admin (status, health detail, pg stat/dump/query/scrub/deep-scrub/repair, osd tree/dump/out/in/down/reweight/map, osd pool create/ls/rm/set, mon stat)');
   const cmd = (parent: Command, spec: string, description: string): Command => addClientFlags(parent.command(spec).description(description)).option('--mon <rank>', 'send to this monitor only (no retry at another)', parseRank);
 
   cmd(ceph, 'status', 'cluster health, monitor quorum and leader, map epoch, OSDs up/in, pools, PG states').action(async (o: CephFlags) => {
-    await run(o, async (client, all) => {
+    await run(o, async (client, all, conn) => {
       const map = await readMap(client);
-      const s = cephStatus(map, await monSummaries(all, o));
+      const reported = await readPgStats(conn, o).catch(() => undefined);
+      const s = cephStatus(map, await monSummaries(all, o), reported?.stats ?? []);
       out(o, s, () => {
         const pgs = Object.entries(s.pgs.byState).sort().map(([k, v]) => `${v} ${k}`).join(', ');
         return [
@@ -161,7 +239,7 @@ export const registerCeph: Register = (program: Command) => {
           `  mon:    ${s.monitors.count} daemons, quorum ${s.monitors.quorum.map((r) => `mon${r}`).join(',') || '(none)'}${s.monitors.leader === undefined ? '' : `, leader mon${s.monitors.leader}`}${s.monitors.electionEpoch === undefined ? '' : `, election epoch ${s.monitors.electionEpoch}`}`,
           `  osdmap: e${s.epoch}: ${s.osds.total} osds: ${s.osds.up} up, ${s.osds.in} in`,
           `  pools:  ${s.pools} pools, ${s.pgs.total} pgs`,
-          `  pgs:    ${pgs || '(none)'}   (derived from the map: no peering yet)`,
+          `  pgs:    ${pgs || '(none)'}${s.pgs.reported < s.pgs.total ? `   (${s.pgs.total - s.pgs.reported} of ${s.pgs.total} derived from the map: no report from their primary yet)` : ''}`,
           '',
         ].join('\n');
       });
@@ -176,6 +254,74 @@ export const registerCeph: Register = (program: Command) => {
       const lastCommitted = Math.max(0, ...mons.map((m) => m.status?.lastCommitted ?? 0));
       const value = { monitors: mons.map((m) => ({ rank: m.rank, name: m.name, role: m.status?.role ?? 'unreachable', lastCommitted: m.status?.lastCommitted })), quorum: s.monitors.quorum, leader: s.monitors.leader, electionEpoch: s.monitors.electionEpoch, lastCommitted };
       out(o, value, () => `e${lastCommitted}: ${mons.length} mons (${mons.map((m) => `${m.name}=${m.status?.role ?? 'unreachable'}`).join(', ')}), election epoch ${s.monitors.electionEpoch ?? '?'}, leader ${s.monitors.leader === undefined ? '(none)' : `${s.monitors.leader} mon${s.monitors.leader}`}, quorum ${s.monitors.quorum.join(',') || '(none)'}\n`);
+    });
+  });
+
+  const pg = ceph.command('pg').description('placement groups: stat, dump, PGID query, scrub, deep-scrub, repair');
+  cmd(pg, 'stat', 'PG counts by state, objects and bytes, recovery left (as `ceph pg stat`)').action(async (o: CephFlags) => {
+    await run(o, async (client, _all, conn) => {
+      const map = await readMap(client);
+      const view = await readPgStats(conn, o);
+      const rows = pgRows(map, view.stats);
+      const byState: Record<string, number> = {};
+      for (const r of rows) byState[r.state] = (byState[r.state] ?? 0) + 1;
+      const objects = rows.reduce((n, r) => n + (r.stat?.objects ?? 0), 0);
+      const bytes = rows.reduce((n, r) => n + (r.stat?.bytes ?? 0), 0);
+      const degraded = rows.reduce((n, r) => n + (r.stat?.degradedObjects ?? 0), 0);
+      const misplaced = rows.reduce((n, r) => n + (r.stat?.misplacedObjects ?? 0), 0);
+      const reported = rows.filter((r) => r.stat !== undefined).length;
+      const value = { epoch: map.epoch, pgs: rows.length, byState, reported, objects, bytes, degradedObjects: degraded, misplacedObjects: misplaced };
+      out(o, value, () => {
+        const states = Object.entries(byState).sort().map(([k, v]) => `${v} ${k}`).join(', ');
+        const rec = degraded + misplaced > 0 ? `; ${degraded} object copies degraded, ${misplaced} misplaced` : '';
+        return `${rows.length} pgs: ${states || '(none)'}; ${objects} objects, ${bytesText(bytes)} data${rec}${reported < rows.length ? ` (${rows.length - reported} pgs not yet reported: state from the map)` : ''}\n`;
+      });
+    });
+  });
+  cmd(pg, 'dump', 'every PG: state, objects, versions, up and acting sets, scrub stamps (as `ceph pg dump`)').action(async (o: CephFlags) => {
+    await run(o, async (client, _all, conn) => {
+      const map = await readMap(client);
+      const view = await readPgStats(conn, o);
+      const rows = pgRows(map, view.stats);
+      out(o, { epoch: map.epoch, nowMs: view.nowMs, pgStats: rows.map(dumpRow) }, () => {
+        const head = ['PG', 'OBJECTS', 'DEGRADED', 'MISPLACED', 'BYTES', 'LOG', 'STATE', 'STATE_SINCE', 'VERSION', 'REPORTED', 'UP', 'UP_PRIMARY', 'ACTING', 'ACTING_PRIMARY', 'INCONSISTENT', 'SCRUB_STAMP', 'DEEP_SCRUB_STAMP'];
+        const lines = rows.map((r) => {
+          const st = r.stat;
+          return [r.pgid, st?.objects ?? '-', st?.degradedObjects ?? '-', st?.misplacedObjects ?? '-', st?.bytes ?? '-', st?.logEntries ?? '-', r.state, stamp(st?.stateSinceMs ?? 0), st?.lastUpdate ?? '-', st === undefined ? '(map)' : `e${st.epoch}:osd.${st.reporter ?? st.primary}`, `[${r.up.join(',')}]`, r.up[0] ?? -1, `[${r.acting.join(',')}]`, r.primary, st?.inconsistentObjects ?? '-', stamp(st?.lastScrubMs ?? 0), stamp(st?.lastDeepScrubMs ?? 0)].join('  ');
+        });
+        return [`epoch ${map.epoch}`, head.join('  '), ...lines, ''].join('\n');
+      });
+    });
+  });
+  for (const verb of ['scrub', 'deep-scrub', 'repair'] as const) {
+    const what = verb === 'scrub' ? 'compare object lists, sizes, versions and attributes across the acting set' : verb === 'deep-scrub' ? 'also read every object on every replica and compare CRC32C digests' : 'deep-scrub and repair inconsistent objects from the authoritative copy';
+    cmd(pg, `${verb} <pgid>`, `${what} (runs in the background at the primary)`).action(async (pgidArg: string, o: CephFlags) => {
+      const pgid = arg(parsePgidArg, pgidArg);
+      if (pgid === undefined) return;
+      await run(o, async (client, _all, conn) => {
+        const r = await askPrimary(conn, await readMap(client), pgid, verb);
+        out(o, { ok: true, pgid, osd: r.osd, command: verb, epoch: r.epoch }, () => `${r.message}\n`);
+      });
+    });
+  }
+  // `pg PGID query` as Ceph spells it: main.ts rewrites it to this (`cephArgv`).
+  cmd(pg, 'query <pgid>', 'the PG as its primary sees it: state, versions, scrub state and inconsistent objects (JSON, as `ceph pg PGID query`)').action(async (pgidArg: string, o: CephFlags) => {
+    const pgid = arg(parsePgidArg, pgidArg);
+    if (pgid === undefined) return;
+    await run(o, async (client, _all, conn) => {
+      const r = await askPrimary(conn, await readMap(client), pgid, 'query');
+      // Ceph prints `pg query` as JSON whatever the format flag says; so does this (indented unless --json).
+      process.stdout.write(`${JSON.stringify({ pgid, osd: r.osd, epoch: r.epoch, ...r.query }, null, o.json === true ? undefined : 2)}\n`);
+    });
+  });
+
+  const health = ceph.command('health').description('cluster health');
+  cmd(health, 'detail', 'each health problem with the PGs and OSDs behind it: inactive, degraded, undersized, stuck and inconsistent PGs').action(async (o: CephFlags) => {
+    await run(o, async (client, all, conn) => {
+      const map = await readMap(client);
+      const view = await readPgStats(conn, o).catch(() => undefined);
+      const d = healthDetail(map, await monSummaries(all, o), view?.stats ?? [], view?.nowMs ?? Date.now(), DEFAULT_PG_STATS_CONFIG.stuckThresholdMs);
+      out(o, d, () => [`${d.health}${d.checks.length === 0 ? '' : ` ${d.checks.map((c) => c.summary).join('; ')}`}`, ...d.checks.flatMap((c) => [`[${c.severity === 'HEALTH_ERR' ? 'ERR' : 'WRN'}] ${c.code}: ${c.summary}`, ...c.detail.map((l) => `    ${l}`)]), ''].join('\n'));
     });
   });
 

@@ -15,10 +15,11 @@
  * `no_change` ("noted, nothing to commit"); the reporter learns the outcome from the maps it
  * subscribes to.
  */
-import type { ActorFactory } from '../../../runtime/behavior.js';
+import type { ActorContext, ActorFactory, Behavior } from '../../../runtime/behavior.js';
 import type { ActorRef } from '../../../runtime/ref.js';
-import { DEFAULT_OSDMAP_CONFIG } from '../config.js';
-import type { OsdMapConfig } from '../config.js';
+import { DEFAULT_OSDMAP_CONFIG, DEFAULT_PG_STATS_CONFIG } from '../config.js';
+import type { OsdMapConfig, PgStatsConfig } from '../config.js';
+import { PgStatsTable } from './pg-stats-table.js';
 import { radosMonitor } from '../monitor/monitor.js';
 import type { MonitorOptions } from '../monitor/monitor.js';
 import type { MonitorMsg } from '../monitor/protocol.js';
@@ -27,7 +28,7 @@ import { FailureTracker } from '../osdmap/failure-tracker.js';
 import type { OsdMap, OsdMapIncremental } from '../osdmap/osd-map.js';
 import { downOutCommands, prepareOsdMapCommand } from '../osdmap/service.js';
 import { applyIncrementalOrThrow, emptyOsdMap } from '../osdmap/osd-map.js';
-import type { OsdFailureReport, OsdMonCommand } from '../protocol.js';
+import type { OsdFailureReport, OsdMonCommand, PgStatsMonMsg } from '../protocol.js';
 
 /** What an OSD monitor accepts as a command: the map service's commands and failure reports. */
 export type OsdMonitorCommand = OsdMonCommand | OsdFailureReport;
@@ -64,12 +65,35 @@ export function osdMonitorService(cfg: OsdMapConfig = DEFAULT_OSDMAP_CONFIG): Mo
 
 export interface OsdMonitorOptions extends Omit<MonitorOptions<OsdMap, OsdMonitorCommand, OsdMapIncremental>, 'service'> {
   readonly osdmap?: Partial<OsdMapConfig>;
+  readonly pgStats?: Partial<PgStatsConfig>;
 }
 
-/** A monitor actor hosting the OSD map (spawn one per rank, each with its own store). */
-export function osdMonitor(o: OsdMonitorOptions): ActorFactory<MonitorMsg> {
-  // One service (and failure tracker) per incarnation of the actor: a restart starts with no reports.
-  return (ctx) => radosMonitor({ ...o, service: osdMonitorService({ ...DEFAULT_OSDMAP_CONFIG, ...o.osdmap }) })(ctx);
+/** What an OSD monitor actor accepts: the Paxos monitor's messages and the PG statistics (soft state beside it). */
+export type OsdMonitorMsg = MonitorMsg | PgStatsMonMsg;
+
+/**
+ * A monitor actor hosting the OSD map (spawn one per rank, each with its own store). Beside the
+ * Paxos-replicated map it keeps the PG statistics the OSDs report (`pg-stats-table.ts`): every
+ * monitor gets every report, so any of them answers `rados.mon.pgStatsGet`, quorum or not.
+ */
+export function osdMonitor(o: OsdMonitorOptions): ActorFactory<OsdMonitorMsg> {
+  // One service (and failure tracker, and PG-stats table) per incarnation of the actor: a restart starts with no reports.
+  return (ctx) => {
+    const inner = radosMonitor({ ...o, service: osdMonitorService({ ...DEFAULT_OSDMAP_CONFIG, ...o.osdmap }) })(ctx as unknown as ActorContext<MonitorMsg>);
+    const table = new PgStatsTable({ ...DEFAULT_PG_STATS_CONFIG, ...o.pgStats });
+    return {
+      ...inner,
+      receive: (m: OsdMonitorMsg, c: ActorContext<OsdMonitorMsg>): unknown => {
+        if (typeof m === 'object' && m !== null && m.type === 'rados.mon.pgStats') {
+          const r = table.report(m, ctx.clock.now());
+          if (r.dropped > 0) ctx.log.warn('monitor: dropped PG stats', { osd: m.osd, dropped: r.dropped, tracked: table.size });
+          return undefined;
+        }
+        if (typeof m === 'object' && m !== null && m.type === 'rados.mon.pgStatsGet') return table.view(ctx.clock.now());
+        return inner.receive(m, c as unknown as ActorContext<MonitorMsg>);
+      },
+    } as unknown as Behavior<OsdMonitorMsg>;
+  };
 }
 
 export type MonitorRefs = readonly ActorRef<MonitorMsg>[];

@@ -56,6 +56,7 @@ import {
   type PgLogEntry,
 } from './pg-log.js';
 import { PieceTable, reassembleUpdate, shouldSlice, sliceUpdate } from './slicing.js';
+import { formatPgState, formatPgid, type PgStat, type PgStateFlag } from './pg-stats.js';
 import { INITIAL_REPLICA_STATE, replicaStep, replicationRoles, type ReplicaEffect, type ReplicaEvent, type ReplicaState, type ReplicationRoles } from './replication.js';
 
 /** The PG log's own object in each PG collection (a name no client can use). */
@@ -119,6 +120,8 @@ export interface DataPathHost {
   sendSelf(msg: DataPathSelfMsg): void;
   /** Last time a message from `osd` arrived (heartbeats included). */
   lastHeardMs(osd: number): number | undefined;
+  /** Whether a scrub holds writes to `oid` of the PG for now (`scrubber.ts`); such writes wait in the PG's queue. */
+  scrubBlocks?(pool: number, ps: number, oid: string): boolean;
 }
 
 interface Inflight {
@@ -236,17 +239,80 @@ export class DataPath {
   /** PG states for status and metrics. */
   pgStates(): { pg: string; active: boolean; acting: readonly number[]; lastUpdate: string; objects: number; bytes: number }[] {
     const s = this.h.store;
-    return [...this.pgs.values()].map((p) => {
-      const oids = s.hasCollection(p.cid) ? s.listObjects(p.cid).filter((o) => !o.startsWith(RESERVED_OID_PREFIX)) : [];
-      return {
-        pg: pgKey(p.pool, p.ps),
-        active: p.active,
+    return [...this.pgs.values()].map((p) => ({
+      pg: pgKey(p.pool, p.ps),
+      active: p.active,
+      acting: p.acting,
+      lastUpdate: formatVersion(p.log.lastUpdate),
+      ...(s.hasCollection(p.cid) ? s.collectionUsage(p.cid, (oid) => oid.startsWith(RESERVED_OID_PREFIX)) : { objects: 0, bytes: 0 }),
+    }));
+  }
+
+  /**
+   * Every PG held here as a `PgStat`, from what the data path knows today: the activation flag and
+   * the acting set against the pool's size and min_size (peering replaces the state flags). Scrub
+   * fields and the state's start time are filled by the OSD (`scrubber.ts`, `pg-stat-reporter.ts`).
+   */
+  pgStats(nowMs: number): PgStat[] {
+    const map = this.h.map();
+    const s = this.h.store;
+    const out: PgStat[] = [];
+    for (const p of this.pgs.values()) {
+      const pool = map.pools.find((x) => x.id === p.pool);
+      if (pool === undefined || p.ps >= pool.pgNum) continue;
+      const n = p.acting.length;
+      const flags: PgStateFlag[] = [];
+      if (p.active) flags.push('active');
+      else flags.push(n >= pool.minSize ? 'peering' : 'peered');
+      if (n < pool.size) flags.push('undersized', 'degraded');
+      else if (p.active) flags.push('clean');
+      const { objects, bytes } = s.hasCollection(p.cid) ? s.collectionUsage(p.cid, (oid) => oid.startsWith(RESERVED_OID_PREFIX)) : { objects: 0, bytes: 0 };
+      const les = s.hasCollection(p.cid) && s.stat(p.cid, PG_LOG_OID) !== undefined ? s.getAttr(p.cid, PG_LOG_OID, LES_ATTR) : undefined;
+      out.push({
+        pgid: formatPgid(p.pool, p.ps),
+        state: formatPgState(flags),
+        epoch: map.epoch,
+        up: pgMapping(map, p.pool, p.ps)?.up ?? [],
         acting: p.acting,
+        primary: p.acting[0] ?? -1,
         lastUpdate: formatVersion(p.log.lastUpdate),
-        objects: oids.length,
-        bytes: oids.reduce((n, o) => n + (s.stat(p.cid, o)?.sizeBytes ?? 0), 0),
-      };
-    });
+        lastComplete: formatVersion(p.log.lastUpdate),
+        lastEpochStarted: les === undefined ? 0 : (decode(les) as number),
+        objects,
+        bytes,
+        logEntries: p.log.entries.length,
+        degradedObjects: objects * Math.max(0, pool.size - n),
+        missingObjects: 0,
+        misplacedObjects: 0,
+        stateSinceMs: 0,
+        lastScrubMs: 0,
+        lastDeepScrubMs: 0,
+        inconsistentObjects: 0,
+      });
+    }
+    // `nowMs` is for the peering version, which stamps when each state began; this one leaves that to the reporter.
+    void nowMs;
+    return out;
+  }
+
+  // ----- scrub hooks (scrubber.ts) -----
+
+  /**
+   * A PG as the scrubber needs it: whether it is active here, its acting set, the log's head and
+   * last_update, and the objects with an update in flight not yet applied here.
+   */
+  scrubView(pool: number, ps: number): { active: boolean; acting: readonly number[]; head: Eversion; lastUpdate: Eversion; unapplied: ReadonlySet<string> } | undefined {
+    const pg = this.pgs.get(pgKey(pool, ps));
+    if (pg === undefined) return undefined;
+    const unapplied = new Set<string>();
+    for (const inf of pg.inflight.values()) if (!inf.rs.applied) unapplied.add(inf.update.entry.oid);
+    return { active: pg.active, acting: pg.acting, head: pg.log.head, lastUpdate: pg.log.lastUpdate, unapplied };
+  }
+
+  /** The scrubber released writes it held: run the PG's queued ops. */
+  scrubReleased(pool: number, ps: number): void {
+    const pg = this.pgs.get(pgKey(pool, ps));
+    if (pg !== undefined && pg.queue.length > 0) this.drainQueue(pg);
   }
 
   stats(): DataPathStats {
@@ -771,7 +837,7 @@ export class DataPath {
         return;
       }
     }
-    if (pg.inflight.size >= this.h.cfg.pgInflightMax || this.objectBusy(pg, req.oid)) {
+    if (pg.inflight.size >= this.h.cfg.pgInflightMax || this.objectBusy(pg, req.oid) || this.h.scrubBlocks?.(pg.pool, pg.ps, req.oid) === true) {
       if (pg.queue.length >= this.h.cfg.pgQueueMax) return this.replyError(req.client, req.tid, objectError('busy', `pg ${pgKey(pg.pool, pg.ps)} has ${pg.queue.length} ops waiting`));
       pg.queue.push(req);
       return;
@@ -820,7 +886,7 @@ export class DataPath {
   private drainQueueOnce(pg: Pg): void {
     const waiting = pg.queue.splice(0);
     for (const req of waiting) {
-      if (!pg.active || pg.inflight.size >= this.h.cfg.pgInflightMax || (isMutation(req.ops) && this.objectBusy(pg, req.oid))) {
+      if (!pg.active || pg.inflight.size >= this.h.cfg.pgInflightMax || (isMutation(req.ops) && (this.objectBusy(pg, req.oid) || this.h.scrubBlocks?.(pg.pool, pg.ps, req.oid) === true))) {
         pg.queue.push(req);
         continue;
       }

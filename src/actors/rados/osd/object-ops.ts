@@ -8,6 +8,8 @@
 import type { TransactionOp } from '../../../storage/object-store.js';
 import type { DataPathConfig } from '../config.js';
 import { objectError, type ObjectError } from '../errors.js';
+import { crc32c } from '../../../storage/crc32c.js';
+import { DATA_DIGEST_ATTR, encodeDigest } from './scrub.js';
 
 export type ObjectOp =
   /** Creates the object; `exclusive` fails with `exists` when it is there. */
@@ -132,11 +134,16 @@ export function resolveMutation(view: ObjectView, cid: string, oid: string, ops:
   };
   const txn: TransactionOp[] = [];
   const results: ObjectOpResult[] = [];
+  // The object's data digest after the ops (deep scrub checks copies against it, scrub.ts): known
+  // when the data was written whole (then extended by appends), unknown after a partial write or
+  // truncate, unchanged when no op touched the data.
+  let digest: number | 'unknown' | 'unchanged' = 'unchanged';
   const ensure = (): void => {
     if (!exists) {
       txn.push({ op: 'touch', cid, oid });
       exists = true;
       size = 0;
+      digest = crc32c(new Uint8Array(0));
     }
   };
   const fail = (code: 'not_found' | 'exists' | 'canceled' | 'invalid_argument', message: string): Resolution => ({ ok: false, error: objectError(code, message) });
@@ -157,6 +164,7 @@ export function resolveMutation(view: ObjectView, cid: string, oid: string, ops:
         ensure();
         txn.push({ op: 'write', cid, oid, offsetBytes: o.offset, data: o.data });
         size = Math.max(size, o.offset + o.data.length);
+        digest = 'unknown';
         results.push({ op: 'none' });
         break;
       case 'writeFull':
@@ -164,6 +172,7 @@ export function resolveMutation(view: ObjectView, cid: string, oid: string, ops:
         if (size > 0) txn.push({ op: 'truncate', cid, oid, sizeBytes: 0 });
         if (o.data.length > 0) txn.push({ op: 'write', cid, oid, offsetBytes: 0, data: o.data });
         size = o.data.length;
+        digest = crc32c(o.data);
         results.push({ op: 'none' });
         break;
       case 'append': {
@@ -172,6 +181,7 @@ export function resolveMutation(view: ObjectView, cid: string, oid: string, ops:
         const at = size;
         if (o.data.length > 0) txn.push({ op: 'write', cid, oid, offsetBytes: at, data: o.data });
         size += o.data.length;
+        digest = typeof digest === 'number' ? crc32c(o.data, digest) : 'unknown';
         results.push({ op: 'append', offset: at });
         break;
       }
@@ -179,6 +189,7 @@ export function resolveMutation(view: ObjectView, cid: string, oid: string, ops:
         if (!exists) return fail('not_found', `no object ${oid}`);
         txn.push({ op: 'truncate', cid, oid, sizeBytes: o.size });
         size = o.size;
+        digest = 'unknown';
         results.push({ op: 'none' });
         break;
       case 'remove':
@@ -186,6 +197,7 @@ export function resolveMutation(view: ObjectView, cid: string, oid: string, ops:
         txn.push({ op: 'remove', cid, oid });
         exists = false;
         size = 0;
+        digest = 'unchanged';
         attrs.clear();
         results.push({ op: 'none' });
         break;
@@ -213,6 +225,7 @@ export function resolveMutation(view: ObjectView, cid: string, oid: string, ops:
       }
     }
   }
+  if (exists && digest !== 'unchanged') txn.push({ op: 'setAttr', cid, oid, name: DATA_DIGEST_ATTR, value: digest === 'unknown' ? new Uint8Array(0) : encodeDigest(digest) });
   if (exists) txn.push({ op: 'setAttr', cid, oid, name: VERSION_ATTR, value: versionAttr });
   return { ok: true, txn, results, deletes: !exists && view.exists };
 }

@@ -20,8 +20,10 @@ import type { Defer } from '../../../runtime/env.js';
 import type { Disk } from '../../../storage/disk.js';
 import { ObjectStore } from '../../../storage/object-store.js';
 import type { ObjectStoreConfig, OpLogConfig } from '../../../storage/config.js';
-import { DEFAULT_DATA_PATH_CONFIG } from '../config.js';
-import type { DataPathConfig } from '../config.js';
+import { DEFAULT_DATA_PATH_CONFIG, DEFAULT_PG_STATS_CONFIG, DEFAULT_SCRUB_CONFIG } from '../config.js';
+import type { DataPathConfig, PgStatsConfig, ScrubConfig } from '../config.js';
+import { PgStatReporter } from './pg-stat-reporter.js';
+import { Scrubber, type ScrubCounters } from './scrubber.js';
 import { DataPath } from './data-path.js';
 import type { DataPathProbe, DataPathSelfMsg, DataPathStats } from './data-path.js';
 import type { ActorRef } from '../../../runtime/ref.js';
@@ -38,7 +40,8 @@ import { appendHistory, applyBundle, mapBundleFor, recentHistory } from '../osdm
 import { poolMappings } from '../osdmap/mapping.js';
 import { applyIncremental, emptyOsdMap, validateOsdMap } from '../osdmap/osd-map.js';
 import type { OsdMap, OsdMapIncremental } from '../osdmap/osd-map.js';
-import type { MapBundle, OsdDataMsg, OsdFailureReport, OsdPing } from '../protocol.js';
+import type { MapBundle, OsdDataMsg, OsdFailureReport, OsdPing, OsdScrubMsg, PgCommand, PgCommandReply, PgStatsReport } from '../protocol.js';
+import { formatPgid, type PgStat } from './pg-stats.js';
 
 export interface OsdConfig {
   /** Mean time between heartbeats to one peer (thesis §6.2.3: every 2 s). */
@@ -83,10 +86,12 @@ export type OsdControlMsg =
   | { readonly type: 'rados.osd.booted'; readonly ok: boolean; readonly share?: Share<OsdMap, OsdMapIncremental> }
   | { readonly type: 'rados.osd.fetched'; readonly share?: Share<OsdMap, OsdMapIncremental>; readonly monitor?: number }
   | { readonly type: 'rados.osd.reported' }
+  /** The scrubber goes on with its next chunk (a turn of its own, so client ops run between chunks). */
+  | { readonly type: 'rados.osd.scrubContinue' }
   /** → `OsdStatus`. */
   | { readonly type: 'rados.osd.status' };
 
-export type OsdMsg = OsdPing | MonitorPush<OsdMap, OsdMapIncremental> | OsdControlMsg | OsdDataMsg | DataPathSelfMsg;
+export type OsdMsg = OsdPing | MonitorPush<OsdMap, OsdMapIncremental> | OsdControlMsg | OsdDataMsg | DataPathSelfMsg | OsdScrubMsg | PgCommand;
 
 export interface OsdStatus {
   readonly osd: number;
@@ -102,6 +107,8 @@ export interface OsdStatus {
   readonly pgs: readonly { pg: string; active: boolean; acting: readonly number[]; lastUpdate: string; objects: number; bytes: number }[];
   readonly usedBytes: number;
   readonly stats: DataPathStats | undefined;
+  /** Scrub totals (undefined without a store). */
+  readonly scrub?: ScrubCounters;
 }
 
 export interface OsdOptions {
@@ -118,8 +125,12 @@ export interface OsdOptions {
     readonly logConfig?: Partial<OpLogConfig>;
   };
   readonly dataPath?: Partial<DataPathConfig>;
+  readonly scrub?: Partial<ScrubConfig>;
+  readonly pgStats?: Partial<PgStatsConfig>;
   /** Test hook: every apply, commit, ack and commit-to-client of the data path. */
   readonly probe?: DataPathProbe;
+  /** Test hook: the object store once opened (fault injection and inspection of the replicas). */
+  readonly onStoreOpened?: (store: ObjectStore) => void;
 }
 
 /** An OSD's address in the map: its actor ref and an incarnation nonce (`id@node#nonce`). */
@@ -165,7 +176,11 @@ class Osd {
   private subscribedTo = -1;
   private store: ObjectStore | undefined;
   private data: DataPath | undefined;
+  private scrubber: Scrubber | undefined;
   private readonly heardMs = new Map<number, number>();
+  private readonly pgStatsCfg: PgStatsConfig;
+  private readonly reporter: PgStatReporter;
+  private nextStatCheckMs = 0;
 
   constructor(
     private readonly ctx: ActorContext<OsdMsg>,
@@ -174,6 +189,8 @@ class Osd {
     this.cfg = { ...DEFAULT_OSD_CONFIG, ...o.config };
     this.mapCfg = { ...DEFAULT_OSDMAP_CONFIG, ...o.osdmap };
     this.batcher = new FailureReportBatcher(this.mapCfg);
+    this.pgStatsCfg = { ...DEFAULT_PG_STATS_CONFIG, ...o.pgStats };
+    this.reporter = new PgStatReporter(this.pgStatsCfg);
     this.peerEpochs = new PeerEpochs<number>(this.mapCfg.peerEpochsTrackedMax);
     this.addr = osdAddr(ctx.self, ctx.random.uint32());
     this.client = new MonitorClient({
@@ -196,7 +213,10 @@ class Osd {
         await this.store?.close();
       },
       receive: (m) => this.receive(m),
-      invariants: () => this.data?.invariants(),
+      invariants: () => {
+        this.data?.invariants();
+        this.scrubber?.invariants();
+      },
     };
   }
 
@@ -208,6 +228,7 @@ class Osd {
       ...(st.defer === undefined ? {} : { defer: st.defer }),
     });
     this.store = store;
+    this.o.onStoreOpened?.(store);
     const cfg = { ...DEFAULT_DATA_PATH_CONFIG, ...this.o.dataPath };
     this.data = new DataPath({
       id: this.o.id,
@@ -218,14 +239,60 @@ class Osd {
       map: () => this.map,
       bundleFor: (epoch) => mapBundleFor(this.history, this.map, epoch, this.mapCfg.incrementalsPerMessageMax),
       fetchMap: () => this.fetch(),
-      sendOsd: (osd, msg) => {
-        const addr = this.map.osds[osd]?.addr;
-        const to = addr === undefined ? undefined : refOfAddr<OsdMsg>(addr);
-        if (to !== undefined) this.ctx.tell(to, msg);
-      },
+      sendOsd: (osd, msg) => this.sendOsd(osd, msg),
       sendSelf: (msg) => this.ctx.tell(this.ctx.self, msg),
       lastHeardMs: (osd) => this.heardMs.get(osd),
+      scrubBlocks: (pool, ps, oid) => this.scrubber?.blocks(pool, ps, oid) ?? false,
     });
+    const data = this.data;
+    this.scrubber = new Scrubber({
+      id: this.o.id,
+      store,
+      cfg: { ...DEFAULT_SCRUB_CONFIG, ...this.o.scrub },
+      now: () => this.ctx.clock.now(),
+      map: () => this.map,
+      view: (pool, ps) => data.scrubView(pool, ps),
+      released: (pool, ps) => data.scrubReleased(pool, ps),
+      sendOsd: (osd, msg) => this.sendOsd(osd, msg),
+      continueSoon: () => this.ctx.tell(this.ctx.self, { type: 'rados.osd.scrubContinue' }),
+      warn: (message, fields) => this.ctx.log.warn(message, fields),
+    });
+  }
+
+  /** To another OSD at the address the map has for it (dropped when the map has none). */
+  private sendOsd(osd: number, msg: OsdMsg): void {
+    const addr = this.map.osds[osd]?.addr;
+    const to = addr === undefined ? undefined : refOfAddr<OsdMsg>(addr);
+    if (to !== undefined) this.ctx.tell(to, msg);
+  }
+
+  /** The PGs this OSD is primary of, with the scrubber's flags and each state's start time. */
+  private primaryPgStats(now: number): PgStat[] {
+    if (this.data === undefined) return [];
+    const scrubber = this.scrubber;
+    const mine = this.data.pgStats(now).filter((s) => s.primary === this.o.id);
+    return this.reporter.observe(scrubber === undefined ? mine : mine.map((s) => scrubber.decorate(s)), now);
+  }
+
+  /** G1: the report to every monitor, periodically and soon after a state change. */
+  private reportPgStats(now: number): void {
+    if (this.data === undefined || now < this.nextStatCheckMs || selfState(this.map, this.o.id, this.addr) !== 'up') return;
+    this.nextStatCheckMs = now + this.pgStatsCfg.reportMinIntervalMs;
+    const stats = this.primaryPgStats(now);
+    if (!this.reporter.due(stats, now)) return;
+    this.reporter.sentAt(stats, now);
+    const msg: PgStatsReport = { type: 'rados.mon.pgStats', epoch: this.map.epoch, osd: this.o.id, stats };
+    for (const mon of this.o.monitors) this.ctx.tell(mon as unknown as ActorRef<PgStatsReport>, msg);
+  }
+
+  private pgCommand(c: PgCommand): PgCommandReply {
+    if (this.scrubber === undefined || this.data === undefined) return { ok: false, osd: this.o.id, epoch: this.map.epoch, code: 'pg_inactive', message: `osd.${this.o.id} has no object store` };
+    const data = this.data;
+    const statOf = (pool: number, ps: number): PgStat | undefined => {
+      const s = data.pgStats(this.ctx.clock.now()).find((x) => x.pgid === formatPgid(pool, ps));
+      return s === undefined ? undefined : this.reporter.stamped(s);
+    };
+    return this.scrubber.command(c, statOf);
   }
 
   private receive(m: OsdMsg): unknown {
@@ -260,6 +327,20 @@ class Osd {
       case 'rados.osd.activateRetry':
         this.data?.onActivateRetry(m);
         return undefined;
+      case 'rados.osd.scrubMapRequest':
+      case 'rados.osd.scrubMapReply':
+      case 'rados.osd.scrubPull':
+      case 'rados.osd.scrubPulled':
+      case 'rados.osd.scrubPush':
+      case 'rados.osd.scrubPushed':
+        if (typeof m.from === 'number') this.heardMs.set(m.from, this.ctx.clock.now());
+        this.scrubber?.receive(m);
+        return undefined;
+      case 'rados.osd.scrubContinue':
+        this.scrubber?.continue();
+        return undefined;
+      case 'rados.osd.pgCommand':
+        return this.pgCommand(m);
       case 'rados.osd.tick':
         this.onTick();
         return undefined;
@@ -301,6 +382,7 @@ class Osd {
       pgs: this.data?.pgStates() ?? [],
       usedBytes: this.store?.usedSpaceBytes ?? 0,
       stats: this.data?.stats(),
+      ...(this.scrubber === undefined ? {} : { scrub: this.scrubber.counts() }),
     };
   }
 
@@ -359,6 +441,7 @@ class Osd {
     this.updatePeers();
     this.checkSelf();
     this.data?.onMap(prev);
+    this.scrubber?.onMap();
   }
 
   /**
@@ -410,6 +493,8 @@ class Osd {
     }
     this.heartbeat(now);
     this.detectFailures(now);
+    this.scrubber?.tick();
+    this.reportPgStats(now);
     if (!this.reportInFlight) {
       const rep = this.batcher.take(this.o.id, this.map.epoch, now);
       if (rep !== null) this.report(rep);

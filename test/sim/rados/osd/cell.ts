@@ -13,7 +13,8 @@ import { osdMonitor } from '../../../../src/actors/rados/mon/osd-monitor.js';
 import { radosOsd, type OsdConfig, type OsdMsg, type OsdStatus } from '../../../../src/actors/rados/osd/osd.js';
 import type { OsdMap, ReplicationMode } from '../../../../src/actors/rados/osdmap/osd-map.js';
 import { simpleCrushText } from '../../../../src/actors/rados/osdmap/bootstrap.js';
-import type { DataPathConfig } from '../../../../src/actors/rados/config.js';
+import type { DataPathConfig, PgStatsConfig, ScrubConfig } from '../../../../src/actors/rados/config.js';
+import type { ObjectStore } from '../../../../src/storage/object-store.js';
 import { RadosClient, type RadosClientConfig } from '../../../../src/actors/rados/client/client.js';
 import type { DataPathProbe } from '../../../../src/actors/rados/osd/data-path.js';
 import type { Eversion } from '../../../../src/actors/rados/osd/pg-log.js';
@@ -41,6 +42,8 @@ export interface DataCellOptions {
   readonly client?: Partial<RadosClientConfig>;
   /** OSD settings over the simulator's (e.g. a short map history). */
   readonly osd?: Partial<OsdConfig>;
+  readonly scrub?: Partial<ScrubConfig>;
+  readonly pgStats?: Partial<PgStatsConfig>;
   /** Marks down OSDs out after this long (default: never within a test, so PGs do not remap to empty OSDs). */
   readonly downOutIntervalMs?: number;
 }
@@ -57,6 +60,8 @@ export function dataCell(o: DataCellOptions) {
   const monRefs: ActorRef<MonitorMsg>[] = [0, 1, 2].map((r) => ({ node: `mon${r}`, id: 'mon' }));
   const osdRefs: ActorRef<OsdMsg>[] = Array.from({ length: nOsd }, (_, i) => ({ node: osdNodeName(i), id: 'osd' }));
   const disks = new Map<string, SimDisk>();
+  /** Each OSD's object store as last opened (a restart opens a new one). */
+  const stores = new Map<number, ObjectStore>();
   const events: ProbeEvent[] = [];
   const probe: DataPathProbe = {
     applied: (osd, pg, version, reqid, op) => events.push({ at: sim.now, kind: 'applied', osd, pg, version, reqid, op }),
@@ -69,7 +74,7 @@ export function dataCell(o: DataCellOptions) {
     const node = `mon${rank}`;
     disks.set(node, newDisk(node));
     sim.addNode(node, (system) => {
-      system.spawn(osdMonitor({ rank, monitors: monRefs, store: new DiskMonitorStore(disks.get(node) as SimDisk, 'mon'), osdmap }), { name: 'mon', supervision: { strategy: 'stop' } });
+      system.spawn(osdMonitor({ rank, monitors: monRefs, store: new DiskMonitorStore(disks.get(node) as SimDisk, 'mon'), osdmap, ...(o.pgStats === undefined ? {} : { pgStats: o.pgStats }) }), { name: 'mon', supervision: { strategy: 'stop' } });
     });
   }
   for (let id = 0; id < nOsd; id++) {
@@ -85,6 +90,9 @@ export function dataCell(o: DataCellOptions) {
           storage: { disk: disks.get(node) as SimDisk, dir: 'osd', config: { checkpointEveryLogBytes: 0 } },
           dataPath: { ...simDataPathConfig, ...o.dataPath },
           probe,
+          onStoreOpened: (store) => stores.set(id, store),
+          ...(o.scrub === undefined ? {} : { scrub: o.scrub }),
+          ...(o.pgStats === undefined ? {} : { pgStats: o.pgStats }),
         }),
         { name: 'osd', supervision: { strategy: 'stop' } },
       );
@@ -140,5 +148,5 @@ export function dataCell(o: DataCellOptions) {
     return clients;
   }
 
-  return { sim, monRefs, osdRefs, mon, admin, crash, map, until, osdStatus, start, sleep, events, disks };
+  return { sim, monRefs, osdRefs, mon, admin, crash, map, until, osdStatus, start, sleep, events, disks, stores };
 }
