@@ -53,8 +53,8 @@ export async function pollCeph(system: ActorSystem, monitors: readonly ActorRef<
   const poolObjects: Record<string, number> = {};
   for (const st of statuses) {
     for (const pg of st?.pgs ?? []) {
-      if (pg.acting[0] !== st?.osd || !pg.active) continue;
-      const poolId = Number(pg.pg.split('.')[0]);
+      if (!pg.state.split('+').includes('active')) continue;
+      const poolId = Number(pg.pgid.split('.')[0]);
       const name = map.pools.find((p) => p.id === poolId)?.name;
       if (name !== undefined) poolObjects[name] = (poolObjects[name] ?? 0) + pg.objects;
     }
@@ -72,8 +72,8 @@ export async function pollCeph(system: ActorSystem, monitors: readonly ActorRef<
         host: where.get(o.id)?.host ?? null,
         rack: where.get(o.id)?.rack ?? null,
         weight: o.weight / OSD_WEIGHT_FULL,
-        pgs: st === undefined ? null : st.pgs.length,
-        pgsActive: st === undefined ? null : st.pgs.filter((p) => p.active).length,
+        pgs: st === undefined ? null : st.held.length,
+        pgsActive: st === undefined ? null : st.held.filter((p) => p.active).length,
         usedBytes: st === undefined ? null : st.usedBytes,
         stats: st?.stats ?? null,
       };

@@ -23,7 +23,8 @@ import type { ObjectStoreConfig, OpLogConfig } from '../../../storage/config.js'
 import { DEFAULT_DATA_PATH_CONFIG } from '../config.js';
 import type { DataPathConfig } from '../config.js';
 import { DataPath } from './data-path.js';
-import type { DataPathProbe, DataPathSelfMsg, DataPathStats } from './data-path.js';
+import type { DataPathProbe, DataPathSelfMsg, DataPathStats, HeldPg } from './data-path.js';
+import type { PgStat } from './pg-stats.js';
 import type { ActorRef } from '../../../runtime/ref.js';
 import { makeRef, refKey } from '../../../runtime/ref.js';
 import { DEFAULT_OSDMAP_CONFIG } from '../config.js';
@@ -77,7 +78,9 @@ export type OsdControlMsg =
   | { readonly type: 'rados.osd.fetched'; readonly share?: Share<OsdMap, OsdMapIncremental>; readonly monitor?: number }
   | { readonly type: 'rados.osd.reported' }
   /** → `OsdStatus`. */
-  | { readonly type: 'rados.osd.status' };
+  | { readonly type: 'rados.osd.status' }
+  /** The incrementals after the map this OSD saved before it restarted (for its PGs' past intervals). */
+  | { readonly type: 'rados.osd.pastMaps'; readonly incs: readonly OsdMapIncremental[] };
 
 export type OsdMsg = OsdPing | MonitorPush<OsdMap, OsdMapIncremental> | OsdControlMsg | OsdDataMsg | DataPathSelfMsg;
 
@@ -91,8 +94,10 @@ export interface OsdStatus {
   /** Peers it currently finds failed. */
   readonly failed: readonly number[];
   readonly boots: number;
-  /** PGs this OSD holds (empty without a store). */
-  readonly pgs: readonly { pg: string; active: boolean; acting: readonly number[]; lastUpdate: string; objects: number }[];
+  /** The PGs this OSD is primary of, with their state and statistics (empty without a store). */
+  readonly pgs: readonly PgStat[];
+  /** Every PG this OSD holds, in any role. */
+  readonly held: readonly HeldPg[];
   readonly usedBytes: number;
   readonly stats: DataPathStats | undefined;
 }
@@ -211,6 +216,13 @@ class Osd {
       map: () => this.map,
       bundleFor: (epoch) => mapBundleFor(this.history, this.map, epoch, this.mapCfg.incrementalsPerMessageMax),
       fetchMap: () => this.fetch(),
+      fetchPastMaps: (epoch) => {
+        const self = this.ctx.self;
+        void this.client.read<OsdMap, OsdMapIncremental>(epoch).then((r: MonResult<ReadReply<OsdMap, OsdMapIncremental>>) => {
+          const incs = r.ok && r.value.share !== undefined ? r.value.share.incs.map(([, inc]) => inc) : [];
+          this.ctx.tell(self, { type: 'rados.osd.pastMaps', incs });
+        });
+      },
       sendOsd: (osd, msg) => {
         const addr = this.map.osds[osd]?.addr;
         const to = addr === undefined ? undefined : refOfAddr<OsdMsg>(addr);
@@ -240,6 +252,10 @@ class Osd {
       case 'rados.osd.pgInfo':
       case 'rados.osd.pgActivate':
       case 'rados.osd.pgActivated':
+      case 'rados.osd.pgPull':
+      case 'rados.osd.pgPush':
+      case 'rados.osd.pgPushReply':
+      case 'rados.osd.pgRecoverNow':
         if (typeof m.from === 'number') this.heardMs.set(m.from, this.ctx.clock.now());
         this.data?.receive(m);
         return undefined;
@@ -251,6 +267,12 @@ class Osd {
         return undefined;
       case 'rados.osd.activateRetry':
         this.data?.onActivateRetry(m);
+        return undefined;
+      case 'rados.osd.recoveryTimeout':
+        this.data?.onRecoveryTimeout(m);
+        return undefined;
+      case 'rados.osd.pastMaps':
+        this.data?.onPastMaps(m.incs);
         return undefined;
       case 'rados.osd.tick':
         this.onTick();
@@ -290,7 +312,8 @@ class Osd {
       peers: [...this.peers.keys()].sort((a, b) => a - b),
       failed: [...this.peers].filter(([, p]) => p.failed).map(([id]) => id),
       boots: this.boots,
-      pgs: this.data?.pgStates() ?? [],
+      pgs: this.data?.pgStats(this.ctx.clock.now()) ?? [],
+      held: this.data?.heldPgs() ?? [],
       usedBytes: this.store?.usedSpaceBytes ?? 0,
       stats: this.data?.stats(),
     };
@@ -311,6 +334,7 @@ class Osd {
       map = v.value;
       history = [];
     }
+    const maps: OsdMap[] = map === this.map ? [] : [map];
     for (const [, inc] of share.incs) {
       if (inc.epoch <= map.epoch) continue;
       const r = applyIncremental(map, inc);
@@ -320,9 +344,10 @@ class Osd {
         break;
       }
       map = r.value;
+      maps.push(map);
       history = appendHistory(history, inc, this.cfg.historyMax);
     }
-    this.setMap(map, history);
+    this.setMap(map, history, maps);
   }
 
   private onBundle(bundle: MapBundle): void {
@@ -334,23 +359,33 @@ class Osd {
     }
     if (r.value.epoch <= this.map.epoch) return;
     let history = this.history;
+    const maps: OsdMap[] = [];
     if (bundle.kind === 'incrementals') {
-      for (const inc of bundle.incrementals) if (inc.epoch > this.map.epoch) history = appendHistory(history, inc, this.cfg.historyMax);
+      // Every intermediate map, for the PGs' past intervals (thesis §6.3.5.1).
+      let m = this.map;
+      for (const inc of bundle.incrementals) {
+        if (inc.epoch <= m.epoch) continue;
+        const step = applyIncremental(m, inc);
+        if (!step.ok) break;
+        m = step.value;
+        maps.push(m);
+        history = appendHistory(history, inc, this.cfg.historyMax);
+      }
     } else {
       history = [];
     }
-    this.setMap(r.value, history);
+    if (maps[maps.length - 1] !== r.value) maps.push(r.value);
+    this.setMap(r.value, history, maps);
   }
 
-  private setMap(map: OsdMap, history: OsdMapIncremental[]): void {
+  private setMap(map: OsdMap, history: OsdMapIncremental[], maps: readonly OsdMap[]): void {
     if (map.epoch <= this.map.epoch) return;
-    const prev = this.map;
     this.map = map;
     this.history = history;
     this.batcher.onMap(map);
     this.updatePeers();
     this.checkSelf();
-    this.data?.onMap(prev);
+    this.data?.onMaps(maps);
   }
 
   /** PG peers: the other OSDs of every PG whose CRUSH placement includes this one and that the map has up. */
