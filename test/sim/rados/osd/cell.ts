@@ -17,17 +17,22 @@ import type { DataPathConfig } from '../../../../src/actors/rados/config.js';
 import { RadosClient, type RadosClientConfig } from '../../../../src/actors/rados/client/client.js';
 import type { DataPathProbe } from '../../../../src/actors/rados/osd/data-path.js';
 import type { Eversion } from '../../../../src/actors/rados/osd/pg-log.js';
+import type { PgStat } from '../../../../src/actors/rados/osd/pg-stats.js';
 import { simOsdConfig, simOsdMapConfig } from '../ceph/cluster.js';
 
 export interface ProbeEvent {
   readonly at: number;
-  readonly kind: 'applied' | 'committed' | 'acked' | 'commitSent';
+  readonly kind: 'applied' | 'committed' | 'acked' | 'commitSent' | 'recoveryRead' | 'recoveryActive';
   readonly osd: number;
   readonly pg: string;
   readonly version: Eversion;
   readonly reqid: string;
   readonly acting?: readonly number[];
   readonly op?: string;
+  /** recoveryRead: the object and the recovery (primary@epoch#peering); recoveryActive: operations in flight. */
+  readonly oid?: string;
+  readonly recovery?: string;
+  readonly n?: number;
 }
 
 export interface DataCellOptions {
@@ -61,6 +66,8 @@ export function dataCell(o: DataCellOptions) {
     committed: (osd, pg, version, reqid) => events.push({ at: sim.now, kind: 'committed', osd, pg, version, reqid }),
     acked: (osd, pg, version, reqid, acting) => events.push({ at: sim.now, kind: 'acked', osd, pg, version, reqid, acting }),
     commitSent: (osd, pg, version, reqid, acting) => events.push({ at: sim.now, kind: 'commitSent', osd, pg, version, reqid, acting }),
+    recoveryRead: (osd, pg, oid, recovery) => events.push({ at: sim.now, kind: 'recoveryRead', osd, pg, version: { epoch: 0, v: 0 }, reqid: '', oid, recovery }),
+    recoveryActive: (osd, n) => events.push({ at: sim.now, kind: 'recoveryActive', osd, pg: '', version: { epoch: 0, v: 0 }, reqid: '', n }),
   };
   const osdmap = { ...simOsdMapConfig, downOutIntervalMs: o.downOutIntervalMs ?? 3_600_000 };
   for (let rank = 0; rank < 3; rank++) {
@@ -138,5 +145,26 @@ export function dataCell(o: DataCellOptions) {
     return clients;
   }
 
-  return { sim, monRefs, osdRefs, mon, admin, crash, map, until, osdStatus, start, sleep, events, disks };
+  /** Every PG's state as its primary reports it (pg-stats.ts), from every OSD that answers. */
+  async function pgStats(): Promise<PgStat[]> {
+    const out: PgStat[] = [];
+    for (let id = 0; id < nOsd; id++) out.push(...((await osdStatus(id))?.pgs ?? []));
+    return out;
+  }
+
+  /** Waits until every PG of the pool is reported active+clean by its primary. */
+  async function untilClean(limitMs: number): Promise<PgStat[]> {
+    const start = sim.now;
+    for (;;) {
+      const m = await map();
+      const pool = m.pools.find((p) => p.name === POOL);
+      const stats = await pgStats();
+      const clean = stats.filter((s) => s.state === 'active+clean' && s.epoch === m.epoch);
+      if (pool !== undefined && clean.length === pool.pgNum) return stats;
+      if (sim.now - start > limitMs) throw new Error(`PGs not all active+clean within ${limitMs} ms: ${stats.map((s) => `${s.pgid} ${s.state}`).join(', ')}`);
+      await sim.run({ forMs: 250 });
+    }
+  }
+
+  return { sim, monRefs, osdRefs, mon, admin, crash, map, until, osdStatus, start, sleep, events, disks, pgStats, untilClean };
 }
