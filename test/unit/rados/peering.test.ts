@@ -1,4 +1,4 @@
-/** The pure peering core (thesis §6.3.5.1–6.3.5.2; README "Peering and recovery", P1–P11). */
+/** The pure peering core (thesis §6.3.5.1–6.3.5.2; README "Peering and recovery", PR1–PR11). */
 import { describe, expect, it } from 'vitest';
 import {
   BACKFILL_DONE,
@@ -47,7 +47,7 @@ function walk(seq: [number, number[]][], bornFirst = true): PastInterval[] {
 }
 
 describe('past intervals and the prior set (thesis §6.3.5.1)', () => {
-  it('every intermediate mapping is an interval, even one that lasted a single epoch (P1)', () => {
+  it('every intermediate mapping is an interval, even one that lasted a single epoch (PR1)', () => {
     const ivs = walk([
       [10, [0, 1, 2]],
       [11, [0, 1, 2]],
@@ -78,7 +78,7 @@ describe('past intervals and the prior set (thesis §6.3.5.1)', () => {
     expect(ps.blocked).toBe(false);
   });
 
-  it('a PG whose prior interval has no OSD up is down, not served from older data (P3)', () => {
+  it('a PG whose prior interval has no OSD up is down, not served from older data (PR3)', () => {
     const ivs = walk([
       [10, [0, 1]],
       [11, [2, 3]],
@@ -144,7 +144,7 @@ describe('the authoritative log and missing lists (thesis §6.3.5.1 steps 4–6)
     [5, 3, 'c'],
   ]);
 
-  it('the newest last_epoch_started wins over a longer history from an older interval (P4)', () => {
+  it('the newest last_epoch_started wins over a longer history from an older interval (PR4)', () => {
     // osd.2 applied 5'4 alone in interval 5 (never acknowledged); osds 0 and 1 peered at 8 and wrote 8'4.
     const stale = info(2, 5, [...shared, ...entries([[5, 4, 'a']]).map((e) => ({ ...e, prior: v(5, 3) }))]);
     const newer = [...shared, { oid: 'b', op: 'modify' as const, version: v(8, 4), prior: v(5, 3), reqid: 'c:8.4' }];
@@ -180,7 +180,7 @@ describe('the authoritative log and missing lists (thesis §6.3.5.1 steps 4–6)
     expect([...p.missing.keys()].sort()).toEqual(['b', 'x']);
   });
 
-  it('a holder whose history ends before the authoritative log\'s tail needs backfill (P5)', () => {
+  it('a holder whose history ends before the authoritative log\'s tail needs backfill (PR5)', () => {
     const auth = info(0, 9, entries([[9, 7, 'a']]).map((e) => ({ ...e, prior: v(9, 6) })), { tail: v(9, 6) });
     expect(planHolder(info(1, 5, shared), auth).kind).toBe('backfill');
     expect(planHolder(info(1, 0, [], { empty: true }), auth).kind).toBe('backfill');
@@ -224,7 +224,7 @@ describe('the authoritative log and missing lists (thesis §6.3.5.1 steps 4–6)
   });
 });
 
-describe('backfill (P11)', () => {
+describe('backfill (PR11)', () => {
   it('the scan goes in name order in bounded batches, and the watermark says what is current', () => {
     const oids = ['a', 'b', 'c', 'd', 'e'];
     const b1 = nextBackfillBatch(oids, '', 2);

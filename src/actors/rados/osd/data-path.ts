@@ -1,6 +1,6 @@
 /**
  * The OSD's object data path (thesis §6.3, §7.1; README.md "Data path", invariants D1–D11, and
- * "Peering and recovery", P1–P12): one object-store collection per PG, updates serialized by the
+ * "Peering and recovery", PR1–PR12): one object-store collection per PG, updates serialized by the
  * PG's first OSD and replicated by the pool's mode (`replication.ts`), the PG log written in the
  * same store transaction as the data (`pg-log.ts`), ack when applied on every replica and commit
  * when durable on every replica, reads at the read-serving OSD under a read lease; and, when the
@@ -91,7 +91,7 @@ const MISSING_ATTR_PREFIX = 'm.';
 const BACKFILL_ATTR = 'bf';
 /** The PG's past intervals as this OSD saw them. */
 const INTERVALS_ATTR = 'pi';
-/** The OSD's newest map, kept so a restarted OSD can walk the epochs it missed (every intermediate mapping counts, P1). */
+/** The OSD's newest map, kept so a restarted OSD can walk the epochs it missed (every intermediate mapping counts, PR1). */
 const META_CID = 'meta';
 const META_OID = `${RESERVED_OID_PREFIX}osdmap`;
 const MAP_ATTR = 'map';
@@ -461,7 +461,7 @@ export class DataPath {
       if (pg.queue.length > this.h.cfg.pgQueueMax) throw new Error(`pg ${pgKey(pg.pool, pg.ps)}: queue over its bound`);
       if (pg.recovery !== undefined && pg.recovery.queue.length > this.h.cfg.recoveryQueueMax) throw new Error(`pg ${pgKey(pg.pool, pg.ps)}: recovery queue over its bound`);
     }
-    if (this.recoveryOps.size > this.h.cfg.recoveryOpsMax) throw new Error(`${this.recoveryOps.size} recovery operations in flight, more than ${this.h.cfg.recoveryOpsMax} (P9)`);
+    if (this.recoveryOps.size > this.h.cfg.recoveryOpsMax) throw new Error(`${this.recoveryOps.size} recovery operations in flight, more than ${this.h.cfg.recoveryOpsMax} (PR9)`);
   }
 
   // ----- map changes: past intervals and new intervals -----
@@ -484,7 +484,7 @@ export class DataPath {
     }
   }
 
-  /** The incrementals after the map saved before a restart (P1: the epochs this OSD was down for count too). */
+  /** The incrementals after the map saved before a restart (PR1: the epochs this OSD was down for count too). */
   onPastMaps(incs: readonly OsdMapIncremental[]): void {
     let base = this.pastBase;
     const upTo = this.walked;
@@ -581,7 +581,7 @@ export class DataPath {
     for (const req of pg.queue.splice(0)) this.replyError(req.client, req.tid, objectError(code, `pg ${pgKey(pg.pool, pg.ps)}: ${why}`));
   }
 
-  // ----- peering (thesis §6.3.5.1; README P1–P7) -----
+  // ----- peering (thesis §6.3.5.1; README PR1–PR7) -----
 
   /** What this OSD holds of a PG: the Notify of §6.3.5.1. */
   private holderInfo(pg: Pg): HolderInfo {
@@ -618,7 +618,7 @@ export class DataPath {
     this.startPeering(pg);
   }
 
-  /** Queries the prior set; once all answered, chooses the authoritative log and plans every holder (P2–P5). */
+  /** Queries the prior set; once all answered, chooses the authoritative log and plans every holder (PR2–PR5). */
   private peeringStep(pg: Pg): void {
     const p = pg.peering;
     if (p === undefined || p.phase !== 'query') return;
@@ -642,7 +642,7 @@ export class DataPath {
     }
     if (p.waiting.size > 0) return;
     if (ps.blocked || ps.gap) {
-      // P3: never serve a history that an unreachable OSD may have moved past.
+      // PR3: never serve a history that an unreachable OSD may have moved past.
       this.setPhase(pg, 'down', ps.why);
       this.h.ctx.log.warn('osd: PG is down: its prior set cannot be reached', { osd: this.h.id, pg: k, why: ps.why });
       return;
@@ -654,7 +654,7 @@ export class DataPath {
     p.plans = plans;
     const own = plans.get(this.h.id)!;
     if (own.kind === 'backfill' && !auth.empty) {
-      // P5: the primary's history is too short: a backlog from a complete holder tells it what the PG holds.
+      // PR5: the primary's history is too short: a backlog from a complete holder tells it what the PG holds.
       const source = [...plans].find(([o, pl]) => o !== this.h.id && pl.kind === 'log' && pl.missing.size === 0 && pl.watermark === undefined && isUp(o))?.[0];
       if (source === undefined) {
         this.setPhase(pg, 'incomplete', 'no complete copy to take a backlog from');
@@ -715,7 +715,7 @@ export class DataPath {
   /**
    * Activation (thesis §6.3.5.1 step 7): the primary takes the authoritative log with its own
    * missing list, tells every acting member its log, missing list or backfill, and records
-   * last_epoch_started; the PG is active once every member recorded it (P6).
+   * last_epoch_started; the PG is active once every member recorded it (PR6).
    */
   private activate(pg: Pg, ownMissing: ReadonlyMap<string, MissingNeed>): void {
     const p = pg.peering;
@@ -753,7 +753,7 @@ export class DataPath {
   private markStarted(pg: Pg, activation: number, head: number): void {
     const epoch = this.h.map().epoch;
     const k = pgKey(pg.pool, pg.ps);
-    // Intervals before the PG started no longer matter (P1).
+    // Intervals before the PG started no longer matter (PR1).
     const kept = pruneIntervals(this.intervals.get(k) ?? [], epoch);
     this.intervals.set(k, kept);
     const ops: TransactionOp[] = [
@@ -832,7 +832,7 @@ export class DataPath {
 
   /**
    * Replaces this OSD's log of the PG with `entries` (the authoritative log), and its missing list
-   * and backfill state, in one transaction (P6: a restart finds either the old state or all of the
+   * and backfill state, in one transaction (PR6: a restart finds either the old state or all of the
    * new one). Entries only logged here, never applied, are dropped.
    */
   private installLog(pg: Pg, entries: readonly PgLogEntry[], lastUpdate: Eversion, tail: Eversion, missing: ReadonlyMap<string, MissingNeed>, backfill: boolean): boolean {
@@ -867,7 +867,7 @@ export class DataPath {
     return true;
   }
 
-  // ----- recovery (thesis §6.3.5.2; README P8–P11) -----
+  // ----- recovery (thesis §6.3.5.2; README PR8–PR11) -----
 
   private dropRecovery(pg: Pg): void {
     const r = pg.recovery;
@@ -883,7 +883,7 @@ export class DataPath {
     }
   }
 
-  /** Whether an op on `oid` must wait for recovery at the primary; starts (or hurries) that recovery (P8). */
+  /** Whether an op on `oid` must wait for recovery at the primary; starts (or hurries) that recovery (PR8). */
   private waitsForRecovery(pg: Pg, oid: string): boolean {
     const r = pg.recovery;
     if (r === undefined) return pg.missing.has(oid);
@@ -903,7 +903,7 @@ export class DataPath {
     return true;
   }
 
-  /** Starts recovery operations while this OSD has free slots (`recoveryOpsMax`, P9), PG by PG. */
+  /** Starts recovery operations while this OSD has free slots (`recoveryOpsMax`, PR9), PG by PG. */
   private scheduleRecovery(): void {
     for (const pg of this.pgs.values()) {
       const r = pg.recovery;
@@ -949,7 +949,7 @@ export class DataPath {
     this.startPeering(pg);
   }
 
-  /** One object: pulled first if the primary lacks it, then pushed from memory to every member that lacks it (read once, P10). */
+  /** One object: pulled first if the primary lacks it, then pushed from memory to every member that lacks it (read once, PR10). */
   private recoverObject(pg: Pg, r: Recovery, oid: string): void {
     const map = this.h.map();
     const base = { epoch: map.epoch, from: this.h.id, pool: pg.pool, ps: pg.ps, acting: pg.acting };
@@ -1006,7 +1006,7 @@ export class DataPath {
     if (op.waiting.size === 0) this.finishOp(pg, op);
   }
 
-  /** The next batch of the ordered scan, read once and sent to every backfill target (P11). */
+  /** The next batch of the ordered scan, read once and sent to every backfill target (PR11). */
   private backfillBatch(pg: Pg, r: Recovery): void {
     const sorted = this.userObjects(pg).sort();
     const next = nextBackfillBatch(sorted, r.cursor, this.h.cfg.backfillBatchObjectsMax);
@@ -1323,7 +1323,7 @@ export class DataPath {
 
   private read(pg: Pg, req: OsdOpRequest): void {
     if (!this.leaseHeld(pg)) return this.replyError(req.client, req.tid, objectError('lease_expired', `osd.${this.h.id} has not heard from every replica of pg ${pgKey(pg.pool, pg.ps)} within the read lease`));
-    // A read of an object this OSD lacks waits for its recovery (thesis §6.3.5.2; P8).
+    // A read of an object this OSD lacks waits for its recovery (thesis §6.3.5.2; PR8).
     if (this.lacks(pg, req.oid)) {
       if (pg.acting[0] === this.h.id) this.waitsForRecovery(pg, req.oid);
       else this.h.sendOsd(pg.acting[0]!, { type: 'rados.osd.pgRecoverNow', epoch: this.h.map().epoch, from: this.h.id, pool: pg.pool, ps: pg.ps, acting: pg.acting, oid: req.oid });
@@ -1334,7 +1334,7 @@ export class DataPath {
     if (st === undefined) return this.replyError(req.client, req.tid, objectError('not_found', `no object ${req.oid}`));
     const va = s.getAttr(pg.cid, req.oid, VERSION_ATTR);
     const version = va === undefined ? ZERO_VERSION : (decode(va) as Eversion);
-    // Reads of data not yet durable on every replica wait for its commit (thesis §6.3.5.4's alternative to the replay window; P12).
+    // Reads of data not yet durable on every replica wait for its commit (thesis §6.3.5.4's alternative to the replay window; PR12).
     if (compareVersions(version, pg.committedAll) > 0) return this.wait(pg, req);
     const results: ObjectOpResult[] = [];
     for (const o of req.ops) {
@@ -1561,7 +1561,7 @@ export class DataPath {
         if (inf.update.startedAtMs !== undefined) this.observe(this.commitBuckets, this.h.ctx.clock.now() - inf.update.startedAtMs);
         if (compareVersions(version, pg.committedAll) > 0) pg.committedAll = version;
         for (const w of inf.waiters) this.reply(w, 'commit', version, inf.update.results);
-        // Reads that waited for this commit (P12).
+        // Reads that waited for this commit (PR12).
         if (pg.queue.length > 0) this.drainQueue(pg);
         return;
       default: {

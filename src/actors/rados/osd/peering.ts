@@ -1,6 +1,6 @@
 /**
  * Peering, recovery planning and PG state as pure functions (thesis §6.3.5.1–6.3.5.2; digest
- * §3.10–3.11; README.md "Peering and recovery", invariants P1–P12). No I/O, no clock: the OSD's
+ * §3.10–3.11; README.md "Peering and recovery", invariants PR1–PR12). No I/O, no clock: the OSD's
  * data path feeds in what it learned from maps and from the other OSDs' infos, and acts on the
  * answers.
  *

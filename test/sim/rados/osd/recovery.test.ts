@@ -1,5 +1,5 @@
 /**
- * Peering and recovery in the simulator (thesis §6.3.5; README "Peering and recovery", P1–P12):
+ * Peering and recovery in the simulator (thesis §6.3.5; README "Peering and recovery", PR1–PR12):
  * remapping onto OSDs that never held a PG, a PG whose prior set is unreachable, an OSD revived
  * after missing writes, backfill of an OSD beyond the log, ops waiting for a missing object at the
  * primary, and the per-OSD recovery throttle.
@@ -18,7 +18,7 @@ const replay = (seed: number): string => `npm run test:sim -- --seed ${seed} tes
 /** Crashes an OSD and has the monitors mark it down (as its peers' reports would; an out OSD has no peers to report it). */
 async function kill(c: ReturnType<typeof dataCell>, osd: number): Promise<void> {
   c.crash(osdNodeName(osd));
-  await c.sim.result(c.mon.submit({ type: 'rados.mon.osdMarkDown', osds: [osd], reason: 'test' }));
+  await c.sim.result(c.mon.submit({ type: 'rados.mon.osdMarkDown', osds: [osd], reason: 'admin' }));
   await c.until(`osd.${osd} down`, (m) => m.osds[osd]?.up === false, 30_000);
 }
 
@@ -28,7 +28,7 @@ function actingOf(map: OsdMap, oid: string): readonly number[] {
 }
 
 describe('RADOS peering and recovery in the simulator (thesis §6.3.5)', () => {
-  it('an OSD marked out: its PGs move to OSDs that never held them, recovered there from the old holders, reads correct (P2, P8, P10)', async () => {
+  it('an OSD marked out: its PGs move to OSDs that never held them, recovered there from the old holders, reads correct (PR2, PR8, PR10)', async () => {
     const seed = 31;
     await withSeed(
       seed,
@@ -42,7 +42,7 @@ describe('RADOS peering and recovery in the simulator (thesis §6.3.5)', () => {
         // The OSD in the most acting sets leaves the data distribution (it stays up: a stray the new members recover from).
         const count = [0, 1, 2, 3, 4, 5].map((o) => Array.from({ length: 24 }, (_, i) => actingOf(before, `o${i}`)).filter((a) => a.includes(o)).length);
         const out = count.indexOf(Math.max(...count));
-        expect((await c.sim.result(c.mon.submit({ type: 'rados.mon.osdMarkOut', osds: [out] }))).ok).toBe(true);
+        expect((await c.sim.result(c.mon.submit({ type: 'rados.mon.osdMarkOut', osds: [out], reason: 'admin' }))).ok).toBe(true);
         const after = await c.until('remapped', (m) => m.osds[out]?.in === false, 10_000);
         const moved = Array.from({ length: 24 }, (_, i) => `o${i}`).filter((o) => actingOf(before, o).includes(out));
         const newcomers = new Set(moved.flatMap((o) => actingOf(after, o).filter((x) => !actingOf(before, o).includes(x))));
@@ -63,7 +63,7 @@ describe('RADOS peering and recovery in the simulator (thesis §6.3.5)', () => {
     );
   });
 
-  it('every OSD of a prior interval down: the PG stays down and never serves the older data; it recovers when one returns (P3)', async () => {
+  it('every OSD of a prior interval down: the PG stays down and never serves the older data; it recovers when one returns (PR3)', async () => {
     const seed = 32;
     await withSeed(
       seed,
@@ -95,7 +95,7 @@ describe('RADOS peering and recovery in the simulator (thesis §6.3.5)', () => {
     );
   });
 
-  it('an OSD killed and revived after missing writes, overwrites and deletes is brought back by recovery (P6, P8)', async () => {
+  it('an OSD killed and revived after missing writes, overwrites and deletes is brought back by recovery (PR6, PR8)', async () => {
     const seed = 33;
     await withSeed(
       seed,
@@ -134,7 +134,7 @@ describe('RADOS peering and recovery in the simulator (thesis §6.3.5)', () => {
     );
   });
 
-  it('an OSD behind by more than the log is backfilled by an ordered scan with a watermark (P11)', async () => {
+  it('an OSD behind by more than the log is backfilled by an ordered scan with a watermark (PR11)', async () => {
     const seed = 34;
     await withSeed(
       seed,
@@ -175,7 +175,7 @@ describe('RADOS peering and recovery in the simulator (thesis §6.3.5)', () => {
     );
   });
 
-  it('an op on an object missing at the primary waits for its recovery, and the recovery throttle holds (P8, P9)', async () => {
+  it('an op on an object missing at the primary waits for its recovery, and the recovery throttle holds (PR8, PR9)', async () => {
     const seed = 35;
     await withSeed(
       seed,

@@ -10,7 +10,7 @@
  *      the update, and a commit only after every member made it durable (simulated-disk probes);
  *  (e) `checkRecoveryReadOnce`: during one primary's recovery of a PG, each missing object was read
  *      from a store at most once (thesis §6.3.5.2: pushed to every replica that needs it while in
- *      memory; README P10).
+ *      memory; README PR10).
  * Each returns a list of violations (empty = pass); checkers.test.ts plants one of each.
  */
 import { checkLinearizable, type Model } from '../../../../../src/check/linearizability.js';
