@@ -252,5 +252,7 @@ describe('PG state flags (Ceph names)', () => {
     expect(formatPgState(pgStateFlags({ ...base, phase: 'down' }))).toBe('down');
     expect(formatPgState(pgStateFlags({ ...base, phase: 'incomplete', actingSize: 1 }))).toBe('incomplete+undersized');
     expect(formatPgState(pgStateFlags({ ...base, phase: 'peering', everStarted: false }))).toBe('creating+peering');
+    // Below min_size the PG does not go active (it takes no writes).
+    expect(formatPgState(pgStateFlags({ ...base, phase: 'inactive', actingSize: 1 }))).toBe('undersized+degraded+peered');
   });
 });

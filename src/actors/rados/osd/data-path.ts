@@ -641,7 +641,11 @@ export class DataPath {
       this.h.sendOsd(o, { type: 'rados.osd.pgQuery', epoch: map.epoch, from: this.h.id, pool: pg.pool, ps: pg.ps, acting: pg.acting, peering: p.id, backlog: false });
     }
     if (p.waiting.size > 0) return;
-    if (ps.blocked || ps.gap) {
+    // A PG nobody ever started, where no record shows its creation (every OSD here saw its first map
+    // after the pool existed): starting records les on disk, so if every OSD that ever booted is up
+    // and answered les 0, no interval ever served it.
+    const neverStarted = les === 0 && ps.gap && map.osds.every((o) => o.up || o.upFrom === 0);
+    if ((ps.blocked || ps.gap) && !neverStarted) {
       // PR3: never serve a history that an unreachable OSD may have moved past.
       this.setPhase(pg, 'down', ps.why);
       this.h.ctx.log.warn('osd: PG is down: its prior set cannot be reached', { osd: this.h.id, pg: k, why: ps.why });
@@ -652,6 +656,7 @@ export class DataPath {
     for (const [o, info] of p.infos) plans.set(o, planHolder(info, auth));
     p.auth = auth;
     p.plans = plans;
+    this.h.ctx.log.debug('osd: peered', { osd: this.h.id, pg: k, auth: auth.osd, lu: formatVersion(auth.lastUpdate), infos: [...p.infos.values()].map((i) => `${i.osd}:les${i.les}:lu${formatVersion(i.lastUpdate)}`).join(' ') });
     const own = plans.get(this.h.id)!;
     if (own.kind === 'backfill' && !auth.empty) {
       // PR5: the primary's history is too short: a backlog from a complete holder tells it what the PG holds.
@@ -676,8 +681,8 @@ export class DataPath {
     if (m.epoch > this.h.map().epoch) this.h.fetchMap();
     const k = pgKey(m.pool, m.ps);
     const pg = this.pgs.get(k);
-    // A newer interval is peering: stop serving this PG until it activates us (thesis §6.3.3).
-    if (pg !== undefined && pg.acting.join() !== m.acting.join()) pg.active = false;
+    // A primary is peering: stop serving this PG until it activates us (thesis §6.3.3).
+    if (pg !== undefined) pg.active = false;
     const info: HolderInfo = pg === undefined ? { osd: this.h.id, les: 0, lastUpdate: ZERO_VERSION, lastComplete: ZERO_VERSION, tail: ZERO_VERSION, entries: [], missing: [], backfill: undefined, empty: true } : this.holderInfo(pg);
     let backlog: [string, Eversion][] | undefined;
     if (m.backlog && pg !== undefined) {
@@ -746,12 +751,14 @@ export class DataPath {
     }
     pg.recovery = rec;
     p.waiting.add(this.h.id);
-    this.markStarted(pg, p.id, this.h.id);
+    this.markStarted(pg, p.id, this.h.id, map.epoch);
   }
 
-  /** Records last_epoch_started and reports once it (and everything before it) is durable. */
-  private markStarted(pg: Pg, activation: number, head: number): void {
-    const epoch = this.h.map().epoch;
+  /**
+   * Records last_epoch_started — the primary's epoch when it activated, the same on every member (a
+   * member's own map may already be newer) — and reports once it (and everything before it) is durable.
+   */
+  private markStarted(pg: Pg, activation: number, head: number, epoch: number): void {
     const k = pgKey(pg.pool, pg.ps);
     // Intervals before the PG started no longer matter (PR1).
     const kept = pruneIntervals(this.intervals.get(k) ?? [], epoch);
@@ -801,7 +808,7 @@ export class DataPath {
       pg.roles = replicationRoles(pool.replication, m.acting);
       pg.interval = actingKey(m.acting, pool.replication);
     }
-    this.markStarted(pg, m.peering, m.from);
+    this.markStarted(pg, m.peering, m.from, m.les);
   }
 
   private onActivated(m: PgActivated): void {
@@ -890,10 +897,7 @@ export class DataPath {
     if (r.inflight.has(oid)) return true;
     const batch = r.inflight.get(BACKFILL_OP);
     if (batch !== undefined && oid > batch.from && oid <= batch.to) return true;
-    let needed = pg.missing.has(oid);
-    for (const mm of r.peerMissing.values()) if (mm.has(oid)) needed = true;
-    for (const ahead of r.backfill.values()) if (!backfilled(oid, r.cursor, ahead)) needed = true;
-    if (!needed) return false;
+    if (!this.needsRecovery(pg, r, oid)) return false;
     const i = r.queue.indexOf(oid);
     if (i >= 0) r.queue.splice(i, 1);
     r.queue.unshift(oid);
@@ -901,6 +905,14 @@ export class DataPath {
     r.unfound.delete(oid);
     this.scheduleRecovery();
     return true;
+  }
+
+  /** Whether `oid` is missing at the primary, at a member, or beyond a backfill target's watermark. */
+  private needsRecovery(pg: Pg, r: Recovery, oid: string): boolean {
+    if (pg.missing.has(oid)) return true;
+    for (const mm of r.peerMissing.values()) if (mm.has(oid)) return true;
+    for (const ahead of r.backfill.values()) if (!backfilled(oid, r.cursor, ahead)) return true;
+    return false;
   }
 
   /** Starts recovery operations while this OSD has free slots (`recoveryOpsMax`, PR9), PG by PG. */
@@ -911,7 +923,7 @@ export class DataPath {
       while (this.recoveryOps.size < this.h.cfg.recoveryOpsMax) {
         const oid = r.queue.shift();
         if (oid === undefined) break;
-        if (r.inflight.has(oid) || r.unfound.has(oid)) continue;
+        if (r.inflight.has(oid) || r.unfound.has(oid) || !this.needsRecovery(pg, r, oid)) continue;
         this.recoverObject(pg, r, oid);
       }
       if (this.recoveryOps.size >= this.h.cfg.recoveryOpsMax) return;

@@ -310,6 +310,8 @@ export interface PgStateInput {
 /** The state flags of a PG as its primary sees it (formatPgState joins them). */
 export function pgStateFlags(s: PgStateInput): PgStateFlag[] {
   const f: PgStateFlag[] = [];
+  // Below min_size the primary does not peer: the PG takes no I/O (Ceph shows it peered but not active).
+  if (s.actingSize < s.minSize && s.phase === 'inactive') return s.actingSize === 0 ? ['stale'] : ['peered', 'undersized', 'degraded'];
   if (!s.everStarted && s.phase !== 'active') f.push('creating');
   if (s.phase === 'peering' || s.phase === 'inactive') f.push('peering');
   if (s.phase === 'down') f.push('down');

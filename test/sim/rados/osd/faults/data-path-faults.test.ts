@@ -20,7 +20,30 @@ const scenarios: { mode: 'primary-copy' | 'chain' | 'splay'; fault: Fault; base:
   { mode: 'splay', fault: 'kill-out', base: 9_000 },
 ];
 
+/**
+ * Regression seeds (each was a bug): a member recorded last_epoch_started from its own newer map
+ * instead of the primary's activation epoch, so a later peering chose the other member's shorter log
+ * as authoritative and re-applied resent updates the old head had logged (checker (c)).
+ */
+const regressions: { mode: 'primary-copy' | 'chain' | 'splay'; fault: Fault; seed: number }[] = [
+  { mode: 'chain', fault: 'crash-primary', seed: 3_015_847 },
+  { mode: 'chain', fault: 'crash-primary', seed: 7_047_535 },
+];
+
 describe('RADOS data path under OSD faults (thesis §6.3)', () => {
+  for (const r of regressions) {
+    it(`regression: ${r.mode}, ${r.fault}, seed ${r.seed}`, async () => {
+      await withSeed(
+        r.seed,
+        async () => {
+          const out = await runDataPathFaults({ seed: r.seed, replication: r.mode, fault: r.fault });
+          expect(out.violations, out.stats).toEqual([]);
+        },
+        `npm run test:sim -- --seed ${r.seed} test/sim/rados/osd/faults/data-path-faults.test.ts`,
+      );
+    });
+  }
+
   for (const s of scenarios) {
     const replay = (seed: number): string => `npm run test:sim -- --seed ${seed} test/sim/rados/osd/faults/data-path-faults.test.ts`;
     it.each(simSeeds(Array.from({ length: DATA_PATH_FAULT_SEEDS_PER_SCENARIO }, (_, i) => s.base + i + 1)))(
