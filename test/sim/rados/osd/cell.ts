@@ -40,6 +40,8 @@ export interface DataCellOptions {
   readonly osds?: number;
   readonly replication?: ReplicationMode;
   readonly size?: number;
+  /** The pool's min_size (default 1). */
+  readonly minSize?: number;
   readonly pgNum?: number;
   readonly clients?: number;
   readonly dataPath?: Partial<DataPathConfig>;
@@ -132,7 +134,7 @@ export function dataCell(o: DataCellOptions) {
     const c = await sim.result(mon.submit({ type: 'rados.mon.setCrush', crush }));
     if (!c.ok) throw new Error(`setCrush: ${JSON.stringify(c)}`);
     const size = o.size ?? Math.min(3, nOsd);
-    const p = await sim.result(mon.submit({ type: 'rados.mon.poolCreate', name: POOL, pgNum: o.pgNum ?? 8, size, minSize: 1, replication: o.replication ?? 'primary-copy' }));
+    const p = await sim.result(mon.submit({ type: 'rados.mon.poolCreate', name: POOL, pgNum: o.pgNum ?? 8, size, minSize: o.minSize ?? 1, replication: o.replication ?? 'primary-copy' }));
     if (!p.ok) throw new Error(`poolCreate: ${JSON.stringify(p)}`);
     await until('every OSD up', (m) => m.osds.length === nOsd && m.osds.every((x) => x.up && x.in), 60_000);
     await sim.run({ forMs: 3_000 });

@@ -207,4 +207,56 @@ describe('RADOS peering and recovery in the simulator (thesis §6.3.5)', () => {
       replay(seed),
     );
   });
+
+  for (const mode of ['primary-copy', 'chain'] as const) {
+    it(`${mode}: a read of an acknowledged but uncommitted update waits for its commit (thesis §6.3.5.4; PR12)`, async () => {
+      const seed = 36;
+      await withSeed(
+        seed,
+        async () => {
+          const c = dataCell({ seed, osds: 3, size: 3, pgNum: 1, replication: mode });
+          const [client] = await c.start();
+          const io = client!.pool(POOL);
+          const order: string[] = [];
+          const h = io.writeFull('x', enc('v1'));
+          void h.commit.then(() => order.push('commit'));
+          expect((await c.sim.result(h.ack)).ok).toBe(true);
+          // Acked: applied on every replica, not yet durable everywhere. The reader is the acker, so both replies come from one OSD, in order.
+          expect(order).toEqual([]);
+          const r = await c.sim.result(io.read('x'));
+          order.push(`read ${r.ok ? dec(r.value) : r.error.code}`);
+          expect(order).toEqual(['commit', 'read v1']);
+          expect((await c.sim.result(h.commit)).ok).toBe(true);
+        },
+        replay(seed),
+      );
+    });
+  }
+
+  it('below min_size a PG takes no writes: it stays peered, not active (min_size honoured)', async () => {
+    const seed = 37;
+    await withSeed(
+      seed,
+      async () => {
+        const c = dataCell({ seed, osds: 3, size: 3, minSize: 2, pgNum: 1, client: { opTimeoutMs: 6_000, resendAfterMs: 1_000 } });
+        const [client] = await c.start();
+        const io = client!.pool(POOL);
+        expect((await c.sim.result(io.writeFull('x', enc('before')).commit)).ok).toBe(true);
+        const [, b, t] = actingOf(await c.map(), 'x') as [number, number, number];
+        await kill(c, b);
+        expect((await c.sim.result(io.writeFull('x', enc('two left')).commit)).ok).toBe(true);
+        await kill(c, t);
+        const w = await c.sim.result(io.writeFull('x', enc('one left')).commit);
+        expect(w.ok ? 'written' : w.error.code).toBe('timeout');
+        expect((await c.pgStats()).map((s) => s.state)).toEqual(['undersized+degraded+peered']);
+        c.sim.restart(osdNodeName(b));
+        await c.until('b back', (m) => m.osds[b]?.up === true, 60_000);
+        const again = await c.sim.result(io.writeFull('x', enc('two again')).commit);
+        expect(again.ok).toBe(true);
+        const r = await c.sim.result(io.read('x'));
+        expect(r.ok && dec(r.value)).toBe('two again');
+      },
+      replay(seed),
+    );
+  });
 });
