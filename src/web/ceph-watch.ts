@@ -192,8 +192,8 @@ export async function pollCeph(system: ActorSystem, monitors: readonly ActorRef<
         host: where.get(o.id)?.host ?? null,
         rack: where.get(o.id)?.rack ?? null,
         weight: o.weight / OSD_WEIGHT_FULL,
-        pgs: st === undefined ? null : st.pgs.length,
-        pgsActive: st === undefined ? null : st.pgs.filter((p) => p.active).length,
+        pgs: st === undefined ? null : st.held.length,
+        pgsActive: st === undefined ? null : st.held.filter((p) => p.active).length,
         usedBytes: st === undefined ? null : st.usedBytes,
         stats: st?.stats ?? null,
         scrub: st?.scrub ?? null,
@@ -218,7 +218,7 @@ export function poolUsage(map: OsdMap, statuses: readonly (OsdStatus | undefined
   let inactive = 0;
   for (const st of statuses) {
     if (st === undefined) continue;
-    for (const pg of st.pgs) {
+    for (const pg of st.held) {
       if (pg.acting[0] !== st.osd || seen.has(pg.pg)) continue;
       const pool = pools.get(Number(pg.pg.split('.')[0]));
       if (pool === undefined) continue;

@@ -89,15 +89,13 @@ export interface DataPathConfig {
   readonly pgInflightMax: number;
   /** Ops waiting for one PG (inactive, or behind an in-flight update of their object); more get `busy`. */
   readonly pgQueueMax: number;
-  /** Recent updates (with their data) each OSD keeps per PG, to bring the other members forward when the acting set changes. */
-  readonly pgRecentUpdatesMax: number;
   /**
    * Read lease H (thesis §6.3.3): the read-serving OSD serves reads only while it has heard from
    * every other member of the acting set within H. Must stay below the heartbeat grace, so a deposed
    * OSD stops serving before a new interval can take writes.
    */
   readonly readLeaseMs: number;
-  /** How long the first OSD waits for the members' answers while activating a PG before trying again. */
+  /** How long the primary waits for the answers while peering or activating a PG before it starts over. */
   readonly activateTimeoutMs: number;
   /**
    * Pipelined replication (README D12): an update with more write data than this is sent to replicas
@@ -108,6 +106,16 @@ export interface DataPathConfig {
   readonly repSliceBytes: number;
   /** Pieces an OSD buffers waiting for their headers, at most (oldest dropped first; their headers are then refused). */
   readonly repPiecesBufferedBytesMax: number;
+  /** Recovery operations (a pull, a push of one object, a backfill batch) one OSD runs at once across its PGs (Ceph `osd_recovery_max_active`, 3). */
+  readonly recoveryOpsMax: number;
+  /** Recovery operations waiting for a slot per PG; beyond it, objects wait for the next pass over the missing lists. */
+  readonly recoveryQueueMax: number;
+  /** A recovery operation without an answer within this is abandoned and the PG peers again. */
+  readonly recoveryTimeoutMs: number;
+  /** Objects per backfill batch (Ceph `osd_backfill_scan_min`, 64; fewer here so a batch is one modest transaction). */
+  readonly backfillBatchObjectsMax: number;
+  /** Past intervals kept per PG (older ones go once the PG started after them; beyond this, the oldest). */
+  readonly pastIntervalsMax: number;
 }
 
 export const DEFAULT_DATA_PATH_CONFIG: DataPathConfig = {
@@ -120,11 +128,15 @@ export const DEFAULT_DATA_PATH_CONFIG: DataPathConfig = {
   pgLogEntriesMax: 250,
   pgInflightMax: 64,
   pgQueueMax: 1_024,
-  pgRecentUpdatesMax: 128,
   readLeaseMs: 10_000,
   activateTimeoutMs: 3_000,
   repSliceBytes: 0,
   repPiecesBufferedBytesMax: 256 * 1024 * 1024,
+  recoveryOpsMax: 3,
+  recoveryQueueMax: 4_096,
+  recoveryTimeoutMs: 10_000,
+  backfillBatchObjectsMax: 16,
+  pastIntervalsMax: 256,
 };
 
 /**

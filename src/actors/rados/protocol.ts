@@ -101,6 +101,7 @@ import type { TransactionOp } from '../../storage/object-store.js';
 import type { ObjectError } from './errors.js';
 import type { ObjectOp, ObjectOpResult } from './osd/object-ops.js';
 import type { Eversion, PgLogEntry } from './osd/pg-log.js';
+import type { HolderInfo, MissingNeed, PastInterval } from './osd/peering.js';
 
 /** Client → the PG's first OSD (mutations) or read-serving OSD (reads). */
 export interface OsdOpRequest extends EpochTagged {
@@ -204,53 +205,88 @@ export interface RepRefused extends PgAddressed {
   readonly reason: string;
 }
 
-/** The first OSD, activating a PG in a new interval, asks each member and prior member for its log state. */
+/** The primary, peering a PG, asks an OSD for what it holds (thesis §6.3.5.1: the prior set is queried explicitly). */
 export interface PgQuery extends PgAddressed {
   readonly type: 'rados.osd.pgQuery';
-  readonly activation: number;
-  /** The querier's last_update: answer with the updates after it that you applied. */
-  readonly since: Eversion;
+  readonly peering: number;
+  /** Also send the backlog: every object of the PG with its version (§6.3.5.1 step 5). */
+  readonly backlog: boolean;
 }
 
-/** A whole PG's contents and log: the fallback when a member's log diverged or the updates it lacks are gone from memory. */
-export interface PgFull {
-  readonly objects: readonly { readonly oid: string; readonly data: Uint8Array; readonly attrs: readonly (readonly [string, Uint8Array])[] }[];
+/** An OSD's answer to a query: the Notify of §6.3.5.1 (its copy's bounds, log and missing list) and what it knows of the PG's past intervals. */
+export interface PgInfo extends PgAddressed {
+  readonly type: 'rados.osd.pgInfo';
+  readonly peering: number;
+  readonly info: HolderInfo;
+  readonly intervals: readonly PastInterval[];
+  /** When asked for the backlog. */
+  readonly backlog?: readonly (readonly [string, Eversion])[];
+}
+
+/**
+ * Primary → acting member: take the authoritative log, this missing list (or start a backfill), record
+ * last_epoch_started, and go active in this interval.
+ */
+export interface PgActivate extends PgAddressed {
+  readonly type: 'rados.osd.pgActivate';
+  readonly peering: number;
+  readonly les: number;
   readonly entries: readonly PgLogEntry[];
   readonly lastUpdate: Eversion;
   readonly tail: Eversion;
-}
-
-export interface PgInfo extends PgAddressed {
-  readonly type: 'rados.osd.pgInfo';
-  readonly activation: number;
-  readonly lastUpdate: Eversion;
-  /** Whether the member's log holds the querier's `since` (false: divergent or too far behind). */
-  readonly hasSince: boolean;
-  /** Applied updates after `since`, with their data (from the member's recent memory); `complete` says whether all are there. */
-  readonly updates: readonly PgUpdate[];
-  readonly complete: boolean;
-  /** When ahead of the querier and unable to give the updates: the whole PG (if it fits the bound). */
-  readonly full?: PgFull;
-}
-
-/** First OSD → member: roll forward with these updates, drop anything logged after them, and go active in this interval. */
-export interface PgActivate extends PgAddressed {
-  readonly type: 'rados.osd.pgActivate';
-  readonly activation: number;
-  readonly updates: readonly PgUpdate[];
-  readonly lastUpdate: Eversion;
-  /** Replace the member's copy of the PG with this first (its log diverged or is too far behind). */
-  readonly full?: PgFull;
+  readonly missing: readonly (readonly [string, MissingNeed])[];
+  readonly backfill: boolean;
 }
 
 export interface PgActivated extends PgAddressed {
   readonly type: 'rados.osd.pgActivated';
-  readonly activation: number;
+  readonly peering: number;
   readonly ok: boolean;
   readonly reason?: string;
 }
 
-export type OsdDataMsg = OsdOpRequest | OsdPgListRequest | RepOp | RepData | RepProgress | RepRefused | PgQuery | PgInfo | PgActivate | PgActivated;
+/** One object as recovery moves it: its bytes and attributes, or its absence. */
+export interface RecoveredObject {
+  readonly oid: string;
+  readonly exists: boolean;
+  readonly data: Uint8Array;
+  readonly attrs: readonly (readonly [string, Uint8Array])[];
+}
+
+/** Primary → an OSD holding an object the primary lacks: send it (thesis §6.3.5.2). */
+export interface PgPull extends PgAddressed {
+  readonly type: 'rados.osd.pgPull';
+  readonly token: number;
+  readonly oid: string;
+  /** Names the recovery (primary and peering) for the read-once probe. */
+  readonly recovery: string;
+}
+
+/**
+ * Objects on their way: a pull's answer (to the primary), a push of recovered objects (primary →
+ * replica), or a backfill batch (`range`: the target's copy of every object in (from, to] becomes
+ * exactly `objects`, except those it already received ahead of the scan).
+ */
+export interface PgPush extends PgAddressed {
+  readonly type: 'rados.osd.pgPush';
+  readonly token: number;
+  readonly objects: readonly RecoveredObject[];
+  readonly range?: { readonly from: string; readonly to: string };
+}
+
+export interface PgPushReply extends PgAddressed {
+  readonly type: 'rados.osd.pgPushReply';
+  readonly token: number;
+  readonly ok: boolean;
+}
+
+/** The read-serving OSD (chain, splay) lacks an object a client reads: the primary should recover it now (§6.3.5.2). */
+export interface PgRecoverNow extends PgAddressed {
+  readonly type: 'rados.osd.pgRecoverNow';
+  readonly oid: string;
+}
+
+export type OsdDataMsg = OsdOpRequest | OsdPgListRequest | RepOp | RepData | RepProgress | RepRefused | PgQuery | PgInfo | PgActivate | PgActivated | PgPull | PgPush | PgPushReply | PgRecoverNow;
 
 // ---------------------------------------------------------------------------------------------
 // PG statistics and scrubbing (README.md "PG statistics" and "Scrubbing"; post-thesis, as Ceph).

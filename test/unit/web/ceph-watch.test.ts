@@ -3,10 +3,10 @@ import { bootstrapOsdMap } from '../../../src/actors/rados/osdmap/bootstrap.js';
 import type { OsdStatus } from '../../../src/actors/rados/osd/osd.js';
 import { poolUsage } from '../../../src/web/ceph-watch.js';
 
-type PgRow = OsdStatus['pgs'][number];
+type PgRow = OsdStatus['held'][number];
 
 function status(osd: number, pgs: PgRow[]): OsdStatus {
-  return { osd, addr: `osd${osd}`, epoch: 3, self: 'up', peers: [], failed: [], boots: 1, pgs, usedBytes: 0, stats: undefined };
+  return { osd, addr: `osd${osd}`, epoch: 3, self: 'up', peers: [], failed: [], boots: 1, pgs: [], held: pgs, usedBytes: 0, stats: undefined };
 }
 
 describe('the dashboard\'s pool usage and PG activity (issue 16, item 6)', () => {

@@ -25,7 +25,7 @@ import type { DataPathConfig, PgStatsConfig, ScrubConfig } from '../config.js';
 import { PgStatReporter } from './pg-stat-reporter.js';
 import { Scrubber, type ScrubCounters } from './scrubber.js';
 import { DataPath } from './data-path.js';
-import type { DataPathProbe, DataPathSelfMsg, DataPathStats } from './data-path.js';
+import type { DataPathProbe, DataPathSelfMsg, DataPathStats, HeldPg } from './data-path.js';
 import type { ActorRef } from '../../../runtime/ref.js';
 import { makeRef, refKey } from '../../../runtime/ref.js';
 import { DEFAULT_OSDMAP_CONFIG } from '../config.js';
@@ -89,7 +89,9 @@ export type OsdControlMsg =
   /** The scrubber goes on with its next chunk (a turn of its own, so client ops run between chunks). */
   | { readonly type: 'rados.osd.scrubContinue' }
   /** → `OsdStatus`. */
-  | { readonly type: 'rados.osd.status' };
+  | { readonly type: 'rados.osd.status' }
+  /** The incrementals after the map this OSD saved before it restarted (for its PGs' past intervals). */
+  | { readonly type: 'rados.osd.pastMaps'; readonly incs: readonly OsdMapIncremental[] };
 
 export type OsdMsg = OsdPing | MonitorPush<OsdMap, OsdMapIncremental> | OsdControlMsg | OsdDataMsg | DataPathSelfMsg | OsdScrubMsg | PgCommand;
 
@@ -103,8 +105,10 @@ export interface OsdStatus {
   /** Peers it currently finds failed. */
   readonly failed: readonly number[];
   readonly boots: number;
-  /** PGs this OSD holds (empty without a store). */
-  readonly pgs: readonly { pg: string; active: boolean; acting: readonly number[]; lastUpdate: string; objects: number; bytes: number }[];
+  /** The PGs this OSD is primary of, with their state and statistics (empty without a store). */
+  readonly pgs: readonly PgStat[];
+  /** Every PG this OSD holds, in any role. */
+  readonly held: readonly HeldPg[];
   readonly usedBytes: number;
   readonly stats: DataPathStats | undefined;
   /** Scrub totals (undefined without a store). */
@@ -239,6 +243,13 @@ class Osd {
       map: () => this.map,
       bundleFor: (epoch) => mapBundleFor(this.history, this.map, epoch, this.mapCfg.incrementalsPerMessageMax),
       fetchMap: () => this.fetch(),
+      fetchPastMaps: (epoch) => {
+        const self = this.ctx.self;
+        void this.client.read<OsdMap, OsdMapIncremental>(epoch).then((r: MonResult<ReadReply<OsdMap, OsdMapIncremental>>) => {
+          const incs = r.ok && r.value.share !== undefined ? r.value.share.incs.map(([, inc]) => inc) : [];
+          this.ctx.tell(self, { type: 'rados.osd.pastMaps', incs });
+        });
+      },
       sendOsd: (osd, msg) => this.sendOsd(osd, msg),
       sendSelf: (msg) => this.ctx.tell(this.ctx.self, msg),
       lastHeardMs: (osd) => this.heardMs.get(osd),
@@ -315,6 +326,10 @@ class Osd {
       case 'rados.osd.pgInfo':
       case 'rados.osd.pgActivate':
       case 'rados.osd.pgActivated':
+      case 'rados.osd.pgPull':
+      case 'rados.osd.pgPush':
+      case 'rados.osd.pgPushReply':
+      case 'rados.osd.pgRecoverNow':
         if (typeof m.from === 'number') this.heardMs.set(m.from, this.ctx.clock.now());
         this.data?.receive(m);
         return undefined;
@@ -341,6 +356,12 @@ class Osd {
         return undefined;
       case 'rados.osd.pgCommand':
         return this.pgCommand(m);
+      case 'rados.osd.recoveryTimeout':
+        this.data?.onRecoveryTimeout(m);
+        return undefined;
+      case 'rados.osd.pastMaps':
+        this.data?.onPastMaps(m.incs);
+        return undefined;
       case 'rados.osd.tick':
         this.onTick();
         return undefined;
@@ -379,7 +400,8 @@ class Osd {
       peers: [...this.peers.keys()].sort((a, b) => a - b),
       failed: [...this.peers].filter(([, p]) => p.failed).map(([id]) => id),
       boots: this.boots,
-      pgs: this.data?.pgStates() ?? [],
+      pgs: (this.data?.pgStats(this.ctx.clock.now()) ?? []).map((st) => this.scrubber?.decorate(st) ?? st),
+      held: this.data?.heldPgs() ?? [],
       usedBytes: this.store?.usedSpaceBytes ?? 0,
       stats: this.data?.stats(),
       ...(this.scrubber === undefined ? {} : { scrub: this.scrubber.counts() }),
@@ -401,6 +423,7 @@ class Osd {
       map = v.value;
       history = [];
     }
+    const maps: OsdMap[] = map === this.map ? [] : [map];
     for (const [, inc] of share.incs) {
       if (inc.epoch <= map.epoch) continue;
       const r = applyIncremental(map, inc);
@@ -410,9 +433,10 @@ class Osd {
         break;
       }
       map = r.value;
+      maps.push(map);
       history = appendHistory(history, inc, this.cfg.historyMax);
     }
-    this.setMap(map, history);
+    this.setMap(map, history, maps);
   }
 
   private onBundle(bundle: MapBundle): void {
@@ -424,23 +448,33 @@ class Osd {
     }
     if (r.value.epoch <= this.map.epoch) return;
     let history = this.history;
+    const maps: OsdMap[] = [];
     if (bundle.kind === 'incrementals') {
-      for (const inc of bundle.incrementals) if (inc.epoch > this.map.epoch) history = appendHistory(history, inc, this.cfg.historyMax);
+      // Every intermediate map, for the PGs' past intervals (thesis §6.3.5.1).
+      let m = this.map;
+      for (const inc of bundle.incrementals) {
+        if (inc.epoch <= m.epoch) continue;
+        const step = applyIncremental(m, inc);
+        if (!step.ok) break;
+        m = step.value;
+        maps.push(m);
+        history = appendHistory(history, inc, this.cfg.historyMax);
+      }
     } else {
       history = [];
     }
-    this.setMap(r.value, history);
+    if (maps[maps.length - 1] !== r.value) maps.push(r.value);
+    this.setMap(r.value, history, maps);
   }
 
-  private setMap(map: OsdMap, history: OsdMapIncremental[]): void {
+  private setMap(map: OsdMap, history: OsdMapIncremental[], maps: readonly OsdMap[]): void {
     if (map.epoch <= this.map.epoch) return;
-    const prev = this.map;
     this.map = map;
     this.history = history;
     this.batcher.onMap(map);
     this.updatePeers();
     this.checkSelf();
-    this.data?.onMap(prev);
+    this.data?.onMaps(maps);
     this.scrubber?.onMap();
   }
 

@@ -9,8 +9,9 @@
  * - `lastUpdate`: the newest entry whose data this OSD has applied. An OSD that delays its write
  *   (the read-serving OSD under primary-copy and splay, §6.3.1) logs the entry first, so the log's
  *   `head` may run ahead of `lastUpdate` (write-ahead).
- * - `lastComplete`: every update up to it is applied here (no holes); without recovery it equals
- *   `lastUpdate` (objects missing after it are the next issue's missing list).
+ * - `lastComplete`: every update up to it is applied here (no holes). The log itself keeps it equal to
+ *   `lastUpdate`; objects a peering found missing are kept apart in the OSD's missing list, from
+ *   which the data path reports last_complete (data-path.ts, README "Peering and recovery").
  * - reqid = `client:tid` makes a resent request recognizable, so every op is idempotent (§6.3.5.3).
  * - The log is bounded: entries at or before `trimTo` (durable on every replica, the client told)
  *   are dropped once the log holds more than `entriesMax`.

@@ -18,17 +18,22 @@ import type { ObjectStore } from '../../../../src/storage/object-store.js';
 import { RadosClient, type RadosClientConfig } from '../../../../src/actors/rados/client/client.js';
 import type { DataPathProbe } from '../../../../src/actors/rados/osd/data-path.js';
 import type { Eversion } from '../../../../src/actors/rados/osd/pg-log.js';
+import type { PgStat } from '../../../../src/actors/rados/osd/pg-stats.js';
 import { simOsdConfig, simOsdMapConfig } from '../ceph/cluster.js';
 
 export interface ProbeEvent {
   readonly at: number;
-  readonly kind: 'applied' | 'committed' | 'acked' | 'commitSent';
+  readonly kind: 'applied' | 'committed' | 'acked' | 'commitSent' | 'recoveryRead' | 'recoveryActive';
   readonly osd: number;
   readonly pg: string;
   readonly version: Eversion;
   readonly reqid: string;
   readonly acting?: readonly number[];
   readonly op?: string;
+  /** recoveryRead: the object and the recovery (primary@epoch#peering); recoveryActive: operations in flight. */
+  readonly oid?: string;
+  readonly recovery?: string;
+  readonly n?: number;
 }
 
 export interface DataCellOptions {
@@ -36,6 +41,8 @@ export interface DataCellOptions {
   readonly osds?: number;
   readonly replication?: ReplicationMode;
   readonly size?: number;
+  /** The pool's min_size (default 1). */
+  readonly minSize?: number;
   readonly pgNum?: number;
   readonly clients?: number;
   readonly dataPath?: Partial<DataPathConfig>;
@@ -68,6 +75,8 @@ export function dataCell(o: DataCellOptions) {
     committed: (osd, pg, version, reqid) => events.push({ at: sim.now, kind: 'committed', osd, pg, version, reqid }),
     acked: (osd, pg, version, reqid, acting) => events.push({ at: sim.now, kind: 'acked', osd, pg, version, reqid, acting }),
     commitSent: (osd, pg, version, reqid, acting) => events.push({ at: sim.now, kind: 'commitSent', osd, pg, version, reqid, acting }),
+    recoveryRead: (osd, pg, oid, recovery) => events.push({ at: sim.now, kind: 'recoveryRead', osd, pg, version: { epoch: 0, v: 0 }, reqid: '', oid, recovery }),
+    recoveryActive: (osd, n) => events.push({ at: sim.now, kind: 'recoveryActive', osd, pg: '', version: { epoch: 0, v: 0 }, reqid: '', n }),
   };
   const osdmap = { ...simOsdMapConfig, downOutIntervalMs: o.downOutIntervalMs ?? 3_600_000 };
   for (let rank = 0; rank < 3; rank++) {
@@ -135,7 +144,7 @@ export function dataCell(o: DataCellOptions) {
     const c = await sim.result(mon.submit({ type: 'rados.mon.setCrush', crush }));
     if (!c.ok) throw new Error(`setCrush: ${JSON.stringify(c)}`);
     const size = o.size ?? Math.min(3, nOsd);
-    const p = await sim.result(mon.submit({ type: 'rados.mon.poolCreate', name: POOL, pgNum: o.pgNum ?? 8, size, minSize: 1, replication: o.replication ?? 'primary-copy' }));
+    const p = await sim.result(mon.submit({ type: 'rados.mon.poolCreate', name: POOL, pgNum: o.pgNum ?? 8, size, minSize: o.minSize ?? 1, replication: o.replication ?? 'primary-copy' }));
     if (!p.ok) throw new Error(`poolCreate: ${JSON.stringify(p)}`);
     await until('every OSD up', (m) => m.osds.length === nOsd && m.osds.every((x) => x.up && x.in), 60_000);
     await sim.run({ forMs: 3_000 });
@@ -148,5 +157,26 @@ export function dataCell(o: DataCellOptions) {
     return clients;
   }
 
-  return { sim, monRefs, osdRefs, mon, admin, crash, map, until, osdStatus, start, sleep, events, disks, stores };
+  /** Every PG's state as its primary reports it (pg-stats.ts), from every OSD that answers. */
+  async function pgStats(): Promise<PgStat[]> {
+    const out: PgStat[] = [];
+    for (let id = 0; id < nOsd; id++) out.push(...((await osdStatus(id))?.pgs ?? []));
+    return out;
+  }
+
+  /** Waits until every PG of the pool is reported active+clean by its primary. */
+  async function untilClean(limitMs: number): Promise<PgStat[]> {
+    const start = sim.now;
+    for (;;) {
+      const m = await map();
+      const pool = m.pools.find((p) => p.name === POOL);
+      const stats = await pgStats();
+      const clean = stats.filter((s) => s.state === 'active+clean' && s.epoch === m.epoch);
+      if (pool !== undefined && clean.length === pool.pgNum) return stats;
+      if (sim.now - start > limitMs) throw new Error(`PGs not all active+clean within ${limitMs} ms: ${stats.map((s) => `${s.pgid} ${s.state}`).join(', ')}`);
+      await sim.run({ forMs: 250 });
+    }
+  }
+
+  return { sim, monRefs, osdRefs, mon, admin, crash, map, until, osdStatus, start, sleep, events, disks, stores, pgStats, untilClean };
 }

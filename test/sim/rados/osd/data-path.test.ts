@@ -52,7 +52,7 @@ describe('RADOS data path in the simulator', () => {
       for (let i = 0; i < 12; i++) expect((await c.sim.result(io.writeFull(`o${i}`, enc(`v${i}`)).commit)).ok).toBe(true);
       const states = await Promise.all([0, 1, 2, 3, 4].map((id) => c.osdStatus(id)));
       const byPg = new Map<string, Set<string>>();
-      for (const s of states) for (const p of s?.pgs ?? []) if (p.acting.includes(s!.osd)) byPg.set(p.pg, (byPg.get(p.pg) ?? new Set()).add(`${p.lastUpdate}/${p.objects}`));
+      for (const s of states) for (const p of s?.held ?? []) if (p.acting.includes(s!.osd)) byPg.set(p.pg, (byPg.get(p.pg) ?? new Set()).add(`${p.lastUpdate}/${p.objects}`));
       for (const [pg, seen] of byPg) expect(seen.size, `pg ${pg}`).toBe(1);
       const listed = await c.sim.result(io.list({ ps: 0, after: '' }, 5));
       expect(listed.ok && listed.value.oids.length).toBe(5);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryOp } from '../../../../../src/check/history.js';
 import type { ProbeEvent } from '../cell.js';
-import { checkAckCommitOrder, checkCommittedReadable, checkNoDuplicateApply, checkObjectsLinearizable, type RegInput, type RegOutput } from './checkers.js';
+import { checkAckCommitOrder, checkCommittedReadable, checkNoDuplicateApply, checkObjectsLinearizable, checkRecoveryReadOnce, type RegInput, type RegOutput } from './checkers.js';
 
 const v = (x: number) => ({ epoch: 5, v: x });
 
@@ -43,5 +43,14 @@ describe('data-path checkers catch planted violations', () => {
     expect(checkAckCommitOrder(early).join()).toMatch(/sent ack .* before osd.1 applied/);
     const commitEarly = [e(1, 'applied', 0), e(1, 'applied', 1), e(2, 'acked', 0, [0, 1]), e(3, 'committed', 0), e(4, 'commitSent', 0, [0, 1]), e(5, 'committed', 1)];
     expect(checkAckCommitOrder(commitEarly).join()).toMatch(/sent commit .* before osd.1 committed/);
+  });
+
+  it('(e) an object read twice from disk by one recovery (thesis §6.3.5.2)', () => {
+    const read = (at: number, osd: number, oid: string, recovery: string): ProbeEvent => ({ at, kind: 'recoveryRead', osd, pg: '1.0', version: v(0), reqid: '', oid, recovery });
+    // One read per object per recovery; a later peering (another recovery) may read it again.
+    const ok = [read(1, 0, 'a', '0@7#1'), read(2, 0, 'b', '0@7#1'), read(3, 2, 'a', '2@9#4')];
+    expect(checkRecoveryReadOnce(ok)).toEqual([]);
+    const twice = [...ok, read(4, 1, 'a', '0@7#1')];
+    expect(checkRecoveryReadOnce(twice).join()).toMatch(/object a read twice by recovery 0@7#1/);
   });
 });

@@ -7,7 +7,10 @@
  *  (c) `checkNoDuplicateApply`: no OSD applied one reqid as two different updates (a resend is a
  *      no-op), and no appended token appears twice in an append object;
  *  (d) `checkAckCommitOrder`: an ack was sent only after every member of the acting set applied
- *      the update, and a commit only after every member made it durable (simulated-disk probes).
+ *      the update, and a commit only after every member made it durable (simulated-disk probes);
+ *  (e) `checkRecoveryReadOnce`: during one primary's recovery of a PG, each missing object was read
+ *      from a store at most once (thesis §6.3.5.2: pushed to every replica that needs it while in
+ *      memory; README PR10).
  * Each returns a list of violations (empty = pass); checkers.test.ts plants one of each.
  */
 import { checkLinearizable, type Model } from '../../../../../src/check/linearizability.js';
@@ -106,6 +109,20 @@ export function checkAckCommitOrder(events: readonly ProbeEvent[]): string[] {
         if (t === undefined || t > e.at) out.push(`osd.${e.osd} sent ${e.kind === 'acked' ? 'ack' : 'commit'} of ${e.pg} ${e.version.epoch}'${e.version.v} at ${e.at} before osd.${m} ${e.kind === 'acked' ? 'applied' : 'committed'} it`);
       }
     }
+  }
+  return out;
+}
+
+/** (e) Each object read from disk at most once per recovery (one primary's peering of one PG). */
+export function checkRecoveryReadOnce(events: readonly ProbeEvent[]): string[] {
+  const out: string[] = [];
+  const reads = new Map<string, ProbeEvent>();
+  for (const e of events) {
+    if (e.kind !== 'recoveryRead') continue;
+    const k = `${e.pg}\u0000${e.recovery ?? ''}\u0000${e.oid ?? ''}`;
+    const first = reads.get(k);
+    if (first !== undefined) out.push(`pg ${e.pg}: object ${e.oid ?? '?'} read twice by recovery ${e.recovery ?? '?'} (osd.${first.osd} at ${first.at}, osd.${e.osd} at ${e.at})`);
+    else reads.set(k, e);
   }
   return out;
 }

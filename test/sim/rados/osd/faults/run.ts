@@ -8,10 +8,18 @@
 import { History } from '../../../../../src/check/history.js';
 import type { RadosClient } from '../../../../../src/actors/rados/client/client.js';
 import type { ReplicationMode } from '../../../../../src/actors/rados/osdmap/osd-map.js';
+import type { OsdMonCommand } from '../../../../../src/actors/rados/protocol.js';
 import { POOL, dataCell, osdNodeName } from '../cell.js';
-import { checkAckCommitOrder, checkCommittedReadable, checkNoDuplicateApply, checkObjectsLinearizable, type CommittedWrite, type RegInput, type RegOutput } from './checkers.js';
+import { checkAckCommitOrder, checkCommittedReadable, checkNoDuplicateApply, checkObjectsLinearizable, checkRecoveryReadOnce, type CommittedWrite, type RegInput, type RegOutput } from './checkers.js';
 
-export type Fault = 'crash-restart' | 'partition' | 'crash-primary';
+/**
+ * crash-restart / crash-primary: an OSD crashes and restarts (down but in: its PGs stay put, degraded);
+ * partition: an OSD is cut off and healed; mark-out: an up OSD is marked out (its PGs remap to OSDs
+ * that never held them and recover from it) and later in again (they move back); kill-out: an OSD
+ * crashes and is marked down and out at once (remapping while its data is gone), then restarts and
+ * is marked in.
+ */
+export type Fault = 'crash-restart' | 'partition' | 'crash-primary' | 'mark-out' | 'kill-out';
 
 export interface RunOptions {
   readonly seed: number;
@@ -86,7 +94,23 @@ export async function runDataPathFaults(o: RunOptions): Promise<{ violations: st
   async function faults(): Promise<void> {
     const victim = 1 + Math.floor(rnd.next() * (nOsd - 1));
     await c.sleep(3_000 + rnd.next() * 3_000);
-    if (o.fault === 'crash-restart' || o.fault === 'crash-primary') {
+    const admin = async (cmd: OsdMonCommand): Promise<void> => {
+      const r = await c.mon.submit(cmd);
+      if (!r.ok && r.error.serviceCode !== 'no_change') throw new Error(`${cmd.type}: ${r.error.message}`);
+    };
+    if (o.fault === 'mark-out') {
+      await admin({ type: 'rados.mon.osdMarkOut', osds: [victim], reason: 'admin' });
+      await c.sleep(12_000 + rnd.next() * 3_000);
+      await admin({ type: 'rados.mon.osdMarkIn', osds: [victim] });
+    } else if (o.fault === 'kill-out') {
+      c.crash(osdNodeName(victim));
+      await admin({ type: 'rados.mon.osdMarkDown', osds: [victim], reason: 'admin' });
+      await admin({ type: 'rados.mon.osdMarkOut', osds: [victim], reason: 'admin' });
+      await c.sleep(12_000 + rnd.next() * 3_000);
+      c.sim.restart(osdNodeName(victim));
+      await c.sleep(2_000 + rnd.next() * 2_000);
+      await admin({ type: 'rados.mon.osdMarkIn', osds: [victim] });
+    } else if (o.fault === 'crash-restart' || o.fault === 'crash-primary') {
       // crash-primary: the OSD that is primary of most PGs (osd 0 leads CRUSH's order often); crash-restart: a random one.
       const target = o.fault === 'crash-primary' ? 0 : victim;
       c.crash(osdNodeName(target));
@@ -104,8 +128,9 @@ export async function runDataPathFaults(o: RunOptions): Promise<{ violations: st
   await c.sim.result(work);
   stopAt = 0;
   // Everyone back up, then settle.
-  await c.sim.result(c.until('every OSD up', (m) => m.osds.every((x) => x.up), 60_000));
-  await c.sim.run({ forMs: 5_000 });
+  await c.sim.result(c.until('every OSD up', (m) => m.osds.every((x) => x.up && x.in), 60_000));
+  // Once faults stop, every PG recovers to active+clean within a bound (issue checker (c)).
+  await c.sim.result(c.untilClean(90_000));
   const finals = new Map<string, string | null>();
   const fio = final.pool(POOL);
   for (const obj of OBJECTS) {
@@ -132,9 +157,11 @@ export async function runDataPathFaults(o: RunOptions): Promise<{ violations: st
     ...checkObjectsLinearizable(history.ops(), OP_TIMEOUT_MS + 1_000),
     ...checkNoDuplicateApply(c.events, appends),
     ...checkAckCommitOrder(c.events),
+    ...checkRecoveryReadOnce(c.events),
   ];
   const noops = c.events.filter((e) => e.kind === 'applied' && e.op === 'noop').length;
-  const epochs = new Set(c.events.map((e) => e.version.epoch)).size;
+  const epochs = new Set(c.events.filter((e) => e.kind === 'applied').map((e) => e.version.epoch)).size;
+  const recoveryReads = c.events.filter((e) => e.kind === 'recoveryRead').length;
   const unknown = history.ops().filter((op) => op.status === 'info' || op.status === 'pending').length;
-  return { violations, stats: `${ops} ops, ${committed.length} committed writes, ${unknown} with unknown outcome, ${noops} resends answered as no-ops, versions from ${epochs} epochs, ${c.events.length} probe events` };
+  return { violations, stats: `${ops} ops, ${committed.length} committed writes, ${unknown} with unknown outcome, ${noops} resends answered as no-ops, versions from ${epochs} epochs, ${recoveryReads} objects read for recovery, ${c.events.length} probe events` };
 }
