@@ -818,7 +818,11 @@ export class DataPath {
     if (!r.ok) return;
     pg.les = epoch;
     const acting = pg.acting;
-    void r.committed.then(() => this.h.sendSelf({ type: 'rados.osd.activationCommitted', pool: pg.pool, ps: pg.ps, activation, head, acting }));
+    // A store that crashed before the sync leaves activation unrecorded; the OSD restarts and peers again.
+    void r.committed.then(
+      () => this.h.sendSelf({ type: 'rados.osd.activationCommitted', pool: pg.pool, ps: pg.ps, activation, head, acting }),
+      () => undefined,
+    );
   }
 
   onActivationCommitted(m: Extract<DataPathSelfMsg, { type: 'rados.osd.activationCommitted' }>): void {
