@@ -42,6 +42,7 @@ async function statusUntil(done: (s: CephStatus) => boolean, attempts: number): 
     if (last !== undefined && done(last)) return last;
     await sleep(1_000);
   }
+  if (last !== undefined) console.log(`status after ${attempts} polls: ${JSON.stringify({ health: last.health, checks: last.checks, pgs: last.pgs })}`);
   return last;
 }
 

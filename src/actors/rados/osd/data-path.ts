@@ -758,7 +758,8 @@ export class DataPath {
       this.activate(pg, missingFromBacklog(local, m.backlog));
       return;
     }
-    p.infos.set(m.from, m.info);
+    // Between threads and hosts the wire turns an absent watermark (undefined) into null: null means complete too.
+    p.infos.set(m.from, { ...m.info, backfill: m.info.backfill ?? undefined });
     p.intervals.push([...m.intervals]);
     this.peeringStep(pg);
   }
