@@ -93,20 +93,23 @@ export class CheckpointStore {
     const lsns = await this.list();
     for (let i = lsns.length - 1; i >= 0; i--) {
       const lsn = lsns[i]!;
-      const name = checkpointName(lsn);
-      let file: Uint8Array;
-      try {
-        file = await readWholeFile(this.disk, joinPath(this.dir, name), this.config.checkpointMaxBytes + headerBytes);
-      } catch (err) {
-        if (!isStorageError(err)) throw err;
-        this.skipped.push({ name, problem: err.message });
-        continue;
-      }
-      const decoded = decodeCheckpoint(file, lsn);
-      if ('data' in decoded) return { lsn, data: decoded.data };
-      this.skipped.push({ name, problem: decoded.problem });
+      const r = await this.read(lsn);
+      if ('data' in r) return { lsn, data: r.data };
+      this.skipped.push({ name: checkpointName(lsn), problem: r.problem });
     }
     return undefined;
+  }
+
+  /** The data of the checkpoint for `lsn`, or why it cannot be used (unreadable, incomplete, damaged). */
+  async read(lsn: number): Promise<{ readonly data: Uint8Array } | { readonly problem: string }> {
+    let file: Uint8Array;
+    try {
+      file = await readWholeFile(this.disk, joinPath(this.dir, checkpointName(lsn)), this.config.checkpointMaxBytes + headerBytes);
+    } catch (err) {
+      if (!isStorageError(err)) throw err;
+      return { problem: err.message };
+    }
+    return decodeCheckpoint(file, lsn);
   }
 
   /** Writes the checkpoint for `lsn` atomically (temp name, fsync, rename). */
@@ -116,9 +119,9 @@ export class CheckpointStore {
 
   /**
    * Keeps the newest `checkpointsKept` checkpoints and removes the rest, leftover temp files, and
-   * the log segments no kept checkpoint needs.
+   * the log segments no kept checkpoint needs. Returns the LSNs of the kept checkpoints, oldest first.
    */
-  async prune(log: OpLog): Promise<void> {
+  async prune(log: OpLog): Promise<readonly number[]> {
     const lsns = await this.list();
     const keep = lsns.slice(-this.config.checkpointsKept);
     for (const lsn of lsns.slice(0, lsns.length - keep.length)) await this.disk.remove(joinPath(this.dir, checkpointName(lsn)));
@@ -127,6 +130,7 @@ export class CheckpointStore {
     }
     const oldest = keep[0];
     if (oldest !== undefined) await log.removeSegmentsThrough(oldest);
+    return keep;
   }
 }
 

@@ -124,12 +124,26 @@ export interface ObjectStoreConfig {
   readonly transactionMaxOps: number;
   /** A checkpoint is taken once the log since the last one holds this many bytes. 0 disables automatic checkpoints. */
   readonly checkpointEveryLogBytes: number;
+  /**
+   * Object data is held in pages of this size, copied on write page by page (a write copies only
+   * the pages it touches), and checkpoints write only the pages changed since the last one. 64 KiB:
+   * the chunk store's checksum block (patent ¶123), and 1/64 of a 4 MiB RADOS object.
+   */
+  readonly pageBytes: number;
+  /**
+   * A checkpoint rewrites the live pages of a data segment whose live bytes fell below this
+   * fraction of its size, so the segment can be removed: the data segments on disk stay under
+   * 1 / fraction times the live data (plus what the older kept checkpoints still reference).
+   */
+  readonly segmentCompactBelowLiveFraction: number;
 }
 
 export const objectStoreConfigDefault: ObjectStoreConfig = {
   storeMaxBytes: 1024 * 1024 * 1024,
   transactionMaxOps: 1024,
   checkpointEveryLogBytes: 64 * 1024 * 1024,
+  pageBytes: 64 * 1024,
+  segmentCompactBelowLiveFraction: 0.5,
 };
 
 export function withDefaults<T extends object>(defaults: T, overrides: Partial<T> | undefined): T {

@@ -1,6 +1,6 @@
 import type { Defer } from '../runtime/env.js';
 import type { Disk, DiskFile } from './disk.js';
-import { joinPath, readWholeFile } from './disk.js';
+import { appendParts, joinPath, partsBytes, readWholeFile } from './disk.js';
 import { crc32c } from './crc32c.js';
 import { opLogConfigDefault, withDefaults, type OpLogConfig } from './config.js';
 import { StorageError, assert } from './errors.js';
@@ -28,6 +28,8 @@ import { StorageError, assert } from './errors.js';
 /** Frame header: payload length u32, LSN (high u32, low u32), CRC32C u32 over the first 12 header bytes and the payload. */
 export const frameHeaderBytes = 16;
 const segmentPrefix = 'log-';
+/** Records smaller than this are copied into one buffer with their neighbours; larger ones are written from their own parts. */
+const copyBelowBytes = 64 * 1024;
 /** Microtask hops the writer waits before cutting a batch when no `defer` is given (see `gather`). */
 const gatherMicrotaskHops = 8;
 
@@ -53,7 +55,9 @@ export interface OpLogOpenOptions {
 
 interface Pending {
   readonly lsn: number;
-  readonly payload: Uint8Array;
+  /** The record's payload as the caller's parts, framed and written without joining them. */
+  readonly parts: readonly Uint8Array[];
+  readonly bytes: number;
   readonly resolve: (lsn: number) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -79,6 +83,22 @@ export function encodeFrame(lsn: number, payload: Uint8Array, into?: Uint8Array,
   const crc = crc32c(payload, crc32c(out.subarray(at, at + 12)));
   view.setUint32(12, crc, true);
   out.set(payload, at + frameHeaderBytes);
+  return out;
+}
+
+/**
+ * The frame header for a payload given as `parts` (their concatenation), so a large payload is
+ * written after it as it is, with no copy into a frame buffer.
+ */
+export function encodeFrameHeader(lsn: number, parts: readonly Uint8Array[], bytes = partsBytes(parts)): Uint8Array {
+  const out = new Uint8Array(frameHeaderBytes);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, bytes, true);
+  view.setUint32(4, Math.floor(lsn / 0x1_0000_0000), true);
+  view.setUint32(8, lsn >>> 0, true);
+  let crc = crc32c(out.subarray(0, 12));
+  for (const p of parts) crc = crc32c(p, crc);
+  view.setUint32(12, crc, true);
   return out;
 }
 
@@ -222,16 +242,22 @@ export class OpLog {
    * Appends a record; resolves with its LSN once it is durable (its group's fsync returned).
    * LSNs are given in call order. Rejects with `backlog_full` when `pendingMaxRecords` records are
    * waiting, and with `closed` after the log was closed or poisoned by an I/O failure.
+   *
+   * The payload may be given as parts (a small header and large data buffers, say): the record is
+   * their concatenation, framed and written without copying them (a vectored write where the disk
+   * has one). The parts must not change until the promise settles.
    */
-  append(payload: Uint8Array): Promise<number> {
+  append(payload: Uint8Array | readonly Uint8Array[]): Promise<number> {
     if (this.failure !== undefined) return Promise.reject(new StorageError('closed', `the operation log is unusable after an earlier failure: ${this.failure.message}`, { cause: this.failure }));
     if (this.closing) return Promise.reject(new StorageError('closed', 'the operation log is closed'));
-    if (payload.length > this.config.recordMaxBytes) throw new Error(`log record of ${payload.length} bytes exceeds recordMaxBytes ${this.config.recordMaxBytes}`);
+    const parts = payload instanceof Uint8Array ? [payload] : payload;
+    const bytes = partsBytes(parts);
+    if (bytes > this.config.recordMaxBytes) throw new Error(`log record of ${bytes} bytes exceeds recordMaxBytes ${this.config.recordMaxBytes}`);
     if (this.pending.length >= this.config.pendingMaxRecords) {
       return Promise.reject(new StorageError('backlog_full', `${this.pending.length} log records already wait for commit (pendingMaxRecords); retry after earlier appends complete`));
     }
     const lsn = ++this.lastAssignedLsn;
-    const p = new Promise<number>((resolve, reject) => this.pending.push({ lsn, payload, resolve, reject }));
+    const p = new Promise<number>((resolve, reject) => this.pending.push({ lsn, parts, bytes, resolve, reject }));
     this.kick();
     return p;
   }
@@ -299,20 +325,43 @@ export class OpLog {
         while (count < this.pending.length && count < this.config.groupCommitMaxRecords) {
           const p = this.pending[count]!;
           if (p.lsn > limitLsn) break;
-          const size = frameHeaderBytes + p.payload.length;
+          const size = frameHeaderBytes + p.bytes;
           if (count > 0 && bytes + size > this.config.groupCommitMaxBytes) break;
           bytes += size;
           count++;
         }
         const batch = this.pending.splice(0, count);
-        const buf = new Uint8Array(bytes);
-        let at = 0;
+        // Small records are framed into one buffer; large parts are written as they are, after their frame header.
+        const out: Uint8Array[] = [];
+        let small: Pending[] = [];
+        const flushSmall = (): void => {
+          if (small.length === 0) return;
+          let n = 0;
+          for (const p of small) n += frameHeaderBytes + p.bytes;
+          const buf = new Uint8Array(n);
+          let at = 0;
+          for (const p of small) {
+            buf.set(encodeFrameHeader(p.lsn, p.parts, p.bytes), at);
+            at += frameHeaderBytes;
+            for (const part of p.parts) {
+              buf.set(part, at);
+              at += part.length;
+            }
+          }
+          out.push(buf);
+          small = [];
+        };
         for (const p of batch) {
-          encodeFrame(p.lsn, p.payload, buf, at);
-          at += frameHeaderBytes + p.payload.length;
+          if (p.bytes < copyBelowBytes) {
+            small.push(p);
+            continue;
+          }
+          flushSmall();
+          out.push(encodeFrameHeader(p.lsn, p.parts, p.bytes), ...p.parts);
         }
+        flushSmall();
         try {
-          await this.segment.append(buf);
+          await appendParts(this.segment, out);
           await this.segment.fsync();
         } catch (err) {
           this.poison(err, batch);

@@ -1,5 +1,5 @@
 import type { Timers } from '../runtime/env.js';
-import type { Disk, DiskFile } from './disk.js';
+import { appendParts, type Disk, type DiskFile } from './disk.js';
 import { StorageError } from './errors.js';
 
 /**
@@ -32,6 +32,7 @@ export function withIoTimeout(disk: Disk, timers: Timers, ioTimeoutMs: number): 
     readInto: (o, into) => bound('read', f.path, f.readInto(o, into)),
     write: (o, d) => bound('write', f.path, f.write(o, d)),
     append: (d) => bound('append', f.path, f.append(d)),
+    appendv: (parts) => bound('append', f.path, appendParts(f, parts)),
     truncate: (n) => bound('truncate', f.path, f.truncate(n)),
     fsync: () => bound('fsync', f.path, f.fsync()),
     close: () => bound('close', f.path, f.close()),

@@ -157,6 +157,48 @@ class NodeFile implements DiskFile {
     return offset;
   }
 
+  async appendv(parts: readonly Uint8Array[]): Promise<number> {
+    this.checkOpen();
+    const offset = this.size;
+    let total = 0;
+    for (const p of parts) total += p.length;
+    this.size += total;
+    // One writev per call, at most `iovMax` buffers each (Linux's IOV_MAX is 1024); a short write continues where it stopped.
+    let i = 0;
+    let skip = 0;
+    let at = offset;
+    try {
+      while (i < parts.length) {
+        const batch: Uint8Array[] = [];
+        let want = 0;
+        for (let j = i; j < parts.length && batch.length < iovMax; j++) {
+          const b = j === i ? parts[j]!.subarray(skip) : parts[j]!;
+          batch.push(b);
+          want += b.length;
+        }
+        const { bytesWritten } = await this.handle.writev(batch, at);
+        at += bytesWritten;
+        if (bytesWritten === want) {
+          i += batch.length;
+          skip = 0;
+          continue;
+        }
+        // Short write: skip the fully written buffers and the written part of the next one.
+        let left = bytesWritten;
+        for (const b of batch) {
+          if (left < b.length) break;
+          left -= b.length;
+          i++;
+          skip = 0;
+        }
+        skip += left;
+      }
+    } catch (err) {
+      throw toStorageError(err, `write ${total} bytes to ${this.path} at ${offset}`, this.path);
+    }
+    return offset;
+  }
+
   async truncate(sizeBytes: number): Promise<void> {
     this.checkOpen();
     try {
@@ -198,6 +240,9 @@ class NodeFile implements DiskFile {
     if (this.closed) throw new StorageError('closed', `${this.path} is closed`, { path: this.path });
   }
 }
+
+/** Buffers per `writev` call (Linux's IOV_MAX). */
+const iovMax = 1024;
 
 async function syncDir(dir: string): Promise<void> {
   const h = await fsp.open(dir, constants.O_RDONLY);

@@ -1,4 +1,4 @@
-import type { Disk, DiskFile, DiskNamespaceOptions, DiskOpenOptions } from '../disk.js';
+import { appendParts, type Disk, type DiskFile, type DiskNamespaceOptions, type DiskOpenOptions } from '../disk.js';
 import { StorageError } from '../errors.js';
 
 /**
@@ -145,6 +145,11 @@ class CrashPointFile implements DiskFile {
   append(data: Uint8Array): Promise<number> {
     this.disk.calls.append++;
     return this.disk.call(true, () => this.inner.append(data));
+  }
+
+  appendv(parts: readonly Uint8Array[]): Promise<number> {
+    this.disk.calls.append++;
+    return this.disk.call(true, () => appendParts(this.inner, parts));
   }
 
   truncate(sizeBytes: number): Promise<void> {

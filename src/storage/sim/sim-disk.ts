@@ -1,5 +1,5 @@
 import type { Random } from '../../runtime/random.js';
-import { checkDiskPath, parentDir, type Disk, type DiskFile, type DiskNamespaceOptions, type DiskOpenOptions } from '../disk.js';
+import { checkDiskPath, concatParts, parentDir, type Disk, type DiskFile, type DiskNamespaceOptions, type DiskOpenOptions } from '../disk.js';
 import { StorageError, assert } from '../errors.js';
 import { admit, checkDiskTiming, idleTimeline, ssdTiming, type DiskRequest, type DiskTimeline, type DiskTiming } from './disk-timing.js';
 
@@ -697,6 +697,11 @@ class SimFile implements DiskFile {
     const landed = this.disk.faultWrite(this.path, this.inode, offset, data);
     this.inode.write(landed.offset, landed.data);
     return offset;
+  }
+
+  /** One append of the parts' concatenation (the simulated device sees a single write). */
+  appendv(parts: readonly Uint8Array[]): Promise<number> {
+    return this.append(concatParts(parts));
   }
 
   async truncate(sizeBytes: number): Promise<void> {

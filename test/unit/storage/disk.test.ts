@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../src/runtime/random.js';
-import { writeFileAtomically } from '../../../src/storage/disk.js';
+import { appendParts, concatParts, writeFileAtomically } from '../../../src/storage/disk.js';
 import { isStorageError } from '../../../src/storage/errors.js';
 import { SimDisk } from '../../../src/storage/sim/sim-disk.js';
 import { bytesOf, diskKinds, type DiskUnderTest } from './helpers.js';
@@ -34,6 +34,19 @@ for (const kind of diskKinds) {
       expect(offsets).toEqual(Array.from({ length: 20 }, (_, i) => i * 10));
       const all = await f.read(0, 200);
       for (let i = 0; i < 20; i++) expect(all[i * 10]).toBe(i);
+      await f.close();
+    });
+
+    it('appendParts writes the concatenation of its parts as one append, in call order with other appends, past 1,024 parts', async () => {
+      d = await kind.make(3);
+      const f = await d.disk.open('parts', { create: true });
+      const many = Array.from({ length: 1500 }, (_, i) => Uint8Array.of(i & 0xff, (i >> 8) & 0xff));
+      const [a, b, c] = await Promise.all([f.append(bytesOf('head')), appendParts(f, many), appendParts(f, [bytesOf('x'), new Uint8Array(0), bytesOf('yz')])]);
+      expect([a, b, c]).toEqual([0, 4, 4 + 3000]);
+      const all = await f.read(0, f.sizeBytes());
+      expect(all.length).toBe(4 + 3000 + 3);
+      expect(Buffer.from(all.subarray(4, 3004)).equals(Buffer.from(concatParts(many)))).toBe(true);
+      expect(new TextDecoder().decode(all.subarray(3004))).toBe('xyz');
       await f.close();
     });
 
