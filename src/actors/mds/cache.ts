@@ -153,6 +153,14 @@ export class MdsCache {
     d.lastUsed = ++this.useClock;
   }
 
+  /** Marks directories as just used (a request read them). */
+  used(inos: Iterable<number>): void {
+    for (const ino of inos) {
+      const d = this.dirs.get(ino);
+      if (d !== undefined) this.touch(d);
+    }
+  }
+
   private newDir(ino: number, complete: boolean): CachedDir {
     const d: CachedDir = { ino, dentries: new Map(), complete, version: 0, committing: 0, committed: 0, dirty: new Map(), lastUsed: ++this.useClock };
     this.dirs.set(ino, d);

@@ -26,6 +26,8 @@ export type Plan =
       readonly update?: { readonly op: UpdateOp; readonly blob: MetaBlob };
       /** For open: the inode the client now has open. */
       readonly opened?: number;
+      /** Directories the plan read (for the cache's least-recently-used order). */
+      readonly dirsRead: readonly number[];
     };
 
 type NsConfig = Pick<MdsConfig, 'nameBytesMax' | 'pathBytesMax' | 'symlinkHopsMax' | 'fileSizeBytesMax' | 'dirEntriesMax' | 'linksMax' | 'anchorsMax' | 'readdirEntriesMax' | 'defaultLayout'>;
@@ -78,8 +80,11 @@ class Txn {
     this.root = cache.root;
   }
 
+  readonly dirsRead = new Set<number>();
+
   private dir(ino: number, needComplete: boolean) {
     const d = this.cache.dirs.get(ino);
+    this.dirsRead.add(ino);
     if (this.newDirs.includes(ino)) return d;
     if (d === undefined || (needComplete && !d.complete)) throw new Need([ino]);
     return d;
@@ -299,15 +304,15 @@ function unlinkEntry(t: Txn, dir: number, name: string, e: Dentry): void {
 
 type OpOf<K extends MdsOp['op']> = Extract<MdsOp, { op: K }>;
 
-function done(reply: unknown, t?: Txn, op?: UpdateOp, opened?: number): Plan {
-  return { kind: 'done', reply, ...(t !== undefined && op !== undefined ? { update: { op, blob: t.blob() } } : {}), ...(opened === undefined ? {} : { opened }) };
+function done(t: Txn, reply: unknown, op?: UpdateOp, opened?: number): Plan {
+  return { kind: 'done', reply, ...(op !== undefined ? { update: { op, blob: t.blob() } } : {}), ...(opened === undefined ? {} : { opened }), dirsRead: [...t.dirsRead] };
 }
 
 function planOpen(t: Txn, o: OpOf<'open'>): Plan {
   const mode = checkMode(o.mode) ?? 0o644;
   if (parts(t, o.path).length === 0) {
     if (o.write === true) refuse('EISDIR', '/ is a directory');
-    return done(t.root, undefined, undefined, ROOT_INO);
+    return done(t, t.root, undefined, ROOT_INO);
   }
   const r = resolve(t, o.path, true);
   if (r.dentry === undefined) {
@@ -315,7 +320,7 @@ function planOpen(t: Txn, o: OpOf<'open'>): Plan {
     checkRoom(t, r.parent);
     const inode = newInode(t, 'file', mode, { layout: t.cfg.defaultLayout });
     t.set(r.parent, { kind: 'primary', name: r.name, inode });
-    return done(inode, t, 'open', inode.ino);
+    return done(t, inode, 'open', inode.ino);
   }
   if (o.create === true && o.exclusive === true) refuse('EEXIST', `${o.path} exists`);
   const at = { dir: r.parent, name: r.name };
@@ -325,9 +330,9 @@ function planOpen(t: Txn, o: OpOf<'open'>): Plan {
     const next = { ...inode, sizeBytes: 0, mtimeMs: t.nowMs, ctimeMs: t.nowMs };
     t.putInode(t.primaryLoc(at, r.dentry), next);
     t.truncate = { ino: inode.ino, layout: inode.layout ?? t.cfg.defaultLayout, fromBytes: inode.sizeBytes, toBytes: 0 };
-    return done(next, t, 'open', inode.ino);
+    return done(t, next, 'open', inode.ino);
   }
-  return done(inode, undefined, undefined, inode.ino);
+  return done(t, inode, undefined, inode.ino);
 }
 
 function planCreate(t: Txn, path: string, type: 'file' | 'dir' | 'symlink', mode: number, exclusive: boolean, target?: string): Plan {
@@ -336,13 +341,13 @@ function planCreate(t: Txn, path: string, type: 'file' | 'dir' | 'symlink', mode
     if (exclusive || type !== 'file') refuse('EEXIST', `${path} exists`);
     const inode = t.inode({ dir: r.parent, name: r.name }, r.dentry);
     if (inode.type === 'dir') refuse('EISDIR', `${path} is a directory`);
-    return done(inode);
+    return done(t, inode);
   }
   checkRoom(t, r.parent);
   const inode = newInode(t, type, mode, type === 'file' ? { layout: t.cfg.defaultLayout } : type === 'symlink' ? { target: target ?? '', sizeBytes: new TextEncoder().encode(target).length } : {});
   t.set(r.parent, { kind: 'primary', name: r.name, inode });
   if (type === 'dir') t.newDirs.push(inode.ino);
-  return done(inode, t, type === 'file' ? 'create' : type === 'dir' ? 'mkdir' : 'symlink');
+  return done(t, inode, type === 'file' ? 'create' : type === 'dir' ? 'mkdir' : 'symlink');
 }
 
 function planReaddir(t: Txn, o: OpOf<'readdir'>): Plan {
@@ -352,7 +357,7 @@ function planReaddir(t: Txn, o: OpOf<'readdir'>): Plan {
   const all = t.list(inode.ino).filter((e) => o.after === undefined || e.name > o.after);
   const page = all.slice(0, max);
   const reply: ReaddirReply = { entries: page.map((e) => ({ name: e.name, inode: t.inode({ dir: inode.ino, name: e.name }, e) })), more: all.length > max };
-  return done(reply);
+  return done(t, reply);
 }
 
 function planUnlink(t: Txn, o: OpOf<'unlink'> | OpOf<'rmdir'>): Plan {
@@ -367,7 +372,7 @@ function planUnlink(t: Txn, o: OpOf<'unlink'> | OpOf<'rmdir'>): Plan {
     if (t.list(ino).length > 0) refuse('ENOTEMPTY', `${o.path} is not empty`);
   }
   unlinkEntry(t, r.parent, r.name, r.dentry);
-  return done({}, t, o.op);
+  return done(t, {}, o.op);
 }
 
 function planRename(t: Txn, o: OpOf<'rename'>): Plan {
@@ -379,7 +384,7 @@ function planRename(t: Txn, o: OpOf<'rename'>): Plan {
   const srcIno = dentryIno(src.dentry) as number;
   if (srcType === 'dir' && dst.chain.includes(srcIno)) refuse('EINVAL', `cannot move ${o.from} into its own subtree (${o.to})`);
   if (dst.dentry !== undefined) {
-    if (dentryIno(dst.dentry) === srcIno) return done({});
+    if (dentryIno(dst.dentry) === srcIno) return done(t, {});
     const dstType = dentryType(dst.dentry);
     if (srcType === 'dir' && dstType !== 'dir') refuse('ENOTDIR', `${o.to} is not a directory`);
     if (srcType !== 'dir' && dstType === 'dir') refuse('EISDIR', `${o.to} is a directory`);
@@ -398,7 +403,7 @@ function planRename(t: Txn, o: OpOf<'rename'>): Plan {
     const same = (x: DentryLoc): boolean => x.dir === from.dir && x.name === from.name;
     t.setAnchor(srcIno, e.kind === 'primary' ? { primary: to, remotes: a.remotes } : { primary: a.primary, remotes: a.remotes.map((x) => (same(x) ? to : x)) });
   }
-  return done({}, t, 'rename');
+  return done(t, {}, 'rename');
 }
 
 function planLink(t: Txn, o: OpOf<'link'>): Plan {
@@ -413,7 +418,7 @@ function planLink(t: Txn, o: OpOf<'link'>): Plan {
   t.putInode(loc, next);
   const a = t.anchor(inode.ino);
   t.setAnchor(inode.ino, { primary: loc, remotes: [...(a?.remotes ?? []), { dir: dst.parent, name: dst.name }] });
-  return done(next, t, 'link');
+  return done(t, next, 'link');
 }
 
 function planSetattr(t: Txn, o: OpOf<'setattr'>): Plan {
@@ -434,7 +439,7 @@ function planSetattr(t: Txn, o: OpOf<'setattr'>): Plan {
     if (o.sizeBytes < inode.sizeBytes) t.truncate = { ino: inode.ino, layout: inode.layout ?? t.cfg.defaultLayout, fromBytes: inode.sizeBytes, toBytes: o.sizeBytes };
   }
   t.putInode(loc, next);
-  return done(next, t, 'setattr');
+  return done(t, next, 'setattr');
 }
 
 function planClose(t: Txn, o: OpOf<'close'>, loc: DentryLoc | undefined): Plan {
@@ -448,10 +453,10 @@ function planClose(t: Txn, o: OpOf<'close'>, loc: DentryLoc | undefined): Plan {
   // The new size is the largest offset written (thesis §3.2.1); truncation goes through setattr.
   const size = Math.max(inode.sizeBytes, o.sizeBytes ?? 0);
   const mtime = o.mtimeMs ?? inode.mtimeMs;
-  if (size === inode.sizeBytes && mtime === inode.mtimeMs) return done(inode);
+  if (size === inode.sizeBytes && mtime === inode.mtimeMs) return done(t, inode);
   const next = { ...inode, sizeBytes: size, mtimeMs: mtime, ctimeMs: t.nowMs };
   t.putInode(loc, next);
-  return done(next, t, 'close');
+  return done(t, next, 'close');
 }
 
 function checkSymlinkTarget(t: Txn, target: string): void {
@@ -474,7 +479,7 @@ export function planOp(cache: MdsCache, cfg: NsConfig, op: MdsOp, nowMs: number,
     switch (op.op) {
       case 'lookup':
       case 'stat':
-        return done(inodeAt(t, op.path, op.op === 'stat').inode);
+        return done(t, inodeAt(t, op.path, op.op === 'stat').inode);
       case 'readdir':
         return planReaddir(t, op);
       case 'open':

@@ -379,6 +379,7 @@ export function mdsServer(o: MdsOptions): ActorFactory<MdsMsg> {
       }
       if (plan === undefined) return fail('EIO', `path resolution needed more than ${cfg.fetchRoundsMax} directory loads`);
       if (plan.kind === 'error') return { ok: false, error: plan.error };
+      cache.used(plan.dirsRead);
       if (plan.update !== undefined) {
         const ev: JournalEvent = { e: 'update', op: plan.update.op, ...(mutation ? { req: { client, tid } } : {}), reply: plan.reply, blob: plan.update.blob };
         const j = await journal(ev);
