@@ -16,6 +16,7 @@ import type { MonitorMsg } from '../rados/monitor/protocol.js';
 import { RadosClient, type IoCtx, type RadosClientConfig } from '../rados/client/client.js';
 import { stripeExtents, stripeObjectName } from '../rados/client/striping.js';
 import type { Inode } from './dir-object.js';
+import { DEFAULT_MDS_CONFIG } from './config.js';
 import { fail, ok, RETRIED_MDS_ERRORS, type MdsResult } from './errors.js';
 import type { MdsMsg, MdsOp, ReaddirReply } from './protocol.js';
 
@@ -28,6 +29,8 @@ export interface CephFsClientConfig {
   readonly retryDelayMs: number;
   /** Object reads and writes in flight per file operation. */
   readonly dataParallelMax: number;
+  /** Writes ending past this are refused with EFBIG before any data is sent (the MDS refuses such sizes too). */
+  readonly fileSizeBytesMax: number;
 }
 
 export const DEFAULT_CEPHFS_CLIENT_CONFIG: CephFsClientConfig = {
@@ -35,6 +38,7 @@ export const DEFAULT_CEPHFS_CLIENT_CONFIG: CephFsClientConfig = {
   attemptsMax: 12,
   retryDelayMs: 500,
   dataParallelMax: 8,
+  fileSizeBytesMax: DEFAULT_MDS_CONFIG.fileSizeBytesMax,
 };
 
 export interface CephFsClientOptions {
@@ -166,6 +170,7 @@ export class CephFsClient {
    */
   async write(path: string, offset: number, bytes: Uint8Array, opts: { create?: boolean; truncate?: boolean } = {}): Promise<MdsResult<Inode>> {
     if (!(Number.isSafeInteger(offset) && offset >= 0)) return fail('EINVAL', `offset ${offset} is not a non-negative integer`);
+    if (offset + bytes.length > this.cfg.fileSizeBytesMax) return fail('EFBIG', `a write ending at ${offset + bytes.length} is past the ${this.cfg.fileSizeBytesMax}-byte maximum file size`);
     const opened = await this.open(path, { write: true, create: opts.create ?? true, ...(opts.truncate === undefined ? {} : { truncate: opts.truncate }) });
     if (!opened.ok) return opened;
     const inode = opened.value;
