@@ -246,7 +246,7 @@ export function mdsServer(o: MdsOptions): ActorFactory<MdsMsg> {
     async function boot(): Promise<void> {
       state = 'booting';
       if (rados === undefined) {
-        const c = await RadosClient.connect({ system: o.system, monitors: o.monitors, name: `mds.${rank}.${ctx.random.int(2 ** 31).toString(36)}`, ...(o.rados === undefined ? {} : { config: o.rados }) });
+        const c = await RadosClient.connect({ system: o.system, monitors: o.monitors, name: `mds.${rank}.${ctx.random.int(2 ** 31).toString(36)}`, config: { opTimeoutMs: cfg.objectOpTimeoutMs, ...o.rados } });
         if (!c.ok) {
           log('mds cannot reach the monitors yet', { error: c.error.message });
           ctx.timers.once('boot', BOOT_RETRY_MS, { type: 'mds.boot' });

@@ -30,7 +30,7 @@ describe('MDS crash and journal replay', () => {
           });
         };
         for (let i = 0; i < 150; i++) {
-          const op = FsModel.randomOp(pick);
+          const op = model.randomOp(pick);
           const want = model.apply(op);
           if (crashAt.has(i)) crashSoon();
           const got = await c.sim.result(runOp(a!, op, (n) => new Uint8Array(n).fill(i % 251)));

@@ -168,34 +168,56 @@ export class FsModel {
     return out;
   }
 
-  /** Random paths over a small name set, so operations collide often. */
-  static path(pick: (n: number) => number, depthMax = 3): string {
-    const names = ['a', 'b', 'c', 'd'];
-    const depth = 1 + pick(depthMax);
-    return '/' + Array.from({ length: depth }, () => names[pick(names.length)]).join('/');
+  /** Every path in the tree, directories flagged. */
+  paths(): { path: string; dir: boolean }[] {
+    const out: { path: string; dir: boolean }[] = [];
+    const visit = (ino: number, path: string): void => {
+      for (const [name, child] of [...this.nodes.get(ino)!.entries!].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        const dir = this.nodes.get(child)!.type === 'dir';
+        out.push({ path: `${path}/${name}`, dir });
+        if (dir) visit(child, `${path}/${name}`);
+      }
+    };
+    visit(0, '');
+    return out;
   }
 
-  static randomOp(pick: (n: number) => number): ModelOp {
-    const p = (): string => FsModel.path(pick);
+  /**
+   * A path that names something half the time, a new name in an existing directory most of the
+   * rest, and otherwise a random path over a small name set (so operations collide and fail too).
+   */
+  samplePath(pick: (n: number) => number, fresh = false): string {
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const all = this.paths();
+    const roll = fresh ? 3 + pick(7) : pick(10);
+    if (roll < 5 && all.length > 0) return all[pick(all.length)]!.path;
+    const dirs = ['', ...all.filter((x) => x.dir && x.path.split('/').length < 5).map((x) => x.path)];
+    if (roll < 9) return `${dirs[pick(dirs.length)]}/${names[pick(names.length)]}`;
+    return '/' + Array.from({ length: 1 + pick(3) }, () => names[pick(names.length)]).join('/');
+  }
+
+  randomOp(pick: (n: number) => number): ModelOp {
+    const p = (): string => this.samplePath(pick);
+    const n = (): string => this.samplePath(pick, true);
     switch (pick(10)) {
       case 0:
       case 1:
-        return { op: 'mkdir', path: p() };
+        return { op: 'mkdir', path: n() };
       case 2:
-        return { op: 'create', path: p(), exclusive: pick(2) === 0 };
+        return { op: 'create', path: n(), exclusive: pick(2) === 0 };
       case 3:
         return { op: 'unlink', path: p() };
       case 4:
         return { op: 'rmdir', path: p() };
       case 5:
       case 6:
-        return { op: 'rename', from: p(), to: p() };
+        return { op: 'rename', from: p(), to: pick(3) === 0 ? p() : n() };
       case 7:
-        return { op: 'link', existing: p(), path: p() };
+        return { op: 'link', existing: p(), path: n() };
       case 8:
-        return pick(2) === 0 ? { op: 'symlink', target: `/t${pick(100)}`, path: p() } : { op: 'setattr', path: p(), mode: 0o600 + pick(64) };
+        return pick(2) === 0 ? { op: 'symlink', target: `/t${pick(100)}`, path: n() } : { op: 'setattr', path: p(), mode: 0o600 + pick(64) };
       default:
-        return { op: 'write', path: p(), offset: pick(3) * 3000, length: 1 + pick(5000) };
+        return pick(4) === 0 ? { op: 'setattr', path: p(), sizeBytes: pick(6000) } : { op: 'write', path: p(), offset: pick(3) * 3000, length: 1 + pick(5000) };
     }
   }
 }
