@@ -18,8 +18,13 @@ export interface MdsConfig {
   readonly segmentBytes: number;
   /** Live segments kept before the oldest is trimmed (its dirty directories committed first, thesis §4.2.3). */
   readonly segmentsMax: number;
-  /** A journal entry larger than this is refused (a caller bug: names and symlink targets are bounded). */
+  /** An update's journal entry larger than this is refused with EINVAL (names and symlink targets are bounded, so only a bug gets there). */
   readonly entryBytesMax: number;
+  /**
+   * A subtree map carries the MDS tables (inode allocator, anchor table, completed request ids,
+   * pending truncations), so it grows with them; past this the MDS cannot start a segment.
+   */
+  readonly subtreeMapBytesMax: number;
   /** A name component (POSIX NAME_MAX). */
   readonly nameBytesMax: number;
   /** A whole path or symlink target (POSIX PATH_MAX). */
@@ -56,6 +61,7 @@ export const DEFAULT_MDS_CONFIG: MdsConfig = {
   segmentBytes: 1024 * 1024,
   segmentsMax: 32,
   entryBytesMax: 256 * 1024,
+  subtreeMapBytesMax: 64 * 1024 * 1024,
   nameBytesMax: 255,
   pathBytesMax: 4096,
   symlinkHopsMax: 8,
@@ -78,7 +84,7 @@ export const DEFAULT_MDS_CONFIG: MdsConfig = {
 export function validateMdsConfig(c: MdsConfig): string | undefined {
   if (!(c.journalObjectBytes > 0 && c.segmentBytes > 0)) return 'journalObjectBytes and segmentBytes must be positive';
   if (c.segmentsMax < 1) return 'segmentsMax must be at least 1';
-  if (c.entryBytesMax > c.journalObjectBytes * 4) return 'entryBytesMax must not exceed 4 journal objects';
+  if (!(c.entryBytesMax > 0 && c.subtreeMapBytesMax >= c.entryBytesMax)) return 'entryBytesMax must be positive and subtreeMapBytesMax at least as large';
   if (c.completedRequestsPerClientMax < 1) return 'completedRequestsPerClientMax must be at least 1';
   return undefined;
 }

@@ -128,7 +128,8 @@ export function mdsServer(o: MdsOptions): ActorFactory<MdsMsg> {
     /** Appends one event at the write position and waits until every replica has it on disk. */
     async function append(ev: JournalEvent): Io<number> {
       const bytes = encodeEntry(writePos, generation, ev);
-      if (bytes.length > cfg.entryBytesMax) return fail('EINVAL', `journal entry of ${bytes.length} bytes is over the ${cfg.entryBytesMax}-byte limit`);
+      const limit = ev.e === 'subtreeMap' ? cfg.subtreeMapBytesMax : cfg.entryBytesMax;
+      if (bytes.length > limit) return fail(ev.e === 'subtreeMap' ? 'ENOSPC' : 'EINVAL', `journal entry of ${bytes.length} bytes is over the ${limit}-byte limit`);
       const at = writePos;
       const writes = entryWrites(rank, cfg.journalObjectBytes, at, bytes);
       const rs = await Promise.all(writes.map((w) => commitOp((meta as IoCtx).write(w.oid, w.data, w.objectOffset), `journal write at ${at}`)));
@@ -292,7 +293,7 @@ export function mdsServer(o: MdsOptions): ActorFactory<MdsMsg> {
         if (h.value.objectBytes !== cfg.journalObjectBytes) return fail('EINVAL', `the journal was written with ${h.value.objectBytes}-byte objects; config says ${cfg.journalObjectBytes}`);
         trimPos = h.value.trimPos;
         removedBelowObj = objectOf(trimPos, cfg.journalObjectBytes);
-        const scanner = new JournalScanner(trimPos, h.value.generation, cfg.entryBytesMax);
+        const scanner = new JournalScanner(trimPos, h.value.generation, cfg.subtreeMapBytesMax);
         let objno = objectOf(trimPos, cfg.journalObjectBytes);
         let offset = trimPos - objno * cfg.journalObjectBytes;
         for (;;) {
@@ -384,7 +385,8 @@ export function mdsServer(o: MdsOptions): ActorFactory<MdsMsg> {
         const ev: JournalEvent = { e: 'update', op: plan.update.op, ...(mutation ? { req: { client, tid } } : {}), reply: plan.reply, blob: plan.update.blob };
         const j = await journal(ev);
         if (!j.ok) {
-          restart(`journal write failed: ${j.error.message}`);
+          // An entry refused for its size was never written; any other failure leaves the journal in doubt.
+          if (j.error.code !== 'EINVAL') restart(`journal write failed: ${j.error.message}`);
           return j;
         }
         for (const p of plan.update.blob.purges ?? []) {
