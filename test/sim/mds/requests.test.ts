@@ -6,7 +6,9 @@ import { withSeed } from '../../../src/testkit.js';
 import type { MdsReply } from '../../../src/actors/mds/protocol.js';
 import type { Inode } from '../../../src/actors/mds/dir-object.js';
 import { stripeObjectName } from '../../../src/actors/rados/client/striping.js';
-import { DATA_POOL, fsCell } from './cell.js';
+import { journalObjectName } from '../../../src/actors/mds/journal.js';
+import { dirObjectName } from '../../../src/actors/mds/dir-object.js';
+import { DATA_POOL, fsCell, METADATA_POOL } from './cell.js';
 
 describe('MDS requests in the simulator', () => {
   it('a retried request id is answered from the journaled result, also after an MDS restart (B.2.2)', async () => {
@@ -75,6 +77,26 @@ describe('MDS requests in the simulator', () => {
       expect(await sizes()).toEqual([4096, 904, 'not_found', 'not_found']);
       expect((await r(a!.unlink('/g'))).ok).toBe(true);
       expect(await sizes()).toEqual(['not_found', 'not_found', 'not_found', 'not_found']);
+    });
+  });
+
+  it('trimming commits directories and deletes whole journal objects below the trim position (thesis §4.2.3)', async () => {
+    await withSeed(54, async () => {
+      const c = fsCell({ seed: 54, clients: 1 });
+      const [a] = await c.start();
+      const r = <T>(p: Promise<T>): Promise<T> => c.sim.result(p);
+      const meta = a!.rados.pool(METADATA_POOL);
+      expect((await r(a!.mkdir('/d'))).ok).toBe(true);
+      for (let i = 0; i < 150; i++) expect((await r(a!.create(`/d/file-${i}`))).ok).toBe(true);
+      const s = await c.status();
+      expect(s!.journal.trimPos).toBeGreaterThan(16 * 1024);
+      expect(s!.commits).toBeGreaterThan(0);
+      expect(s!.commits).toBeLessThan(s!.updates / 4);
+      const first = await r(meta.stat(journalObjectName(0, 0)));
+      expect(first.ok ? 'exists' : first.error.code).toBe('not_found');
+      const d = await r(a!.lookup('/d'));
+      const obj = await r(meta.stat(dirObjectName(d.ok ? d.value.ino : 0)));
+      expect(obj.ok).toBe(true);
     });
   });
 });
