@@ -93,6 +93,17 @@ export { gfsChunkserver } from './actors/gfs/chunkserver/chunkserver.js';
 export type { ChunkserverOptions } from './actors/gfs/chunkserver/chunkserver.js';
 export type { AppendReply, FsckProblem, FsckReport, Mutation, ReadReply } from './actors/gfs/protocol.js';
 
+// Ceph metadata server on RADOS (src/actors/mds/README.md).
+export { mdsServer, mdsSpawnOptions } from './actors/mds/server.js';
+export type { MdsOptions } from './actors/mds/server.js';
+export { CephFsClient, DEFAULT_CEPHFS_CLIENT_CONFIG } from './actors/mds/client.js';
+export type { CephFsClientConfig, CephFsClientOptions } from './actors/mds/client.js';
+export { DEFAULT_MDS_CONFIG } from './actors/mds/config.js';
+export type { MdsConfig } from './actors/mds/config.js';
+export type { MdsError, MdsErrorCode, MdsResult } from './actors/mds/errors.js';
+export type { Dentry as MdsDentry, Inode as MdsInode, InodeType as MdsInodeType } from './actors/mds/dir-object.js';
+export type { MdsMsg, MdsOp, MdsReply, MdsStatus, ReaddirReply as MdsReaddirReply } from './actors/mds/protocol.js';
+
 // Coordination service, ZooKeeper-compatible (src/actors/coord/README.md).
 export { startCoordServer } from './actors/coord/node/tcp-server.js';
 export { startCoordEnsemble, startCoordEnsembleServer } from './actors/coord/node/ensemble.js';
