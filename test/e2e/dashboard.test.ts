@@ -231,9 +231,9 @@ describe('dashboard of a Ceph-style cluster: the data path panels (issue 16, ite
     const counted = (await page.locator('#chart-ceph-commit svg g[data-bucket]').evaluateAll((gs) => gs.map((g) => Number(g.getAttribute('data-count'))))).reduce((a, b) => a + b, 0);
     expect(counted).toBe(sizes.length);
     expect(await page.locator('#ceph-data-osds tbody').textContent()).toMatch(/≤ \d+ ms \/ ≤ \d+ ms/);
-    // PGs by state: the 64 PGs of rbd, all active and clean, and active at their first OSD.
-    expect(await page.locator('#ceph-pg-states tbody tr[data-pg-state="active+clean"] td.num').textContent()).toBe('64');
-    expect(await page.locator('#ceph-pg-activity').textContent()).toContain('64 active');
+    // PGs by state: the 64 PGs of rbd, all active and clean (as their primaries report them, within a few report intervals), and active at their first OSD.
+    await expect.poll(() => page.locator('#ceph-pg-states tbody tr[data-pg-state="active+clean"] td.num').textContent(), { timeout: 30_000, interval: 250 }).toBe('64');
+    await expect.poll(() => page.locator('#ceph-pg-activity').textContent(), { timeout: 10_000, interval: 250 }).toContain('64 active');
     const shot = join(dir, 'dashboard-ceph.png');
     await page.screenshot({ path: shot, fullPage: true });
   }, 180_000);
