@@ -64,7 +64,11 @@ export interface GfsClientOptions {
    * Reads of one chunk longer than this are split into sub-reads of this size, spread over the
    * equally nearest replicas (at most `readReplicasMax` at once; ¶87 names the nearest replica,
    * and when several are equally near, reading from all of them at once spreads the load instead
-   * of queueing on one server's NIC). Default 1 MiB.
+   * of queueing on one server's NIC). Default 4 MiB: a read up to that size is one request to one
+   * replica, as ¶87 describes, and larger reads are spread in 4 MiB pieces. Smaller pieces spread
+   * reads over slow NICs better (the Fig. 3 testbed's 100 Mbps uses 1 MiB) but cost, on one host
+   * or a fast network, a reassembly copy and a message per piece: `read-verified` measured 0.6 GB/s
+   * in 1 MiB pieces against 1.1–1.2 GB/s in 4 MiB ones.
    */
   readonly readPieceBytes?: number;
   /** Replicas one chunk read uses at once. 1 reads from the nearest replica only. Default 3. */
@@ -204,7 +208,7 @@ export class GfsClient {
     this.retries = o.retriesMax ?? 5;
     this.sliceBytes = Math.min(o.sliceBytes ?? 1 << 20, 1 << 20);
     this.slicesInFlight = o.slicesInFlightMax ?? 4;
-    this.readPieceBytes = o.readPieceBytes ?? 1 << 20;
+    this.readPieceBytes = o.readPieceBytes ?? 4 << 20;
     this.readReplicasMax = o.readReplicasMax ?? 3;
     if (!(Number.isSafeInteger(this.readPieceBytes) && this.readPieceBytes > 0)) throw new RangeError(`readPieceBytes must be a positive integer, got ${this.readPieceBytes}`);
     if (!(Number.isSafeInteger(this.readReplicasMax) && this.readReplicasMax >= 1)) throw new RangeError(`readReplicasMax must be at least 1, got ${this.readReplicasMax}`);
