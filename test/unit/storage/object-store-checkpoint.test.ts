@@ -6,7 +6,8 @@ import type { Disk } from '../../../src/storage/disk.js';
 import { ObjectStore, type Transaction, type TransactionOp } from '../../../src/storage/object-store.js';
 import { OpLog } from '../../../src/storage/op-log.js';
 import { SimDisk } from '../../../src/storage/sim/sim-disk.js';
-import { bytesOf, diskKinds, testSeeds, type DiskKind } from './helpers.js';
+import { bytesOf, diskKinds, testSeeds } from './helpers.js';
+import { crashAtEveryPoint, dumpStore as dump, type CrashWorkload } from './object-store-crash.js';
 
 /** Small pages and frequent checkpoints, so a short workload crosses many pages, checkpoints and compactions. */
 const options = {
@@ -15,20 +16,6 @@ const options = {
   config: { pageBytes: 8, checkpointEveryLogBytes: 700, segmentCompactBelowLiveFraction: 0.5 },
   checkpointConfig: { checkpointsKept: 2 },
 };
-
-function dump(store: ObjectStore): string {
-  const hex = (b: Uint8Array | undefined): string => (b === undefined ? '-' : Buffer.from(b).toString('hex'));
-  const out: Record<string, unknown> = {};
-  for (const cid of store.listCollections()) {
-    const objects: Record<string, unknown> = {};
-    for (const oid of store.listObjects(cid)) {
-      const attrs = [...store.getAttrs(cid, oid)].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${hex(v)}`);
-      objects[oid] = { data: hex(store.read(cid, oid)), attrs };
-    }
-    out[cid] = { seq: hex(store.collectionAttr(cid, 'seq')), objects };
-  }
-  return JSON.stringify(out);
-}
 
 async function dataSegments(disk: Disk): Promise<{ name: string; sizeBytes: number }[]> {
   const out: { name: string; sizeBytes: number }[] = [];
@@ -54,67 +41,14 @@ function randomTransaction(r: Random, store: ObjectStore, index: number): Transa
   return { ops };
 }
 
-async function workload(disk: Disk, seed: number, steps: number, out: { txns: Transaction[]; committed: number }): Promise<void> {
-  const r = seededRandom(seed);
-  try {
-    const store = await ObjectStore.open(disk, options);
-    for (let i = 0; i < steps; i++) {
-      const waits: Promise<void>[] = [];
-      for (let j = r.range(1, 3); j > 0; j--) {
-        const index = out.txns.length;
-        const txn = randomTransaction(r, store, index);
-        out.txns.push(txn);
-        const h = store.submit(txn);
-        await h.applied;
-        const w = h.committed.then(() => void (out.committed = Math.max(out.committed, index + 1)));
-        w.catch(() => undefined);
-        waits.push(w);
-      }
-      // Checkpoints also while transactions are in flight, besides the automatic ones.
-      if (r.int(5) === 0) await store.checkpoint();
-      await Promise.all(waits);
-    }
-    await store.close();
-  } catch {
-    // crashed
-  }
-}
-
-async function crashAtEveryPoint(kind: DiskKind, seed: number, steps: number): Promise<{ points: number; violations: string[] }> {
-  const dry = await kind.makeCrashing(seed, undefined);
-  await workload(dry.disk, seed, steps, { txns: [], committed: 0 });
-  const points = dry.disk.points;
-  await dry.dispose();
-  const violations: string[] = [];
-  for (let p = 1; p <= points; p++) {
-    const c = await kind.makeCrashing(seed * 1000 + p, p);
-    try {
-      const out = { txns: [] as Transaction[], committed: 0 };
-      await workload(c.disk, seed, steps, out);
-      const after = await c.crashed();
-      const recovered = await ObjectStore.open(after, options);
-      const seqBytes = recovered.hasCollection('meta') ? recovered.collectionAttr('meta', 'seq') : undefined;
-      const k = seqBytes === undefined ? 0 : Number(new TextDecoder().decode(seqBytes)) + 1;
-      if (k < out.committed) violations.push(`point ${p}: recovered ${k} transactions but ${out.committed} were committed`);
-      if (k > out.txns.length) violations.push(`point ${p}: recovered ${k} transactions but only ${out.txns.length} were submitted`);
-      const model = await ObjectStore.open(new SimDisk({ random: seededRandom(0) }), { dir: 'model', config: { checkpointEveryLogBytes: 0 } });
-      for (const t of out.txns.slice(0, k)) await model.submit(t).applied;
-      if (dump(model) !== dump(recovered)) violations.push(`point ${p}: recovered state differs from the state after the first ${k} transactions`);
-      // The recovered store keeps working: one more transaction, a checkpoint, and a reopen give the same state.
-      await recovered.submit({ ops: [{ op: 'createCollection', cid: `after-${p}` }] }).committed;
-      await recovered.checkpoint();
-      const expected = dump(recovered);
-      await recovered.close();
-      const again = await ObjectStore.open(after, options);
-      if (dump(again) !== expected) violations.push(`point ${p}: a checkpoint after recovery lost data`);
-      await again.close();
-      await model.close();
-    } finally {
-      await c.dispose();
-    }
-  }
-  return { points, violations };
-}
+const checkpointWorkload: CrashWorkload = {
+  options,
+  modelOptions: { dir: 'model', config: { checkpointEveryLogBytes: 0 } },
+  randomTransaction,
+  burst: [1, 3],
+  checkpointOneIn: 5,
+  checkAfterRecovery: true,
+};
 
 describe('object store: incremental checkpoints (data segments of changed pages)', () => {
   it('a checkpoint writes only the pages changed since the previous one, and reopening reads them back', async () => {
@@ -213,7 +147,7 @@ describe('object store: crash at every disk call of a workload with incremental 
     if (kind.name === 'timed sim') continue;
     for (const seed of testSeeds(kind.name === 'sim' ? [1, 2] : [1])) {
       it(`on the ${kind.name} disk, seed ${seed}: recovery gives a prefix of the applied transactions holding every committed one`, async () => {
-        const { points, violations } = await crashAtEveryPoint(kind, seed, kind.name === 'sim' ? 25 : 10);
+        const { points, violations } = await crashAtEveryPoint(checkpointWorkload, kind, seed, kind.name === 'sim' ? 25 : 10);
         expect(points).toBeGreaterThan(40);
         expect(violations, `STORAGE_SEED=${seed}`).toEqual([]);
       });

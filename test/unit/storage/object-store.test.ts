@@ -1,26 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { seededRandom, type Random } from '../../../src/runtime/random.js';
-import type { Disk } from '../../../src/storage/disk.js';
 import { isStorageError } from '../../../src/storage/errors.js';
 import { ObjectStore, type Transaction, type TransactionOp } from '../../../src/storage/object-store.js';
 import { SimDisk } from '../../../src/storage/sim/sim-disk.js';
-import { bytesOf, diskKinds, testSeeds, type DiskKind, type DiskUnderTest } from './helpers.js';
+import { bytesOf, diskKinds, testSeeds, type DiskUnderTest } from './helpers.js';
+import { crashAtEveryPoint, dumpStore as dump, type CrashWorkload } from './object-store-crash.js';
 
 const storeOptions = { dir: 'osd', logConfig: { segmentMaxBytes: 2048 }, config: { checkpointEveryLogBytes: 3000 }, checkpointConfig: { checkpointsKept: 2 } };
-
-function dump(store: ObjectStore): string {
-  const hex = (b: Uint8Array | undefined): string => (b === undefined ? '-' : Buffer.from(b).toString('hex'));
-  const out: Record<string, unknown> = {};
-  for (const cid of store.listCollections()) {
-    const objects: Record<string, unknown> = {};
-    for (const oid of store.listObjects(cid)) {
-      const attrs = [...store.getAttrs(cid, oid)].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${hex(v)}`);
-      objects[oid] = { data: hex(store.read(cid, oid)), attrs };
-    }
-    out[cid] = { seq: hex(store.collectionAttr(cid, 'seq')), objects };
-  }
-  return JSON.stringify(out);
-}
 
 for (const kind of diskKinds) {
   describe(`object store on the ${kind.name} disk (thesis ch. 7, §6.3.2)`, () => {
@@ -138,66 +124,13 @@ function randomTransaction(r: Random, store: ObjectStore, index: number): Transa
   return { ops };
 }
 
-async function objectWorkload(disk: Disk, seed: number, steps: number, out: { txns: Transaction[]; committed: number }): Promise<void> {
-  const r = seededRandom(seed);
-  try {
-    const store = await ObjectStore.open(disk, storeOptions);
-    for (let i = 0; i < steps; i++) {
-      const burst = r.range(1, 4);
-      const waits: Promise<void>[] = [];
-      for (let j = 0; j < burst; j++) {
-        const index = out.txns.length;
-        const txn = randomTransaction(r, store, index);
-        out.txns.push(txn);
-        const h = store.submit(txn);
-        await h.applied;
-        const w = h.committed.then(() => void (out.committed = Math.max(out.committed, index + 1)));
-        // Handled now: it may reject (a crash) while the next transaction is being applied.
-        w.catch(() => undefined);
-        waits.push(w);
-      }
-      await Promise.all(waits);
-    }
-    await store.close();
-  } catch {
-    // crashed
-  }
-}
-
-async function objectCrashAtEveryPoint(kind: DiskKind, seed: number, steps: number): Promise<{ points: number; violations: string[] }> {
-  const dry = await kind.makeCrashing(seed, undefined);
-  await objectWorkload(dry.disk, seed, steps, { txns: [], committed: 0 });
-  const points = dry.disk.points;
-  await dry.dispose();
-  const violations: string[] = [];
-  for (let p = 1; p <= points; p++) {
-    const c = await kind.makeCrashing(seed * 1000 + p, p);
-    try {
-      const out = { txns: [] as Transaction[], committed: 0 };
-      await objectWorkload(c.disk, seed, steps, out);
-      const recovered = await ObjectStore.open(await c.crashed(), storeOptions);
-      const seqBytes = recovered.hasCollection('meta') ? recovered.collectionAttr('meta', 'seq') : undefined;
-      const k = seqBytes === undefined ? 0 : Number(new TextDecoder().decode(seqBytes)) + 1;
-      if (k < out.committed) violations.push(`point ${p}: recovered ${k} transactions but ${out.committed} were committed`);
-      if (k > out.txns.length) violations.push(`point ${p}: recovered ${k} transactions but only ${out.txns.length} were submitted`);
-      // The recovered state must equal the state after exactly the first k transactions.
-      const model = await ObjectStore.open(new SimDisk({ random: seededRandom(0) }), storeOptions);
-      for (const t of out.txns.slice(0, k)) await model.submit(t).applied;
-      if (dump(model) !== dump(recovered)) violations.push(`point ${p}: recovered state differs from the state after the first ${k} transactions`);
-      await model.close();
-      await recovered.close();
-    } finally {
-      await c.dispose();
-    }
-  }
-  return { points, violations };
-}
+const storeWorkload: CrashWorkload = { options: storeOptions, modelOptions: storeOptions, randomTransaction, burst: [1, 4] };
 
 describe('object store crash at every write and fsync point (issue 4 item 6)', () => {
   for (const kind of diskKinds) {
     for (const seed of testSeeds(kind.name === 'sim' ? [1, 2] : [1])) {
       it(`on the ${kind.name} disk, seed ${seed}: recovery gives the state after a prefix of the applied transactions holding every committed one`, async () => {
-        const { points, violations } = await objectCrashAtEveryPoint(kind, seed, kind.name === 'sim' ? 30 : 10);
+        const { points, violations } = await crashAtEveryPoint(storeWorkload, kind, seed, kind.name === 'sim' ? 30 : 10);
         expect(points).toBeGreaterThan(15);
         expect(violations, `STORAGE_SEED=${seed}`).toEqual([]);
       });
