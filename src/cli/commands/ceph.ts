@@ -406,7 +406,7 @@ export const registerCeph: Register = (program: Command) => {
       out(o, { ok: true, pool: name, epoch: r.version }, () => `pool '${name}' removed; osdmap e${r.version}\n`);
     });
   });
-  cmd(pool, 'set <name> <key> <value>', 'set pg_num or pgp_num (they only grow: PGs split)').action(async (name: string, key: string, value: string, o: CephFlags) => {
+  cmd(pool, 'set <name> <key> <value>', 'set pg_num or pgp_num (they only grow; OSDs do not split PG data yet: on a pool holding objects, raising pg_num makes some unreadable)').action(async (name: string, key: string, value: string, o: CephFlags) => {
     const k = arg((v) => {
       if (v !== 'pg_num' && v !== 'pgp_num') throw new InvalidArgumentError(`only pg_num and pgp_num can be set, got '${v}'`);
       return v;
