@@ -116,4 +116,13 @@ describe('troupe ceph pg and health detail against troupe up --system ceph', () 
     expect(ok.code, ok.err).toBe(0);
     expect(JSON.parse(ok.out)).toMatchObject({ pgid: '1.0', stat: { pgid: '1.0' } });
   }, 60_000);
+
+  it('raising pg_num on a pool holding objects is refused (the OSDs do not split PG data yet), and the map keeps its pg_num', async () => {
+    const r = await runCli(['ceph', 'osd', 'pool', 'set', 'rbd', 'pg_num', '128', '--json', ...flags()]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out)).toMatchObject({ ok: false, code: 'pg_split_unsupported' });
+    expect(r.err).toMatch(/holds 3 objects.*--yes-i-really-mean-it/);
+    const pools = JSON.parse((await runCli(['ceph', 'osd', 'pool', 'ls', '--json', ...flags()])).out) as { name: string; pgNum: number }[];
+    expect(pools.find((p) => p.name === 'rbd')?.pgNum).toBe(64);
+  }, 60_000);
 });

@@ -406,14 +406,24 @@ export const registerCeph: Register = (program: Command) => {
       out(o, { ok: true, pool: name, epoch: r.version }, () => `pool '${name}' removed; osdmap e${r.version}\n`);
     });
   });
-  cmd(pool, 'set <name> <key> <value>', 'set pg_num or pgp_num (they only grow; OSDs do not split PG data yet: on a pool holding objects, raising pg_num makes some unreadable)').action(async (name: string, key: string, value: string, o: CephFlags) => {
+  cmd(pool, 'set <name> <key> <value>', 'set pg_num or pgp_num (they only grow; OSDs do not split PG data yet, so raising pg_num on a pool holding objects is refused)')
+    .option('--yes-i-really-mean-it', 'raise pg_num although the pool holds objects: those that hash to new PGs become unreadable')
+    .action(async (name: string, key: string, value: string, o: CephFlags & { yesIReallyMeanIt?: boolean }) => {
     const k = arg((v) => {
       if (v !== 'pg_num' && v !== 'pgp_num') throw new InvalidArgumentError(`only pg_num and pgp_num can be set, got '${v}'`);
       return v;
     }, key);
     const n = arg(positiveInt, value);
     if (k === undefined || n === undefined) return;
-    await run(o, async (client) => {
+    await run(o, async (client, _all, conn) => {
+      if (key === 'pg_num' && o.yesIReallyMeanIt !== true) {
+        // The map would split the pool's PGs, but no OSD moves a split PG's objects into the new PGs yet (README, "PG splitting").
+        const pool = (await readMap(client)).pools.find((p) => p.name === name);
+        const objects = pool === undefined ? 0 : (await readPgStats(conn, o)).stats.filter((st) => st.pgid.startsWith(`${pool.id}.`)).reduce((a, st) => a + st.objects, 0);
+        if (pool !== undefined && n > pool.pgNum && objects > 0) {
+          throw new CephCommandError({ code: 'rejected', serviceCode: 'pg_split_unsupported', message: `pool '${name}' holds ${objects} objects, and the OSDs do not move a split PG's objects into its new PGs yet: raising pg_num would make those that hash to new PGs unreadable (--yes-i-really-mean-it to do it anyway)` }, ExitCode.failure);
+        }
+      }
       const r = unwrap(await client.submit({ type: 'rados.mon.poolSet', name, ...(key === 'pg_num' ? { pgNum: n } : { pgpNum: n }) }, once()));
       out(o, { ok: true, pool: name, [key]: n, epoch: r.version }, () => `set pool '${name}' ${key} to ${n}; osdmap e${r.version}\n`);
     });
