@@ -8,13 +8,14 @@
  * installs them when missing and it runs as root (as CI does), else it fails with the install
  * command. It never skips.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCoordEnsemble, type CoordEnsembleHandle } from '../../src/actors/coord/node/ensemble.js';
 import { ensureDebianPackages, installHint } from '../support/debian.js';
+import { runProcess, type Run } from '../support/cli.js';
 import { consecutiveFreePorts } from '../support/zk-peer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'troupe-coord-curator-'));
@@ -31,19 +32,8 @@ const hasCompiler = (): boolean => /jdk\.compiler/.test(spawnSync('java', ['--li
 const installed = (): boolean => JARS.every((j) => existsSync(j)) && hasCompiler();
 
 
-function runCurator(connectString: string): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn('java', ['-cp', JARS.join(':'), join(import.meta.dirname, '../fixtures/zk/CuratorSession.java'), connectString], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve) => {
-    const guard = setTimeout(() => child.kill('SIGKILL'), 150_000);
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      resolve({ code, out, err });
-    });
-  });
+function runCurator(connectString: string): Promise<Run> {
+  return runProcess('java', ['-cp', JARS.join(':'), join(import.meta.dirname, '../fixtures/zk/CuratorSession.java'), connectString], 150_000);
 }
 
 describe('Apache Curator against a Troupe coordination ensemble', () => {

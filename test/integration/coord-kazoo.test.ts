@@ -7,13 +7,14 @@
  * over in order. kazoo comes from Debian's `python3-kazoo`; the test installs it when missing and it
  * runs as root (as CI does), else it fails with the install command. It never skips.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCoordEnsemble, type CoordEnsembleHandle } from '../../src/actors/coord/node/ensemble.js';
 import { ensureDebianPackages, installHint } from '../support/debian.js';
+import { runProcess, type Run } from '../support/cli.js';
 import { consecutiveFreePorts } from '../support/zk-peer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'troupe-coord-kazoo-'));
@@ -30,19 +31,8 @@ const hasKazoo = (): boolean => spawnSync(PYTHON, ['-c', 'import kazoo'], { stdi
 
 const KAZOO_PACKAGES = ['python3', 'python3-kazoo'];
 
-function runKazoo(connectString: string): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(PYTHON, [join(import.meta.dirname, '../fixtures/zk/kazoo-session.py'), connectString], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve) => {
-    const guard = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      resolve({ code, out, err });
-    });
-  });
+function runKazoo(connectString: string): Promise<Run> {
+  return runProcess(PYTHON, [join(import.meta.dirname, '../fixtures/zk/kazoo-session.py'), connectString], 90_000);
 }
 
 describe('kazoo against a Troupe coordination ensemble', () => {

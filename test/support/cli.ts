@@ -13,14 +13,15 @@ export interface Run {
   readonly err: string;
 }
 
-export function runNode(args: string[], timeoutMs = 60_000): Promise<Run> {
+/** Runs a program to its end and collects its output; killed and rejected after `timeoutMs`. */
+export function runProcess(command: string, args: string[], timeoutMs = 60_000): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const guard = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`node ${args.join(' ')} did not finish within ${timeoutMs} ms:\n${out}${err}`));
+      reject(new Error(`${command} ${args.join(' ')} did not finish within ${timeoutMs} ms:\n${out}${err}`));
     }, timeoutMs);
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -29,6 +30,10 @@ export function runNode(args: string[], timeoutMs = 60_000): Promise<Run> {
       resolve({ code, out, err });
     });
   });
+}
+
+export function runNode(args: string[], timeoutMs = 60_000): Promise<Run> {
+  return runProcess(process.execPath, args, timeoutMs);
 }
 
 export function runCli(args: string[], timeoutMs = 60_000): Promise<Run> {

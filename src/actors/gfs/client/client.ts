@@ -67,8 +67,8 @@ export interface GfsClientOptions {
    * of queueing on one server's NIC). Default 4 MiB: a read up to that size is one request to one
    * replica, as ¶87 describes, and larger reads are spread in 4 MiB pieces. Smaller pieces spread
    * reads over slow NICs better (the Fig. 3 testbed's 100 Mbps uses 1 MiB) but cost, on one host
-   * or a fast network, a reassembly copy and a message per piece: `read-verified` measured 0.6 GB/s
-   * in 1 MiB pieces against 1.1–1.2 GB/s in 4 MiB ones.
+   * or a fast network, a reassembly copy and a message per piece (bench `read-verified`: 0.47 GB/s
+   * in 1 MiB pieces, 1.06 GB/s in 4 MiB ones, in two quiet runs; GFS README, performance).
    */
   readonly readPieceBytes?: number;
   /** Replicas one chunk read uses at once. 1 reads from the nearest replica only. Default 3. */

@@ -384,20 +384,18 @@ export class DataPath {
     pg.why = why;
   }
 
+  /** Objects and bytes of the PG's collection here, its log object left out (no listing or sorting: cheap enough for every report). */
+  private usage(pg: Pg): { readonly objects: number; readonly bytes: number } {
+    return this.h.store.hasCollection(pg.cid) ? this.h.store.collectionUsage(pg.cid, (oid) => oid.startsWith(RESERVED_OID_PREFIX)) : { objects: 0, bytes: 0 };
+  }
+
   private userObjects(pg: Pg): string[] {
     return this.h.store.hasCollection(pg.cid) ? this.h.store.listObjects(pg.cid).filter((o) => !o.startsWith(RESERVED_OID_PREFIX)) : [];
   }
 
   /** Every PG this OSD holds (any role). */
   heldPgs(): HeldPg[] {
-    const s = this.h.store;
-    return [...this.pgs.values()].map((p) => ({
-      pg: pgKey(p.pool, p.ps),
-      active: p.active,
-      acting: p.acting,
-      lastUpdate: formatVersion(p.log.lastUpdate),
-      ...(s.hasCollection(p.cid) ? s.collectionUsage(p.cid, (oid) => oid.startsWith(RESERVED_OID_PREFIX)) : { objects: 0, bytes: 0 }),
-    }));
+    return [...this.pgs.values()].map((p) => ({ pg: pgKey(p.pool, p.ps), active: p.active, acting: p.acting, lastUpdate: formatVersion(p.log.lastUpdate), ...this.usage(p) }));
   }
 
   /**
@@ -414,15 +412,17 @@ export class DataPath {
       if (pg.acting[0] !== this.h.id) continue;
       const pool = map.pools.find((p) => p.id === pg.pool);
       if (pool === undefined) continue;
-      const objects = this.userObjects(pg);
+      const { objects, bytes } = this.usage(pg);
       const r = pg.recovery;
       let copiesMissing = pg.missing.size;
       let backfillLeft = 0;
       if (r !== undefined) {
         for (const m of r.peerMissing.values()) copiesMissing += m.size;
-        for (const ahead of r.backfill.values()) backfillLeft += objects.filter((o) => !backfilled(o, r.cursor, ahead)).length;
+        // Only a backfill needs the names (which of them are past each target's watermark).
+        const names = r.backfill.size > 0 ? this.userObjects(pg) : [];
+        for (const ahead of r.backfill.values()) backfillLeft += names.filter((o) => !backfilled(o, r.cursor, ahead)).length;
       }
-      const short = Math.max(0, pool.size - pg.acting.length) * objects.length;
+      const short = Math.max(0, pool.size - pg.acting.length) * objects;
       const flags = pgStateFlags({
         phase: pg.phase,
         everStarted: pg.les > 0,
@@ -433,7 +433,6 @@ export class DataPath {
         recovering: copiesMissing > 0,
         backfilling: r !== undefined && r.backfill.size > 0,
       });
-      const { bytes } = this.h.store.hasCollection(pg.cid) ? this.h.store.collectionUsage(pg.cid, (oid) => oid.startsWith(RESERVED_OID_PREFIX)) : { bytes: 0 };
       out.push({
         pgid: formatPgid(pg.pool, pg.ps),
         state: formatPgState(flags),
@@ -444,7 +443,7 @@ export class DataPath {
         lastUpdate: formatVersion(pg.log.lastUpdate),
         lastComplete: formatVersion(this.lastComplete(pg)),
         lastEpochStarted: pg.les,
-        objects: objects.length,
+        objects,
         bytes,
         logEntries: pg.log.entries.length,
         degradedObjects: copiesMissing + backfillLeft + short,
@@ -629,7 +628,7 @@ export class DataPath {
 
   /** What this OSD holds of a PG: the Notify of §6.3.5.1. */
   private holderInfo(pg: Pg): HolderInfo {
-    const empty = !this.h.store.hasCollection(pg.cid) || (pg.les === 0 && pg.log.entries.length === 0 && compareVersions(pg.log.lastUpdate, ZERO_VERSION) === 0 && this.userObjects(pg).length === 0);
+    const empty = !this.h.store.hasCollection(pg.cid) || (pg.les === 0 && pg.log.entries.length === 0 && compareVersions(pg.log.lastUpdate, ZERO_VERSION) === 0 && this.usage(pg).objects === 0);
     return {
       osd: this.h.id,
       les: pg.les,
